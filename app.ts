@@ -1,0 +1,48 @@
+// Builds the Loop application: app-wide plugins first, then the HTTP surface (routes/).
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { randomUUID } from 'node:crypto'
+import type { Config } from './lib/config.ts'
+import { loggerOptions } from './lib/logging.ts'
+import { createAjv } from './lib/validation/ajv.ts'
+import configPlugin from './plugins/config.ts'
+import errorsPlugin from './plugins/errors.ts'
+import databasePlugin from './plugins/database.ts'
+import docsPlugin from './plugins/docs.ts'
+import healthRoutes from './routes/health.ts'
+
+export interface BuildOptions {
+  logger?: FastifyServerOptions['logger']
+}
+
+function validatorCompilers () {
+  // Bodies are validated strictly: "1" is not a number. Query strings, params and headers only
+  // carry text, so those are coerced to the declared types.
+  return { body: createAjv({ coerceTypes: false }), text: createAjv({ coerceTypes: 'array' }) }
+}
+
+export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config),
+    bodyLimit: config.bodyLimit,
+    genReqId: () => randomUUID(),
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { allErrors: true } }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  // JSON is the only body Loop accepts; anything else is 415 rather than a string handed to a route.
+  app.removeContentTypeParser('text/plain')
+
+  const ajv = validatorCompilers()
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? ajv.body : ajv.text).compile(schema))
+
+  await app.register(configPlugin, { config })
+  await app.register(errorsPlugin)
+  await app.register(databasePlugin)
+  await app.register(docsPlugin)
+
+  await app.register(healthRoutes)
+
+  return app
+}

@@ -1,0 +1,93 @@
+// Every setting Loop reads, in one TypeBox schema, validated once at start (SPEC section 2).
+// A bad value yields one clear line per problem; the caller prints them and exits non-zero.
+import { Type, type Static } from '@sinclair/typebox'
+import { createAjv } from './validation/ajv.ts'
+import { parseDurationList } from './duration.ts'
+
+const secret = (description: string) => Type.Optional(Type.String({ minLength: 1, description }))
+
+export const EnvSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'an integer port between 0 and 65535' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'a host name or address to listen on' }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'a postgres:// or postgresql:// URL' })),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a redis:// or rediss:// URL' })),
+  LOOP_DATA_DIR: Type.String({ minLength: 1, default: './.loop', description: 'a directory for the embedded database' }),
+  LOOP_ADMIN_KEY: Type.Optional(Type.String({ pattern: '^lk_(live|test|dev)_[A-Za-z0-9]{32,}$', description: 'an API key like lk_live_ followed by at least 32 letters and digits' })),
+  GITHUB_WEBHOOK_SECRET: secret('the GitHub webhook secret'),
+  SENTRY_CLIENT_SECRET: secret('the Sentry client secret'),
+  POSTHOG_WEBHOOK_SECRET: secret('the PostHog shared secret'),
+  LOOP_BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 104857600, default: 1048576, description: 'a body size in bytes between 1024 and 104857600' }),
+  LOOP_DELIVERY_SCHEDULE: Type.String({ default: '1m,5m,30m,2h,24h', description: 'a comma-separated list of durations such as 1m,5m,30m,2h,24h or 100ms,200ms' }),
+  LOOP_ALLOW_PRIVATE_URLS: Type.Boolean({ default: false, description: 'true or false' }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' })
+}, { additionalProperties: true })
+
+export type Env = Static<typeof EnvSchema>
+
+export interface Config {
+  port: number
+  host: string
+  databaseUrl: string | undefined
+  redisUrl: string | undefined
+  dataDir: string
+  adminKey: string | undefined
+  secrets: { github: string | undefined, sentry: string | undefined, posthog: string | undefined }
+  bodyLimit: number
+  /** Delays before each retry of an outbound delivery, in milliseconds. */
+  deliverySchedule: number[]
+  allowPrivateUrls: boolean
+  logLevel: Env['LOG_LEVEL']
+}
+
+export class ConfigError extends Error {
+  constructor (readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+const ajv = createAjv({ coerceTypes: true })
+const validateEnv = ajv.compile<Env>(EnvSchema)
+
+export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, as in most shells' `FOO= npm start`.
+  const env: Record<string, unknown> = {}
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = source[key]
+    if (value !== undefined && value.trim() !== '') env[key] = value.trim()
+  }
+  const original = { ...env }
+  const problems: string[] = []
+  if (!validateEnv(env)) {
+    for (const error of validateEnv.errors ?? []) {
+      const key = error.instancePath.split('/')[1] ?? ''
+      if (problems.some((p) => p.startsWith(`${key} `))) continue
+      const described = (EnvSchema.properties as Record<string, { description?: string }>)[key]?.description
+      problems.push(`${key} must be ${described ?? error.message ?? 'valid'} (got ${JSON.stringify(original[key])})`)
+    }
+  }
+  let deliverySchedule: number[] = []
+  if (!problems.some((p) => p.startsWith('LOOP_DELIVERY_SCHEDULE '))) {
+    const parsed = parseDurationList(String(env.LOOP_DELIVERY_SCHEDULE))
+    if (parsed === null) {
+      problems.push(`LOOP_DELIVERY_SCHEDULE must be ${EnvSchema.properties.LOOP_DELIVERY_SCHEDULE.description} (got ${JSON.stringify(original.LOOP_DELIVERY_SCHEDULE)})`)
+    } else {
+      deliverySchedule = parsed
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  const valid = env as Env
+  return {
+    port: valid.PORT,
+    host: valid.HOST,
+    databaseUrl: valid.DATABASE_URL,
+    redisUrl: valid.REDIS_URL,
+    dataDir: valid.LOOP_DATA_DIR,
+    adminKey: valid.LOOP_ADMIN_KEY,
+    secrets: { github: valid.GITHUB_WEBHOOK_SECRET, sentry: valid.SENTRY_CLIENT_SECRET, posthog: valid.POSTHOG_WEBHOOK_SECRET },
+    bodyLimit: valid.LOOP_BODY_LIMIT,
+    deliverySchedule,
+    allowPrivateUrls: valid.LOOP_ALLOW_PRIVATE_URLS,
+    logLevel: valid.LOG_LEVEL
+  }
+}

@@ -1,0 +1,85 @@
+// Reads openapi/loop.yaml, the single source of truth, for the generator and the docs plugin.
+import { readFile } from 'node:fs/promises'
+import { parse } from 'yaml'
+
+export type JsonSchema = Record<string, unknown>
+
+export interface Contract {
+  document: JsonSchema
+  /** Resolves a local `$ref` (`#/components/...`) to its target, repeatedly; other nodes pass through. */
+  deref: (node: JsonSchema) => JsonSchema
+}
+
+export interface ContractOperation {
+  operationId: string
+  method: string
+  path: string
+  tags: string[]
+  summary?: string
+  security?: unknown
+  parameters: { name: string, in: string, required?: boolean, schema: JsonSchema }[]
+  body: JsonSchema | null
+  /** Status code → JSON body schema (null for a response without content). */
+  responses: [number, JsonSchema | null][]
+}
+
+export const contractUrl = new URL('../../openapi/loop.yaml', import.meta.url)
+
+export async function loadContract (): Promise<Contract> {
+  const document = parse(await readFile(contractUrl, 'utf8')) as JsonSchema
+  const deref = (node: JsonSchema): JsonSchema => {
+    let current = node
+    for (let hops = 0; typeof current.$ref === 'string'; hops++) {
+      const ref = current.$ref
+      if (!ref.startsWith('#/') || hops > 32) throw new Error(`unsupported $ref ${ref}`)
+      const target = ref.slice(2).split('/').reduce<unknown>((at, key) => (at as JsonSchema | undefined)?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], document)
+      if (target === undefined) throw new Error(`dangling $ref ${ref}`)
+      const { $ref: _ref, ...siblings } = current
+      current = { ...(target as JsonSchema), ...siblings }
+    }
+    return current
+  }
+  return { document, deref }
+}
+
+const methods = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options']
+
+export function operationsOf (document: JsonSchema, deref: (node: JsonSchema) => JsonSchema): ContractOperation[] {
+  const out: ContractOperation[] = []
+  const paths = (document.paths ?? {}) as Record<string, JsonSchema>
+  for (const [path, item] of Object.entries(paths)) {
+    const shared = (item.parameters ?? []) as JsonSchema[]
+    for (const method of methods) {
+      const op = item[method] as JsonSchema | undefined
+      if (op === undefined) continue
+      if (typeof op.operationId !== 'string') throw new Error(`${method.toUpperCase()} ${path} has no operationId`)
+      const parameters = [...shared, ...((op.parameters ?? []) as JsonSchema[])].map((p) => deref(p)) as ContractOperation['parameters']
+      const requestBody = op.requestBody === undefined ? null : deref(op.requestBody as JsonSchema)
+      const bodyContent = (requestBody?.content as Record<string, JsonSchema> | undefined)?.['application/json']
+      const responses: [number, JsonSchema | null][] = []
+      for (const [status, response] of Object.entries((op.responses ?? {}) as Record<string, JsonSchema>)) {
+        if (!/^\d{3}$/.test(status)) continue
+        const resolved = deref(response)
+        const json = (resolved.content as Record<string, JsonSchema> | undefined)?.['application/json']
+        responses.push([Number(status), (json?.schema as JsonSchema | undefined) ?? null])
+      }
+      out.push({
+        operationId: op.operationId,
+        method,
+        path,
+        tags: (op.tags ?? []) as string[],
+        ...(typeof op.summary === 'string' ? { summary: op.summary } : {}),
+        ...(op.security !== undefined ? { security: op.security } : {}),
+        parameters,
+        body: (bodyContent?.schema as JsonSchema | undefined) ?? null,
+        responses
+      })
+    }
+  }
+  return out
+}
+
+/** `/api/issues/{id}` → `/api/issues/:id` */
+export function toFastifyPath (path: string): string {
+  return path.replace(/\{([^}]+)\}/g, ':$1')
+}

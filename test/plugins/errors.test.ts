@@ -1,0 +1,83 @@
+import t from 'tap'
+import { build, envelope } from '../helper.ts'
+
+const strictBody = {
+  type: 'object',
+  required: ['title'],
+  additionalProperties: false,
+  properties: {
+    title: { type: 'string', minLength: 1 },
+    count: { type: 'integer', minimum: 0 },
+    email: { type: 'string', format: 'email' },
+    kind: { type: 'string', enum: ['bug', 'task'] },
+    items: { type: 'array', items: { type: 'object', required: ['sku'], properties: { sku: { type: 'string' } } } }
+  }
+}
+
+const app = await build(t, { LOOP_BODY_LIMIT: '2048' }, (app) => {
+  app.post('/api/test/echo', { schema: { body: strictBody } }, async (request) => ({ ok: true, body: request.body }))
+  app.get('/api/test/boom', async () => {
+    throw new Error('select * from secrets where password = hunter2')
+  })
+})
+
+t.test('malformed JSON is 400 BAD_REQUEST in the envelope', async (t) => {
+  const res = await app.inject({ method: 'POST', url: '/api/test/echo', headers: { 'content-type': 'application/json' }, payload: '{bad' })
+  t.equal(res.statusCode, 400)
+  t.match(res.json(), envelope('BAD_REQUEST'))
+})
+
+t.test('an unknown route is 404 NOT_FOUND, even with a malformed body', async (t) => {
+  const res = await app.inject({ method: 'POST', url: '/api/nothing', headers: { 'content-type': 'application/json' }, payload: '{bad' })
+  t.ok([400, 404].includes(res.statusCode), `status ${res.statusCode}`)
+  t.match(res.json(), envelope(res.statusCode === 404 ? 'NOT_FOUND' : 'BAD_REQUEST'))
+  const get = await app.inject({ method: 'GET', url: '/api/nothing?x=1' })
+  t.equal(get.statusCode, 404)
+  t.match(get.json(), envelope('NOT_FOUND'))
+  t.equal(get.json().error.message, 'Route GET /api/nothing not found')
+})
+
+t.test('a body over LOOP_BODY_LIMIT is 413 PAYLOAD_TOO_LARGE', async (t) => {
+  const res = await app.inject({ method: 'POST', url: '/api/test/echo', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ title: 'x'.repeat(4096) }) })
+  t.equal(res.statusCode, 413)
+  t.match(res.json(), envelope('PAYLOAD_TOO_LARGE'))
+})
+
+t.test('a non-JSON content type is 415 UNSUPPORTED_MEDIA_TYPE', async (t) => {
+  const res = await app.inject({ method: 'POST', url: '/api/test/echo', headers: { 'content-type': 'text/plain' }, payload: 'title=x' })
+  t.equal(res.statusCode, 415)
+  t.match(res.json(), envelope('UNSUPPORTED_MEDIA_TYPE'))
+})
+
+t.test('schema failures are 422 VALIDATION_ERROR listing every issue with dot paths', async (t) => {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/test/echo',
+    payload: { count: '3', email: 'not-an-email', kind: 'epic', extra: true, items: [{ sku: 'a' }, {}] }
+  })
+  t.equal(res.statusCode, 422)
+  const body = res.json()
+  t.match(body, envelope('VALIDATION_ERROR'))
+  const issues = body.error.issues.map((i: { path: string, code: string }) => `${i.code}@${i.path}`).sort()
+  t.same(issues, [
+    'invalid_enum_value@kind',
+    'invalid_string@email',
+    'invalid_type@count',
+    'required@items.1.sku',
+    'required@title',
+    'unrecognized_keys@extra'
+  ])
+})
+
+t.test('prototype-pollution keys are refused with 400', async (t) => {
+  const res = await app.inject({ method: 'POST', url: '/api/test/echo', headers: { 'content-type': 'application/json' }, payload: '{"title":"x","__proto__":{"admin":true}}' })
+  t.equal(res.statusCode, 400)
+  t.match(res.json(), envelope('BAD_REQUEST'))
+})
+
+t.test('an unexpected error is 500 INTERNAL_ERROR without internals', async (t) => {
+  const res = await app.inject({ method: 'GET', url: '/api/test/boom' })
+  t.equal(res.statusCode, 500)
+  t.match(res.json(), envelope('INTERNAL_ERROR'))
+  t.notMatch(res.body, /hunter2|select|stack|at /i)
+})

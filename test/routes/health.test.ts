@@ -1,0 +1,39 @@
+import t from 'tap'
+import { Validator } from '@seriousme/openapi-schema-validator'
+import { build } from '../helper.ts'
+
+const app = await build(t)
+
+t.test('GET /health is 200 while the process is alive', async (t) => {
+  const res = await app.inject({ method: 'GET', url: '/health' })
+  t.equal(res.statusCode, 200)
+  t.match(res.json(), { ok: true, status: 'alive', uptimeSeconds: Number })
+})
+
+t.test('GET /ready is 200 once the database answers and migrations ran', async (t) => {
+  const res = await app.inject({ method: 'GET', url: '/ready' })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { ok: true, status: 'ready', database: 'up', pendingMigrations: 0 })
+})
+
+t.test('/openapi.json is a valid OpenAPI 3.1 document', async (t) => {
+  const res = await app.inject({ method: 'GET', url: '/openapi.json' })
+  t.equal(res.statusCode, 200)
+  const document = res.json()
+  t.equal(document.openapi, '3.1.0')
+  const validator = new Validator()
+  const result = await validator.validate(document)
+  t.ok(result.valid, JSON.stringify(result.errors ?? null))
+  t.equal(validator.version, '3.1')
+})
+
+t.test('/docs serves an HTML reference of the same document', async (t) => {
+  const res = await app.inject({ method: 'GET', url: '/docs' })
+  const page = res.statusCode === 302 ? await app.inject({ method: 'GET', url: String(res.headers.location) }) : res
+  t.equal(page.statusCode, 200)
+  t.match(String(page.headers['content-type']), /text\/html/)
+  t.match(page.body, /swagger-ui/i)
+  const json = await app.inject({ method: 'GET', url: '/docs/json' })
+  t.equal(json.statusCode, 200)
+  t.equal(json.json().info.title, 'Loop API')
+})

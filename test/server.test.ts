@@ -1,0 +1,89 @@
+// `npm start` as an operator runs it: embedded PostgreSQL under LOOP_DATA_DIR, data kept across
+// restarts, a clean stop on SIGTERM, and a clean start after the previous process was killed -9.
+import t from 'tap'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+
+const dataDir = await mkdtemp(join(tmpdir(), 'loop-server-'))
+t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+
+interface Running { child: ChildProcess, url: string, exited: Promise<number | null> }
+
+async function start (): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+    env: { ...process.env, DATABASE_URL: '', PORT: '0', LOOP_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  let output = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line in 60s:\n${output}`)), 60_000)
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString()
+      const match = /Loop is listening on (http:\/\/\S+)/.exec(output)
+      if (match?.[1] !== undefined) { clearTimeout(timer); resolve(match[1]) }
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    void exited.then((code) => reject(new Error(`exited with ${code}:\n${output}`)))
+  })
+  return { child, url, exited }
+}
+
+async function postmasterPid (): Promise<number | null> {
+  const file = join(dataDir, 'pg', 'postmaster.pid')
+  if (!existsSync(file)) return null
+  return Number((await readFile(file, 'utf8')).split('\n')[0])
+}
+
+async function sql (query: string): Promise<pg.QueryResult> {
+  const credentials = JSON.parse(await readFile(join(dataDir, 'pg-credentials.json'), 'utf8')) as { user: string, password: string }
+  const port = Number((await readFile(join(dataDir, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[3])
+  const client = new pg.Client({ host: '127.0.0.1', port, user: credentials.user, password: credentials.password, database: 'loop' })
+  await client.connect()
+  try { return await client.query(query) } finally { await client.end() }
+}
+
+function alive (pid: number): boolean {
+  try { process.kill(pid, 0); return true } catch { return false }
+}
+
+t.test('first start initialises the database, /ready is 200, SIGTERM stops Loop and PostgreSQL', async (t) => {
+  const loop = await start()
+  const ready = await fetch(`${loop.url}/ready`)
+  t.equal(ready.status, 200)
+  await sql('create table operator_note (body text)')
+  await sql("insert into operator_note values ('kept across restarts')")
+  const pid = await postmasterPid()
+  t.ok(pid !== null && alive(pid), 'embedded PostgreSQL is running')
+  loop.child.kill('SIGTERM')
+  t.equal(await loop.exited, 0, 'exit code 0 after SIGTERM')
+  t.notOk(pid !== null && alive(pid), 'embedded PostgreSQL stopped with Loop')
+})
+
+t.test('a restart keeps the data', async (t) => {
+  const loop = await start()
+  t.equal((await fetch(`${loop.url}/ready`)).status, 200)
+  const rows = await sql('select body from operator_note')
+  t.same(rows.rows, [{ body: 'kept across restarts' }])
+  loop.child.kill('SIGTERM')
+  t.equal(await loop.exited, 0)
+})
+
+t.test('after kill -9 the next start reclaims the orphaned PostgreSQL and keeps the data', async (t) => {
+  const first = await start()
+  const orphan = await postmasterPid()
+  first.child.kill('SIGKILL')
+  await first.exited
+  t.ok(orphan !== null && alive(orphan), 'PostgreSQL outlived the killed Loop')
+  const second = await start()
+  t.equal((await fetch(`${second.url}/ready`)).status, 200)
+  t.same((await sql('select body from operator_note')).rows, [{ body: 'kept across restarts' }])
+  second.child.kill('SIGTERM')
+  t.equal(await second.exited, 0)
+  t.notOk(orphan !== null && alive(orphan), 'the orphan is gone')
+})
