@@ -43,3 +43,15 @@ export async function buildWithDetails (t: TestContext, env: Record<string, stri
 export function envelope (code: string): { ok: false, error: { code: string, message: StringConstructor } } {
   return { ok: false, error: { code, message: String } }
 }
+
+export type KeyEnv = 'live' | 'test' | 'dev'
+export type KeyTier = 'standard' | 'premium'
+
+/**
+ * Headers that authenticate as a fresh API key with `scopes`. This is the one seam tests use to
+ * call protected routes: until API keys exist (issue 4) the routes are open and it returns no
+ * headers; the auth work gives it a real body, and every test calling it then runs with real keys.
+ */
+export async function authHeaders (_app: FastifyInstance, _scopes: string[], _options: { env?: KeyEnv, tier?: KeyTier } = {}): Promise<Record<string, string>> {
+  return {}
+}
