@@ -7,7 +7,7 @@ import { pendingMigrations } from '../lib/db/orm.ts'
 const health: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...getHealth,
-    handler: async () => ({ ok: true, status: 'alive', uptimeSeconds: process.uptime() })
+    handler: async () => ({ ok: true as const, status: 'alive' as const, uptimeSeconds: process.uptime() })
   })
 
   fastify.route({
@@ -21,7 +21,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
         throw new AppError(503, 'NOT_READY', 'database unreachable')
       }
       if (pending > 0) throw new AppError(503, 'NOT_READY', `${pending} migration(s) pending`)
-      return { ok: true, status: 'ready', database: 'up', pendingMigrations: 0 }
+      return { ok: true as const, status: 'ready' as const, database: 'up' as const, pendingMigrations: 0 }
     }
   })
 }
