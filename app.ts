@@ -9,7 +9,11 @@ import configPlugin from './plugins/config.ts'
 import errorsPlugin from './plugins/errors.ts'
 import databasePlugin from './plugins/database.ts'
 import docsPlugin from './plugins/docs.ts'
+import eventTypesPlugin from './plugins/event-types.ts'
 import healthRoutes from './routes/health.ts'
+import eventRoutes from './routes/api/events/index.ts'
+import eventSchemaRoutes from './routes/api/events/schemas.ts'
+import eventTypeRoutes from './routes/api/events/types.ts'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -41,8 +45,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(errorsPlugin)
   await app.register(databasePlugin)
   await app.register(docsPlugin)
+  await app.register(eventTypesPlugin)
 
   await app.register(healthRoutes)
+  await app.register(eventRoutes)
+  await app.register(eventSchemaRoutes)
+  await app.register(eventTypeRoutes)
 
   return app
 }

@@ -41,10 +41,194 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events/types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Declare an event type (events.declare)
+         * @description Declares a new event type version. A declared version is immutable: the identical
+         *     declaration again answers 200, a different one 409. Names end in `.v<N>`.
+         */
+        post: operations["declareEventType"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/schemas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List every declared event type (public) */
+        get: operations["listEventSchemas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/schema/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Schema discovery for one event type (public) */
+        get: operations["getEventSchema"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List stored events, newest first */
+        get: operations["listEvents"];
+        put?: never;
+        /**
+         * Send an event (events.send)
+         * @description Validates `payload` against the declaration of `event` and stores it. Send an
+         *     `Idempotency-Key` (the eventId is a good one): the same key with the same body replays the
+         *     first response with `Idempotent-Replayed: true` for 24 hours; with a different body it is
+         *     422 `IDEMPOTENCY_KEY_REUSED`; while the first is still in flight it is 409. A payload
+         *     `eventId` already stored for the key's brand is not stored again (`duplicate: true`).
+         */
+        post: operations["sendEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One stored event */
+        get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @enum {string} */
+        EventFieldType: "uuid" | "datetime" | "email" | "url" | "string" | "number" | "integer" | "boolean" | "enum" | "object" | "array";
+        /**
+         * @description One field of an event type. `enum` needs `values`; an `object` may declare its own
+         *     `fields` (otherwise any object), an `array` its `items` (otherwise any items).
+         *     Optional fields also accept null.
+         */
+        EventField: {
+            type: components["schemas"]["EventFieldType"];
+            /** @default false */
+            required?: boolean;
+            values?: string[];
+            /** @description Nested fields of an `object` (each an EventField). */
+            fields?: {
+                [key: string]: Record<string, never>;
+            };
+            /** @description The EventField every item of an `array` must satisfy. */
+            items?: Record<string, never>;
+            description?: string;
+        };
+        EventFields: {
+            [key: string]: components["schemas"]["EventField"];
+        };
+        EventTypeDeclaration: {
+            /** @example lead.captured.v1 */
+            name: string;
+            fields: components["schemas"]["EventFields"];
+        };
+        EventSchema: {
+            name: string;
+            builtIn?: boolean;
+            fields: {
+                [key: string]: unknown;
+            };
+            jsonSchema: {
+                [key: string]: unknown;
+            };
+        };
+        EventTypeDeclared: {
+            /** @constant */
+            ok: true;
+            created: boolean;
+            schema: components["schemas"]["EventSchema"];
+        };
+        EventSchemaList: {
+            data: components["schemas"]["EventSchema"][];
+        };
+        SendEventRequest: {
+            event: string;
+            payload: Record<string, never>;
+        };
+        EventAccepted: {
+            /** @constant */
+            ok: true;
+            /**
+             * Format: uuid
+             * @description Loop's id of the stored event.
+             */
+            eventId: string;
+            event: string;
+            /** Format: date-time */
+            receivedAt: string;
+            /** @description true when the payload's eventId was already stored for this brand. */
+            duplicate?: boolean;
+        };
+        StoredEvent: {
+            /** Format: uuid */
+            id: string;
+            event: string;
+            /** @description The payload's own eventId, when it has one. */
+            eventId?: string | null;
+            payload: {
+                [key: string]: unknown;
+            };
+            brandId?: string | null;
+            keyId?: string | null;
+            /** @enum {string} */
+            env: "live" | "test" | "dev";
+            /** @description `api`, or the inbound webhook source that produced it. */
+            source: string;
+            /** Format: date-time */
+            receivedAt: string;
+        };
+        EventList: {
+            data: components["schemas"]["StoredEvent"][];
+            nextCursor: string | null;
+        };
         Health: {
             /** @constant */
             ok: true;
@@ -381,6 +565,302 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+        };
+    };
+    declareEventType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "quiz.completed.v1",
+                 *       "fields": {
+                 *         "eventId": {
+                 *           "type": "uuid",
+                 *           "required": true
+                 *         },
+                 *         "occurredAt": {
+                 *           "type": "datetime",
+                 *           "required": true
+                 *         },
+                 *         "email": {
+                 *           "type": "email",
+                 *           "required": true
+                 *         },
+                 *         "score": {
+                 *           "type": "integer",
+                 *           "required": true
+                 *         },
+                 *         "answers": {
+                 *           "type": "array",
+                 *           "required": false,
+                 *           "items": {
+                 *             "type": "object",
+                 *             "fields": {
+                 *               "question": {
+                 *                 "type": "string",
+                 *                 "required": true
+                 *               },
+                 *               "answer": {
+                 *                 "type": "string",
+                 *                 "required": true
+                 *               }
+                 *             }
+                 *           }
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["EventTypeDeclaration"];
+            };
+        };
+        responses: {
+            /** @description The identical declaration already exists; nothing changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeDeclared"];
+                };
+            };
+            /** @description Declared. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeDeclared"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listEventSchemas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every event type, built-in and declared, ordered by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventSchemaList"];
+                };
+            };
+        };
+    };
+    getEventSchema: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example lead.captured.v1 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The declaration in the seed's shape, plus the equivalent JSON Schema. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "lead.captured.v1",
+                     *       "fields": {
+                     *         "eventId": {
+                     *           "type": "uuid",
+                     *           "required": true
+                     *         },
+                     *         "occurredAt": {
+                     *           "type": "datetime",
+                     *           "required": true
+                     *         },
+                     *         "brandId": {
+                     *           "type": "uuid",
+                     *           "required": true
+                     *         },
+                     *         "email": {
+                     *           "type": "email",
+                     *           "required": true
+                     *         },
+                     *         "source": {
+                     *           "type": "enum",
+                     *           "values": [
+                     *             "vsl_form",
+                     *             "quiz_completion",
+                     *             "inbound_lead",
+                     *             "other"
+                     *           ],
+                     *           "required": true
+                     *         },
+                     *         "attribution": {
+                     *           "type": "object",
+                     *           "required": true
+                     *         },
+                     *         "personId": {
+                     *           "type": "uuid",
+                     *           "required": false
+                     *         }
+                     *       },
+                     *       "jsonSchema": {
+                     *         "type": "object"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EventSchema"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events of this type. */
+                event?: string;
+                /** @description Only events received at or after this time. */
+                since?: string;
+                /** @description Only events received before this time. */
+                until?: string;
+                limit?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    sendEvent: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "event": "lead.captured.v1",
+                 *       "payload": {
+                 *         "eventId": "550e8400-e29b-41d4-a716-446655440000",
+                 *         "occurredAt": "2026-05-19T12:00:00Z",
+                 *         "brandId": "7d0c5a4e-2f6b-4c1e-9a63-5f0f8f1f2b11",
+                 *         "email": "user@example.com",
+                 *         "source": "inbound_lead",
+                 *         "attribution": {},
+                 *         "personId": null
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendEventRequest"];
+            };
+        };
+        responses: {
+            /** @description Event accepted (stored, or already stored for this brand). */
+            200: {
+                headers: {
+                    /** @description `true` when this is the replay of an earlier response. */
+                    "Idempotent-Replayed"?: string;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "eventId": "0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90",
+                     *       "event": "lead.captured.v1",
+                     *       "receivedAt": "2026-05-19T12:00:00.123Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EventAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description The payload fails its declaration (every issue listed), the event type is unknown, or the Idempotency-Key was used with another body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    getEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredEvent"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
         };
     };
 }

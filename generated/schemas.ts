@@ -3,6 +3,490 @@
 import { Type } from '@sinclair/typebox'
 import type { components } from './openapi.ts'
 
+export const EventFieldType = Type.Unsafe<components['schemas']['EventFieldType']>({
+  "type": "string",
+  "enum": [
+    "uuid",
+    "datetime",
+    "email",
+    "url",
+    "string",
+    "number",
+    "integer",
+    "boolean",
+    "enum",
+    "object",
+    "array"
+  ]
+})
+
+export const EventField = Type.Unsafe<components['schemas']['EventField']>({
+  "type": "object",
+  "required": [
+    "type"
+  ],
+  "additionalProperties": false,
+  "properties": {
+    "type": {
+      "type": "string",
+      "enum": [
+        "uuid",
+        "datetime",
+        "email",
+        "url",
+        "string",
+        "number",
+        "integer",
+        "boolean",
+        "enum",
+        "object",
+        "array"
+      ]
+    },
+    "required": {
+      "type": "boolean",
+      "default": false
+    },
+    "values": {
+      "type": "array",
+      "minItems": 1,
+      "items": {
+        "type": "string"
+      }
+    },
+    "fields": {
+      "type": "object",
+      "additionalProperties": {
+        "type": "object"
+      }
+    },
+    "items": {
+      "type": "object"
+    },
+    "description": {
+      "type": "string",
+      "maxLength": 500
+    }
+  }
+})
+
+export const EventFields = Type.Unsafe<components['schemas']['EventFields']>({
+  "type": "object",
+  "minProperties": 1,
+  "maxProperties": 200,
+  "propertyNames": {
+    "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+  },
+  "additionalProperties": {
+    "type": "object",
+    "required": [
+      "type"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "type": {
+        "type": "string",
+        "enum": [
+          "uuid",
+          "datetime",
+          "email",
+          "url",
+          "string",
+          "number",
+          "integer",
+          "boolean",
+          "enum",
+          "object",
+          "array"
+        ]
+      },
+      "required": {
+        "type": "boolean",
+        "default": false
+      },
+      "values": {
+        "type": "array",
+        "minItems": 1,
+        "items": {
+          "type": "string"
+        }
+      },
+      "fields": {
+        "type": "object",
+        "additionalProperties": {
+          "type": "object"
+        }
+      },
+      "items": {
+        "type": "object"
+      },
+      "description": {
+        "type": "string",
+        "maxLength": 500
+      }
+    }
+  }
+})
+
+export const EventTypeDeclaration = Type.Unsafe<components['schemas']['EventTypeDeclaration']>({
+  "type": "object",
+  "required": [
+    "name",
+    "fields"
+  ],
+  "additionalProperties": false,
+  "properties": {
+    "name": {
+      "type": "string",
+      "maxLength": 200,
+      "pattern": "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*\\.v[1-9][0-9]*$"
+    },
+    "fields": {
+      "type": "object",
+      "minProperties": 1,
+      "maxProperties": 200,
+      "propertyNames": {
+        "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+      },
+      "additionalProperties": {
+        "type": "object",
+        "required": [
+          "type"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "type": {
+            "type": "string",
+            "enum": [
+              "uuid",
+              "datetime",
+              "email",
+              "url",
+              "string",
+              "number",
+              "integer",
+              "boolean",
+              "enum",
+              "object",
+              "array"
+            ]
+          },
+          "required": {
+            "type": "boolean",
+            "default": false
+          },
+          "values": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "type": "string"
+            }
+          },
+          "fields": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "object"
+            }
+          },
+          "items": {
+            "type": "object"
+          },
+          "description": {
+            "type": "string",
+            "maxLength": 500
+          }
+        }
+      }
+    }
+  }
+})
+
+export const EventSchema = Type.Unsafe<components['schemas']['EventSchema']>({
+  "type": "object",
+  "required": [
+    "name",
+    "fields",
+    "jsonSchema"
+  ],
+  "properties": {
+    "name": {
+      "type": "string"
+    },
+    "builtIn": {
+      "type": "boolean"
+    },
+    "fields": {
+      "type": "object",
+      "additionalProperties": true
+    },
+    "jsonSchema": {
+      "type": "object",
+      "additionalProperties": true
+    }
+  }
+})
+
+export const EventTypeDeclared = Type.Unsafe<components['schemas']['EventTypeDeclared']>({
+  "type": "object",
+  "required": [
+    "ok",
+    "created",
+    "schema"
+  ],
+  "properties": {
+    "ok": {
+      "type": "boolean",
+      "const": true
+    },
+    "created": {
+      "type": "boolean"
+    },
+    "schema": {
+      "type": "object",
+      "required": [
+        "name",
+        "fields",
+        "jsonSchema"
+      ],
+      "properties": {
+        "name": {
+          "type": "string"
+        },
+        "builtIn": {
+          "type": "boolean"
+        },
+        "fields": {
+          "type": "object",
+          "additionalProperties": true
+        },
+        "jsonSchema": {
+          "type": "object",
+          "additionalProperties": true
+        }
+      }
+    }
+  }
+})
+
+export const EventSchemaList = Type.Unsafe<components['schemas']['EventSchemaList']>({
+  "type": "object",
+  "required": [
+    "data"
+  ],
+  "properties": {
+    "data": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "required": [
+          "name",
+          "fields",
+          "jsonSchema"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "builtIn": {
+            "type": "boolean"
+          },
+          "fields": {
+            "type": "object",
+            "additionalProperties": true
+          },
+          "jsonSchema": {
+            "type": "object",
+            "additionalProperties": true
+          }
+        }
+      }
+    }
+  }
+})
+
+export const SendEventRequest = Type.Unsafe<components['schemas']['SendEventRequest']>({
+  "type": "object",
+  "required": [
+    "event",
+    "payload"
+  ],
+  "additionalProperties": false,
+  "properties": {
+    "event": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 200
+    },
+    "payload": {
+      "type": "object"
+    }
+  }
+})
+
+export const EventAccepted = Type.Unsafe<components['schemas']['EventAccepted']>({
+  "type": "object",
+  "required": [
+    "ok",
+    "eventId",
+    "event",
+    "receivedAt"
+  ],
+  "properties": {
+    "ok": {
+      "type": "boolean",
+      "const": true
+    },
+    "eventId": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "event": {
+      "type": "string"
+    },
+    "receivedAt": {
+      "type": "string",
+      "format": "date-time"
+    },
+    "duplicate": {
+      "type": "boolean"
+    }
+  }
+})
+
+export const StoredEvent = Type.Unsafe<components['schemas']['StoredEvent']>({
+  "type": "object",
+  "required": [
+    "id",
+    "event",
+    "payload",
+    "env",
+    "source",
+    "receivedAt"
+  ],
+  "properties": {
+    "id": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "event": {
+      "type": "string"
+    },
+    "eventId": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "payload": {
+      "type": "object",
+      "additionalProperties": true
+    },
+    "brandId": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "keyId": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "env": {
+      "type": "string",
+      "enum": [
+        "live",
+        "test",
+        "dev"
+      ]
+    },
+    "source": {
+      "type": "string"
+    },
+    "receivedAt": {
+      "type": "string",
+      "format": "date-time"
+    }
+  }
+})
+
+export const EventList = Type.Unsafe<components['schemas']['EventList']>({
+  "type": "object",
+  "required": [
+    "data",
+    "nextCursor"
+  ],
+  "properties": {
+    "data": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "required": [
+          "id",
+          "event",
+          "payload",
+          "env",
+          "source",
+          "receivedAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "event": {
+            "type": "string"
+          },
+          "eventId": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "payload": {
+            "type": "object",
+            "additionalProperties": true
+          },
+          "brandId": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "keyId": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "env": {
+            "type": "string",
+            "enum": [
+              "live",
+              "test",
+              "dev"
+            ]
+          },
+          "source": {
+            "type": "string"
+          },
+          "receivedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      }
+    },
+    "nextCursor": {
+      "type": [
+        "string",
+        "null"
+      ]
+    }
+  }
+})
+
 export const Health = Type.Unsafe<components['schemas']['Health']>({
   "type": "object",
   "required": [

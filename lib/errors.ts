@@ -35,10 +35,27 @@ export const validationError = (issues: ValidationIssue[], message?: string) =>
   new AppError(422, 'VALIDATION_ERROR', message ?? summarizeIssues(issues), issues)
 export const notConfigured = (message: string) => new AppError(500, 'NOT_CONFIGURED', message)
 
+const stringPhrases: Record<string, string> = {
+  'Invalid email': 'must be a valid email address',
+  'Invalid uuid': 'must be a valid UUID',
+  'Invalid datetime': 'must be an RFC 3339 date-time',
+  'Invalid url': 'must be a valid URL'
+}
+
+/** One sentence for a 422's `message`, in the seed's words: `payload.email must be a valid email address`. */
 export function summarizeIssues (issues: ValidationIssue[], prefix = ''): string {
   const first = issues[0]
   if (first === undefined) return 'Validation failed'
-  const where = [prefix, first.path].filter((p) => p !== '').join('.')
+  const where = [prefix, first.path].filter((p) => p !== '').join('.') || 'value'
+  let phrase: string
+  switch (first.code) {
+    case 'required': phrase = 'is required'; break
+    case 'unrecognized_keys': phrase = 'is not a recognized field'; break
+    case 'invalid_string': phrase = stringPhrases[first.message] ?? `is invalid: ${first.message}`; break
+    case 'invalid_type': phrase = first.message.replace(/^Expected /, 'must be '); break
+    case 'invalid_enum_value': phrase = first.message.replace(/^Invalid enum value\. Expected /, 'must be one of '); break
+    default: phrase = `is invalid: ${first.message}`
+  }
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more issue${issues.length > 2 ? 's' : ''})` : ''
-  return `${where === '' ? 'value' : where}: ${first.message}${more}`
+  return `${where} ${phrase}${more}`
 }

@@ -19,7 +19,7 @@ async function main (): Promise<void> {
   const contract = await loadContract()
   const files = new Map<string, string>()
 
-  const ast = await openapiTS(contract.document as never, { alphabetize: false, exportType: false })
+  const ast = await openapiTS(contract.document as never, { alphabetize: false, exportType: false, defaultNonNullable: false })
   files.set('openapi.ts', banner + '/* eslint-disable */\n' + astToString(ast))
   files.set('schemas.ts', renderComponents(contract.document, contract.deref))
   files.set('operations.ts', renderOperations(contract.document, contract.deref))

@@ -28,7 +28,7 @@ export function issueFromAjv (error: ErrorObject): ValidationIssue | null {
     case 'additionalProperties':
       return { path: join(path, String(params.additionalProperty)), message: `Unrecognized key '${String(params.additionalProperty)}'`, code: 'unrecognized_keys' }
     case 'type':
-      return { path, message: `Expected ${String(params.type).replace(',', ' or ')}`, code: 'invalid_type' }
+      return { path, message: `Expected ${String(params.type).split(',').join(' or ')}`, code: 'invalid_type' }
     case 'format':
       return { path, message: stringFormats[String(params.format)] ?? `Invalid ${String(params.format)}`, code: 'invalid_string' }
     case 'pattern':

@@ -1,4 +1,7 @@
 // Migrations in the order they apply; each file is a MikroORM Migration class.
 import type { MigrationObject } from '@mikro-orm/core'
+import { Migration20261125120000Events } from './Migration20261125120000Events.ts'
 
-export const migrationsList: MigrationObject[] = []
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261125120000Events', class: Migration20261125120000Events }
+]

@@ -1,0 +1,80 @@
+// POST /api/events as a service: validate against the declaration, store once per brand and
+// eventId, and (with an Idempotency-Key) make the response replayable, all in one transaction.
+import { createHash } from 'node:crypto'
+import type { EntityManager } from '@mikro-orm/postgresql'
+import type { components } from '../../generated/openapi.ts'
+import { AppError, summarizeIssues } from '../errors.ts'
+import { canonicalJson } from '../canonical-json.ts'
+import type { EventTypeRegistry } from './registry.ts'
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type IdempotencyScope } from './idempotency.ts'
+
+export type SendEventRequest = components['schemas']['SendEventRequest']
+export type EventAccepted = components['schemas']['EventAccepted']
+export type KeyEnv = 'live' | 'test' | 'dev'
+
+/** Who is sending: the API key, its brand and its env (stored with every event). */
+export interface EventCaller { keyId: string, brandId: string | null, env: KeyEnv }
+
+/** Only successes are kept for replay; a failed request frees its Idempotency-Key. */
+export interface SentEvent { status: 200, body: string, replayed: boolean }
+
+/** The payload's own id, kept as text (a number id keeps its digits as JSON printed them). */
+function payloadEventId (payload: Record<string, unknown>): string | null {
+  const id = payload.eventId
+  return typeof id === 'string' ? id : typeof id === 'number' ? String(id) : null
+}
+
+export async function validateEventRequest (em: EntityManager, registry: EventTypeRegistry, request: SendEventRequest): Promise<void> {
+  const type = await registry.get(em, request.event)
+  if (type === null) {
+    throw new AppError(422, 'VALIDATION_ERROR', `event ${request.event} is not a declared event type`, [
+      { path: 'event', message: `Unknown event type '${request.event}'`, code: 'invalid_enum_value' }
+    ])
+  }
+  const issues = type.validate(request.payload)
+  if (issues.length > 0) throw new AppError(422, 'VALIDATION_ERROR', summarizeIssues(issues, 'payload'), issues)
+}
+
+interface InsertedRow { id: string, received_at: Date }
+
+/** Stores a validated event (or finds the one already stored for this brand and eventId). */
+export async function storeEvent (em: EntityManager, name: string, payload: Record<string, unknown>, payloadText: string, caller: EventCaller, source: string): Promise<EventAccepted> {
+  const connection = em.getConnection()
+  const ctx = em.getTransactionContext()
+  const eventId = payloadEventId(payload)
+  const inserted = await connection.execute<InsertedRow[]>(
+    `insert into event (name, event_id, payload, key_id, brand_id, env, source) values (?, ?, ?::jsonb, ?, ?, ?, ?)
+     on conflict (brand_id, event_id) where event_id is not null do nothing returning id, received_at`,
+    [name, eventId, payloadText, caller.keyId, caller.brandId, caller.env, source], 'all', ctx
+  )
+  const row = inserted[0]
+  if (row !== undefined) return { ok: true, eventId: row.id, event: name, receivedAt: new Date(row.received_at).toISOString() }
+  const [existing] = await connection.execute<(InsertedRow & { name: string })[]>(
+    'select id, name, received_at from event where brand_id is not distinct from ? and event_id = ?', [caller.brandId, eventId], 'all', ctx
+  )
+  if (existing === undefined) throw new Error('event vanished between conflict and read')
+  return { ok: true, eventId: existing.id, event: existing.name, receivedAt: new Date(existing.received_at).toISOString(), duplicate: true }
+}
+
+export async function sendEvent (em: EntityManager, registry: EventTypeRegistry, request: SendEventRequest, caller: EventCaller, idempotencyKey?: string): Promise<SentEvent> {
+  const scope: IdempotencyScope | null = idempotencyKey === undefined
+    ? null
+    : { keyId: caller.keyId, idempotencyKey, requestHash: createHash('sha256').update(canonicalJson(request)).digest('hex') }
+  if (scope !== null) {
+    const claim = await claimIdempotencyKey(em, scope)
+    if (claim.kind === 'replay') return { status: 200, body: claim.body, replayed: true }
+  }
+  try {
+    await validateEventRequest(em, registry, request)
+    const body = await em.transactional(async (tx) => {
+      const accepted = await storeEvent(tx, request.event, request.payload, JSON.stringify(request.payload), caller, 'api')
+      const text = JSON.stringify(accepted)
+      if (scope !== null) await completeIdempotencyKey(tx, scope, 200, text)
+      return text
+    })
+    return { status: 200, body, replayed: false }
+  } catch (error) {
+    if (scope !== null) await releaseIdempotencyKey(em, scope).catch(() => {})
+    throw error
+  }
+}
