@@ -10,6 +10,9 @@ import errorsPlugin from './plugins/errors.ts'
 import databasePlugin from './plugins/database.ts'
 import docsPlugin from './plugins/docs.ts'
 import healthRoutes from './routes/health.ts'
+import githubSignals from './routes/api/signals/github.ts'
+import sentrySignals from './routes/api/signals/sentry.ts'
+import posthogSignals from './routes/api/signals/posthog.ts'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -43,6 +46,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(docsPlugin)
 
   await app.register(healthRoutes)
+  await app.register(githubSignals)
+  await app.register(sentrySignals)
+  await app.register(posthogSignals)
 
   return app
 }
