@@ -13,6 +13,8 @@ import healthRoutes from './routes/health.ts'
 import githubSignals from './routes/api/signals/github.ts'
 import sentrySignals from './routes/api/signals/sentry.ts'
 import posthogSignals from './routes/api/signals/posthog.ts'
+import signalRoutes from './routes/api/signals/index.ts'
+import issueRoutes from './routes/api/issues.ts'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -49,6 +51,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(githubSignals)
   await app.register(sentrySignals)
   await app.register(posthogSignals)
+  await app.register(signalRoutes)
+  await app.register(issueRoutes)
 
   return app
 }

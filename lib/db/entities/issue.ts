@@ -1,7 +1,7 @@
 // A unit of work for people and agents (SPEC section 5). Signal issues are created with their
 // signal; the rest through the API. `number` is a PostgreSQL identity: sequential without races.
 import { randomUUID } from 'node:crypto'
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
+import { defineEntity, p, type InferEntity, type Opt } from '@mikro-orm/core'
 
 export const issueTypes = ['signal', 'bug', 'feature', 'task'] as const
 export type IssueType = typeof issueTypes[number]
@@ -17,7 +17,7 @@ export const Issue = defineEntity({
   properties: {
     id: p.uuid().primary().onCreate(() => randomUUID()),
     // Assigned by the database (generated always as identity) and read back on insert.
-    number: p.integer().generated('identity'),
+    number: p.integer().$type<Opt<number>>().generated('identity'),
     type: p.string().$type<IssueType>(),
     status: p.string().$type<IssueStatus>(),
     priority: p.smallint().$type<IssuePriority>(),
