@@ -968,6 +968,7 @@ export interface operations {
             401: components["responses"]["BadSignature"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
             500: components["responses"]["NotConfigured"];
         };
     };

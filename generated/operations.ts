@@ -930,6 +930,66 @@ export const receiveSentrySignal = {
           }
         }
       }),
+      422: Type.Unsafe<operations['receiveSentrySignal']['responses'][422]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       500: Type.Unsafe<operations['receiveSentrySignal']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [

@@ -32,9 +32,15 @@ export async function listSignals (em: EntityManager, query: SignalQuery): Promi
   const page = rows.slice(0, query.limit)
   const issues = page.length === 0 ? [] : await em.find(Issue, { signalId: { $in: page.map((s) => s.id) } }, { fields: ['id', 'signalId'] })
   const issueBySignal = new Map(issues.map((i) => [i.signalId, i.id]))
+  const issueOf = (signal: Signal): string => {
+    const issueId = issueBySignal.get(signal.id)
+    // Signal and issue commit together, so a signal without its issue would be a broken invariant.
+    if (issueId === undefined) throw new Error(`signal ${signal.id} has no issue`)
+    return issueId
+  }
   const last = page.at(-1)
   return {
-    signals: page.map((signal) => ({ signal, issueId: issueBySignal.get(signal.id) ?? '' })),
+    signals: page.map((signal) => ({ signal, issueId: issueOf(signal) })),
     nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor([last.createdAt.getTime(), last.id]) : null
   }
 }
