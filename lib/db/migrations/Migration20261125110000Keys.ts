@@ -15,7 +15,7 @@ export class Migration20261125110000Keys extends Migration {
         id uuid primary key,
         name text not null,
         env text not null check (env in ('live', 'test', 'dev')),
-        scopes text[] not null check (cardinality(scopes) > 0),
+        scopes text[] not null,
         tier text not null default 'standard' check (tier in ('standard', 'premium')),
         brand_id uuid references brands (id) on delete restrict,
         key_hash text not null check (key_hash ~ '^[0-9a-f]{64}$'),
