@@ -8,6 +8,8 @@ import { createAjv } from './lib/validation/ajv.ts'
 import configPlugin from './plugins/config.ts'
 import errorsPlugin from './plugins/errors.ts'
 import databasePlugin from './plugins/database.ts'
+import rateLimitPlugin from './plugins/rate-limit.ts'
+import authPlugin from './plugins/auth.ts'
 import docsPlugin from './plugins/docs.ts'
 import healthRoutes from './routes/health.ts'
 import githubSignals from './routes/api/signals/github.ts'
@@ -18,6 +20,8 @@ import issueRoutes from './routes/api/issues.ts'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
+  /** Where log lines go instead of stdout, with Loop's own log options (level, redaction); tests read it. */
+  logStream?: { write: (line: string) => void }
 }
 
 function validatorCompilers () {
@@ -28,7 +32,7 @@ function validatorCompilers () {
 
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? loggerOptions(config),
+    logger: options.logger ?? (options.logStream === undefined ? loggerOptions(config) : { ...loggerOptions(config), stream: options.logStream }),
     bodyLimit: config.bodyLimit,
     genReqId: () => randomUUID(),
     forceCloseConnections: 'idle',
@@ -45,6 +49,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(configPlugin, { config })
   await app.register(errorsPlugin)
   await app.register(databasePlugin)
+  // Before any route: both read each route's declared security as it is added.
+  await app.register(rateLimitPlugin)
+  await app.register(authPlugin)
   await app.register(docsPlugin)
 
   await app.register(healthRoutes)
