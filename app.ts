@@ -17,6 +17,8 @@ import sentrySignals from './routes/api/signals/sentry.ts'
 import posthogSignals from './routes/api/signals/posthog.ts'
 import signalRoutes from './routes/api/signals/index.ts'
 import issueRoutes from './routes/api/issues.ts'
+import brandRoutes from './routes/api/brands.ts'
+import keyRoutes from './routes/api/keys.ts'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -60,6 +62,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(posthogSignals)
   await app.register(signalRoutes)
   await app.register(issueRoutes)
+  await app.register(brandRoutes)
+  await app.register(keyRoutes)
 
   return app
 }
