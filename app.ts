@@ -50,9 +50,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
   await app.register(configPlugin, { config })
   await app.register(errorsPlugin)
-  await app.register(databasePlugin)
-  // Before any route: both read each route's declared security as it is added.
+  // Before the database: a REDIS_URL that cannot connect fails the start before anything runs.
+  // Both this and auth come before any route: they read each route's security as it is added.
   await app.register(rateLimitPlugin)
+  await app.register(databasePlugin)
   await app.register(authPlugin)
   await app.register(docsPlugin)
 

@@ -42,13 +42,16 @@ async function openBuckets (fastify: FastifyInstance): Promise<BucketBackend> {
   if (url === undefined) return local
   // No offline queue: while Redis is away a decision fails fast and falls back to `local`.
   const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true, connectTimeout: 5000 })
-  redis.on('error', () => {}) // reported once per outage by FallbackBuckets; ioredis would print each retry
+  // Outages are reported once by FallbackBuckets; unhandled, ioredis would print every retry.
+  let lastError: Error | undefined
+  redis.on('error', (error: Error) => { lastError = error })
   try {
     await redis.connect()
   } catch (error) {
     redis.disconnect()
-    // The URL may hold a password: name the variable, not its value.
-    throw new Error(`REDIS_URL: cannot connect to Redis (${error instanceof Error ? error.message : String(error)})`)
+    // The socket error says why (ECONNREFUSED, ENOTFOUND); the URL may hold a password, so it is not repeated.
+    const reason = lastError?.message ?? (error instanceof Error ? error.message : String(error))
+    throw new Error(`REDIS_URL: cannot connect to Redis (${reason})`)
   }
   fastify.addHook('onClose', async () => { await redis.quit().catch(() => redis.disconnect()) })
   const shared = await RedisBuckets.create(redis, `${fastify.config.redisPrefix}rl:`)

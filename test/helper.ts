@@ -41,14 +41,23 @@ export interface BuildTestOptions {
 export async function buildWithDetails (t: TestContext, env: Record<string, string | undefined> = {}, extend?: (app: FastifyInstance) => void, options: BuildTestOptions = {}): Promise<TestApp> {
   const database = options.databaseUrl === undefined ? await createTestDatabase() : { url: options.databaseUrl, drop: async () => {} }
   const config = loadConfig({ LOG_LEVEL: 'silent', ...testSecrets, ...env, DATABASE_URL: database.url })
-  const app = await buildApp(config, { logStream: options.logStream })
-  extend?.(app)
-  await app.ready()
+  let app: FastifyInstance | undefined
+  try {
+    app = await buildApp(config, { logStream: options.logStream })
+    extend?.(app)
+    await app.ready()
+  } catch (error) {
+    // A test of a failing start must not leave a pool or a database behind.
+    await app?.close().catch(() => {})
+    await database.drop()
+    throw error
+  }
+  const built = app
   t.teardown(async () => {
-    await app.close()
+    await built.close()
     await database.drop()
   })
-  return { app, config, databaseUrl: database.url }
+  return { app: built, config, databaseUrl: database.url }
 }
 
 /** A tap `match` pattern for the SPEC error envelope with the given code. */
