@@ -39,6 +39,10 @@ for (const operationId of ['receiveGithubSignal', 'receiveSentrySignal', 'receiv
     t.ok(operations.has(operationId))
     t.equal(operations.get(operationId)?.security, undefined)
   })
+  t.test(`${operationId} documents the per-IP 429 of unauthenticated webhook routes`, async (t) => {
+    const op = operations.get(operationId)
+    t.equal(raw(op?.path ?? '', op?.method ?? '')?.responses['429']?.$ref, '#/components/responses/RateLimited')
+  })
 }
 
 const allOperations = [...operations.values()]
