@@ -8,15 +8,26 @@ import { createAjv } from './lib/validation/ajv.ts'
 import configPlugin from './plugins/config.ts'
 import errorsPlugin from './plugins/errors.ts'
 import databasePlugin from './plugins/database.ts'
+import rateLimitPlugin from './plugins/rate-limit.ts'
+import authPlugin from './plugins/auth.ts'
 import docsPlugin from './plugins/docs.ts'
 import eventTypesPlugin from './plugins/event-types.ts'
 import healthRoutes from './routes/health.ts'
 import eventRoutes from './routes/api/events/index.ts'
 import eventSchemaRoutes from './routes/api/events/schemas.ts'
 import eventTypeRoutes from './routes/api/events/types.ts'
+import githubSignals from './routes/api/signals/github.ts'
+import sentrySignals from './routes/api/signals/sentry.ts'
+import posthogSignals from './routes/api/signals/posthog.ts'
+import signalRoutes from './routes/api/signals/index.ts'
+import issueRoutes from './routes/api/issues.ts'
+import brandRoutes from './routes/api/brands.ts'
+import keyRoutes from './routes/api/keys.ts'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
+  /** Where log lines go instead of stdout, with Loop's own log options (level, redaction); tests read it. */
+  logStream?: { write: (line: string) => void }
 }
 
 function validatorCompilers () {
@@ -27,7 +38,7 @@ function validatorCompilers () {
 
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? loggerOptions(config),
+    logger: options.logger ?? (options.logStream === undefined ? loggerOptions(config) : { ...loggerOptions(config), stream: options.logStream }),
     bodyLimit: config.bodyLimit,
     genReqId: () => randomUUID(),
     forceCloseConnections: 'idle',
@@ -43,7 +54,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
   await app.register(configPlugin, { config })
   await app.register(errorsPlugin)
+  // Before the database: a REDIS_URL that cannot connect fails the start before anything runs.
+  // Both this and auth come before any route: they read each route's security as it is added.
+  await app.register(rateLimitPlugin)
   await app.register(databasePlugin)
+  await app.register(authPlugin)
   await app.register(docsPlugin)
   await app.register(eventTypesPlugin)
 
@@ -51,6 +66,13 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(eventRoutes)
   await app.register(eventSchemaRoutes)
   await app.register(eventTypeRoutes)
+  await app.register(githubSignals)
+  await app.register(sentrySignals)
+  await app.register(posthogSignals)
+  await app.register(signalRoutes)
+  await app.register(issueRoutes)
+  await app.register(brandRoutes)
+  await app.register(keyRoutes)
 
   return app
 }
