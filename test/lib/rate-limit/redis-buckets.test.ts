@@ -31,9 +31,12 @@ if (redis !== null) {
 
   t.test('remaining counts down by one per request', async (t) => {
     const first = await buckets.take('countdown', standard)
+    const startedAt = Date.now()
     const second = await buckets.take('countdown', standard)
+    // On a loaded machine 10 ms may pass between the two decisions, and 10 ms refills one token.
+    const refilled = Math.floor((Date.now() - startedAt) / 10) + 1
     t.same([first.allowed, first.remaining, first.msUntilFull], [true, 199, 10])
-    t.equal(second.remaining, 198)
+    t.ok(second.remaining >= 198 && second.remaining <= Math.min(199, 198 + refilled), `remaining ${second.remaining}`)
   })
 
   t.test('a bucket key expires once the bucket would be full, so idle clients cost nothing', async (t) => {
