@@ -8,6 +8,8 @@ import { createAjv } from './lib/validation/ajv.ts'
 import configPlugin from './plugins/config.ts'
 import errorsPlugin from './plugins/errors.ts'
 import databasePlugin from './plugins/database.ts'
+import rateLimitPlugin from './plugins/rate-limit.ts'
+import authPlugin from './plugins/auth.ts'
 import docsPlugin from './plugins/docs.ts'
 import eventTypesPlugin from './plugins/event-types.ts'
 import inboundRoutesPlugin from './plugins/inbound-routes.ts'
@@ -21,9 +23,18 @@ import bigcommerceWebhooks from './routes/webhooks/bigcommerce.ts'
 import typeformWebhooks from './routes/webhooks/typeform.ts'
 import calendlyWebhooks from './routes/webhooks/calendly.ts'
 import customWebhooks from './routes/webhooks/custom.ts'
+import githubSignals from './routes/api/signals/github.ts'
+import sentrySignals from './routes/api/signals/sentry.ts'
+import posthogSignals from './routes/api/signals/posthog.ts'
+import signalRoutes from './routes/api/signals/index.ts'
+import issueRoutes from './routes/api/issues.ts'
+import brandRoutes from './routes/api/brands.ts'
+import keyRoutes from './routes/api/keys.ts'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
+  /** Where log lines go instead of stdout, with Loop's own log options (level, redaction); tests read it. */
+  logStream?: { write: (line: string) => void }
 }
 
 function validatorCompilers () {
@@ -34,7 +45,7 @@ function validatorCompilers () {
 
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? loggerOptions(config),
+    logger: options.logger ?? (options.logStream === undefined ? loggerOptions(config) : { ...loggerOptions(config), stream: options.logStream }),
     bodyLimit: config.bodyLimit,
     genReqId: () => randomUUID(),
     forceCloseConnections: 'idle',
@@ -50,7 +61,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
   await app.register(configPlugin, { config })
   await app.register(errorsPlugin)
+  // Before the database: a REDIS_URL that cannot connect fails the start before anything runs.
+  // Both this and auth come before any route: they read each route's security as it is added.
+  await app.register(rateLimitPlugin)
   await app.register(databasePlugin)
+  await app.register(authPlugin)
   await app.register(docsPlugin)
   await app.register(eventTypesPlugin)
   await app.register(inboundRoutesPlugin)
@@ -67,6 +82,13 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(typeformWebhooks)
   await app.register(calendlyWebhooks)
   await app.register(customWebhooks)
+  await app.register(githubSignals)
+  await app.register(sentrySignals)
+  await app.register(posthogSignals)
+  await app.register(signalRoutes)
+  await app.register(issueRoutes)
+  await app.register(brandRoutes)
+  await app.register(keyRoutes)
 
   return app
 }

@@ -1,0 +1,66 @@
+// The contract declares who may call what: the auth plugin enforces scopes from these
+// declarations, so they are pinned here per operation, and checked as a whole against SPEC
+// section 6: every /api operation takes a key, except the provider signal endpoints and public
+// schema discovery.
+import t from 'tap'
+import { loadContract, operationsOf } from '../../lib/contract/openapi.ts'
+import { bearerRequirement } from '../../lib/keys/route-security.ts'
+
+const { document, deref } = await loadContract()
+const operations = new Map(operationsOf(document, deref).map((op) => [op.operationId, op]))
+const raw = (path: string, method: string) => ((document.paths as Record<string, Record<string, { responses: Record<string, { $ref?: string }> }>>)[path]?.[method])
+
+const scopes: [string, string, string, string][] = [
+  ['listIssues', '/api/issues', 'get', 'issues:read'],
+  ['getIssue', '/api/issues/{id}', 'get', 'issues:read'],
+  ['createIssue', '/api/issues', 'post', 'issues:write'],
+  ['updateIssue', '/api/issues/{id}', 'patch', 'issues:write'],
+  ['claimIssue', '/api/issues/claim', 'post', 'issues:write'],
+  ['listSignals', '/api/signals', 'get', 'signals:read'],
+  ['getSignal', '/api/signals/{id}', 'get', 'signals:read'],
+  ['createBrand', '/api/brands', 'post', 'admin'],
+  ['createKey', '/api/keys', 'post', 'admin'],
+  ['listKeys', '/api/keys', 'get', 'admin'],
+  ['revokeKey', '/api/keys/{id}', 'delete', 'admin']
+]
+
+for (const [operationId, path, method, scope] of scopes) {
+  t.test(`${operationId} needs a bearer key with ${scope} and documents 401, 403 and 429`, async (t) => {
+    t.same(operations.get(operationId)?.security, [{ bearer: [scope] }])
+    const responses = raw(path, method)?.responses ?? {}
+    t.equal(responses['401']?.$ref, '#/components/responses/Unauthorized')
+    t.match(responses['403']?.$ref, /^#\/components\/responses\/(Forbidden|AdminOnly)$/)
+    t.equal(responses['429']?.$ref, '#/components/responses/RateLimited')
+  })
+}
+
+for (const operationId of ['receiveGithubSignal', 'receiveSentrySignal', 'receivePosthogSignal']) {
+  t.test(`${operationId} takes no API key: the provider's signature authenticates it`, async (t) => {
+    t.ok(operations.has(operationId))
+    t.equal(operations.get(operationId)?.security, undefined)
+  })
+  t.test(`${operationId} documents the per-IP 429 of unauthenticated webhook routes`, async (t) => {
+    const op = operations.get(operationId)
+    t.equal(raw(op?.path ?? '', op?.method ?? '')?.responses['429']?.$ref, '#/components/responses/RateLimited')
+  })
+}
+
+const allOperations = [...operations.values()]
+const isPublic = (method: string, path: string) =>
+  (method === 'post' && /^\/api\/signals\/(github|sentry|posthog)$/.test(path)) || /^\/api\/events\/schemas?(\/|$)/.test(path)
+
+t.test('every /api operation declares bearer security with known scopes, unless public by the SPEC', async (t) => {
+  for (const op of allOperations.filter((o) => o.path.startsWith('/api/'))) {
+    const label = `${op.method.toUpperCase()} ${op.path}`
+    const requirement = bearerRequirement(op.security) // throws on an unknown scope
+    if (isPublic(op.method, op.path)) t.equal(requirement, null, `${label} is public`)
+    else t.ok(requirement !== null && requirement.length > 0, `${label} takes a key`)
+  }
+})
+
+t.test('operations taking a key document 401, 403 and 429', async (t) => {
+  for (const op of allOperations.filter((o) => bearerRequirement(o.security) !== null)) {
+    const statuses = op.responses.map(([status]) => status)
+    for (const status of [401, 403, 429]) t.ok(statuses.includes(status), `${op.method.toUpperCase()} ${op.path} documents ${status}`)
+  }
+})
