@@ -27,8 +27,7 @@ export function checkInboundDeclaration (eventType: string, fields: FieldSpecs, 
     issues.push({ path: 'webhookPath', message: `A ${source} route lives under /webhooks/${source}/`, code: 'invalid_string' })
   } else if (source === 'custom' && owner !== null) {
     issues.push({ path: 'webhookPath', message: `/webhooks/${owner}/ is reserved for ${owner} routes`, code: 'invalid_string' })
-  }
-  if (source !== 'custom' && webhookPath.split('/').length < 4) {
+  } else if (source !== 'custom' && webhookPath.split('/').length < 4) {
     issues.push({ path: 'webhookPath', message: `Name the route: /webhooks/${source}/<name>`, code: 'invalid_string' })
   }
   if (transform !== undefined) issues.push(...checkTransform(transform, fields))

@@ -22,8 +22,9 @@ declare module 'fastify' {
   }
 }
 
-// The contract's body schema documents the JSON; validation happens after verification, here.
-const { body: _documentedBody, ...schema } = receiveInboundWebhook.schema
+// The contract documents the body and the `{path}` as one parameter; the router matches the rest
+// of the path with a wildcard, and the body is validated after verification, as an event.
+const { body: _documentedBody, params: _documentedPath, ...schema } = receiveInboundWebhook.schema
 
 export function inboundSource (definition: InboundSourceDefinition): FastifyPluginAsync {
   return async (fastify) => {

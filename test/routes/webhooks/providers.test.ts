@@ -36,7 +36,7 @@ t.test('Shopify orders/create: accepted, transformed, and order id 8209829119461
     event: 'order.completed.v1',
     eventId: '820982911946154508',
     source: 'webhook:shopify',
-    payload: { eventId: '820982911946154508', orderId: '820982911946154508', customerId: '115310627314723954', email: 'jon@example.com', total: '403.00', currency: 'USD', orderNumber: '#9999', source: 'shopify', occurredAt: '2022-01-01T00:00:00.000Z' }
+    payload: { eventId: '820982911946154508', orderId: '820982911946154508', customerId: '115310627314723954', email: 'jon@example.com', total: '403.00', currency: 'USD', orderNumber: '#9999', source: 'shopify', occurredAt: '2021-12-31T19:00:00-05:00' }
   })
   t.equal(await rawBodyOf(res.json().eventId), body, 'the raw payload text is preserved byte for byte')
 
