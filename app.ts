@@ -12,10 +12,17 @@ import rateLimitPlugin from './plugins/rate-limit.ts'
 import authPlugin from './plugins/auth.ts'
 import docsPlugin from './plugins/docs.ts'
 import eventTypesPlugin from './plugins/event-types.ts'
+import inboundRoutesPlugin from './plugins/inbound-routes.ts'
 import healthRoutes from './routes/health.ts'
 import eventRoutes from './routes/api/events/index.ts'
 import eventSchemaRoutes from './routes/api/events/schemas.ts'
 import eventTypeRoutes from './routes/api/events/types.ts'
+import eventRejectionRoutes from './routes/api/events/rejections.ts'
+import shopifyWebhooks from './routes/webhooks/shopify.ts'
+import bigcommerceWebhooks from './routes/webhooks/bigcommerce.ts'
+import typeformWebhooks from './routes/webhooks/typeform.ts'
+import calendlyWebhooks from './routes/webhooks/calendly.ts'
+import customWebhooks from './routes/webhooks/custom.ts'
 import githubSignals from './routes/api/signals/github.ts'
 import sentrySignals from './routes/api/signals/sentry.ts'
 import posthogSignals from './routes/api/signals/posthog.ts'
@@ -61,11 +68,20 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(authPlugin)
   await app.register(docsPlugin)
   await app.register(eventTypesPlugin)
+  await app.register(inboundRoutesPlugin)
 
   await app.register(healthRoutes)
   await app.register(eventRoutes)
   await app.register(eventSchemaRoutes)
   await app.register(eventTypeRoutes)
+  await app.register(eventRejectionRoutes)
+
+  // Inbound webhook sources: one encapsulated plugin each (routes/webhooks/).
+  await app.register(shopifyWebhooks)
+  await app.register(bigcommerceWebhooks)
+  await app.register(typeformWebhooks)
+  await app.register(calendlyWebhooks)
+  await app.register(customWebhooks)
   await app.register(githubSignals)
   await app.register(sentrySignals)
   await app.register(posthogSignals)

@@ -401,6 +401,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events/rejections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inbound webhook deliveries that failed validation, newest first
+         * @description Nothing a provider sends is lost: a delivery whose transformed event fails its schema is
+         *     answered 422 and kept here (headers without secrets, the raw body, the issues) until it
+         *     is replayed after the declaration is fixed.
+         */
+        get: operations["listEventRejections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/rejections/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a rejected delivery again through its route's current transform and schema */
+        post: operations["replayEventRejection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive a provider webhook at a declared webhookPath
+         * @description The path is any `webhookPath` declared with `events.declare`. The source's signature is
+         *     verified over the raw bytes (see the source table in the docs); a missing or wrong
+         *     signature is 401, a route without a secret 500 `NOT_CONFIGURED`, an unknown path 404. A
+         *     valid delivery is transformed, validated and stored (200 `InboundAccepted`, `duplicate:
+         *     true` for a redelivery); an invalid one is 422 and kept in `/api/events/rejections`.
+         */
+        post: operations["receiveInboundWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -519,10 +582,58 @@ export interface components {
         EventFields: {
             [key: string]: components["schemas"]["EventField"];
         };
+        /**
+         * @description `fields` declares a new version; it may be omitted when the type already exists (built-in
+         *     or declared earlier). `webhookPath` with `source` attaches an inbound webhook route to the
+         *     type: Loop then receives that provider's POSTs at that path, verifies them with `secret`,
+         *     maps them with `transform` (or the source's built-in transform) and stores valid events.
+         *     Paths under `/webhooks/shopify/`, `/webhooks/bigcommerce/`, `/webhooks/typeform/` and
+         *     `/webhooks/calendly/` belong to those sources; custom senders use any other `/webhooks/` path.
+         */
         EventTypeDeclaration: {
             /** @example lead.captured.v1 */
             name: string;
-            fields: components["schemas"]["EventFields"];
+            fields?: components["schemas"]["EventFields"];
+            source?: components["schemas"]["InboundSource"];
+            /** @example /webhooks/shopify/order-completed */
+            webhookPath?: string;
+            transform?: components["schemas"]["Transform"];
+            /** @description The provider's signing secret. Write-only; never returned or logged. */
+            secret?: string;
+        };
+        /** @enum {string} */
+        InboundSource: "shopify" | "bigcommerce" | "typeform" | "calendly" | "custom";
+        /**
+         * @description Target field → RFC 9535 JSONPath over the provider payload (a string starting with `$`),
+         *     or a literal value. Expressions are checked at declaration; no script is ever evaluated.
+         * @example {
+         *       "eventId": "$.id",
+         *       "occurredAt": "$.created_at",
+         *       "brandId": "$.note_attributes.brand_id",
+         *       "email": "$.email"
+         *     }
+         */
+        Transform: {
+            [key: string]: unknown;
+        };
+        InboundRoute: {
+            /** Format: uuid */
+            id: string;
+            eventType: string;
+            source: components["schemas"]["InboundSource"];
+            webhookPath: string;
+            transform?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description true when the source's built-in transform maps the payload. */
+            builtinTransform: boolean;
+            hasSecret: boolean;
+            /** @enum {string} */
+            env?: "live" | "test" | "dev";
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
         };
         EventSchema: {
             name: string;
@@ -537,8 +648,10 @@ export interface components {
         EventTypeDeclared: {
             /** @constant */
             ok: true;
+            /** @description true when this declaration created the type or attached a new inbound route. */
             created: boolean;
             schema: components["schemas"]["EventSchema"];
+            inbound?: components["schemas"]["InboundRoute"];
         };
         EventSchemaList: {
             data: components["schemas"]["EventSchema"][];
@@ -581,6 +694,42 @@ export interface components {
         };
         EventList: {
             data: components["schemas"]["StoredEvent"][];
+            nextCursor: string | null;
+        };
+        InboundAccepted: {
+            /** @constant */
+            ok: true;
+            /** Format: uuid */
+            eventId?: string;
+            event?: string;
+            /** Format: date-time */
+            receivedAt?: string;
+            duplicate?: boolean;
+            /** @description Why nothing was stored (a topic this route does not take). */
+            ignored?: string;
+        };
+        EventRejection: {
+            /** Format: uuid */
+            id: string;
+            event: string;
+            source: components["schemas"]["InboundSource"];
+            webhookPath: string;
+            /** @description The delivery's headers, without signatures and secrets. */
+            headers: {
+                [key: string]: string;
+            };
+            /** @description The raw body exactly as received. */
+            body: string;
+            issues: components["schemas"]["ValidationIssue"][];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            replayedAt?: string | null;
+            /** Format: uuid */
+            replayedEventId?: string | null;
+        };
+        EventRejectionList: {
+            data: components["schemas"]["EventRejection"][];
             nextCursor: string | null;
         };
         Health: {
@@ -2218,6 +2367,97 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
+        };
+    };
+    listEventRejections: {
+        parameters: {
+            query?: {
+                event?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of rejections. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventRejectionList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    replayEventRejection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Now valid; the event is stored (or was already stored). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventAccepted"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    receiveInboundWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rest of the declared webhookPath (may contain slashes). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Stored, a redelivery of a stored one, or a topic this route does not take (`ignored`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["NotConfigured"];
         };
     };
 }

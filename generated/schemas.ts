@@ -971,8 +971,7 @@ export const EventFields = Type.Unsafe<components['schemas']['EventFields']>({
 export const EventTypeDeclaration = Type.Unsafe<components['schemas']['EventTypeDeclaration']>({
   "type": "object",
   "required": [
-    "name",
-    "fields"
+    "name"
   ],
   "additionalProperties": false,
   "properties": {
@@ -1037,6 +1036,114 @@ export const EventTypeDeclaration = Type.Unsafe<components['schemas']['EventType
           }
         }
       }
+    },
+    "source": {
+      "type": "string",
+      "enum": [
+        "shopify",
+        "bigcommerce",
+        "typeform",
+        "calendly",
+        "custom"
+      ]
+    },
+    "webhookPath": {
+      "type": "string",
+      "maxLength": 200,
+      "pattern": "^/webhooks(/[A-Za-z0-9][A-Za-z0-9._~-]*)+$"
+    },
+    "transform": {
+      "type": "object",
+      "maxProperties": 200,
+      "additionalProperties": true
+    },
+    "secret": {
+      "type": "string",
+      "minLength": 8,
+      "maxLength": 500,
+      "writeOnly": true
+    }
+  }
+})
+
+export const InboundSource = Type.Unsafe<components['schemas']['InboundSource']>({
+  "type": "string",
+  "enum": [
+    "shopify",
+    "bigcommerce",
+    "typeform",
+    "calendly",
+    "custom"
+  ]
+})
+
+export const Transform = Type.Unsafe<components['schemas']['Transform']>({
+  "type": "object",
+  "maxProperties": 200,
+  "additionalProperties": true
+})
+
+export const InboundRoute = Type.Unsafe<components['schemas']['InboundRoute']>({
+  "type": "object",
+  "required": [
+    "id",
+    "eventType",
+    "source",
+    "webhookPath",
+    "builtinTransform",
+    "hasSecret",
+    "createdAt",
+    "updatedAt"
+  ],
+  "properties": {
+    "id": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "eventType": {
+      "type": "string"
+    },
+    "source": {
+      "type": "string",
+      "enum": [
+        "shopify",
+        "bigcommerce",
+        "typeform",
+        "calendly",
+        "custom"
+      ]
+    },
+    "webhookPath": {
+      "type": "string"
+    },
+    "transform": {
+      "type": [
+        "object",
+        "null"
+      ],
+      "additionalProperties": true
+    },
+    "builtinTransform": {
+      "type": "boolean"
+    },
+    "hasSecret": {
+      "type": "boolean"
+    },
+    "env": {
+      "type": "string",
+      "enum": [
+        "live",
+        "test",
+        "dev"
+      ]
+    },
+    "createdAt": {
+      "type": "string",
+      "format": "date-time"
+    },
+    "updatedAt": {
+      "type": "string",
+      "format": "date-time"
     }
   }
 })
@@ -1102,6 +1209,70 @@ export const EventTypeDeclared = Type.Unsafe<components['schemas']['EventTypeDec
         "jsonSchema": {
           "type": "object",
           "additionalProperties": true
+        }
+      }
+    },
+    "inbound": {
+      "type": "object",
+      "required": [
+        "id",
+        "eventType",
+        "source",
+        "webhookPath",
+        "builtinTransform",
+        "hasSecret",
+        "createdAt",
+        "updatedAt"
+      ],
+      "properties": {
+        "id": {
+          "type": "string",
+          "format": "uuid"
+        },
+        "eventType": {
+          "type": "string"
+        },
+        "source": {
+          "type": "string",
+          "enum": [
+            "shopify",
+            "bigcommerce",
+            "typeform",
+            "calendly",
+            "custom"
+          ]
+        },
+        "webhookPath": {
+          "type": "string"
+        },
+        "transform": {
+          "type": [
+            "object",
+            "null"
+          ],
+          "additionalProperties": true
+        },
+        "builtinTransform": {
+          "type": "boolean"
+        },
+        "hasSecret": {
+          "type": "boolean"
+        },
+        "env": {
+          "type": "string",
+          "enum": [
+            "live",
+            "test",
+            "dev"
+          ]
+        },
+        "createdAt": {
+          "type": "string",
+          "format": "date-time"
+        },
+        "updatedAt": {
+          "type": "string",
+          "format": "date-time"
         }
       }
     }
@@ -1314,6 +1485,244 @@ export const EventList = Type.Unsafe<components['schemas']['EventList']>({
           "receivedAt": {
             "type": "string",
             "format": "date-time"
+          }
+        }
+      }
+    },
+    "nextCursor": {
+      "type": [
+        "string",
+        "null"
+      ]
+    }
+  }
+})
+
+export const InboundAccepted = Type.Unsafe<components['schemas']['InboundAccepted']>({
+  "type": "object",
+  "required": [
+    "ok"
+  ],
+  "properties": {
+    "ok": {
+      "type": "boolean",
+      "const": true
+    },
+    "eventId": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "event": {
+      "type": "string"
+    },
+    "receivedAt": {
+      "type": "string",
+      "format": "date-time"
+    },
+    "duplicate": {
+      "type": "boolean"
+    },
+    "ignored": {
+      "type": "string"
+    }
+  }
+})
+
+export const EventRejection = Type.Unsafe<components['schemas']['EventRejection']>({
+  "type": "object",
+  "required": [
+    "id",
+    "event",
+    "source",
+    "webhookPath",
+    "headers",
+    "body",
+    "issues",
+    "createdAt"
+  ],
+  "properties": {
+    "id": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "event": {
+      "type": "string"
+    },
+    "source": {
+      "type": "string",
+      "enum": [
+        "shopify",
+        "bigcommerce",
+        "typeform",
+        "calendly",
+        "custom"
+      ]
+    },
+    "webhookPath": {
+      "type": "string"
+    },
+    "headers": {
+      "type": "object",
+      "additionalProperties": {
+        "type": "string"
+      }
+    },
+    "body": {
+      "type": "string"
+    },
+    "issues": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "required": [
+          "path",
+          "message",
+          "code"
+        ],
+        "properties": {
+          "path": {
+            "type": "string"
+          },
+          "message": {
+            "type": "string"
+          },
+          "code": {
+            "type": "string",
+            "enum": [
+              "required",
+              "invalid_type",
+              "invalid_string",
+              "invalid_enum_value",
+              "unrecognized_keys",
+              "too_small",
+              "too_big",
+              "custom"
+            ]
+          }
+        }
+      }
+    },
+    "createdAt": {
+      "type": "string",
+      "format": "date-time"
+    },
+    "replayedAt": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "format": "date-time"
+    },
+    "replayedEventId": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "format": "uuid"
+    }
+  }
+})
+
+export const EventRejectionList = Type.Unsafe<components['schemas']['EventRejectionList']>({
+  "type": "object",
+  "required": [
+    "data",
+    "nextCursor"
+  ],
+  "properties": {
+    "data": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "required": [
+          "id",
+          "event",
+          "source",
+          "webhookPath",
+          "headers",
+          "body",
+          "issues",
+          "createdAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "event": {
+            "type": "string"
+          },
+          "source": {
+            "type": "string",
+            "enum": [
+              "shopify",
+              "bigcommerce",
+              "typeform",
+              "calendly",
+              "custom"
+            ]
+          },
+          "webhookPath": {
+            "type": "string"
+          },
+          "headers": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            }
+          },
+          "body": {
+            "type": "string"
+          },
+          "issues": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "path",
+                "message",
+                "code"
+              ],
+              "properties": {
+                "path": {
+                  "type": "string"
+                },
+                "message": {
+                  "type": "string"
+                },
+                "code": {
+                  "type": "string",
+                  "enum": [
+                    "required",
+                    "invalid_type",
+                    "invalid_string",
+                    "invalid_enum_value",
+                    "unrecognized_keys",
+                    "too_small",
+                    "too_big",
+                    "custom"
+                  ]
+                }
+              }
+            }
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "replayedAt": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "date-time"
+          },
+          "replayedEventId": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "uuid"
           }
         }
       }

@@ -21,7 +21,8 @@ export const builtinEventTypes: Record<string, FieldSpecs> = {
   },
   'order.completed.v1': {
     ...common,
-    orderId: { type: 'string', required: true },
+    // Optional: seed 004's own transform for this type maps only eventId, occurredAt, brandId, email.
+    orderId: { type: 'string', required: false },
     orderNumber: { type: 'string', required: false },
     email: { type: 'email', required: false },
     customerId: { type: 'string', required: false },

@@ -13,7 +13,7 @@ export type EventAccepted = components['schemas']['EventAccepted']
 export type KeyEnv = 'live' | 'test' | 'dev'
 
 /** Who is sending: the API key, its brand and its env (stored with every event). */
-export interface EventCaller { keyId: string, brandId: string | null, env: KeyEnv }
+export interface EventCaller { keyId: string | null, brandId: string | null, env: KeyEnv }
 
 /** Only successes are kept for replay; a failed request frees its Idempotency-Key. */
 export interface SentEvent { status: 200, body: string, replayed: boolean }
@@ -38,14 +38,14 @@ export async function validateEventRequest (em: EntityManager, registry: EventTy
 interface InsertedRow { id: string, received_at: Date }
 
 /** Stores a validated event (or finds the one already stored for this brand and eventId). */
-export async function storeEvent (em: EntityManager, name: string, payload: Record<string, unknown>, payloadText: string, caller: EventCaller, source: string): Promise<EventAccepted> {
+export async function storeEvent (em: EntityManager, name: string, payload: Record<string, unknown>, payloadText: string, caller: EventCaller, source: string, rawBody: string | null = null): Promise<EventAccepted> {
   const connection = em.getConnection()
   const ctx = em.getTransactionContext()
   const eventId = payloadEventId(payload)
   const inserted = await connection.execute<InsertedRow[]>(
-    `insert into event (name, event_id, payload, key_id, brand_id, env, source) values (?, ?, ?::jsonb, ?, ?, ?, ?)
+    `insert into event (name, event_id, payload, key_id, brand_id, env, source, raw_body) values (?, ?, ?::jsonb, ?, ?, ?, ?, ?)
      on conflict (brand_id, name, event_id) where event_id is not null do nothing returning id, received_at`,
-    [name, eventId, payloadText, caller.keyId, caller.brandId, caller.env, source], 'all', ctx
+    [name, eventId, payloadText, caller.keyId, caller.brandId, caller.env, source, rawBody], 'all', ctx
   )
   const row = inserted[0]
   if (row !== undefined) return { ok: true, eventId: row.id, event: name, receivedAt: new Date(row.received_at).toISOString() }
@@ -56,7 +56,7 @@ export async function storeEvent (em: EntityManager, name: string, payload: Reco
   return { ok: true, eventId: existing.id, event: existing.name, receivedAt: new Date(existing.received_at).toISOString(), duplicate: true }
 }
 
-export async function sendEvent (em: EntityManager, registry: EventTypeRegistry, request: SendEventRequest, caller: EventCaller, idempotencyKey?: string): Promise<SentEvent> {
+export async function sendEvent (em: EntityManager, registry: EventTypeRegistry, request: SendEventRequest, caller: EventCaller & { keyId: string }, idempotencyKey?: string): Promise<SentEvent> {
   const scope: IdempotencyScope | null = idempotencyKey === undefined
     ? null
     : { keyId: caller.keyId, idempotencyKey, requestHash: createHash('sha256').update(canonicalJson(request)).digest('hex') }

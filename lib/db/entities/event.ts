@@ -13,6 +13,8 @@ export const Event = defineEntity({
     brandId: p.uuid().nullable(),
     env: p.text(),
     source: p.text(),
+    /** The provider's body exactly as received (inbound webhooks); its big ids keep every digit. */
+    rawBody: p.text().nullable().lazy(),
     receivedAt: p.datetime().defaultRaw('now()')
   })
 })

@@ -3,12 +3,14 @@ import type { EntitySchema } from '@mikro-orm/core'
 import { ApiKey } from './api-key.ts'
 import { Brand } from './brand.ts'
 import { Event } from './event.ts'
+import { EventRejection } from './event-rejection.ts'
 import { EventType } from './event-type.ts'
 import { IdempotencyKey } from './idempotency-key.ts'
+import { InboundRoute } from './inbound-route.ts'
 import { Issue } from './issue.ts'
 import { Signal } from './signal.ts'
 
 export { ApiKey, Brand }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- MikroORM's own list type is EntitySchema<any>
-export const entities: EntitySchema<any>[] = [Signal, Issue, Brand, ApiKey, EventType, Event, IdempotencyKey]
+export const entities: EntitySchema<any>[] = [Signal, Issue, Brand, ApiKey, EventType, Event, IdempotencyKey, InboundRoute, EventRejection]

@@ -3,9 +3,11 @@ import type { MigrationObject } from '@mikro-orm/core'
 import { Migration20261125100000Signals } from './Migration20261125100000Signals.ts'
 import { Migration20261125110000Keys } from './Migration20261125110000Keys.ts'
 import { Migration20261125120000Events } from './Migration20261125120000Events.ts'
+import { Migration20261125130000Inbound } from './Migration20261125130000Inbound.ts'
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125100000Signals', class: Migration20261125100000Signals },
   { name: 'Migration20261125110000Keys', class: Migration20261125110000Keys },
-  { name: 'Migration20261125120000Events', class: Migration20261125120000Events }
+  { name: 'Migration20261125120000Events', class: Migration20261125120000Events },
+  { name: 'Migration20261125130000Inbound', class: Migration20261125130000Inbound }
 ]

@@ -2,9 +2,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { getEventSchema, listEventSchemas } from '../../../generated/operations.ts'
 import { notFound } from '../../../lib/errors.ts'
-import type { RegisteredEventType } from '../../../lib/events/registry.ts'
+import { schemaView } from '../../../lib/events/declare.ts'
 
-const view = (type: RegisteredEventType) => ({ name: type.name, builtIn: type.builtIn, fields: type.fields, jsonSchema: type.jsonSchema })
+const view = schemaView
 
 const eventSchemas: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({

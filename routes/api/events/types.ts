@@ -1,18 +1,17 @@
 // events.declare over REST: POST /api/events/types (scope schemas:write).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { declareEventType } from '../../../generated/operations.ts'
-import type { FieldSpecs } from '../../../lib/events/field-schema.ts'
+import { declareEventType as declareEventTypeOp } from '../../../generated/operations.ts'
+import { declareEventType } from '../../../lib/events/declare.ts'
+import { unauthorized } from '../../../lib/errors.ts'
 
 const eventTypes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
-    ...declareEventType,
+    ...declareEventTypeOp,
     handler: async (request, reply) => {
-      const { created, type } = await fastify.eventTypes.declare(request.em, request.body.name, request.body.fields as FieldSpecs)
-      return reply.code(created ? 201 : 200).send({
-        ok: true,
-        created,
-        schema: { name: type.name, builtIn: type.builtIn, fields: type.fields, jsonSchema: type.jsonSchema }
-      })
+      const key = request.apiKey
+      if (key === null) throw unauthorized('Missing API key')
+      const declared = await declareEventType(request.em, fastify.eventTypes, request.body, { keyId: key.id, brandId: key.brandId, env: key.env })
+      return reply.code(declared.created ? 201 : 200).send(declared)
     }
   })
 }

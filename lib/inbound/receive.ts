@@ -1,0 +1,115 @@
+// One verified provider delivery → one stored event (SPEC section 7, inbound): parse exactly,
+// transform, validate, store once per delivery; an invalid event is answered 422 and kept whole.
+import type { EntityManager } from '@mikro-orm/postgresql'
+import type { components } from '../../generated/openapi.ts'
+import { AppError, badRequest, conflict, notFound, summarizeIssues } from '../errors.ts'
+import { parseJsonExact } from '../json/parse-exact.ts'
+import { secretHeaders } from '../logging.ts'
+import type { EventTypeRegistry } from '../events/registry.ts'
+import { storeEvent, type EventAccepted } from '../events/send-event.ts'
+import { coerceToFields } from '../transforms/jsonpath-transform.ts'
+import { EventRejection } from '../db/entities/event-rejection.ts'
+import { InboundRoute } from '../db/entities/inbound-route.ts'
+import { compileRoute, type CompiledRoute } from './route-cache.ts'
+
+export type InboundAccepted = components['schemas']['InboundAccepted']
+export type Headers = Record<string, string | string[] | undefined>
+
+/** What each source says it sent, and the key that identifies a delivery across redeliveries. */
+export interface SourceRules {
+  topic: (headers: Headers, payload: Record<string, unknown>) => string | undefined
+  dedupeKey: (headers: Headers, payload: Record<string, unknown>, values: Record<string, unknown>) => string | null
+}
+
+/** Headers worth keeping with a rejection: everything but credentials and signatures. */
+export function safeHeaders (headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || secretHeaders.includes(name) || name.includes('signature') || name.includes('secret') || name.includes('hmac')) continue
+    out[name] = Array.isArray(value) ? value.join(', ') : value
+  }
+  return out
+}
+
+function parseBody (raw: Buffer): Record<string, unknown> {
+  let payload: unknown
+  try {
+    payload = parseJsonExact(raw.toString('utf8'))
+  } catch {
+    throw badRequest('Body is not valid JSON')
+  }
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw badRequest('Body must be a JSON object')
+  return payload as Record<string, unknown>
+}
+
+async function mapPayload (em: EntityManager, registry: EventTypeRegistry, route: CompiledRoute, payload: Record<string, unknown>) {
+  const type = await registry.get(em, route.eventType)
+  if (type === null) throw notFound(`Event type ${route.eventType} is not declared`)
+  let values = route.transform === null ? payload : route.transform(payload)
+  if (route.builtin?.finish !== undefined) values = route.builtin.finish(payload, values)
+  // The route knows its provider: a `source` field the transform leaves out names it.
+  if ('source' in type.fields && values.source === undefined) values = { ...values, source: route.source }
+  values = coerceToFields(values, type.fields)
+  return { values, issues: type.validate(values) }
+}
+
+async function storeOnce (em: EntityManager, route: CompiledRoute, dedupeKey: string | null, values: Record<string, unknown>, rawBody: string, onStored?: (tx: EntityManager, eventId: string) => Promise<void>): Promise<EventAccepted> {
+  return await em.transactional(async (tx) => {
+    const connection = tx.getConnection()
+    const ctx = tx.getTransactionContext()
+    if (dedupeKey !== null) {
+      const claimed = await connection.execute<unknown[]>('insert into inbound_receipt (route_id, dedupe_key) values (?, ?) on conflict do nothing returning 1', [route.id, dedupeKey], 'all', ctx)
+      if (claimed.length === 0) {
+        const [receipt] = await connection.execute<{ event_id: string, name: string, received_at: Date }[]>(
+          'select r.event_id, e.name, e.received_at from inbound_receipt r join event e on e.id = r.event_id where r.route_id = ? and r.dedupe_key = ?', [route.id, dedupeKey], 'all', ctx)
+        if (receipt === undefined) throw conflict('This delivery is being stored by a concurrent request')
+        await onStored?.(tx, receipt.event_id)
+        return { ok: true, eventId: receipt.event_id, event: receipt.name, receivedAt: new Date(receipt.received_at).toISOString(), duplicate: true }
+      }
+    }
+    const caller = { keyId: route.keyId, brandId: route.brandId, env: route.env }
+    const accepted = await storeEvent(tx, route.eventType, values, JSON.stringify(values), caller, `webhook:${route.source}`, rawBody)
+    if (dedupeKey !== null) await connection.execute('update inbound_receipt set event_id = ? where route_id = ? and dedupe_key = ?', [accepted.eventId, route.id, dedupeKey], 'run', ctx)
+    await onStored?.(tx, accepted.eventId)
+    return accepted
+  })
+}
+
+export async function receiveInbound (em: EntityManager, registry: EventTypeRegistry, route: CompiledRoute, rules: SourceRules, raw: Buffer, headers: Headers): Promise<InboundAccepted> {
+  const payload = parseBody(raw)
+  const topic = rules.topic(headers, payload)
+  if (route.builtin !== null && topic !== undefined && topic !== route.builtin.topic) {
+    // Acknowledged so the provider does not retry (or disable the subscription); nothing to store.
+    return { ok: true, ignored: `${route.webhookPath} takes ${route.builtin.topic}, not ${topic}` }
+  }
+  const { values, issues } = await mapPayload(em, registry, route, payload)
+  const dedupeKey = rules.dedupeKey(headers, payload, values)
+  const rawBody = raw.toString('utf8')
+  if (issues.length > 0) {
+    await em.getConnection().execute(
+      `insert into event_rejection (route_id, event_type, source, webhook_path, dedupe_key, headers, body, issues, brand_id)
+       select ?, ?, ?, ?, ?, ?, ?, ?, ? where not exists (select 1 from event_rejection where route_id = ? and dedupe_key = ? and replayed_at is null)`,
+      [route.id, route.eventType, route.source, route.webhookPath, dedupeKey, JSON.stringify(safeHeaders(headers)), rawBody, JSON.stringify(issues), route.brandId, route.id, dedupeKey]
+    )
+    throw new AppError(422, 'VALIDATION_ERROR', summarizeIssues(issues, 'event'), issues)
+  }
+  return await storeOnce(em, route, dedupeKey, values, rawBody)
+}
+
+/** Runs a kept rejection through its route's current transform and schema; stores it when valid. */
+export async function replayRejection (em: EntityManager, registry: EventTypeRegistry, rejectionId: string, brandId: string | null): Promise<EventAccepted> {
+  const rejection = await em.findOne(EventRejection, { id: rejectionId, ...(brandId !== null ? { brandId } : {}) }, { disableIdentityMap: true })
+  if (rejection === null) throw notFound(`Rejection ${rejectionId} not found`)
+  if (rejection.replayedAt != null) throw conflict(`Rejection ${rejectionId} was already replayed as event ${rejection.replayedEventId ?? ''}`)
+  const row = await em.findOne(InboundRoute, { id: rejection.routeId }, { disableIdentityMap: true })
+  if (row === null) throw notFound(`The route of rejection ${rejectionId} no longer exists`)
+  const route = compileRoute(row)
+  const { values, issues } = await mapPayload(em, registry, route, parseBody(Buffer.from(rejection.body, 'utf8')))
+  if (issues.length > 0) {
+    await em.getConnection().execute('update event_rejection set issues = ? where id = ?', [JSON.stringify(issues), rejection.id])
+    throw new AppError(422, 'VALIDATION_ERROR', summarizeIssues(issues, 'event'), issues)
+  }
+  return await storeOnce(em, route, rejection.dedupeKey ?? null, values, rejection.body, async (tx, eventId) => {
+    await tx.getConnection().execute('update event_rejection set replayed_at = now(), replayed_event_id = ? where id = ?', [eventId, rejection.id], 'run', tx.getTransactionContext())
+  })
+}

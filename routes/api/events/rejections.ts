@@ -1,0 +1,19 @@
+// Rejected inbound deliveries: GET /api/events/rejections (events:read), replay (events:write).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { listEventRejections, replayEventRejection } from '../../../generated/operations.ts'
+import { listRejections } from '../../../lib/inbound/rejections.ts'
+import { replayRejection } from '../../../lib/inbound/receive.ts'
+
+const rejections: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.route({
+    ...listEventRejections,
+    handler: async (request) => await listRejections(request.em, request.query, request.apiKey?.brandId ?? null)
+  })
+
+  fastify.route({
+    ...replayEventRejection,
+    handler: async (request) => await replayRejection(request.em, fastify.eventTypes, request.params.id, request.apiKey?.brandId ?? null)
+  })
+}
+
+export default rejections
