@@ -1,6 +1,6 @@
 // Builds the whole Loop app on its own fresh database for a test, and closes it afterwards.
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../app.ts'
+import { buildApp, type BuildOptions } from '../app.ts'
 import { loadConfig, type Config } from '../lib/config.ts'
 import { createTestDatabase } from './database.ts'
 
@@ -20,16 +20,23 @@ export interface TestApp {
   databaseUrl: string
 }
 
+/** How a test app is built beyond its env: app options, and a database to share instead of a fresh one. */
+export interface BuildSettings {
+  /** An existing database (see testDatabase): the app neither creates nor drops it. */
+  databaseUrl?: string
+  app?: BuildOptions
+}
+
 /** A Loop on a fresh database; `env` overrides the test defaults (LOG_LEVEL silent, test secrets). */
-export async function build (t: TestContext, env: Record<string, string | undefined> = {}, extend?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
-  return (await buildWithDetails(t, env, extend)).app
+export async function build (t: TestContext, env: Record<string, string | undefined> = {}, extend?: (app: FastifyInstance) => void, settings: BuildSettings = {}): Promise<FastifyInstance> {
+  return (await buildWithDetails(t, env, extend, settings)).app
 }
 
 /** Like build, and also returns the config and database URL; `extend` may add test-only routes before ready. */
-export async function buildWithDetails (t: TestContext, env: Record<string, string | undefined> = {}, extend?: (app: FastifyInstance) => void): Promise<TestApp> {
-  const database = await createTestDatabase()
+export async function buildWithDetails (t: TestContext, env: Record<string, string | undefined> = {}, extend?: (app: FastifyInstance) => void, settings: BuildSettings = {}): Promise<TestApp> {
+  const database = settings.databaseUrl === undefined ? await createTestDatabase() : { url: settings.databaseUrl, drop: async () => {} }
   const config = loadConfig({ LOG_LEVEL: 'silent', ...testSecrets, ...env, DATABASE_URL: database.url })
-  const app = await buildApp(config)
+  const app = await buildApp(config, settings.app)
   extend?.(app)
   await app.ready()
   t.teardown(async () => {
@@ -37,6 +44,17 @@ export async function buildWithDetails (t: TestContext, env: Record<string, stri
     await database.drop()
   })
   return { app, config, databaseUrl: database.url }
+}
+
+/**
+ * A fresh database several apps can share (several instances, or a restart): build each with
+ * `{ databaseUrl }`. Call it before building them: teardowns run last-registered first, so the
+ * apps close before the database is dropped.
+ */
+export async function testDatabase (t: TestContext): Promise<string> {
+  const database = await createTestDatabase()
+  t.teardown(async () => await database.drop())
+  return database.url
 }
 
 /** A tap `match` pattern for the SPEC error envelope with the given code. */

@@ -3,6 +3,9 @@ import type { EntitySchema } from '@mikro-orm/core'
 import { Event } from './event.ts'
 import { EventType } from './event-type.ts'
 import { IdempotencyKey } from './idempotency-key.ts'
+import { WebhookAttempt } from './webhook-attempt.ts'
+import { WebhookDelivery } from './webhook-delivery.ts'
+import { WebhookEndpoint } from './webhook-endpoint.ts'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- MikroORM's own list type is EntitySchema<any>
-export const entities: EntitySchema<any>[] = [EventType, Event, IdempotencyKey]
+export const entities: EntitySchema<any>[] = [EventType, Event, IdempotencyKey, WebhookEndpoint, WebhookDelivery, WebhookAttempt]
