@@ -20,23 +20,26 @@ export interface TestApp {
   databaseUrl: string
 }
 
-/** How a test app is built beyond its env: app options, and a database to share instead of a fresh one. */
-export interface BuildSettings {
-  /** An existing database (see testDatabase): the app neither creates nor drops it. */
-  databaseUrl?: string
-  app?: BuildOptions
-}
-
 /** A Loop on a fresh database; `env` overrides the test defaults (LOG_LEVEL silent, test secrets). */
-export async function build (t: TestContext, env: Record<string, string | undefined> = {}, extend?: (app: FastifyInstance) => void, settings: BuildSettings = {}): Promise<FastifyInstance> {
-  return (await buildWithDetails(t, env, extend, settings)).app
+export async function build (t: TestContext, env: Record<string, string | undefined> = {}, extend?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
+  return (await buildWithDetails(t, env, extend)).app
 }
 
-/** Like build, and also returns the config and database URL; `extend` may add test-only routes before ready. */
-export async function buildWithDetails (t: TestContext, env: Record<string, string | undefined> = {}, extend?: (app: FastifyInstance) => void, settings: BuildSettings = {}): Promise<TestApp> {
-  const database = settings.databaseUrl === undefined ? await createTestDatabase() : { url: settings.databaseUrl, drop: async () => {} }
+export interface BuildTestOptions {
+  /** Build on this (another test app's) database instead of a fresh one; its owner drops it. */
+  databaseUrl?: string
+  /** The delivery worker: on unless false, as in production; options tune its polling. */
+  deliveryWorker?: BuildOptions['deliveryWorker']
+}
+
+/**
+ * Like build, and also returns the config and database URL; `extend` may add test-only routes
+ * before ready; `options.databaseUrl` builds a second instance on the same database.
+ */
+export async function buildWithDetails (t: TestContext, env: Record<string, string | undefined> = {}, extend?: (app: FastifyInstance) => void, options: BuildTestOptions = {}): Promise<TestApp> {
+  const database = options.databaseUrl === undefined ? await createTestDatabase() : { url: options.databaseUrl, drop: async () => {} }
   const config = loadConfig({ LOG_LEVEL: 'silent', ...testSecrets, ...env, DATABASE_URL: database.url })
-  const app = await buildApp(config, settings.app)
+  const app = await buildApp(config, { deliveryWorker: options.deliveryWorker })
   extend?.(app)
   await app.ready()
   t.teardown(async () => {
@@ -44,17 +47,6 @@ export async function buildWithDetails (t: TestContext, env: Record<string, stri
     await database.drop()
   })
   return { app, config, databaseUrl: database.url }
-}
-
-/**
- * A fresh database several apps can share (several instances, or a restart): build each with
- * `{ databaseUrl }`. Call it before building them: teardowns run last-registered first, so the
- * apps close before the database is dropped.
- */
-export async function testDatabase (t: TestContext): Promise<string> {
-  const database = await createTestDatabase()
-  t.teardown(async () => await database.drop())
-  return database.url
 }
 
 /** A tap `match` pattern for the SPEC error envelope with the given code. */

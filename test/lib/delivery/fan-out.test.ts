@@ -3,13 +3,13 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
-import { build } from '../../helper.ts'
+import { buildWithDetails } from '../../helper.ts'
 import { storeEvent, type EventCaller } from '../../../lib/events/send-event.ts'
 import { createEndpoint, updateEndpoint, type WebhookCaller } from '../../../lib/webhooks/endpoints.ts'
 import { raiseEndpointFailing } from '../../../lib/delivery/alerts.ts'
 import { messageBody } from '../../../lib/delivery/message.ts'
 
-const app = await build(t, { LOOP_ALLOW_PRIVATE_URLS: 'true' }, undefined, { app: { deliveryWorker: false } })
+const { app } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true' }, undefined, { deliveryWorker: false })
 const em = () => app.orm.em.fork() as unknown as EntityManager
 const policy = { allowPrivateUrls: true }
 
