@@ -10,13 +10,18 @@ import errorsPlugin from './plugins/errors.ts'
 import databasePlugin from './plugins/database.ts'
 import docsPlugin from './plugins/docs.ts'
 import eventTypesPlugin from './plugins/event-types.ts'
+import deliveryWorkerPlugin, { type DeliveryWorkerPluginOptions } from './plugins/delivery-worker.ts'
 import healthRoutes from './routes/health.ts'
 import eventRoutes from './routes/api/events/index.ts'
 import eventSchemaRoutes from './routes/api/events/schemas.ts'
 import eventTypeRoutes from './routes/api/events/types.ts'
+import webhookRoutes from './routes/api/webhooks/index.ts'
+import webhookDeliveryRoutes from './routes/api/webhooks/deliveries.ts'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
+  /** The outbound delivery worker: on by default; false leaves deliveries queued (tests, API-only instances). */
+  deliveryWorker?: DeliveryWorkerPluginOptions | false
 }
 
 function validatorCompilers () {
@@ -46,11 +51,14 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(databasePlugin)
   await app.register(docsPlugin)
   await app.register(eventTypesPlugin)
+  await app.register(deliveryWorkerPlugin, options.deliveryWorker === false ? { enabled: false } : options.deliveryWorker ?? {})
 
   await app.register(healthRoutes)
   await app.register(eventRoutes)
   await app.register(eventSchemaRoutes)
   await app.register(eventTypeRoutes)
+  await app.register(webhookRoutes)
+  await app.register(webhookDeliveryRoutes)
 
   return app
 }
