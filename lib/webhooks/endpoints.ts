@@ -83,26 +83,27 @@ export async function createEndpoint (em: EntityManager, input: CreateWebhookReq
   const env = input.env ?? caller.env
   const issues = [...await urlIssues(input.url, policy), ...patternIssues(input.events, caller.scopes), ...envIssues(env, caller)]
   if (issues.length > 0) throw validationError(issues)
-  const secret = generateWebhookSecret()
   const now = new Date()
-  const row = em.create(WebhookEndpoint, {
+  const row = {
     id: randomUUID(),
     url: input.url,
     events: input.events,
     env: env as 'live' | 'test',
     description: input.description ?? null,
     brandId: caller.brandId,
-    keyId: caller.keyId,
-    scopes: [...caller.scopes],
-    secret,
-    previousSecret: null,
+    status: 'active' as const,
     previousSecretExpiresAt: null,
-    status: 'active',
-    failingSince: null,
     createdAt: now,
     updatedAt: now
-  })
-  await em.flush()
+  }
+  const secret = generateWebhookSecret()
+  // Through knex, so the secret travels as a bind parameter: MikroORM's execute() inlines values
+  // into the SQL text, which a failing query would carry into the error log.
+  await em.getKnex().raw(
+    `insert into webhook_endpoint (id, url, events, env, description, brand_id, key_id, scopes, secret, status, created_at, updated_at)
+     values (?, ?, ?::text[], ?, ?, ?, ?, ?::text[], ?, 'active', ?, ?)`,
+    [row.id, row.url, row.events, row.env, row.description, row.brandId, caller.keyId, [...caller.scopes], secret, now, now]
+  )
   return { ...toEndpointView(row), secret }
 }
 
@@ -157,13 +158,14 @@ export async function deleteEndpoint (em: EntityManager, id: string, caller: Web
 export async function rotateSecret (em: EntityManager, id: string, caller: WebhookCaller): Promise<WebhookEndpointWithSecret> {
   await findEndpoint(em, id, caller)
   const secret = generateWebhookSecret()
-  const [row] = await em.getConnection().execute<{ id: string }[]>(
+  // A bind parameter (knex), never SQL text: see createEndpoint.
+  const updated = await em.getKnex().raw<{ rowCount: number }>(
     `update webhook_endpoint
         set previous_secret = secret, previous_secret_expires_at = now() + ? * interval '1 millisecond', secret = ?, updated_at = now()
-      where id = ? returning id`,
+      where id = ?`,
     [ROTATION_OVERLAP_MS, secret, id]
   )
-  if (row === undefined) throw notFound(`Webhook endpoint ${id} not found`)
-  const updated = await em.fork().findOneOrFail(WebhookEndpoint, { id })
-  return { ...toEndpointView(updated), secret }
+  if (updated.rowCount === 0) throw notFound(`Webhook endpoint ${id} not found`)
+  const row = await em.fork().findOneOrFail(WebhookEndpoint, { id })
+  return { ...toEndpointView(row), secret }
 }
