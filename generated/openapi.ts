@@ -1505,7 +1505,7 @@ export interface operations {
             header: {
                 /** @description hex HMAC-SHA256 of the body keyed with the whole secret string */
                 "X-Loop-Signature": string;
-                /** @description The same keyed with the previous secret */
+                /** @description The same keyed with the previous secret, during the 24 hours after a rotation */
                 "X-Loop-Signature-Previous"?: string;
                 "X-Loop-Event": string;
                 "X-Loop-Delivery": string;
