@@ -17,6 +17,11 @@ import eventSchemaRoutes from './routes/api/events/schemas.ts'
 import eventTypeRoutes from './routes/api/events/types.ts'
 import webhookRoutes from './routes/api/webhooks/index.ts'
 import webhookDeliveryRoutes from './routes/api/webhooks/deliveries.ts'
+import githubSignals from './routes/api/signals/github.ts'
+import sentrySignals from './routes/api/signals/sentry.ts'
+import posthogSignals from './routes/api/signals/posthog.ts'
+import signalRoutes from './routes/api/signals/index.ts'
+import issueRoutes from './routes/api/issues.ts'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -59,6 +64,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(eventTypeRoutes)
   await app.register(webhookRoutes)
   await app.register(webhookDeliveryRoutes)
+  await app.register(githubSignals)
+  await app.register(sentrySignals)
+  await app.register(posthogSignals)
+  await app.register(signalRoutes)
+  await app.register(issueRoutes)
 
   return app
 }

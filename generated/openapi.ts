@@ -41,6 +41,200 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/signals/github": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive a GitHub webhook
+         * @description Verifies `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with `GITHUB_WEBHOOK_SECRET`),
+         *     maps the event to a severity and creates a signal with a linked triage issue.
+         *     Security alerts take the alert's own severity (`moderate` → medium, secret scanning →
+         *     critical); failed `workflow_run`/`check_suite` runs are high on the default branch and
+         *     medium elsewhere; issues labelled `bug` are medium; every other event is low.
+         *     A `ping` answers 200 and creates nothing. A redelivery with a known `X-GitHub-Delivery`
+         *     answers 200 with the existing ids and `duplicate: true`. Configure the webhook with
+         *     content type `application/json`.
+         */
+        post: operations["receiveGithubSignal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/signals/sentry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive a Sentry webhook
+         * @description Verifies `Sentry-Hook-Signature` (hex HMAC-SHA256 with `SENTRY_CLIENT_SECRET`) over the
+         *     raw body as Sentry sent it, or over its `JSON.stringify(JSON.parse(body))` form. Reads
+         *     `data.issue`, `data.error` or `data.event`: level `fatal` → critical, `error` with
+         *     `count` ≥ 100 → critical, `error` → high, `warning` → medium, anything else low.
+         *     `data.issue.id` becomes the signal's `sourceId` and `action` its type (default `event`).
+         *     A redelivery with a known `Request-ID` answers 200 with `duplicate: true`.
+         */
+        post: operations["receiveSentrySignal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/signals/posthog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive a PostHog webhook
+         * @description Compares `X-PostHog-Secret` with `POSTHOG_WEBHOOK_SECRET` in constant time. Accepts a
+         *     metric alert (`name` or `event.name`, `value` in percent, `timeframe` default `recent`;
+         *     |value| ≥ 50 critical, ≥ 25 high, ≥ 10 medium, else low), an insight alert
+         *     (`$insight_alert_firing`: at least high), or any event from PostHog's HTTP-webhook
+         *     destination (`{ event, person }`: low). PostHog sends no delivery id, so a redelivery is
+         *     recognised by its source id and the SHA-256 of its body.
+         */
+        post: operations["receivePosthogSignal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/signals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List signals, newest first
+         * @description Payloads are left out of lists; read one signal to get its payload.
+         */
+        get: operations["listSignals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/signals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one signal, with its payload */
+        get: operations["getSignal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/issues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List issues, most urgent first
+         * @description Ordered by priority (1 first), then age (oldest first). Filters combine with AND; repeat one for OR.
+         */
+        get: operations["listIssues"];
+        put?: never;
+        /**
+         * Create an issue
+         * @description Creates a `bug`, `feature` or `task` (issues of type `signal` come from webhooks), in `todo` unless `triage` is asked for.
+         */
+        post: operations["createIssue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/issues/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claim the most urgent unclaimed issue
+         * @description Atomically moves the most urgent `triage` or `todo` issue (priority, then age) that is
+         *     unassigned or assigned to `agent` to `in_progress`, with `claimedBy` and `claimedAt` set,
+         *     and returns it. 204 when there is nothing to claim. Concurrent agents never receive the
+         *     same issue, so any number of them can poll this endpoint.
+         */
+        post: operations["claimIssue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/issues/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one issue, with its signal */
+        get: operations["getIssue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update an issue
+         * @description Changes the given fields. Status changes follow the workflow; anything else is 409:
+         *
+         *     | from | to |
+         *     |---|---|
+         *     | triage | todo, in_progress, done, canceled |
+         *     | todo | triage, in_progress, done, canceled |
+         *     | in_progress | todo, done, canceled |
+         *     | done | todo |
+         *     | canceled | triage, todo |
+         *
+         *     Moving an issue out of `in_progress` back to `todo` releases its claim (`claimedBy` and
+         *     `claimedAt` become null), so the claim loop can hand it out again. Setting the status it
+         *     already has changes nothing.
+         */
+        patch: operations["updateIssue"];
+        trace?: never;
+    };
     "/api/events/types": {
         parameters: {
             query?: never;
@@ -171,6 +365,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The webhook endpoint's id (a UUID). */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -197,6 +392,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The webhook endpoint's id (a UUID). */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -222,6 +418,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The webhook endpoint's id (a UUID). */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -245,6 +442,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The webhook endpoint's id (a UUID). */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -269,6 +467,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @description The webhook endpoint's id (a UUID). */
                 id: components["parameters"]["WebhookId"];
                 deliveryId: string;
             };
@@ -586,6 +785,244 @@ export interface components {
                 issues?: components["schemas"]["ValidationIssue"][];
             };
         };
+        /**
+         * @description How urgent a signal is; its issue's priority follows (critical 1, high 2, medium 3, low 4).
+         * @enum {string}
+         */
+        Severity: "critical" | "high" | "medium" | "low";
+        /** @enum {string} */
+        SignalSource: "github" | "sentry" | "posthog";
+        /** @enum {string} */
+        IssueType: "signal" | "bug" | "feature" | "task";
+        /** @enum {string} */
+        IssueStatus: "triage" | "todo" | "in_progress" | "done" | "canceled";
+        /** @description 1 is the most urgent, 4 the least. */
+        IssuePriority: number;
+        /**
+         * @description A provider webhook as received, and the issue it created.
+         * @example {
+         *       "id": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+         *       "source": "sentry",
+         *       "type": "created",
+         *       "severity": "critical",
+         *       "sourceId": "1170820242",
+         *       "deliveryId": "8e6f1c5a-3b2d-4c1e-9f0a-7d6c5b4a3e2f",
+         *       "payloadHash": "5d41402abc4b2a76b9719d911017c592ae1f2d3c4b5a6978877665544332211f",
+         *       "issueId": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+         *       "createdAt": "2026-11-25T10:00:00.000Z"
+         *     }
+         */
+        Signal: {
+            /** Format: uuid */
+            id: string;
+            source: components["schemas"]["SignalSource"];
+            /**
+             * @description The GitHub event, the Sentry action, `metric_change`, `insight_alert` or `event` for PostHog.
+             * @example dependabot_alert
+             * @example created
+             * @example metric_change
+             */
+            type: string;
+            severity: components["schemas"]["Severity"];
+            /** @description The provider's id for what the signal is about (Sentry issue id, GitHub alert, PostHog alert). */
+            sourceId: string | null;
+            /** @description The provider's delivery id (`X-GitHub-Delivery`, Sentry `Request-ID`), when it sends one. */
+            deliveryId: string | null;
+            /** @description SHA-256 (hex) of the body exactly as received. */
+            payloadHash: string;
+            /** Format: uuid */
+            issueId: string;
+            /** @description The body as received (stored as PostgreSQL jsonb parsed from the raw text). Present when one signal is read, left out of lists. */
+            payload?: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /**
+         * @example {
+         *       "id": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+         *       "number": 12,
+         *       "type": "signal",
+         *       "status": "triage",
+         *       "priority": 1,
+         *       "title": "Sentry: TypeError: undefined is not a function (523 events)",
+         *       "description": "Source: https://sentry.io/organizations/acme/issues/1170820242/",
+         *       "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+         *       "assignee": null,
+         *       "claimedBy": null,
+         *       "claimedAt": null,
+         *       "createdAt": "2026-11-25T10:00:00.000Z",
+         *       "updatedAt": "2026-11-25T10:00:00.000Z"
+         *     }
+         */
+        Issue: {
+            /** Format: uuid */
+            id: string;
+            /** @description Sequential and human-friendly (`#12`). */
+            number: number;
+            type: components["schemas"]["IssueType"];
+            status: components["schemas"]["IssueStatus"];
+            priority: components["schemas"]["IssuePriority"];
+            title: string;
+            description: string | null;
+            /**
+             * Format: uuid
+             * @description The signal this issue came from (issues of type `signal`).
+             */
+            signalId: string | null;
+            assignee: string | null;
+            /** @description The agent that claimed the issue through `POST /api/issues/claim`. */
+            claimedBy: string | null;
+            /** Format: date-time */
+            claimedAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        IssueList: {
+            /** @constant */
+            ok: true;
+            issues: components["schemas"]["Issue"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+        };
+        IssueResponse: {
+            /** @constant */
+            ok: true;
+            issue: components["schemas"]["Issue"];
+        };
+        IssueDetailResponse: {
+            /** @constant */
+            ok: true;
+            issue: components["schemas"]["Issue"];
+            /** @description The issue's signal with its payload; null for issues that did not come from one. */
+            signal: components["schemas"]["Signal"] | null;
+        };
+        SignalList: {
+            /** @constant */
+            ok: true;
+            signals: components["schemas"]["Signal"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+        };
+        SignalResponse: {
+            /** @constant */
+            ok: true;
+            signal: components["schemas"]["Signal"];
+        };
+        CreateIssueRequest: {
+            title: string;
+            description?: string | null;
+            /**
+             * @default task
+             * @enum {string}
+             */
+            type?: "bug" | "feature" | "task";
+            /** @default 3 */
+            priority?: components["schemas"]["IssuePriority"];
+            /**
+             * @description Where the issue starts; either is claimable by agents.
+             * @default todo
+             * @enum {string}
+             */
+            status?: "triage" | "todo";
+            assignee?: string | null;
+        };
+        UpdateIssueRequest: {
+            title?: string;
+            description?: string | null;
+            /**
+             * @description Reclassify an issue; `signal` is reserved for issues created by webhooks.
+             * @enum {string}
+             */
+            type?: "bug" | "feature" | "task";
+            status?: components["schemas"]["IssueStatus"];
+            priority?: components["schemas"]["IssuePriority"];
+            assignee?: string | null;
+        };
+        ClaimIssueRequest: {
+            /** @description Who is claiming, e.g. `claude-code@build-box-1`; recorded as `claimedBy`. */
+            agent: string;
+            /** @description Only claim issues of these types (any type when omitted). */
+            types?: components["schemas"]["IssueType"][];
+        };
+        /** @description What a provider gets back for an accepted delivery. */
+        SignalReceipt: {
+            /** @constant */
+            ok: true;
+            /** Format: uuid */
+            signalId: string;
+            /** Format: uuid */
+            issueId: string;
+            /** @description True when this delivery had been received before; nothing new was created. */
+            duplicate?: boolean;
+        };
+        PingReceipt: {
+            /** @constant */
+            ok: true;
+            /** @constant */
+            event: "ping";
+        };
+        /**
+         * @description Any GitHub webhook payload; its shape depends on `X-GitHub-Event`.
+         * @example {
+         *       "action": "created",
+         *       "alert": {
+         *         "number": 7,
+         *         "state": "open",
+         *         "dependency": {
+         *           "package": {
+         *             "ecosystem": "npm",
+         *             "name": "lodash"
+         *           }
+         *         },
+         *         "security_advisory": {
+         *           "ghsa_id": "GHSA-jf85-cpcp-j695",
+         *           "severity": "high",
+         *           "summary": "Prototype Pollution in lodash"
+         *         },
+         *         "html_url": "https://github.com/octo/app/security/dependabot/7"
+         *       },
+         *       "repository": {
+         *         "full_name": "octo/app",
+         *         "default_branch": "main"
+         *       }
+         *     }
+         */
+        GithubWebhookPayload: {
+            [key: string]: unknown;
+        };
+        /**
+         * @description A Sentry integration webhook; Loop reads `action` and `data.issue|data.error|data.event`.
+         * @example {
+         *       "action": "created",
+         *       "data": {
+         *         "issue": {
+         *           "id": "1170820242",
+         *           "title": "TypeError: undefined is not a function",
+         *           "level": "error",
+         *           "count": "523",
+         *           "web_url": "https://sentry.io/organizations/acme/issues/1170820242/"
+         *         }
+         *       }
+         *     }
+         */
+        SentryWebhookPayload: {
+            [key: string]: unknown;
+        };
+        /**
+         * @description A metric alert, an `$insight_alert_firing` event, or any `{ event, person }` webhook.
+         * @example {
+         *       "name": "page_load_time",
+         *       "value": 35,
+         *       "timeframe": "last_7_days"
+         *     }
+         */
+        PosthogWebhookPayload: {
+            [key: string]: unknown;
+        };
     };
     responses: {
         /** @description Missing, invalid or revoked API key; or a missing or wrong webhook signature. */
@@ -779,8 +1216,74 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The delivery was verified and recorded; a signal and its triage issue exist. */
+        SignalCreated: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "ok": true,
+                 *       "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                 *       "issueId": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SignalReceipt"];
+            };
+        };
+        /** @description A redelivery of a delivery already recorded; nothing new was created. */
+        SignalDuplicate: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "ok": true,
+                 *       "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                 *       "issueId": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                 *       "duplicate": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["SignalReceipt"];
+            };
+        };
+        /** @description The signature (or shared secret) header is missing or does not match. */
+        BadSignature: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "ok": false,
+                 *       "error": {
+                 *         "code": "UNAUTHORIZED",
+                 *         "message": "X-Hub-Signature-256 does not match the body"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
     };
     parameters: {
+        /**
+         * @description The issue's id (a UUID).
+         * @example 9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0
+         */
+        IssueId: string;
+        /**
+         * @description The signal's id (a UUID).
+         * @example 2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59
+         */
+        SignalId: string;
+        /** @description The `nextCursor` of the previous page; omit for the first page. */
+        Cursor: string;
+        /** @description Page size. */
+        Limit: number;
+        /** @description The webhook endpoint's id (a UUID). */
         WebhookId: string;
     };
     requestBodies: never;
@@ -869,6 +1372,404 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+        };
+    };
+    receiveGithubSignal: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description `sha256=` followed by the hex HMAC-SHA256 of the raw body.
+                 * @example sha256=8f2a0c5e1b7d4a3f9e6c0b1a2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e
+                 */
+                "X-Hub-Signature-256": string;
+                /**
+                 * @description The event name, e.g. `push`, `dependabot_alert`, `workflow_run`, `ping`.
+                 * @example dependabot_alert
+                 */
+                "X-GitHub-Event": string;
+                /**
+                 * @description GitHub's id for the delivery; a redelivery carries the same one.
+                 * @example 72d3162e-cc78-11e3-81ab-4c9367dc0958
+                 */
+                "X-GitHub-Delivery"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GithubWebhookPayload"];
+            };
+        };
+        responses: {
+            /** @description A `ping` (nothing created), or a redelivery (the existing ids, nothing created). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PingReceipt"] | components["schemas"]["SignalReceipt"];
+                };
+            };
+            201: components["responses"]["SignalCreated"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["BadSignature"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["NotConfigured"];
+        };
+    };
+    receiveSentrySignal: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Hex HMAC-SHA256 of the body, without a prefix.
+                 * @example 4f1e0c2b9a8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f
+                 */
+                "Sentry-Hook-Signature": string;
+                /**
+                 * @description What the webhook is about, e.g. `issue`, `error`, `event_alert`.
+                 * @example issue
+                 */
+                "Sentry-Hook-Resource"?: string;
+                /**
+                 * @description Sentry's id for the delivery; a redelivery carries the same one.
+                 * @example 8e6f1c5a-3b2d-4c1e-9f0a-7d6c5b4a3e2f
+                 */
+                "Request-ID"?: string;
+                /**
+                 * @description When Sentry sent the delivery (Unix seconds). Informational.
+                 * @example 1764094200
+                 */
+                "Sentry-Hook-Timestamp"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SentryWebhookPayload"];
+            };
+        };
+        responses: {
+            200: components["responses"]["SignalDuplicate"];
+            201: components["responses"]["SignalCreated"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["BadSignature"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["NotConfigured"];
+        };
+    };
+    receivePosthogSignal: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The shared secret itself.
+                 * @example 3c9f0e2d1b8a7c6d5e4f3a2b1c0d9e8f
+                 */
+                "X-PostHog-Secret": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PosthogWebhookPayload"];
+            };
+        };
+        responses: {
+            200: components["responses"]["SignalDuplicate"];
+            201: components["responses"]["SignalCreated"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["BadSignature"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["NotConfigured"];
+        };
+    };
+    listSignals: {
+        parameters: {
+            query?: {
+                /** @description Only these providers (repeat the parameter for several). */
+                source?: components["schemas"]["SignalSource"][];
+                /** @description Only these severities (repeat the parameter for several). */
+                severity?: components["schemas"]["Severity"][];
+                /** @description The `nextCursor` of the previous page; omit for the first page. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of signals. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignalList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    getSignal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signal's id (a UUID).
+                 * @example 2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59
+                 */
+                id: components["parameters"]["SignalId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The signal. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignalResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listIssues: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only these statuses (repeat the parameter for several).
+                 * @example [
+                 *       "triage",
+                 *       "todo"
+                 *     ]
+                 */
+                status?: components["schemas"]["IssueStatus"][];
+                /** @description Only these types (repeat the parameter for several). */
+                type?: components["schemas"]["IssueType"][];
+                /** @description Only these priorities (repeat the parameter for several). */
+                priority?: components["schemas"]["IssuePriority"][];
+                /** @description The `nextCursor` of the previous page; omit for the first page. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of issues. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    createIssue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Upgrade lodash to 4.17.21",
+                 *       "type": "task",
+                 *       "priority": 2
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateIssueRequest"];
+            };
+        };
+        responses: {
+            /** @description The issue, with its number. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    claimIssue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "agent": "claude-code@build-box-1",
+                 *       "types": [
+                 *         "signal",
+                 *         "bug"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["ClaimIssueRequest"];
+            };
+        };
+        responses: {
+            /** @description The claimed issue, now `in_progress`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueResponse"];
+                };
+            };
+            /** @description No issue to claim; poll again later. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    getIssue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The issue's id (a UUID).
+                 * @example 9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0
+                 */
+                id: components["parameters"]["IssueId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The issue and, for issues of type `signal`, the signal with its payload. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueDetailResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    updateIssue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The issue's id (a UUID).
+                 * @example 9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0
+                 */
+                id: components["parameters"]["IssueId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "status": "done"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateIssueRequest"];
+            };
+        };
+        responses: {
+            /** @description The updated issue. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The status change is not allowed from the issue's current status. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "Issue #12 cannot move from done to in_progress (from done: todo)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
         };
     };
     declareEventType: {
@@ -1281,6 +2182,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The webhook endpoint's id (a UUID). */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -1308,6 +2210,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The webhook endpoint's id (a UUID). */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -1333,6 +2236,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The webhook endpoint's id (a UUID). */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -1372,6 +2276,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The webhook endpoint's id (a UUID). */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -1399,6 +2304,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The webhook endpoint's id (a UUID). */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -1440,6 +2346,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The webhook endpoint's id (a UUID). */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -1467,6 +2374,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The webhook endpoint's id (a UUID). */
                 id: components["parameters"]["WebhookId"];
                 deliveryId: string;
             };

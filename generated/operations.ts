@@ -136,6 +136,4729 @@ export const getReady = {
   }
 }
 
+export const receiveGithubSignal = {
+  method: 'POST' as const,
+  url: '/api/signals/github',
+  schema: {
+    operationId: 'receiveGithubSignal',
+    tags: ["signals"],
+    summary: "Receive a GitHub webhook",
+    headers: Type.Unsafe<Record<string, string | undefined>>({
+      "type": "object",
+      "properties": {
+        "x-hub-signature-256": {
+          "type": "string"
+        },
+        "x-github-event": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 100
+        },
+        "x-github-delivery": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 200
+        }
+      },
+      "required": [
+        "x-hub-signature-256",
+        "x-github-event"
+      ]
+    }),
+    body: Type.Unsafe<operations['receiveGithubSignal']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
+      "type": "object",
+      "additionalProperties": true
+    }),
+    response: {
+      200: Type.Unsafe<operations['receiveGithubSignal']['responses'][200]['content']['application/json']>({
+        "anyOf": [
+          {
+            "type": "object",
+            "required": [
+              "ok",
+              "event"
+            ],
+            "properties": {
+              "ok": {
+                "type": "boolean",
+                "const": true
+              },
+              "event": {
+                "type": "string",
+                "const": "ping"
+              }
+            }
+          },
+          {
+            "type": "object",
+            "required": [
+              "ok",
+              "signalId",
+              "issueId"
+            ],
+            "properties": {
+              "ok": {
+                "type": "boolean",
+                "const": true
+              },
+              "signalId": {
+                "type": "string",
+                "format": "uuid"
+              },
+              "issueId": {
+                "type": "string",
+                "format": "uuid"
+              },
+              "duplicate": {
+                "type": "boolean"
+              }
+            }
+          }
+        ]
+      }),
+      201: Type.Unsafe<operations['receiveGithubSignal']['responses'][201]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "signalId",
+          "issueId"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": true
+          },
+          "signalId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "issueId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "duplicate": {
+            "type": "boolean"
+          }
+        }
+      }),
+      400: Type.Unsafe<operations['receiveGithubSignal']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      401: Type.Unsafe<operations['receiveGithubSignal']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      413: Type.Unsafe<operations['receiveGithubSignal']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['receiveGithubSignal']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      422: Type.Unsafe<operations['receiveGithubSignal']['responses'][422]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['receiveGithubSignal']['responses'][500]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}
+
+export const receiveSentrySignal = {
+  method: 'POST' as const,
+  url: '/api/signals/sentry',
+  schema: {
+    operationId: 'receiveSentrySignal',
+    tags: ["signals"],
+    summary: "Receive a Sentry webhook",
+    headers: Type.Unsafe<Record<string, string | undefined>>({
+      "type": "object",
+      "properties": {
+        "sentry-hook-signature": {
+          "type": "string"
+        },
+        "sentry-hook-resource": {
+          "type": "string",
+          "maxLength": 100
+        },
+        "request-id": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 200
+        },
+        "sentry-hook-timestamp": {
+          "type": "string"
+        }
+      },
+      "required": [
+        "sentry-hook-signature"
+      ]
+    }),
+    body: Type.Unsafe<operations['receiveSentrySignal']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
+      "type": "object",
+      "additionalProperties": true
+    }),
+    response: {
+      200: Type.Unsafe<operations['receiveSentrySignal']['responses'][200]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "signalId",
+          "issueId"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": true
+          },
+          "signalId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "issueId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "duplicate": {
+            "type": "boolean"
+          }
+        }
+      }),
+      201: Type.Unsafe<operations['receiveSentrySignal']['responses'][201]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "signalId",
+          "issueId"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": true
+          },
+          "signalId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "issueId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "duplicate": {
+            "type": "boolean"
+          }
+        }
+      }),
+      400: Type.Unsafe<operations['receiveSentrySignal']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      401: Type.Unsafe<operations['receiveSentrySignal']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      413: Type.Unsafe<operations['receiveSentrySignal']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['receiveSentrySignal']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      422: Type.Unsafe<operations['receiveSentrySignal']['responses'][422]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['receiveSentrySignal']['responses'][500]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}
+
+export const receivePosthogSignal = {
+  method: 'POST' as const,
+  url: '/api/signals/posthog',
+  schema: {
+    operationId: 'receivePosthogSignal',
+    tags: ["signals"],
+    summary: "Receive a PostHog webhook",
+    headers: Type.Unsafe<Record<string, string | undefined>>({
+      "type": "object",
+      "properties": {
+        "x-posthog-secret": {
+          "type": "string"
+        }
+      },
+      "required": [
+        "x-posthog-secret"
+      ]
+    }),
+    body: Type.Unsafe<operations['receivePosthogSignal']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
+      "type": "object",
+      "additionalProperties": true
+    }),
+    response: {
+      200: Type.Unsafe<operations['receivePosthogSignal']['responses'][200]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "signalId",
+          "issueId"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": true
+          },
+          "signalId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "issueId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "duplicate": {
+            "type": "boolean"
+          }
+        }
+      }),
+      201: Type.Unsafe<operations['receivePosthogSignal']['responses'][201]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "signalId",
+          "issueId"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": true
+          },
+          "signalId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "issueId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "duplicate": {
+            "type": "boolean"
+          }
+        }
+      }),
+      400: Type.Unsafe<operations['receivePosthogSignal']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      401: Type.Unsafe<operations['receivePosthogSignal']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      413: Type.Unsafe<operations['receivePosthogSignal']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['receivePosthogSignal']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['receivePosthogSignal']['responses'][500]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}
+
+export const listSignals = {
+  method: 'GET' as const,
+  url: '/api/signals',
+  schema: {
+    operationId: 'listSignals',
+    tags: ["signals"],
+    summary: "List signals, newest first",
+    security: [{"bearer":["signals:read"]}],
+    querystring: Type.Unsafe<NonNullable<operations['listSignals']['parameters']['query']>>({
+      "type": "object",
+      "properties": {
+        "source": {
+          "type": "array",
+          "items": {
+            "type": "string",
+            "enum": [
+              "github",
+              "sentry",
+              "posthog"
+            ]
+          }
+        },
+        "severity": {
+          "type": "array",
+          "items": {
+            "type": "string",
+            "enum": [
+              "critical",
+              "high",
+              "medium",
+              "low"
+            ]
+          }
+        },
+        "cursor": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 500
+        },
+        "limit": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 200,
+          "default": 50
+        }
+      },
+      "required": [],
+      "additionalProperties": false
+    }),
+    response: {
+      200: Type.Unsafe<operations['listSignals']['responses'][200]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "signals",
+          "nextCursor"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": true
+          },
+          "signals": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "id",
+                "source",
+                "type",
+                "severity",
+                "sourceId",
+                "deliveryId",
+                "payloadHash",
+                "issueId",
+                "createdAt"
+              ],
+              "properties": {
+                "id": {
+                  "type": "string",
+                  "format": "uuid"
+                },
+                "source": {
+                  "type": "string",
+                  "enum": [
+                    "github",
+                    "sentry",
+                    "posthog"
+                  ]
+                },
+                "type": {
+                  "type": "string"
+                },
+                "severity": {
+                  "type": "string",
+                  "enum": [
+                    "critical",
+                    "high",
+                    "medium",
+                    "low"
+                  ]
+                },
+                "sourceId": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                },
+                "deliveryId": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                },
+                "payloadHash": {
+                  "type": "string",
+                  "pattern": "^[0-9a-f]{64}$"
+                },
+                "issueId": {
+                  "type": "string",
+                  "format": "uuid"
+                },
+                "payload": {
+                  "type": "object",
+                  "additionalProperties": true
+                },
+                "createdAt": {
+                  "type": "string",
+                  "format": "date-time"
+                }
+              }
+            }
+          },
+          "nextCursor": {
+            "type": [
+              "string",
+              "null"
+            ]
+          }
+        }
+      }),
+      401: Type.Unsafe<operations['listSignals']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      403: Type.Unsafe<operations['listSignals']['responses'][403]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      422: Type.Unsafe<operations['listSignals']['responses'][422]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      429: Type.Unsafe<operations['listSignals']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}
+
+export const getSignal = {
+  method: 'GET' as const,
+  url: '/api/signals/:id',
+  schema: {
+    operationId: 'getSignal',
+    tags: ["signals"],
+    summary: "Read one signal, with its payload",
+    security: [{"bearer":["signals:read"]}],
+    params: Type.Unsafe<NonNullable<operations['getSignal']['parameters']['path']>>({
+      "type": "object",
+      "properties": {
+        "id": {
+          "type": "string",
+          "format": "uuid"
+        }
+      },
+      "required": [
+        "id"
+      ]
+    }),
+    response: {
+      200: Type.Unsafe<operations['getSignal']['responses'][200]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "signal"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": true
+          },
+          "signal": {
+            "type": "object",
+            "required": [
+              "id",
+              "source",
+              "type",
+              "severity",
+              "sourceId",
+              "deliveryId",
+              "payloadHash",
+              "issueId",
+              "createdAt"
+            ],
+            "properties": {
+              "id": {
+                "type": "string",
+                "format": "uuid"
+              },
+              "source": {
+                "type": "string",
+                "enum": [
+                  "github",
+                  "sentry",
+                  "posthog"
+                ]
+              },
+              "type": {
+                "type": "string"
+              },
+              "severity": {
+                "type": "string",
+                "enum": [
+                  "critical",
+                  "high",
+                  "medium",
+                  "low"
+                ]
+              },
+              "sourceId": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "deliveryId": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "payloadHash": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{64}$"
+              },
+              "issueId": {
+                "type": "string",
+                "format": "uuid"
+              },
+              "payload": {
+                "type": "object",
+                "additionalProperties": true
+              },
+              "createdAt": {
+                "type": "string",
+                "format": "date-time"
+              }
+            }
+          }
+        }
+      }),
+      401: Type.Unsafe<operations['getSignal']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      403: Type.Unsafe<operations['getSignal']['responses'][403]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      404: Type.Unsafe<operations['getSignal']['responses'][404]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      422: Type.Unsafe<operations['getSignal']['responses'][422]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      429: Type.Unsafe<operations['getSignal']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}
+
+export const listIssues = {
+  method: 'GET' as const,
+  url: '/api/issues',
+  schema: {
+    operationId: 'listIssues',
+    tags: ["issues"],
+    summary: "List issues, most urgent first",
+    security: [{"bearer":["issues:read"]}],
+    querystring: Type.Unsafe<NonNullable<operations['listIssues']['parameters']['query']>>({
+      "type": "object",
+      "properties": {
+        "status": {
+          "type": "array",
+          "items": {
+            "type": "string",
+            "enum": [
+              "triage",
+              "todo",
+              "in_progress",
+              "done",
+              "canceled"
+            ]
+          }
+        },
+        "type": {
+          "type": "array",
+          "items": {
+            "type": "string",
+            "enum": [
+              "signal",
+              "bug",
+              "feature",
+              "task"
+            ]
+          }
+        },
+        "priority": {
+          "type": "array",
+          "items": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4
+          }
+        },
+        "cursor": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 500
+        },
+        "limit": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 200,
+          "default": 50
+        }
+      },
+      "required": [],
+      "additionalProperties": false
+    }),
+    response: {
+      200: Type.Unsafe<operations['listIssues']['responses'][200]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "issues",
+          "nextCursor"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": true
+          },
+          "issues": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "id",
+                "number",
+                "type",
+                "status",
+                "priority",
+                "title",
+                "description",
+                "signalId",
+                "assignee",
+                "claimedBy",
+                "claimedAt",
+                "createdAt",
+                "updatedAt"
+              ],
+              "properties": {
+                "id": {
+                  "type": "string",
+                  "format": "uuid"
+                },
+                "number": {
+                  "type": "integer",
+                  "minimum": 1
+                },
+                "type": {
+                  "type": "string",
+                  "enum": [
+                    "signal",
+                    "bug",
+                    "feature",
+                    "task"
+                  ]
+                },
+                "status": {
+                  "type": "string",
+                  "enum": [
+                    "triage",
+                    "todo",
+                    "in_progress",
+                    "done",
+                    "canceled"
+                  ]
+                },
+                "priority": {
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 4
+                },
+                "title": {
+                  "type": "string"
+                },
+                "description": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                },
+                "signalId": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "format": "uuid"
+                },
+                "assignee": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                },
+                "claimedBy": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                },
+                "claimedAt": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "format": "date-time"
+                },
+                "createdAt": {
+                  "type": "string",
+                  "format": "date-time"
+                },
+                "updatedAt": {
+                  "type": "string",
+                  "format": "date-time"
+                }
+              }
+            }
+          },
+          "nextCursor": {
+            "type": [
+              "string",
+              "null"
+            ]
+          }
+        }
+      }),
+      401: Type.Unsafe<operations['listIssues']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      403: Type.Unsafe<operations['listIssues']['responses'][403]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      422: Type.Unsafe<operations['listIssues']['responses'][422]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      429: Type.Unsafe<operations['listIssues']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}
+
+export const createIssue = {
+  method: 'POST' as const,
+  url: '/api/issues',
+  schema: {
+    operationId: 'createIssue',
+    tags: ["issues"],
+    summary: "Create an issue",
+    security: [{"bearer":["issues:write"]}],
+    body: Type.Unsafe<operations['createIssue']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
+      "type": "object",
+      "required": [
+        "title"
+      ],
+      "additionalProperties": false,
+      "properties": {
+        "title": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 500
+        },
+        "description": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "maxLength": 65536
+        },
+        "type": {
+          "type": "string",
+          "enum": [
+            "bug",
+            "feature",
+            "task"
+          ],
+          "default": "task"
+        },
+        "priority": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 4,
+          "default": 3
+        },
+        "status": {
+          "type": "string",
+          "enum": [
+            "triage",
+            "todo"
+          ],
+          "default": "todo"
+        },
+        "assignee": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "minLength": 1,
+          "maxLength": 200
+        }
+      }
+    }),
+    response: {
+      201: Type.Unsafe<operations['createIssue']['responses'][201]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "issue"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": true
+          },
+          "issue": {
+            "type": "object",
+            "required": [
+              "id",
+              "number",
+              "type",
+              "status",
+              "priority",
+              "title",
+              "description",
+              "signalId",
+              "assignee",
+              "claimedBy",
+              "claimedAt",
+              "createdAt",
+              "updatedAt"
+            ],
+            "properties": {
+              "id": {
+                "type": "string",
+                "format": "uuid"
+              },
+              "number": {
+                "type": "integer",
+                "minimum": 1
+              },
+              "type": {
+                "type": "string",
+                "enum": [
+                  "signal",
+                  "bug",
+                  "feature",
+                  "task"
+                ]
+              },
+              "status": {
+                "type": "string",
+                "enum": [
+                  "triage",
+                  "todo",
+                  "in_progress",
+                  "done",
+                  "canceled"
+                ]
+              },
+              "priority": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 4
+              },
+              "title": {
+                "type": "string"
+              },
+              "description": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "signalId": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "uuid"
+              },
+              "assignee": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "claimedBy": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "claimedAt": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "date-time"
+              },
+              "createdAt": {
+                "type": "string",
+                "format": "date-time"
+              },
+              "updatedAt": {
+                "type": "string",
+                "format": "date-time"
+              }
+            }
+          }
+        }
+      }),
+      400: Type.Unsafe<operations['createIssue']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      401: Type.Unsafe<operations['createIssue']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      403: Type.Unsafe<operations['createIssue']['responses'][403]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['createIssue']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      422: Type.Unsafe<operations['createIssue']['responses'][422]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      429: Type.Unsafe<operations['createIssue']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}
+
+export const claimIssue = {
+  method: 'POST' as const,
+  url: '/api/issues/claim',
+  schema: {
+    operationId: 'claimIssue',
+    tags: ["issues"],
+    summary: "Claim the most urgent unclaimed issue",
+    security: [{"bearer":["issues:write"]}],
+    body: Type.Unsafe<operations['claimIssue']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
+      "type": "object",
+      "required": [
+        "agent"
+      ],
+      "additionalProperties": false,
+      "properties": {
+        "agent": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 200
+        },
+        "types": {
+          "type": "array",
+          "minItems": 1,
+          "uniqueItems": true,
+          "items": {
+            "type": "string",
+            "enum": [
+              "signal",
+              "bug",
+              "feature",
+              "task"
+            ]
+          }
+        }
+      }
+    }),
+    response: {
+      200: Type.Unsafe<operations['claimIssue']['responses'][200]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "issue"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": true
+          },
+          "issue": {
+            "type": "object",
+            "required": [
+              "id",
+              "number",
+              "type",
+              "status",
+              "priority",
+              "title",
+              "description",
+              "signalId",
+              "assignee",
+              "claimedBy",
+              "claimedAt",
+              "createdAt",
+              "updatedAt"
+            ],
+            "properties": {
+              "id": {
+                "type": "string",
+                "format": "uuid"
+              },
+              "number": {
+                "type": "integer",
+                "minimum": 1
+              },
+              "type": {
+                "type": "string",
+                "enum": [
+                  "signal",
+                  "bug",
+                  "feature",
+                  "task"
+                ]
+              },
+              "status": {
+                "type": "string",
+                "enum": [
+                  "triage",
+                  "todo",
+                  "in_progress",
+                  "done",
+                  "canceled"
+                ]
+              },
+              "priority": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 4
+              },
+              "title": {
+                "type": "string"
+              },
+              "description": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "signalId": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "uuid"
+              },
+              "assignee": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "claimedBy": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "claimedAt": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "date-time"
+              },
+              "createdAt": {
+                "type": "string",
+                "format": "date-time"
+              },
+              "updatedAt": {
+                "type": "string",
+                "format": "date-time"
+              }
+            }
+          }
+        }
+      }),
+      204: Type.Unsafe<null>({ type: 'null' }),
+      400: Type.Unsafe<operations['claimIssue']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      401: Type.Unsafe<operations['claimIssue']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      403: Type.Unsafe<operations['claimIssue']['responses'][403]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['claimIssue']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      422: Type.Unsafe<operations['claimIssue']['responses'][422]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      429: Type.Unsafe<operations['claimIssue']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}
+
+export const getIssue = {
+  method: 'GET' as const,
+  url: '/api/issues/:id',
+  schema: {
+    operationId: 'getIssue',
+    tags: ["issues"],
+    summary: "Read one issue, with its signal",
+    security: [{"bearer":["issues:read"]}],
+    params: Type.Unsafe<NonNullable<operations['getIssue']['parameters']['path']>>({
+      "type": "object",
+      "properties": {
+        "id": {
+          "type": "string",
+          "format": "uuid"
+        }
+      },
+      "required": [
+        "id"
+      ]
+    }),
+    response: {
+      200: Type.Unsafe<operations['getIssue']['responses'][200]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "issue",
+          "signal"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": true
+          },
+          "issue": {
+            "type": "object",
+            "required": [
+              "id",
+              "number",
+              "type",
+              "status",
+              "priority",
+              "title",
+              "description",
+              "signalId",
+              "assignee",
+              "claimedBy",
+              "claimedAt",
+              "createdAt",
+              "updatedAt"
+            ],
+            "properties": {
+              "id": {
+                "type": "string",
+                "format": "uuid"
+              },
+              "number": {
+                "type": "integer",
+                "minimum": 1
+              },
+              "type": {
+                "type": "string",
+                "enum": [
+                  "signal",
+                  "bug",
+                  "feature",
+                  "task"
+                ]
+              },
+              "status": {
+                "type": "string",
+                "enum": [
+                  "triage",
+                  "todo",
+                  "in_progress",
+                  "done",
+                  "canceled"
+                ]
+              },
+              "priority": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 4
+              },
+              "title": {
+                "type": "string"
+              },
+              "description": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "signalId": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "uuid"
+              },
+              "assignee": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "claimedBy": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "claimedAt": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "date-time"
+              },
+              "createdAt": {
+                "type": "string",
+                "format": "date-time"
+              },
+              "updatedAt": {
+                "type": "string",
+                "format": "date-time"
+              }
+            }
+          },
+          "signal": {
+            "anyOf": [
+              {
+                "type": "object",
+                "required": [
+                  "id",
+                  "source",
+                  "type",
+                  "severity",
+                  "sourceId",
+                  "deliveryId",
+                  "payloadHash",
+                  "issueId",
+                  "createdAt"
+                ],
+                "properties": {
+                  "id": {
+                    "type": "string",
+                    "format": "uuid"
+                  },
+                  "source": {
+                    "type": "string",
+                    "enum": [
+                      "github",
+                      "sentry",
+                      "posthog"
+                    ]
+                  },
+                  "type": {
+                    "type": "string"
+                  },
+                  "severity": {
+                    "type": "string",
+                    "enum": [
+                      "critical",
+                      "high",
+                      "medium",
+                      "low"
+                    ]
+                  },
+                  "sourceId": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "deliveryId": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "payloadHash": {
+                    "type": "string",
+                    "pattern": "^[0-9a-f]{64}$"
+                  },
+                  "issueId": {
+                    "type": "string",
+                    "format": "uuid"
+                  },
+                  "payload": {
+                    "type": "object",
+                    "additionalProperties": true
+                  },
+                  "createdAt": {
+                    "type": "string",
+                    "format": "date-time"
+                  }
+                }
+              },
+              {
+                "type": "null"
+              }
+            ]
+          }
+        }
+      }),
+      401: Type.Unsafe<operations['getIssue']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      403: Type.Unsafe<operations['getIssue']['responses'][403]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      404: Type.Unsafe<operations['getIssue']['responses'][404]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      422: Type.Unsafe<operations['getIssue']['responses'][422]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      429: Type.Unsafe<operations['getIssue']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}
+
+export const updateIssue = {
+  method: 'PATCH' as const,
+  url: '/api/issues/:id',
+  schema: {
+    operationId: 'updateIssue',
+    tags: ["issues"],
+    summary: "Update an issue",
+    security: [{"bearer":["issues:write"]}],
+    params: Type.Unsafe<NonNullable<operations['updateIssue']['parameters']['path']>>({
+      "type": "object",
+      "properties": {
+        "id": {
+          "type": "string",
+          "format": "uuid"
+        }
+      },
+      "required": [
+        "id"
+      ]
+    }),
+    body: Type.Unsafe<operations['updateIssue']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
+      "type": "object",
+      "minProperties": 1,
+      "additionalProperties": false,
+      "properties": {
+        "title": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 500
+        },
+        "description": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "maxLength": 65536
+        },
+        "type": {
+          "type": "string",
+          "enum": [
+            "bug",
+            "feature",
+            "task"
+          ]
+        },
+        "status": {
+          "type": "string",
+          "enum": [
+            "triage",
+            "todo",
+            "in_progress",
+            "done",
+            "canceled"
+          ]
+        },
+        "priority": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 4
+        },
+        "assignee": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "minLength": 1,
+          "maxLength": 200
+        }
+      }
+    }),
+    response: {
+      200: Type.Unsafe<operations['updateIssue']['responses'][200]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "issue"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": true
+          },
+          "issue": {
+            "type": "object",
+            "required": [
+              "id",
+              "number",
+              "type",
+              "status",
+              "priority",
+              "title",
+              "description",
+              "signalId",
+              "assignee",
+              "claimedBy",
+              "claimedAt",
+              "createdAt",
+              "updatedAt"
+            ],
+            "properties": {
+              "id": {
+                "type": "string",
+                "format": "uuid"
+              },
+              "number": {
+                "type": "integer",
+                "minimum": 1
+              },
+              "type": {
+                "type": "string",
+                "enum": [
+                  "signal",
+                  "bug",
+                  "feature",
+                  "task"
+                ]
+              },
+              "status": {
+                "type": "string",
+                "enum": [
+                  "triage",
+                  "todo",
+                  "in_progress",
+                  "done",
+                  "canceled"
+                ]
+              },
+              "priority": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 4
+              },
+              "title": {
+                "type": "string"
+              },
+              "description": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "signalId": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "uuid"
+              },
+              "assignee": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "claimedBy": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "claimedAt": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "date-time"
+              },
+              "createdAt": {
+                "type": "string",
+                "format": "date-time"
+              },
+              "updatedAt": {
+                "type": "string",
+                "format": "date-time"
+              }
+            }
+          }
+        }
+      }),
+      400: Type.Unsafe<operations['updateIssue']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      401: Type.Unsafe<operations['updateIssue']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      403: Type.Unsafe<operations['updateIssue']['responses'][403]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      404: Type.Unsafe<operations['updateIssue']['responses'][404]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      409: Type.Unsafe<operations['updateIssue']['responses'][409]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['updateIssue']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      422: Type.Unsafe<operations['updateIssue']['responses'][422]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      429: Type.Unsafe<operations['updateIssue']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}
+
 export const declareEventType = {
   method: 'POST' as const,
   url: '/api/events/types',

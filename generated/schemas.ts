@@ -1313,3 +1313,993 @@ export const Error = Type.Unsafe<components['schemas']['Error']>({
     }
   }
 })
+
+export const Severity = Type.Unsafe<components['schemas']['Severity']>({
+  "type": "string",
+  "enum": [
+    "critical",
+    "high",
+    "medium",
+    "low"
+  ]
+})
+
+export const SignalSource = Type.Unsafe<components['schemas']['SignalSource']>({
+  "type": "string",
+  "enum": [
+    "github",
+    "sentry",
+    "posthog"
+  ]
+})
+
+export const IssueType = Type.Unsafe<components['schemas']['IssueType']>({
+  "type": "string",
+  "enum": [
+    "signal",
+    "bug",
+    "feature",
+    "task"
+  ]
+})
+
+export const IssueStatus = Type.Unsafe<components['schemas']['IssueStatus']>({
+  "type": "string",
+  "enum": [
+    "triage",
+    "todo",
+    "in_progress",
+    "done",
+    "canceled"
+  ]
+})
+
+export const IssuePriority = Type.Unsafe<components['schemas']['IssuePriority']>({
+  "type": "integer",
+  "minimum": 1,
+  "maximum": 4
+})
+
+export const Signal = Type.Unsafe<components['schemas']['Signal']>({
+  "type": "object",
+  "required": [
+    "id",
+    "source",
+    "type",
+    "severity",
+    "sourceId",
+    "deliveryId",
+    "payloadHash",
+    "issueId",
+    "createdAt"
+  ],
+  "properties": {
+    "id": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "source": {
+      "type": "string",
+      "enum": [
+        "github",
+        "sentry",
+        "posthog"
+      ]
+    },
+    "type": {
+      "type": "string"
+    },
+    "severity": {
+      "type": "string",
+      "enum": [
+        "critical",
+        "high",
+        "medium",
+        "low"
+      ]
+    },
+    "sourceId": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "deliveryId": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "payloadHash": {
+      "type": "string",
+      "pattern": "^[0-9a-f]{64}$"
+    },
+    "issueId": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "payload": {
+      "type": "object",
+      "additionalProperties": true
+    },
+    "createdAt": {
+      "type": "string",
+      "format": "date-time"
+    }
+  }
+})
+
+export const Issue = Type.Unsafe<components['schemas']['Issue']>({
+  "type": "object",
+  "required": [
+    "id",
+    "number",
+    "type",
+    "status",
+    "priority",
+    "title",
+    "description",
+    "signalId",
+    "assignee",
+    "claimedBy",
+    "claimedAt",
+    "createdAt",
+    "updatedAt"
+  ],
+  "properties": {
+    "id": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "number": {
+      "type": "integer",
+      "minimum": 1
+    },
+    "type": {
+      "type": "string",
+      "enum": [
+        "signal",
+        "bug",
+        "feature",
+        "task"
+      ]
+    },
+    "status": {
+      "type": "string",
+      "enum": [
+        "triage",
+        "todo",
+        "in_progress",
+        "done",
+        "canceled"
+      ]
+    },
+    "priority": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 4
+    },
+    "title": {
+      "type": "string"
+    },
+    "description": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "signalId": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "format": "uuid"
+    },
+    "assignee": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "claimedBy": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "claimedAt": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "format": "date-time"
+    },
+    "createdAt": {
+      "type": "string",
+      "format": "date-time"
+    },
+    "updatedAt": {
+      "type": "string",
+      "format": "date-time"
+    }
+  }
+})
+
+export const IssueList = Type.Unsafe<components['schemas']['IssueList']>({
+  "type": "object",
+  "required": [
+    "ok",
+    "issues",
+    "nextCursor"
+  ],
+  "properties": {
+    "ok": {
+      "type": "boolean",
+      "const": true
+    },
+    "issues": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "required": [
+          "id",
+          "number",
+          "type",
+          "status",
+          "priority",
+          "title",
+          "description",
+          "signalId",
+          "assignee",
+          "claimedBy",
+          "claimedAt",
+          "createdAt",
+          "updatedAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "number": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "type": {
+            "type": "string",
+            "enum": [
+              "signal",
+              "bug",
+              "feature",
+              "task"
+            ]
+          },
+          "status": {
+            "type": "string",
+            "enum": [
+              "triage",
+              "todo",
+              "in_progress",
+              "done",
+              "canceled"
+            ]
+          },
+          "priority": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4
+          },
+          "title": {
+            "type": "string"
+          },
+          "description": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "signalId": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "uuid"
+          },
+          "assignee": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "claimedBy": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "claimedAt": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "date-time"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      }
+    },
+    "nextCursor": {
+      "type": [
+        "string",
+        "null"
+      ]
+    }
+  }
+})
+
+export const IssueResponse = Type.Unsafe<components['schemas']['IssueResponse']>({
+  "type": "object",
+  "required": [
+    "ok",
+    "issue"
+  ],
+  "properties": {
+    "ok": {
+      "type": "boolean",
+      "const": true
+    },
+    "issue": {
+      "type": "object",
+      "required": [
+        "id",
+        "number",
+        "type",
+        "status",
+        "priority",
+        "title",
+        "description",
+        "signalId",
+        "assignee",
+        "claimedBy",
+        "claimedAt",
+        "createdAt",
+        "updatedAt"
+      ],
+      "properties": {
+        "id": {
+          "type": "string",
+          "format": "uuid"
+        },
+        "number": {
+          "type": "integer",
+          "minimum": 1
+        },
+        "type": {
+          "type": "string",
+          "enum": [
+            "signal",
+            "bug",
+            "feature",
+            "task"
+          ]
+        },
+        "status": {
+          "type": "string",
+          "enum": [
+            "triage",
+            "todo",
+            "in_progress",
+            "done",
+            "canceled"
+          ]
+        },
+        "priority": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 4
+        },
+        "title": {
+          "type": "string"
+        },
+        "description": {
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "signalId": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "uuid"
+        },
+        "assignee": {
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "claimedBy": {
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "claimedAt": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "date-time"
+        },
+        "createdAt": {
+          "type": "string",
+          "format": "date-time"
+        },
+        "updatedAt": {
+          "type": "string",
+          "format": "date-time"
+        }
+      }
+    }
+  }
+})
+
+export const IssueDetailResponse = Type.Unsafe<components['schemas']['IssueDetailResponse']>({
+  "type": "object",
+  "required": [
+    "ok",
+    "issue",
+    "signal"
+  ],
+  "properties": {
+    "ok": {
+      "type": "boolean",
+      "const": true
+    },
+    "issue": {
+      "type": "object",
+      "required": [
+        "id",
+        "number",
+        "type",
+        "status",
+        "priority",
+        "title",
+        "description",
+        "signalId",
+        "assignee",
+        "claimedBy",
+        "claimedAt",
+        "createdAt",
+        "updatedAt"
+      ],
+      "properties": {
+        "id": {
+          "type": "string",
+          "format": "uuid"
+        },
+        "number": {
+          "type": "integer",
+          "minimum": 1
+        },
+        "type": {
+          "type": "string",
+          "enum": [
+            "signal",
+            "bug",
+            "feature",
+            "task"
+          ]
+        },
+        "status": {
+          "type": "string",
+          "enum": [
+            "triage",
+            "todo",
+            "in_progress",
+            "done",
+            "canceled"
+          ]
+        },
+        "priority": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 4
+        },
+        "title": {
+          "type": "string"
+        },
+        "description": {
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "signalId": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "uuid"
+        },
+        "assignee": {
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "claimedBy": {
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "claimedAt": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "date-time"
+        },
+        "createdAt": {
+          "type": "string",
+          "format": "date-time"
+        },
+        "updatedAt": {
+          "type": "string",
+          "format": "date-time"
+        }
+      }
+    },
+    "signal": {
+      "anyOf": [
+        {
+          "type": "object",
+          "required": [
+            "id",
+            "source",
+            "type",
+            "severity",
+            "sourceId",
+            "deliveryId",
+            "payloadHash",
+            "issueId",
+            "createdAt"
+          ],
+          "properties": {
+            "id": {
+              "type": "string",
+              "format": "uuid"
+            },
+            "source": {
+              "type": "string",
+              "enum": [
+                "github",
+                "sentry",
+                "posthog"
+              ]
+            },
+            "type": {
+              "type": "string"
+            },
+            "severity": {
+              "type": "string",
+              "enum": [
+                "critical",
+                "high",
+                "medium",
+                "low"
+              ]
+            },
+            "sourceId": {
+              "type": [
+                "string",
+                "null"
+              ]
+            },
+            "deliveryId": {
+              "type": [
+                "string",
+                "null"
+              ]
+            },
+            "payloadHash": {
+              "type": "string",
+              "pattern": "^[0-9a-f]{64}$"
+            },
+            "issueId": {
+              "type": "string",
+              "format": "uuid"
+            },
+            "payload": {
+              "type": "object",
+              "additionalProperties": true
+            },
+            "createdAt": {
+              "type": "string",
+              "format": "date-time"
+            }
+          }
+        },
+        {
+          "type": "null"
+        }
+      ]
+    }
+  }
+})
+
+export const SignalList = Type.Unsafe<components['schemas']['SignalList']>({
+  "type": "object",
+  "required": [
+    "ok",
+    "signals",
+    "nextCursor"
+  ],
+  "properties": {
+    "ok": {
+      "type": "boolean",
+      "const": true
+    },
+    "signals": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "required": [
+          "id",
+          "source",
+          "type",
+          "severity",
+          "sourceId",
+          "deliveryId",
+          "payloadHash",
+          "issueId",
+          "createdAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "source": {
+            "type": "string",
+            "enum": [
+              "github",
+              "sentry",
+              "posthog"
+            ]
+          },
+          "type": {
+            "type": "string"
+          },
+          "severity": {
+            "type": "string",
+            "enum": [
+              "critical",
+              "high",
+              "medium",
+              "low"
+            ]
+          },
+          "sourceId": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "deliveryId": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "payloadHash": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$"
+          },
+          "issueId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "payload": {
+            "type": "object",
+            "additionalProperties": true
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      }
+    },
+    "nextCursor": {
+      "type": [
+        "string",
+        "null"
+      ]
+    }
+  }
+})
+
+export const SignalResponse = Type.Unsafe<components['schemas']['SignalResponse']>({
+  "type": "object",
+  "required": [
+    "ok",
+    "signal"
+  ],
+  "properties": {
+    "ok": {
+      "type": "boolean",
+      "const": true
+    },
+    "signal": {
+      "type": "object",
+      "required": [
+        "id",
+        "source",
+        "type",
+        "severity",
+        "sourceId",
+        "deliveryId",
+        "payloadHash",
+        "issueId",
+        "createdAt"
+      ],
+      "properties": {
+        "id": {
+          "type": "string",
+          "format": "uuid"
+        },
+        "source": {
+          "type": "string",
+          "enum": [
+            "github",
+            "sentry",
+            "posthog"
+          ]
+        },
+        "type": {
+          "type": "string"
+        },
+        "severity": {
+          "type": "string",
+          "enum": [
+            "critical",
+            "high",
+            "medium",
+            "low"
+          ]
+        },
+        "sourceId": {
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "deliveryId": {
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "payloadHash": {
+          "type": "string",
+          "pattern": "^[0-9a-f]{64}$"
+        },
+        "issueId": {
+          "type": "string",
+          "format": "uuid"
+        },
+        "payload": {
+          "type": "object",
+          "additionalProperties": true
+        },
+        "createdAt": {
+          "type": "string",
+          "format": "date-time"
+        }
+      }
+    }
+  }
+})
+
+export const CreateIssueRequest = Type.Unsafe<components['schemas']['CreateIssueRequest']>({
+  "type": "object",
+  "required": [
+    "title"
+  ],
+  "additionalProperties": false,
+  "properties": {
+    "title": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 500
+    },
+    "description": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "maxLength": 65536
+    },
+    "type": {
+      "type": "string",
+      "enum": [
+        "bug",
+        "feature",
+        "task"
+      ],
+      "default": "task"
+    },
+    "priority": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 4,
+      "default": 3
+    },
+    "status": {
+      "type": "string",
+      "enum": [
+        "triage",
+        "todo"
+      ],
+      "default": "todo"
+    },
+    "assignee": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "minLength": 1,
+      "maxLength": 200
+    }
+  }
+})
+
+export const UpdateIssueRequest = Type.Unsafe<components['schemas']['UpdateIssueRequest']>({
+  "type": "object",
+  "minProperties": 1,
+  "additionalProperties": false,
+  "properties": {
+    "title": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 500
+    },
+    "description": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "maxLength": 65536
+    },
+    "type": {
+      "type": "string",
+      "enum": [
+        "bug",
+        "feature",
+        "task"
+      ]
+    },
+    "status": {
+      "type": "string",
+      "enum": [
+        "triage",
+        "todo",
+        "in_progress",
+        "done",
+        "canceled"
+      ]
+    },
+    "priority": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 4
+    },
+    "assignee": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "minLength": 1,
+      "maxLength": 200
+    }
+  }
+})
+
+export const ClaimIssueRequest = Type.Unsafe<components['schemas']['ClaimIssueRequest']>({
+  "type": "object",
+  "required": [
+    "agent"
+  ],
+  "additionalProperties": false,
+  "properties": {
+    "agent": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 200
+    },
+    "types": {
+      "type": "array",
+      "minItems": 1,
+      "uniqueItems": true,
+      "items": {
+        "type": "string",
+        "enum": [
+          "signal",
+          "bug",
+          "feature",
+          "task"
+        ]
+      }
+    }
+  }
+})
+
+export const SignalReceipt = Type.Unsafe<components['schemas']['SignalReceipt']>({
+  "type": "object",
+  "required": [
+    "ok",
+    "signalId",
+    "issueId"
+  ],
+  "properties": {
+    "ok": {
+      "type": "boolean",
+      "const": true
+    },
+    "signalId": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "issueId": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "duplicate": {
+      "type": "boolean"
+    }
+  }
+})
+
+export const PingReceipt = Type.Unsafe<components['schemas']['PingReceipt']>({
+  "type": "object",
+  "required": [
+    "ok",
+    "event"
+  ],
+  "properties": {
+    "ok": {
+      "type": "boolean",
+      "const": true
+    },
+    "event": {
+      "type": "string",
+      "const": "ping"
+    }
+  }
+})
+
+export const GithubWebhookPayload = Type.Unsafe<components['schemas']['GithubWebhookPayload']>({
+  "type": "object",
+  "additionalProperties": true
+})
+
+export const SentryWebhookPayload = Type.Unsafe<components['schemas']['SentryWebhookPayload']>({
+  "type": "object",
+  "additionalProperties": true
+})
+
+export const PosthogWebhookPayload = Type.Unsafe<components['schemas']['PosthogWebhookPayload']>({
+  "type": "object",
+  "additionalProperties": true
+})

@@ -13,7 +13,8 @@ export function ormOptions (clientUrl: string, pool: { min?: number, max?: numbe
     clientUrl,
     entities,
     extensions: [Migrator],
-    migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, tableName: 'loop_migrations' },
+    // silent: the migrator would print to stdout itself; plugins/database.ts logs what was applied.
+    migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, tableName: 'loop_migrations', silent: true },
     discovery: { warnWhenNoEntities: false },
     allowGlobalContext: false,
     forceUtcTimezone: true,

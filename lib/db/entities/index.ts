@@ -3,9 +3,11 @@ import type { EntitySchema } from '@mikro-orm/core'
 import { Event } from './event.ts'
 import { EventType } from './event-type.ts'
 import { IdempotencyKey } from './idempotency-key.ts'
+import { Issue } from './issue.ts'
+import { Signal } from './signal.ts'
 import { WebhookAttempt } from './webhook-attempt.ts'
 import { WebhookDelivery } from './webhook-delivery.ts'
 import { WebhookEndpoint } from './webhook-endpoint.ts'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- MikroORM's own list type is EntitySchema<any>
-export const entities: EntitySchema<any>[] = [EventType, Event, IdempotencyKey, WebhookEndpoint, WebhookDelivery, WebhookAttempt]
+export const entities: EntitySchema<any>[] = [Signal, Issue, EventType, Event, IdempotencyKey, WebhookEndpoint, WebhookDelivery, WebhookAttempt]

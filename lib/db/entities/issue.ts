@@ -1,0 +1,36 @@
+// A unit of work for people and agents (SPEC section 5). Signal issues are created with their
+// signal; the rest through the API. `number` is a PostgreSQL identity: sequential without races.
+import { randomUUID } from 'node:crypto'
+import { defineEntity, p, type InferEntity, type Opt } from '@mikro-orm/core'
+
+export const issueTypes = ['signal', 'bug', 'feature', 'task'] as const
+export type IssueType = typeof issueTypes[number]
+
+export const issueStatuses = ['triage', 'todo', 'in_progress', 'done', 'canceled'] as const
+export type IssueStatus = typeof issueStatuses[number]
+
+export type IssuePriority = 1 | 2 | 3 | 4
+
+export const Issue = defineEntity({
+  name: 'Issue',
+  tableName: 'issue',
+  properties: {
+    id: p.uuid().primary().onCreate(() => randomUUID()),
+    // Assigned by the database (generated always as identity) and read back on insert.
+    number: p.integer().$type<Opt<number>>().generated('identity'),
+    type: p.string().$type<IssueType>(),
+    status: p.string().$type<IssueStatus>(),
+    priority: p.smallint().$type<IssuePriority>(),
+    title: p.text(),
+    description: p.text().nullable(),
+    // A plain column rather than a relation: the issue's one signal is loaded only where it is shown.
+    signalId: p.uuid().nullable(),
+    assignee: p.string().nullable(),
+    claimedBy: p.string().nullable(),
+    claimedAt: p.datetime(3).nullable(),
+    createdAt: p.datetime(3).onCreate(() => new Date()),
+    updatedAt: p.datetime(3).onCreate(() => new Date()).onUpdate(() => new Date())
+  }
+})
+
+export type Issue = InferEntity<typeof Issue>

@@ -1,0 +1,27 @@
+// A provider webhook as received (SPEC sections 4 and 10): one row per accepted delivery. The
+// payload is jsonb parsed by PostgreSQL from the raw text, so integers beyond 2^53 keep every digit.
+import { randomUUID } from 'node:crypto'
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
+import type { Severity } from '../../severity/signal-mapping.ts'
+
+export const signalSources = ['github', 'sentry', 'posthog'] as const
+export type SignalSource = typeof signalSources[number]
+
+export const Signal = defineEntity({
+  name: 'Signal',
+  tableName: 'signal',
+  properties: {
+    id: p.uuid().primary().onCreate(() => randomUUID()),
+    source: p.string().$type<SignalSource>(),
+    type: p.string(),
+    severity: p.string().$type<Severity>(),
+    sourceId: p.string().nullable(),
+    deliveryId: p.string().nullable(),
+    // Lazy: lists never carry payloads (they can be up to LOOP_BODY_LIMIT each); one signal does.
+    payload: p.json<Record<string, unknown>>().lazy(true, false),
+    payloadHash: p.string(),
+    createdAt: p.datetime(3).onCreate(() => new Date())
+  }
+})
+
+export type Signal = InferEntity<typeof Signal>

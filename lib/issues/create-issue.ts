@@ -1,0 +1,21 @@
+// POST /api/issues: a bug, feature or task written by a person or an agent. Signal issues are
+// only created with their signal (lib/signals/record-signal.ts).
+import type { EntityManager } from '@mikro-orm/postgresql'
+import type { components } from '../../generated/openapi.ts'
+import { Issue, type IssuePriority } from '../db/entities/issue.ts'
+
+export type NewIssue = components['schemas']['CreateIssueRequest']
+
+export async function createIssue (em: EntityManager, input: NewIssue): Promise<Issue> {
+  const issue = em.create(Issue, {
+    type: input.type ?? 'task',
+    // Both start states are claimable; todo says a person already decided it is worth doing.
+    status: input.status ?? 'todo',
+    priority: (input.priority ?? 3) as IssuePriority,
+    title: input.title,
+    description: input.description ?? null,
+    assignee: input.assignee ?? null
+  })
+  await em.flush()
+  return issue
+}

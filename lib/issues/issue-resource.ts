@@ -1,0 +1,23 @@
+// An issue as the API shows it (components.schemas.Issue): ISO dates, explicit nulls.
+import type { components } from '../../generated/openapi.ts'
+import type { Issue } from '../db/entities/issue.ts'
+
+export type IssueResource = components['schemas']['Issue']
+
+export function toIssueResource (issue: Issue): IssueResource {
+  return {
+    id: issue.id,
+    number: issue.number,
+    type: issue.type,
+    status: issue.status,
+    priority: issue.priority,
+    title: issue.title,
+    description: issue.description ?? null,
+    signalId: issue.signalId ?? null,
+    assignee: issue.assignee ?? null,
+    claimedBy: issue.claimedBy ?? null,
+    claimedAt: issue.claimedAt?.toISOString() ?? null,
+    createdAt: issue.createdAt.toISOString(),
+    updatedAt: issue.updatedAt.toISOString()
+  }
+}

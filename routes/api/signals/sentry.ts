@@ -1,0 +1,45 @@
+// POST /api/signals/sentry (SPEC section 4, seed 001): Sentry webhooks, verified by
+// Sentry-Hook-Signature over the raw bytes (or their JSON.stringify form), become a signal and a
+// triage issue. Encapsulated: its raw-body capture and signature hook apply to this route only.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import rawBody from 'fastify-raw-body'
+import { receiveSentrySignal } from '../../../generated/operations.ts'
+import { unauthorized } from '../../../lib/errors.ts'
+import { severityFromSentry } from '../../../lib/severity/sentry.ts'
+import { recordSignal } from '../../../lib/signals/record-signal.ts'
+import { verifySentrySignature } from '../../../lib/signing/sentry.ts'
+import { assertJsonObject, rawBodyOf, requireSecret, signalReceipt } from './webhook-request.ts'
+
+const secretVariable = 'SENTRY_CLIENT_SECRET'
+
+const sentry: FastifyPluginAsyncTypebox = async (fastify) => {
+  const secret = fastify.config.secrets.sentry
+  // Bytes, not text: Sentry signs the exact bytes it sends (\uXXXX escapes, 1.0 floats).
+  await fastify.register(rawBody, { global: false, runFirst: true, encoding: false })
+
+  fastify.addHook('onRequest', async () => { requireSecret(secret, secretVariable) })
+  fastify.addHook('preValidation', async (request) => {
+    const header = request.headers['sentry-hook-signature']
+    if (typeof header !== 'string') throw unauthorized('Missing Sentry-Hook-Signature header')
+    if (!verifySentrySignature(rawBodyOf(request), header, requireSecret(secret, secretVariable))) {
+      throw unauthorized('Sentry-Hook-Signature does not match the body')
+    }
+    assertJsonObject(request.body)
+  })
+
+  fastify.route({
+    ...receiveSentrySignal,
+    config: { rawBody: true },
+    handler: async (request, reply) => {
+      const recorded = await recordSignal(request.em, {
+        source: 'sentry',
+        deliveryId: request.headers['request-id'],
+        raw: rawBodyOf(request),
+        mapping: severityFromSentry(request.body, request.headers['sentry-hook-resource'])
+      })
+      return await reply.code(recorded.duplicate ? 200 : 201).send(signalReceipt(recorded))
+    }
+  })
+}
+
+export default sentry

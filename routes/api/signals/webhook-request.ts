@@ -1,0 +1,34 @@
+// What the provider plugins (github.ts, sentry.ts, posthog.ts) share. Each one registers
+// fastify-raw-body and its own signature hook inside its own encapsulated context; these helpers
+// only read what that context captured and shape what a provider gets back.
+import type { FastifyRequest } from 'fastify'
+import { badRequest, notConfigured } from '../../../lib/errors.ts'
+import type { RecordedSignal } from '../../../lib/signals/record-signal.ts'
+
+/** The secret, or 500 NOT_CONFIGURED: Loop never accepts a delivery it cannot verify (SPEC section 4). */
+export function requireSecret (secret: string | undefined, variable: string): string {
+  if (secret === undefined) throw notConfigured(`${variable} is not set; this provider's webhooks are refused until it is`)
+  return secret
+}
+
+/**
+ * The body exactly as the provider sent it (fastify-raw-body, `encoding: false`). A request
+ * without a body has none captured, which verifies like an empty body.
+ */
+export function rawBodyOf (request: FastifyRequest): Buffer {
+  const raw = request.rawBody
+  if (Buffer.isBuffer(raw)) return raw
+  return Buffer.from(raw ?? '', 'utf8')
+}
+
+/** SPEC section 3: a body that is JSON but not an object is 400, like one that is not JSON. */
+export function assertJsonObject (body: unknown): asserts body is Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw badRequest('Body must be a JSON object')
+  }
+}
+
+export function signalReceipt (recorded: RecordedSignal) {
+  const ids = { ok: true as const, signalId: recorded.signalId, issueId: recorded.issueId }
+  return recorded.duplicate ? { ...ids, duplicate: true } : ids
+}
