@@ -9,8 +9,11 @@ export interface OutboundMessage {
   type: string
   /** RFC 3339. */
   createdAt: string
-  /** `data` as JSON text, embedded verbatim: an event's payload keeps every digit it arrived with. */
-  dataJson: string
+  /**
+   * `data` as JSON text, embedded verbatim: an event's payload keeps every digit it arrived with.
+   * A function is only called when some endpoint receives the message (nothing to load otherwise).
+   */
+  dataJson: string | (() => Promise<string>)
   /** live goes to live endpoints, test to test endpoints, dev nowhere. */
   env: MessageEnv
   /** The brand concerned; null for brandless events and for signals and issues, which have none. */
@@ -20,6 +23,6 @@ export interface OutboundMessage {
 }
 
 /** `{"id":…,"type":…,"createdAt":…,"data":…}`, with `data` copied in as text, never re-serialized. */
-export function messageBody (message: Pick<OutboundMessage, 'id' | 'type' | 'createdAt' | 'dataJson'>): string {
+export function messageBody (message: Pick<OutboundMessage, 'id' | 'type' | 'createdAt'> & { dataJson: string }): string {
   return `{"id":${JSON.stringify(message.id)},"type":${JSON.stringify(message.type)},"createdAt":${JSON.stringify(message.createdAt)},"data":${message.dataJson}}`
 }
