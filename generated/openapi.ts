@@ -790,8 +790,11 @@ export interface components {
          * @enum {string}
          */
         Severity: "critical" | "high" | "medium" | "low";
-        /** @enum {string} */
-        SignalSource: "github" | "sentry" | "posthog";
+        /**
+         * @description The provider, or `loop` for alerts Loop raises itself (an outbound webhook endpoint that started failing).
+         * @enum {string}
+         */
+        SignalSource: "github" | "sentry" | "posthog" | "loop";
         /** @enum {string} */
         IssueType: "signal" | "bug" | "feature" | "task";
         /** @enum {string} */

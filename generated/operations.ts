@@ -1449,7 +1449,8 @@ export const listSignals = {
             "enum": [
               "github",
               "sentry",
-              "posthog"
+              "posthog",
+              "loop"
             ]
           }
         },
@@ -1518,7 +1519,8 @@ export const listSignals = {
                   "enum": [
                     "github",
                     "sentry",
-                    "posthog"
+                    "posthog",
+                    "loop"
                   ]
                 },
                 "type": {
@@ -1871,7 +1873,8 @@ export const getSignal = {
                 "enum": [
                   "github",
                   "sentry",
-                  "posthog"
+                  "posthog",
+                  "loop"
                 ]
               },
               "type": {
@@ -3840,7 +3843,8 @@ export const getIssue = {
                     "enum": [
                       "github",
                       "sentry",
-                      "posthog"
+                      "posthog",
+                      "loop"
                     ]
                   },
                   "type": {

@@ -1329,7 +1329,8 @@ export const SignalSource = Type.Unsafe<components['schemas']['SignalSource']>({
   "enum": [
     "github",
     "sentry",
-    "posthog"
+    "posthog",
+    "loop"
   ]
 })
 
@@ -1383,7 +1384,8 @@ export const Signal = Type.Unsafe<components['schemas']['Signal']>({
       "enum": [
         "github",
         "sentry",
-        "posthog"
+        "posthog",
+        "loop"
       ]
     },
     "type": {
@@ -1885,7 +1887,8 @@ export const IssueDetailResponse = Type.Unsafe<components['schemas']['IssueDetai
               "enum": [
                 "github",
                 "sentry",
-                "posthog"
+                "posthog",
+                "loop"
               ]
             },
             "type": {
@@ -1975,7 +1978,8 @@ export const SignalList = Type.Unsafe<components['schemas']['SignalList']>({
             "enum": [
               "github",
               "sentry",
-              "posthog"
+              "posthog",
+              "loop"
             ]
           },
           "type": {
@@ -2064,7 +2068,8 @@ export const SignalResponse = Type.Unsafe<components['schemas']['SignalResponse'
           "enum": [
             "github",
             "sentry",
-            "posthog"
+            "posthog",
+            "loop"
           ]
         },
         "type": {

@@ -2,6 +2,7 @@
 // API to register endpoints, send events and read the delivery log.
 import t from 'tap'
 import { Webhook } from 'standardwebhooks'
+import { authHeaders } from '../helper.ts'
 import { eventually, seedExpressReceiver, startReceiver, type Answer } from '../receiver.ts'
 import { deliveryLog, endpointStatus, headerOf, pause, register, sendLead, settledLog, startLoop } from '../webhook-api.ts'
 import { loopSignature } from '../../lib/signing/outbound.ts'
@@ -90,6 +91,12 @@ t.test('an endpoint that always fails ends failing with exactly one alert; a lat
   t.match(JSON.parse(alert?.body.toString() ?? '{}'), { type: 'webhook.failing', data: { endpoint: { id: endpoint.id, url: failing.url, status: 'failing' }, delivery: { attempts: 6, lastStatusCode: 503 } } })
   t.equal((await settledLog(loop, alerts.id))[0]?.status, 'succeeded')
   t.equal(failing.requests.filter((r) => headerOf(r, 'x-loop-event') === 'webhook.failing').length, 0, 'the failing endpoint is not alerted about itself')
+  const reader = await authHeaders(loop.app, ['signals:read', 'issues:read'])
+  const signals = (await loop.app.inject({ method: 'GET', url: '/api/signals?source=loop', headers: reader })).json().signals
+  t.equal(signals.length, 1, 'one alert signal')
+  t.match(signals[0], { source: 'loop', type: 'webhook.failing', severity: 'high', sourceId: endpoint.id })
+  const issue = (await loop.app.inject({ method: 'GET', url: `/api/issues/${signals[0].issueId}`, headers: reader })).json().issue
+  t.match(issue, { type: 'signal', status: 'triage', priority: 2, title: /^Loop: webhook endpoint failing: http:\/\/127\.0\.0\.1:\d+ / })
 
   healthy = true
   const test = await loop.app.inject({ method: 'POST', url: `/api/webhooks/${endpoint.id}/test`, headers: loop.key })

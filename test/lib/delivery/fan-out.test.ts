@@ -108,4 +108,11 @@ t.test('webhook.failing is raised once per transition, to subscribers of the bra
   t.match(JSON.parse(alerts[0]?.body ?? '{}'), { type: 'webhook.failing', data: { endpoint: { id: endpoints.bAll, status: 'failing' }, delivery: { attempts: 6, lastStatusCode: 500 } } })
   const [endpoint] = await em().getConnection().execute<{ status: string }[]>('select status from webhook_endpoint where id = ?', [endpoints.bAll])
   t.equal(endpoint?.status, 'failing')
+
+  // The same alert as a high-severity signal from Loop itself, with its triage issue.
+  const signals = await em().getConnection().execute<{ source: string, type: string, severity: string, source_id: string, payload: Record<string, unknown>, status: string, priority: number, title: string }[]>(
+    "select s.source, s.type, s.severity, s.source_id, s.payload, i.status, i.priority, i.title from signal s join issue i on i.signal_id = s.id where s.source = 'loop'")
+  t.equal(signals.length, 1, 'one signal for one transition')
+  t.match(signals[0], { source: 'loop', type: 'webhook.failing', severity: 'high', source_id: endpoints.bAll, status: 'triage', priority: 2, title: /^Loop: webhook endpoint failing: http:\/\/127\.0\.0\.1:9 / })
+  t.notOk(JSON.stringify(signals[0]?.payload).includes('/hook'), 'the signal names the origin, not the full URL')
 })
