@@ -14,7 +14,16 @@ const scopes: [string, string, string, string][] = [
   ['updateIssue', '/api/issues/{id}', 'patch', 'issues:write'],
   ['claimIssue', '/api/issues/claim', 'post', 'issues:write'],
   ['listSignals', '/api/signals', 'get', 'signals:read'],
-  ['getSignal', '/api/signals/{id}', 'get', 'signals:read']
+  ['getSignal', '/api/signals/{id}', 'get', 'signals:read'],
+  ['createWebhook', '/api/webhooks', 'post', 'webhooks:manage'],
+  ['listWebhooks', '/api/webhooks', 'get', 'webhooks:manage'],
+  ['getWebhook', '/api/webhooks/{id}', 'get', 'webhooks:manage'],
+  ['updateWebhook', '/api/webhooks/{id}', 'patch', 'webhooks:manage'],
+  ['deleteWebhook', '/api/webhooks/{id}', 'delete', 'webhooks:manage'],
+  ['rotateWebhookSecret', '/api/webhooks/{id}/rotate-secret', 'post', 'webhooks:manage'],
+  ['testWebhook', '/api/webhooks/{id}/test', 'post', 'webhooks:manage'],
+  ['listWebhookDeliveries', '/api/webhooks/{id}/deliveries', 'get', 'webhooks:manage'],
+  ['retryWebhookDelivery', '/api/webhooks/{id}/deliveries/{deliveryId}/retry', 'post', 'webhooks:manage']
 ]
 
 for (const [operationId, path, method, scope] of scopes) {
