@@ -381,8 +381,8 @@ export interface paths {
         /**
          * Change a webhook endpoint
          * @description Changes the URL (checked as at registration), the event patterns, the description, or the
-         *     status: `disabled` stops deliveries (pending ones wait), `active` resumes them and clears
-         *     `failing`.
+         *     status: `disabled` stops deliveries (pending ones wait, unscheduled, and new events are not
+         *     queued for it), `active` sends the waiting ones at once and clears `failing`.
          */
         patch: operations["updateWebhook"];
         trace?: never;
@@ -2397,7 +2397,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            /** @description An attempt of this delivery is in flight right now. */
+            /** @description An attempt of this delivery is in flight right now, or the endpoint is disabled. */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -32,7 +32,8 @@ function toDeliveryView (row: DeliveryRow, attempts: AttemptRow[]): WebhookDeliv
     eventType: row.eventType,
     status: row.status,
     attemptCount: row.attemptCount,
-    nextAttemptAt: row.status === 'pending' ? row.nextAttemptAt.toISOString() : null,
+    // Unscheduled ('infinity') while its endpoint is disabled.
+    nextAttemptAt: row.status === 'pending' && Number.isFinite(row.nextAttemptAt.getTime()) ? row.nextAttemptAt.toISOString() : null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     attempts: attempts.map((a) => ({
@@ -76,10 +77,11 @@ export async function listDeliveries (em: EntityManager, endpointId: string, cal
 /**
  * Sends a delivery again now. A finished one (succeeded or failed) gets one more attempt, outside
  * the schedule; one waiting for its next retry is simply made due now. 409 while an attempt is
- * in flight: its outcome is not known yet.
+ * in flight (its outcome is not known yet) and while the endpoint is disabled.
  */
 export async function retryDelivery (em: EntityManager, endpointId: string, deliveryId: string, caller: WebhookCaller): Promise<WebhookDeliveryView> {
-  await findEndpoint(em, endpointId, caller)
+  const endpoint = await findEndpoint(em, endpointId, caller)
+  if (endpoint.status === 'disabled') throw conflict('This endpoint is disabled; enable it to retry its deliveries')
   const updated = await em.getConnection().execute<{ id: string }[]>(
     `update webhook_delivery
         set manual_retry = (status <> 'pending'), status = 'pending', next_attempt_at = now(), updated_at = now()

@@ -128,20 +128,37 @@ export async function getEndpoint (em: EntityManager, id: string, caller: Webhoo
 }
 
 export async function updateEndpoint (em: EntityManager, id: string, patch: UpdateWebhookRequest, caller: WebhookCaller, policy: DestinationPolicy): Promise<WebhookEndpointView> {
-  const row = await findEndpoint(em, id, caller)
-  // Patterns are judged by the scopes the endpoint was registered with: those are what it receives under.
-  const issues = [...await urlIssues(patch.url, policy), ...patternIssues(patch.events, row.scopes)]
-  if (issues.length > 0) throw validationError(issues)
-  if (patch.url !== undefined) row.url = patch.url
-  if (patch.events !== undefined) row.events = patch.events
-  if (patch.description !== undefined) row.description = patch.description
-  if (patch.status !== undefined) {
-    row.status = patch.status
-    row.failingSince = null
-  }
-  row.updatedAt = new Date()
-  await em.flush()
-  return toEndpointView(row)
+  return await em.transactional(async (tx) => {
+    const row = await findEndpoint(tx, id, caller)
+    // Patterns are judged by the scopes the endpoint was registered with: those are what it receives under.
+    const issues = [...await urlIssues(patch.url, policy), ...patternIssues(patch.events, row.scopes)]
+    if (issues.length > 0) throw validationError(issues)
+    const wasDisabled = row.status === 'disabled'
+    if (patch.url !== undefined) row.url = patch.url
+    if (patch.events !== undefined) row.events = patch.events
+    if (patch.description !== undefined) row.description = patch.description
+    if (patch.status !== undefined) {
+      row.status = patch.status
+      row.failingSince = null
+    }
+    row.updatedAt = new Date()
+    await tx.flush()
+    if (wasDisabled !== (row.status === 'disabled')) await parkPendingDeliveries(tx, id, row.status === 'disabled')
+    return toEndpointView(row)
+  })
+}
+
+/**
+ * A disabled endpoint's pending deliveries wait unscheduled (next attempt at 'infinity'), so the
+ * workers' claim query never has to walk past them; enabling it makes them due at once.
+ */
+async function parkPendingDeliveries (em: EntityManager, endpointId: string, park: boolean): Promise<void> {
+  await em.getConnection().execute(
+    park
+      ? "update webhook_delivery set next_attempt_at = 'infinity', updated_at = now() where endpoint_id = ? and status = 'pending'"
+      : "update webhook_delivery set next_attempt_at = now(), updated_at = now() where endpoint_id = ? and status = 'pending' and next_attempt_at = 'infinity'",
+    [endpointId], 'run', em.getTransactionContext()
+  )
 }
 
 /** Deletes the endpoint with its deliveries and their attempts; a send in flight records nothing. */

@@ -101,3 +101,24 @@ t.test('the log pages newest first and filters by status', async (t) => {
   t.same(failed.data[0].attempts.map((a: { statusCode: number }) => a.statusCode), [500, 500])
   t.equal((await page('status=lost')).statusCode, 422)
 })
+
+t.test('disabling an endpoint parks its pending deliveries; enabling it sends them at once', async (t) => {
+  const slow = await startLoop(t, { LOOP_DELIVERY_SCHEDULE: '2s' })
+  const receiver = await startReceiver(t, (request): Answer => request.n === 1 ? { status: 500 } : { status: 200 })
+  const endpoint = await register(slow, receiver.url)
+  const patch = (status: string) => slow.app.inject({ method: 'PATCH', url: `/api/webhooks/${endpoint.id}`, headers: slow.key, payload: { status } })
+  const { deliveryId } = (await slow.app.inject({ method: 'POST', url: `/api/webhooks/${endpoint.id}/test`, headers: slow.key })).json()
+  await eventually(async () => (await deliveryLog(slow, endpoint.id))[0]?.attemptCount === 1 ? true : undefined, 10_000, 'attempt 1')
+
+  t.equal((await patch('disabled')).statusCode, 200)
+  t.match((await deliveryLog(slow, endpoint.id))[0], { id: deliveryId, status: 'pending', nextAttemptAt: null })
+  const retry = await slow.app.inject({ method: 'POST', url: `/api/webhooks/${endpoint.id}/deliveries/${deliveryId}/retry`, headers: slow.key })
+  t.equal(retry.statusCode, 409)
+  await new Promise((resolve) => setTimeout(resolve, 2300))
+  t.equal(receiver.requests.length, 1, 'nothing sent while disabled, though the retry was due')
+
+  t.equal((await patch('active')).statusCode, 200)
+  const [delivery] = await settledLog(slow, endpoint.id)
+  t.match(delivery, { status: 'succeeded', attemptCount: 2 })
+  t.equal(receiver.requests.length, 2)
+})
