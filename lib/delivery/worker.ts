@@ -69,6 +69,7 @@ export class DeliveryWorker {
   }
 
   private async run (): Promise<void> {
+    let failures = 0
     while (this.running) {
       const free = this.concurrency - this.inFlight.size
       let claimed: ClaimedDelivery[] = []
@@ -78,15 +79,20 @@ export class DeliveryWorker {
           claimed = await claimDueDeliveries(this.options.orm.em.fork(), free, this.leaseMs)
         } catch (error) {
           failed = true
-          this.options.log.error({ err: error }, 'could not claim deliveries')
+          // Logged on the 1st, 2nd, 4th, 8th… failure in a row, and retried less and less often
+          // (up to every 5 s): a database outage must not flood the log.
+          failures++
+          if (Number.isInteger(Math.log2(failures))) this.options.log.error({ err: error, failures }, 'could not claim deliveries')
         }
+        if (!failed) failures = 0
         for (const delivery of claimed) this.track(this.deliver(delivery))
       }
       if (!this.running) break
       // Every slot filled: more may be due, so look again as soon as one frees up. Otherwise the
-      // queue is drained (or the database is down): wait for the poll interval.
+      // queue is drained (or the database is down): wait for the poll interval (or the backoff).
       const busy = free === 0 || (claimed.length === free && !failed)
-      await this.sleep(busy ? Number.POSITIVE_INFINITY : this.pollIntervalMs)
+      const idle = failed ? Math.min(this.pollIntervalMs * 2 ** Math.min(failures, 5), 5_000) : this.pollIntervalMs
+      await this.sleep(busy ? Number.POSITIVE_INFINITY : idle)
     }
   }
 
