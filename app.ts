@@ -8,6 +8,8 @@ import { createAjv } from './lib/validation/ajv.ts'
 import configPlugin from './plugins/config.ts'
 import errorsPlugin from './plugins/errors.ts'
 import databasePlugin from './plugins/database.ts'
+import rateLimitPlugin from './plugins/rate-limit.ts'
+import authPlugin from './plugins/auth.ts'
 import docsPlugin from './plugins/docs.ts'
 import eventTypesPlugin from './plugins/event-types.ts'
 import deliveryWorkerPlugin, { type DeliveryWorkerPluginOptions } from './plugins/delivery-worker.ts'
@@ -22,11 +24,15 @@ import sentrySignals from './routes/api/signals/sentry.ts'
 import posthogSignals from './routes/api/signals/posthog.ts'
 import signalRoutes from './routes/api/signals/index.ts'
 import issueRoutes from './routes/api/issues.ts'
+import brandRoutes from './routes/api/brands.ts'
+import keyRoutes from './routes/api/keys.ts'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
   /** The outbound delivery worker: on by default; false leaves deliveries queued (tests, API-only instances). */
   deliveryWorker?: DeliveryWorkerPluginOptions | false
+  /** Where log lines go instead of stdout, with Loop's own log options (level, redaction); tests read it. */
+  logStream?: { write: (line: string) => void }
 }
 
 function validatorCompilers () {
@@ -37,7 +43,7 @@ function validatorCompilers () {
 
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? loggerOptions(config),
+    logger: options.logger ?? (options.logStream === undefined ? loggerOptions(config) : { ...loggerOptions(config), stream: options.logStream }),
     bodyLimit: config.bodyLimit,
     genReqId: () => randomUUID(),
     forceCloseConnections: 'idle',
@@ -53,7 +59,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
   await app.register(configPlugin, { config })
   await app.register(errorsPlugin)
+  // Before the database: a REDIS_URL that cannot connect fails the start before anything runs.
+  // Both this and auth come before any route: they read each route's security as it is added.
+  await app.register(rateLimitPlugin)
   await app.register(databasePlugin)
+  await app.register(authPlugin)
   await app.register(docsPlugin)
   await app.register(eventTypesPlugin)
   await app.register(deliveryWorkerPlugin, options.deliveryWorker === false ? { enabled: false } : options.deliveryWorker ?? {})
@@ -69,6 +79,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(posthogSignals)
   await app.register(signalRoutes)
   await app.register(issueRoutes)
+  await app.register(brandRoutes)
+  await app.register(keyRoutes)
 
   return app
 }

@@ -142,6 +142,9 @@ async function main (): Promise<void> {
       PORT: '0',
       LOOP_DATA_DIR: dataDir,
       GITHUB_WEBHOOK_SECRET: secret,
+      // All traffic comes from one address; the per-IP webhook limit would measure itself, not ingestion.
+      LOOP_WEBHOOK_RATE: '1000000',
+      LOOP_WEBHOOK_BURST: '1000000',
       LOG_LEVEL: 'warn'
     }, /Loop is listening on (http:\/\/\S+)/)
     const ready = await fetch(`${loopUrl}/ready`)

@@ -11,6 +11,9 @@ export const EnvSchema = Type.Object({
   HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'a host name or address to listen on' }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'a postgres:// or postgresql:// URL' })),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a redis:// or rediss:// URL' })),
+  LOOP_REDIS_PREFIX: Type.String({ minLength: 1, maxLength: 100, default: 'loop:', description: 'a prefix for every Redis key Loop writes, such as loop: (at most 100 characters)' }),
+  LOOP_WEBHOOK_RATE: Type.Integer({ minimum: 1, maximum: 1000000, default: 1000, description: 'requests per second one IP address may sustain on unauthenticated webhook routes, an integer from 1' }),
+  LOOP_WEBHOOK_BURST: Type.Integer({ minimum: 1, maximum: 1000000, default: 2000, description: 'the burst one IP address may send to unauthenticated webhook routes, an integer from 1' }),
   LOOP_DATA_DIR: Type.String({ minLength: 1, default: './.loop', description: 'a directory for the embedded database' }),
   LOOP_ADMIN_KEY: Type.Optional(Type.String({ pattern: '^lk_(live|test|dev)_[A-Za-z0-9]{32,}$', description: 'an API key like lk_live_ followed by at least 32 letters and digits' })),
   GITHUB_WEBHOOK_SECRET: secret('the GitHub webhook secret'),
@@ -29,6 +32,10 @@ export interface Config {
   host: string
   databaseUrl: string | undefined
   redisUrl: string | undefined
+  /** Prefix of every Redis key, so several deployments (or test runs) can share one Redis. */
+  redisPrefix: string
+  /** Per-IP token bucket for the unauthenticated webhook routes (/api/signals/*, /webhooks/*). */
+  webhookRateLimit: { ratePerSecond: number, burst: number }
   dataDir: string
   adminKey: string | undefined
   secrets: { github: string | undefined, sentry: string | undefined, posthog: string | undefined }
@@ -82,6 +89,8 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     host: valid.HOST,
     databaseUrl: valid.DATABASE_URL,
     redisUrl: valid.REDIS_URL,
+    redisPrefix: valid.LOOP_REDIS_PREFIX,
+    webhookRateLimit: { ratePerSecond: valid.LOOP_WEBHOOK_RATE, burst: valid.LOOP_WEBHOOK_BURST },
     dataDir: valid.LOOP_DATA_DIR,
     adminKey: valid.LOOP_ADMIN_KEY,
     secrets: { github: valid.GITHUB_WEBHOOK_SECRET, sentry: valid.SENTRY_CLIENT_SECRET, posthog: valid.POSTHOG_WEBHOOK_SECRET },

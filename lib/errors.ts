@@ -27,12 +27,14 @@ export class AppError extends Error {
 }
 
 export const badRequest = (message: string) => new AppError(400, 'BAD_REQUEST', message)
-export const unauthorized = (message: string) => new AppError(401, 'UNAUTHORIZED', message)
+export const unauthorized = (message: string, headers?: Record<string, string>) => new AppError(401, 'UNAUTHORIZED', message, undefined, headers)
 export const forbidden = (message: string) => new AppError(403, 'FORBIDDEN', message)
 export const notFound = (message: string) => new AppError(404, 'NOT_FOUND', message)
 export const conflict = (message: string, code = 'CONFLICT') => new AppError(409, code, message)
 export const validationError = (issues: ValidationIssue[], message?: string) =>
   new AppError(422, 'VALIDATION_ERROR', message ?? summarizeIssues(issues), issues)
+export const rateLimited = (retryAfterSeconds: number) =>
+  new AppError(429, 'RATE_LIMITED', `Rate limit exceeded, retry in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}`, undefined, { 'retry-after': String(retryAfterSeconds) })
 export const notConfigured = (message: string) => new AppError(500, 'NOT_CONFIGURED', message)
 
 const stringPhrases: Record<string, string> = {

@@ -1,6 +1,6 @@
 // Log options shared by the server and the CLI. Secrets never reach a log line: every header or
 // field that can carry a key, a signature or a secret is redacted wherever it appears.
-import type { FastifyServerOptions } from 'fastify'
+import type { FastifyLoggerOptions } from 'fastify'
 import type { Config } from './config.ts'
 
 export const secretHeaders = [
@@ -24,7 +24,7 @@ export const redactPaths = [
   'secret', '*.secret', 'apiKey', '*.apiKey', 'key', '*.key', 'password', '*.password', 'adminKey', '*.adminKey'
 ]
 
-export function loggerOptions (config: Pick<Config, 'logLevel'>): FastifyServerOptions['logger'] {
+export function loggerOptions (config: Pick<Config, 'logLevel'>): FastifyLoggerOptions & { redact: { paths: string[], censor: string } } {
   return {
     level: config.logLevel,
     redact: { paths: redactPaths, censor: '[redacted]' }

@@ -2,6 +2,8 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildOptions } from '../app.ts'
 import { loadConfig, type Config } from '../lib/config.ts'
+import { createBrand } from '../lib/keys/key-service.ts'
+import type { KeyEnv, KeyTier, Scope } from '../lib/keys/api-key.ts'
 import { createTestDatabase } from './database.ts'
 
 export interface TestContext {
@@ -30,6 +32,8 @@ export interface BuildTestOptions {
   databaseUrl?: string
   /** The delivery worker: on unless false, as in production; options tune its polling. */
   deliveryWorker?: BuildOptions['deliveryWorker']
+  /** Receives every log line (LOG_LEVEL still applies; set it in `env`). */
+  logStream?: BuildOptions['logStream']
 }
 
 /**
@@ -39,14 +43,23 @@ export interface BuildTestOptions {
 export async function buildWithDetails (t: TestContext, env: Record<string, string | undefined> = {}, extend?: (app: FastifyInstance) => void, options: BuildTestOptions = {}): Promise<TestApp> {
   const database = options.databaseUrl === undefined ? await createTestDatabase() : { url: options.databaseUrl, drop: async () => {} }
   const config = loadConfig({ LOG_LEVEL: 'silent', ...testSecrets, ...env, DATABASE_URL: database.url })
-  const app = await buildApp(config, { deliveryWorker: options.deliveryWorker })
-  extend?.(app)
-  await app.ready()
+  let app: FastifyInstance | undefined
+  try {
+    app = await buildApp(config, { logStream: options.logStream, deliveryWorker: options.deliveryWorker })
+    extend?.(app)
+    await app.ready()
+  } catch (error) {
+    // A test of a failing start must not leave a pool or a database behind.
+    await app?.close().catch(() => {})
+    await database.drop()
+    throw error
+  }
+  const built = app
   t.teardown(async () => {
-    await app.close()
+    await built.close()
     await database.drop()
   })
-  return { app, config, databaseUrl: database.url }
+  return { app: built, config, databaseUrl: database.url }
 }
 
 /** A tap `match` pattern for the SPEC error envelope with the given code. */
@@ -54,14 +67,17 @@ export function envelope (code: string): { ok: false, error: { code: string, mes
   return { ok: false, error: { code, message: String } }
 }
 
-export type KeyEnv = 'live' | 'test' | 'dev'
-export type KeyTier = 'standard' | 'premium'
+export type { KeyEnv, KeyTier }
 
 /**
- * Headers that authenticate as a fresh API key with `scopes`. This is the one seam tests use to
- * call protected routes: until API keys exist (issue 4) the routes are open and it returns no
- * headers; the auth work gives it a real body, and every test calling it then runs with real keys.
+ * Headers that authenticate as a fresh API key with `scopes` (default env `live`, tier
+ * `standard`: 100 requests/s, bursts of 200), made for a fresh brand through the key service.
+ * This is the one seam tests use to call protected routes.
  */
-export async function authHeaders (_app: FastifyInstance, _scopes: string[], _options: { env?: KeyEnv, tier?: KeyTier } = {}): Promise<Record<string, string>> {
-  return {}
+export async function authHeaders (app: FastifyInstance, scopes: string[], options: { env?: KeyEnv, tier?: KeyTier } = {}): Promise<Record<string, string>> {
+  const { key } = await createBrand(app.orm.em.fork(), {
+    name: `test brand ${scopes.join(' ')}`,
+    key: { name: 'test key', env: options.env ?? 'live', tier: options.tier ?? 'standard', scopes: scopes as Scope[] }
+  })
+  return { authorization: `Bearer ${key.secret}` }
 }

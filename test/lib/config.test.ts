@@ -13,6 +13,17 @@ t.test('defaults apply when the environment is empty', async (t) => {
   t.equal(config.databaseUrl, undefined)
 })
 
+t.test('rate-limit settings: per-IP webhook bucket and Redis key prefix', async (t) => {
+  const defaults = loadConfig({})
+  t.same(defaults.webhookRateLimit, { ratePerSecond: 1000, burst: 2000 })
+  t.equal(defaults.redisPrefix, 'loop:')
+  t.equal(defaults.redisUrl, undefined)
+  const set = loadConfig({ LOOP_WEBHOOK_RATE: '50', LOOP_WEBHOOK_BURST: '75', LOOP_REDIS_PREFIX: 'staging:', REDIS_URL: 'redis://127.0.0.1:6379' })
+  t.same(set.webhookRateLimit, { ratePerSecond: 50, burst: 75 })
+  t.equal(set.redisPrefix, 'staging:')
+  t.equal(set.redisUrl, 'redis://127.0.0.1:6379')
+})
+
 t.test('values are parsed and empty strings count as unset', async (t) => {
   const config = loadConfig({ PORT: '8080', LOOP_DELIVERY_SCHEDULE: '100ms, 200ms,1s', LOOP_ALLOW_PRIVATE_URLS: 'true', GITHUB_WEBHOOK_SECRET: '', DATABASE_URL: 'postgres://u@h/db' })
   t.equal(config.port, 8080)
@@ -31,7 +42,10 @@ const bad: [string, string, RegExp][] = [
   ['LOOP_BODY_LIMIT', '12', /^LOOP_BODY_LIMIT must be a body size/],
   ['LOOP_DELIVERY_SCHEDULE', '1m,soon', /^LOOP_DELIVERY_SCHEDULE must be a comma-separated list/],
   ['LOOP_ALLOW_PRIVATE_URLS', 'maybe', /^LOOP_ALLOW_PRIVATE_URLS must be true or false/],
-  ['LOG_LEVEL', 'loud', /^LOG_LEVEL must be one of/]
+  ['LOG_LEVEL', 'loud', /^LOG_LEVEL must be one of/],
+  ['LOOP_WEBHOOK_RATE', '0', /^LOOP_WEBHOOK_RATE must be requests per second/],
+  ['LOOP_WEBHOOK_BURST', 'lots', /^LOOP_WEBHOOK_BURST must be the burst/],
+  ['LOOP_REDIS_PREFIX', 'x'.repeat(101), /^LOOP_REDIS_PREFIX must be a prefix/]
 ]
 for (const [key, value, expected] of bad) {
   t.test(`${key}=${value} is refused with one clear line`, async (t) => {

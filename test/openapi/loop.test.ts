@@ -1,7 +1,10 @@
 // The contract declares who may call what: the auth plugin enforces scopes from these
-// declarations, so they are pinned here per operation.
+// declarations, so they are pinned here per operation, and checked as a whole against SPEC
+// section 6: every /api operation takes a key, except the provider signal endpoints and public
+// schema discovery.
 import t from 'tap'
 import { loadContract, operationsOf } from '../../lib/contract/openapi.ts'
+import { bearerRequirement } from '../../lib/keys/route-security.ts'
 
 const { document, deref } = await loadContract()
 const operations = new Map(operationsOf(document, deref).map((op) => [op.operationId, op]))
@@ -23,7 +26,11 @@ const scopes: [string, string, string, string][] = [
   ['rotateWebhookSecret', '/api/webhooks/{id}/rotate-secret', 'post', 'webhooks:manage'],
   ['testWebhook', '/api/webhooks/{id}/test', 'post', 'webhooks:manage'],
   ['listWebhookDeliveries', '/api/webhooks/{id}/deliveries', 'get', 'webhooks:manage'],
-  ['retryWebhookDelivery', '/api/webhooks/{id}/deliveries/{deliveryId}/retry', 'post', 'webhooks:manage']
+  ['retryWebhookDelivery', '/api/webhooks/{id}/deliveries/{deliveryId}/retry', 'post', 'webhooks:manage'],
+  ['createBrand', '/api/brands', 'post', 'admin'],
+  ['createKey', '/api/keys', 'post', 'admin'],
+  ['listKeys', '/api/keys', 'get', 'admin'],
+  ['revokeKey', '/api/keys/{id}', 'delete', 'admin']
 ]
 
 for (const [operationId, path, method, scope] of scopes) {
@@ -31,7 +38,7 @@ for (const [operationId, path, method, scope] of scopes) {
     t.same(operations.get(operationId)?.security, [{ bearer: [scope] }])
     const responses = raw(path, method)?.responses ?? {}
     t.equal(responses['401']?.$ref, '#/components/responses/Unauthorized')
-    t.equal(responses['403']?.$ref, '#/components/responses/Forbidden')
+    t.match(responses['403']?.$ref, /^#\/components\/responses\/(Forbidden|AdminOnly)$/)
     t.equal(responses['429']?.$ref, '#/components/responses/RateLimited')
   })
 }
@@ -41,4 +48,28 @@ for (const operationId of ['receiveGithubSignal', 'receiveSentrySignal', 'receiv
     t.ok(operations.has(operationId))
     t.equal(operations.get(operationId)?.security, undefined)
   })
+  t.test(`${operationId} documents the per-IP 429 of unauthenticated webhook routes`, async (t) => {
+    const op = operations.get(operationId)
+    t.equal(raw(op?.path ?? '', op?.method ?? '')?.responses['429']?.$ref, '#/components/responses/RateLimited')
+  })
 }
+
+const allOperations = [...operations.values()]
+const isPublic = (method: string, path: string) =>
+  (method === 'post' && /^\/api\/signals\/(github|sentry|posthog)$/.test(path)) || /^\/api\/events\/schemas?(\/|$)/.test(path)
+
+t.test('every /api operation declares bearer security with known scopes, unless public by the SPEC', async (t) => {
+  for (const op of allOperations.filter((o) => o.path.startsWith('/api/'))) {
+    const label = `${op.method.toUpperCase()} ${op.path}`
+    const requirement = bearerRequirement(op.security) // throws on an unknown scope
+    if (isPublic(op.method, op.path)) t.equal(requirement, null, `${label} is public`)
+    else t.ok(requirement !== null && requirement.length > 0, `${label} takes a key`)
+  }
+})
+
+t.test('operations taking a key document 401, 403 and 429', async (t) => {
+  for (const op of allOperations.filter((o) => bearerRequirement(o.security) !== null)) {
+    const statuses = op.responses.map(([status]) => status)
+    for (const status of [401, 403, 429]) t.ok(statuses.includes(status), `${op.method.toUpperCase()} ${op.path} documents ${status}`)
+  }
+})

@@ -1,5 +1,7 @@
 // Every MikroORM entity, one file per table beside this one.
 import type { EntitySchema } from '@mikro-orm/core'
+import { ApiKey } from './api-key.ts'
+import { Brand } from './brand.ts'
 import { Event } from './event.ts'
 import { EventType } from './event-type.ts'
 import { IdempotencyKey } from './idempotency-key.ts'
@@ -9,5 +11,7 @@ import { WebhookAttempt } from './webhook-attempt.ts'
 import { WebhookDelivery } from './webhook-delivery.ts'
 import { WebhookEndpoint } from './webhook-endpoint.ts'
 
+export { ApiKey, Brand }
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- MikroORM's own list type is EntitySchema<any>
-export const entities: EntitySchema<any>[] = [Signal, Issue, EventType, Event, IdempotencyKey, WebhookEndpoint, WebhookDelivery, WebhookAttempt]
+export const entities: EntitySchema<any>[] = [Signal, Issue, Brand, ApiKey, EventType, Event, IdempotencyKey, WebhookEndpoint, WebhookDelivery, WebhookAttempt]

@@ -1,0 +1,12 @@
+// Table `brands`: a customer of Loop, owner of API keys (SPEC section 6).
+import { defineEntity, p } from '@mikro-orm/core'
+
+export const Brand = defineEntity({
+  name: 'Brand',
+  tableName: 'brands',
+  properties: {
+    id: p.uuid().primary(),
+    name: p.text(),
+    createdAt: p.datetime().fieldName('created_at')
+  }
+})

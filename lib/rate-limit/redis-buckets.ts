@@ -1,0 +1,61 @@
+// Token buckets in Redis, shared by every Loop instance: one Lua script per decision (atomic, on
+// Redis's own clock so instance clocks never disagree), loaded once and called by its SHA.
+import type { Redis } from 'ioredis'
+import type { BucketBackend, BucketDecision, BucketLimits } from './token-bucket.ts'
+
+// Same math as takeToken() in token-bucket.ts. The hash {tokens, at} expires once the bucket would
+// be full again: a missing key is a full bucket, so idle clients cost no memory.
+export const takeTokenScript = `
+local capacity = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + tonumber(clock[2]) / 1000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local perMs = capacity / window
+local tokens = tonumber(state[1])
+if tokens == nil then
+  tokens = capacity
+else
+  tokens = math.min(capacity, tokens + math.max(0, now - tonumber(state[2])) * perMs)
+end
+local allowed = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+end
+local untilFull = math.ceil((capacity - tokens) / perMs)
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], untilFull + 1000)
+return { allowed, math.floor(tokens), untilFull }
+`
+
+export class RedisBuckets implements BucketBackend {
+  private constructor (
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private sha: string
+  ) {}
+
+  /** Loads the script once; Redis answers by SHA from then on. */
+  static async create (redis: Redis, prefix: string): Promise<RedisBuckets> {
+    const sha = await redis.script('LOAD', takeTokenScript) as string
+    return new RedisBuckets(redis, prefix, sha)
+  }
+
+  async take (key: string, limits: BucketLimits): Promise<BucketDecision> {
+    const args = [1, this.prefix + key, limits.capacity, limits.windowMs] as const
+    let reply: unknown
+    try {
+      reply = await this.redis.evalsha(this.sha, ...args)
+    } catch (error) {
+      // A restarted or flushed Redis forgets scripts: load it again and retry once.
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
+      this.sha = await this.redis.script('LOAD', takeTokenScript) as string
+      reply = await this.redis.evalsha(this.sha, ...args)
+    }
+    const [allowed, remaining, msUntilFull] = reply as [number, number, number]
+    return { allowed: allowed === 1, remaining, msUntilFull }
+  }
+
+  async close (): Promise<void> {}
+}

@@ -1,0 +1,102 @@
+// Rate limits (SPEC section 6) with @fastify/rate-limit over token buckets: per API key by tier
+// (`fastify.limitApiKey`, called by the auth plugin right after it authenticates), and per IP on
+// the unauthenticated webhook routes. Buckets live in this process, or in Redis with REDIS_URL so
+// every instance draws from the same budget.
+//
+// The plugin's own hooks are not used (global: false): they write X-RateLimit-Limit as the bucket
+// size and X-RateLimit-Reset as seconds from now, where Loop promises the sustained rate and a
+// Unix time. Its decision function (createRateLimit) and store interface are used as they are.
+import fp from 'fastify-plugin'
+import rateLimit from '@fastify/rate-limit'
+import { Redis } from 'ioredis'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import { rateLimited } from '../lib/errors.ts'
+import type { KeyTier } from '../lib/keys/api-key.ts'
+import { bearerRequirement } from '../lib/keys/route-security.ts'
+import { FallbackBuckets } from '../lib/rate-limit/fallback-buckets.ts'
+import { tokenBucketStore } from '../lib/rate-limit/fastify-store.ts'
+import { RedisBuckets } from '../lib/rate-limit/redis-buckets.ts'
+import { bucketLimits, MemoryBuckets, retryAfterSeconds, sustainedRate, type BucketBackend, type BucketLimits } from '../lib/rate-limit/token-bucket.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Takes a token from `request.apiKey`'s bucket and sets the X-RateLimit-* headers; 429 when it is empty. */
+    limitApiKey: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+  }
+}
+
+/** SPEC section 6: standard 100/s with bursts of 200, premium 1,000/s with bursts of 2,000. */
+export const tierLimits: Record<KeyTier, BucketLimits> = {
+  standard: bucketLimits(100, 200),
+  premium: bucketLimits(1000, 2000)
+}
+
+/** Unauthenticated routes under these prefixes are limited per IP, including routes added later. */
+export const webhookPrefixes = ['/api/signals/', '/webhooks/']
+
+type Limiter = ReturnType<FastifyInstance['createRateLimit']>
+
+async function openBuckets (fastify: FastifyInstance): Promise<BucketBackend> {
+  const local = new MemoryBuckets()
+  const url = fastify.config.redisUrl
+  if (url === undefined) return local
+  // No offline queue: while Redis is away a decision fails fast and falls back to `local`.
+  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true, connectTimeout: 5000 })
+  // Outages are reported once by FallbackBuckets; unhandled, ioredis would print every retry.
+  let lastError: Error | undefined
+  redis.on('error', (error: Error) => { lastError = error })
+  try {
+    await redis.connect()
+  } catch (error) {
+    redis.disconnect()
+    // The socket error says why (ECONNREFUSED, ENOTFOUND); the URL may hold a password, so it is not repeated.
+    const reason = lastError?.message ?? (error instanceof Error ? error.message : String(error))
+    throw new Error(`REDIS_URL: cannot connect to Redis (${reason})`)
+  }
+  fastify.addHook('onClose', async () => { await redis.quit().catch(() => redis.disconnect()) })
+  const shared = await RedisBuckets.create(redis, `${fastify.config.redisPrefix}rl:`)
+  return new FallbackBuckets(shared, local, (degraded, error) => {
+    if (degraded) fastify.log.warn({ err: error }, 'Redis unreachable: rate limits are per instance until it is back')
+    else fastify.log.info('Redis reachable again: rate limits are shared again')
+  })
+}
+
+/** Runs `limiter` and sets the headers from its answer; throws 429 with Retry-After when refused. */
+async function consume (limiter: Limiter, limits: BucketLimits, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const result = await limiter(request)
+  if (result.isAllowed) return // allow-listed (none configured today)
+  reply.header('x-ratelimit-limit', sustainedRate(limits))
+  reply.header('x-ratelimit-remaining', result.remaining)
+  reply.header('x-ratelimit-reset', Math.ceil((Date.now() + result.ttl) / 1000))
+  if (result.isExceeded) throw rateLimited(retryAfterSeconds(result.ttl, limits))
+}
+
+async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
+  const buckets = await openBuckets(fastify)
+  fastify.addHook('onClose', async () => { await buckets.close() })
+  await fastify.register(rateLimit, { global: false, store: tokenBucketStore(buckets) })
+
+  const limiterFor = (limits: BucketLimits, keyOf: (request: FastifyRequest) => string): Limiter =>
+    fastify.createRateLimit({ max: limits.capacity, timeWindow: limits.windowMs, keyGenerator: keyOf })
+
+  const keyOf = (request: FastifyRequest) => `key:${request.apiKey?.id ?? ''}`
+  const perTier = { standard: limiterFor(tierLimits.standard, keyOf), premium: limiterFor(tierLimits.premium, keyOf) }
+  fastify.decorate('limitApiKey', async (request: FastifyRequest, reply: FastifyReply) => {
+    const tier = request.apiKey?.tier
+    if (tier === undefined) throw new Error('limitApiKey runs after authentication')
+    await consume(perTier[tier], tierLimits[tier], request, reply)
+  })
+
+  const { ratePerSecond, burst } = fastify.config.webhookRateLimit
+  const ipLimits = bucketLimits(ratePerSecond, burst)
+  const perIp = limiterFor(ipLimits, (request) => `ip:${request.ip}`)
+  const limitIp: onRequestHookHandler = async (request, reply) => { await consume(perIp, ipLimits, request, reply) }
+  fastify.addHook('onRoute', (route) => {
+    // A route that takes a key is limited per key by the auth plugin instead.
+    if (bearerRequirement((route.schema as { security?: unknown } | undefined)?.security) !== null) return
+    if (!webhookPrefixes.some((prefix) => route.url.startsWith(prefix))) return
+    route.onRequest = [limitIp, ...(route.onRequest === undefined ? [] : [route.onRequest].flat())]
+  })
+}
+
+export default fp(rateLimitPlugin, { name: 'loop-rate-limit', dependencies: ['loop-config', 'loop-errors'], fastify: '5.x' })

@@ -1,0 +1,26 @@
+// /api/keys: create, list and revoke API keys (admin). Secrets leave Loop only in the 201.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { createKey as createKeyOp, listKeys as listKeysOp, revokeKey as revokeKeyOp } from '../../generated/operations.ts'
+import { createKey, listKeys, revokeKey } from '../../lib/keys/key-service.ts'
+
+const keys: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.route({
+    ...createKeyOp,
+    handler: async (request, reply) => {
+      const key = await createKey(request.em, request.body)
+      return reply.code(201).send({ ok: true as const, key })
+    }
+  })
+
+  fastify.route({
+    ...listKeysOp,
+    handler: async (request) => ({ ok: true as const, keys: await listKeys(request.em, request.query) })
+  })
+
+  fastify.route({
+    ...revokeKeyOp,
+    handler: async (request) => ({ ok: true as const, key: await revokeKey(request.em, request.params.id) })
+  })
+}
+
+export default keys

@@ -1,0 +1,159 @@
+import t from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { ApiKey } from '../../lib/db/entities/index.ts'
+import { authHeaders, buildWithDetails, envelope } from '../helper.ts'
+import { drain } from './rate-limit-suite.ts'
+
+const adminSecret = 'lk_test_' + 'Ab1'.repeat(12)
+const admin = { authorization: `Bearer ${adminSecret}` }
+
+// Scopes are declared only as OpenAPI security in the route schema, as generated operations do.
+function addRoutes (app: FastifyInstance): void {
+  app.get('/api/test/issues', { schema: { security: [{ bearer: ['issues:read'] }] } }, async (request) => ({ ok: true, keyId: request.apiKey?.id }))
+  app.post('/api/test/both', { schema: { security: [{ bearer: ['issues:read', 'issues:write'] }] } }, async () => ({ ok: true }))
+  app.get('/api/test/either', { schema: { security: [{ bearer: ['signals:read'] }, { bearer: ['issues:read'] }] } }, async () => ({ ok: true }))
+  app.get('/api/test/any-key', { schema: { security: [{ bearer: [] }] } }, async () => ({ ok: true }))
+  app.get('/api/test/public', async (request) => ({ ok: true, apiKey: request.apiKey }))
+}
+
+const { app, databaseUrl } = await buildWithDetails(t, { LOOP_ADMIN_KEY: adminSecret }, addRoutes)
+
+t.test('missing, malformed and unknown keys are 401 UNAUTHORIZED with a Bearer challenge', async (t) => {
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ['no header', {}, /Missing API key/],
+    ['not Bearer', { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }, /Missing API key/],
+    ['malformed', { authorization: 'Bearer lk_live_short' }, /Invalid API key/],
+    ['unknown', { authorization: `Bearer lk_live_${'x'.repeat(40)}` }, /Invalid API key/]
+  ]
+  for (const [name, headers, message] of cases) {
+    const res = await app.inject({ method: 'GET', url: '/api/test/issues', headers })
+    t.equal(res.statusCode, 401, name)
+    t.match(res.json(), envelope('UNAUTHORIZED'))
+    t.match(res.json().error.message, message)
+    t.match(res.headers['www-authenticate'], /^Bearer realm="loop"/)
+  }
+})
+
+t.test('a valid key reaches the handler as request.apiKey; public routes see null', async (t) => {
+  const key = await authHeaders(app, ['issues:read'])
+  const res = await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })
+  t.equal(res.statusCode, 200)
+  t.match(res.json().keyId, /^[0-9a-f-]{36}$/)
+  const open = await app.inject({ method: 'GET', url: '/api/test/public', headers: key })
+  t.same(open.json(), { ok: true, apiKey: null })
+  t.equal(open.headers['x-ratelimit-limit'], undefined, 'public routes do not spend the key budget')
+})
+
+t.test('a key without the scope is 403 FORBIDDEN naming the scope', async (t) => {
+  const key = await authHeaders(app, ['issues:read'])
+  const res = await app.inject({ method: 'POST', url: '/api/test/both', headers: key })
+  t.equal(res.statusCode, 403)
+  t.same(res.json(), { ok: false, error: { code: 'FORBIDDEN', message: 'This key lacks the issues:write scope' } })
+  const keys = await app.inject({ method: 'GET', url: '/api/keys', headers: key })
+  t.equal(keys.statusCode, 403)
+  t.equal(keys.json().error.message, 'This key lacks the admin scope')
+})
+
+t.test('scope rules: all scopes of a requirement, any alternative, admin grants everything', async (t) => {
+  const cases: [string[], string, string, number][] = [
+    [['issues:read', 'issues:write'], 'POST', '/api/test/both', 200],
+    [['issues:write'], 'POST', '/api/test/both', 403],
+    [['issues:read'], 'GET', '/api/test/either', 200],
+    [['signals:read'], 'GET', '/api/test/either', 200],
+    [['events:read'], 'GET', '/api/test/either', 403],
+    [['admin'], 'POST', '/api/test/both', 200],
+    [['admin'], 'GET', '/api/test/either', 200],
+    [[], 'GET', '/api/test/any-key', 200],
+    [[], 'GET', '/api/test/issues', 403]
+  ]
+  for (const [scopes, method, url, status] of cases) {
+    const res = await app.inject({ method: method as 'GET' | 'POST', url, headers: await authHeaders(app, scopes) })
+    t.equal(res.statusCode, status, `[${scopes.join(', ')}] ${method} ${url}`)
+  }
+})
+
+t.test('HEAD of a protected GET is protected too', async (t) => {
+  t.equal((await app.inject({ method: 'HEAD', url: '/api/test/issues' })).statusCode, 401)
+  t.equal((await app.inject({ method: 'HEAD', url: '/api/test/issues', headers: await authHeaders(app, ['issues:read']) })).statusCode, 200)
+})
+
+t.test('a revoked key is refused on its very next request, also on another instance', async (t) => {
+  const { app: other } = await buildWithDetails(t, {}, addRoutes, { databaseUrl })
+  const key = await authHeaders(app, ['issues:read'])
+  t.equal((await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })).statusCode, 200)
+  t.equal((await other.inject({ method: 'GET', url: '/api/test/issues', headers: key })).statusCode, 200)
+  const id = (await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })).json().keyId
+  t.equal((await app.inject({ method: 'DELETE', url: `/api/keys/${id}`, headers: admin })).statusCode, 200)
+  for (const instance of [app, other]) {
+    const res = await instance.inject({ method: 'GET', url: '/api/test/issues', headers: key })
+    t.equal(res.statusCode, 401)
+    t.equal(res.json().error.message, 'This API key has been revoked')
+  }
+})
+
+t.test('nothing is cached: a revocation written straight to the database holds at once', async (t) => {
+  const key = await authHeaders(app, ['issues:read'])
+  const id = (await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })).json().keyId
+  await app.orm.em.getConnection().execute('update api_keys set revoked_at = now() where id = ?', [id])
+  t.equal((await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })).statusCode, 401)
+})
+
+t.test('lastUsedAt is recorded without delaying the response, once a minute', async (t) => {
+  const key = await authHeaders(app, ['issues:read'])
+  const id = (await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })).json().keyId
+  let first: Date | null | undefined
+  for (let i = 0; i < 50 && (first ?? null) === null; i++) {
+    first = (await app.orm.em.fork().findOneOrFail(ApiKey, id)).lastUsedAt
+    if (first === null) await new Promise((r) => setTimeout(r, 20))
+  }
+  t.ok(first instanceof Date, 'recorded')
+  await Promise.all(Array.from({ length: 20 }, () => app.inject({ method: 'GET', url: '/api/test/issues', headers: key })))
+  await new Promise((r) => setTimeout(r, 100))
+  t.equal((await app.orm.em.fork().findOneOrFail(ApiKey, id)).lastUsedAt?.getTime(), first?.getTime(), 'not rewritten within the minute')
+})
+
+t.test('LOOP_ADMIN_KEY is an admin key from the start, one row across restarts', async (t) => {
+  const res = await app.inject({ method: 'GET', url: '/api/keys', headers: admin })
+  t.equal(res.statusCode, 200)
+  const restarted = await buildWithDetails(t, { LOOP_ADMIN_KEY: adminSecret }, undefined, { databaseUrl })
+  t.equal((await restarted.app.inject({ method: 'GET', url: '/api/keys', headers: admin })).statusCode, 200)
+  const listed = (await restarted.app.inject({ method: 'GET', url: '/api/keys', headers: admin })).json().keys as { prefix: string, scopes: string[], env: string }[]
+  const bootstrap = listed.filter((k) => k.prefix === adminSecret.slice(0, 12))
+  t.equal(bootstrap.length, 1)
+  t.match(bootstrap[0], { scopes: ['admin'], env: 'test' })
+})
+
+t.test('a route whose security Loop cannot enforce stops the app from starting', async (t) => {
+  await t.rejects(buildWithDetails(t, {}, (app) => {
+    app.get('/api/test/typo', { schema: { security: [{ bearer: ['issue:read'] }] } }, async () => ({ ok: true }))
+  }), /unknown scope "issue:read"/)
+})
+
+t.test('keys never reach the logs', async (t) => {
+  const lines: string[] = []
+  const logged = await buildWithDetails(t, { LOG_LEVEL: 'trace', LOOP_ADMIN_KEY: adminSecret }, addRoutes, {
+    databaseUrl,
+    logStream: { write: (line) => { lines.push(line) } }
+  })
+  const logApp = logged.app
+  const created = await logApp.inject({ method: 'POST', url: '/api/brands', headers: admin, payload: { name: 'Logged', key: { scopes: ['issues:read'] } } })
+  t.equal(created.statusCode, 201)
+  const secret = created.json().key.secret as string
+  const key = { authorization: `Bearer ${secret}` }
+  await logApp.inject({ method: 'GET', url: '/api/test/issues', headers: key })
+  await logApp.inject({ method: 'POST', url: '/api/test/both', headers: key })
+  await logApp.inject({ method: 'GET', url: '/api/test/issues', headers: { authorization: `Bearer ${secret.slice(0, -2)}zz` } })
+  await logApp.inject({ method: 'POST', url: '/api/keys', headers: admin, payload: { name: secret, env: 'nope' } })
+  t.ok((await drain([logApp], key, '/api/test/issues')).limited > 0, 'some requests were refused with 429')
+  await logApp.inject({ method: 'DELETE', url: `/api/keys/${created.json().key.id as string}`, headers: admin })
+  await logApp.inject({ method: 'GET', url: '/api/test/issues', headers: key })
+  const log = lines.join('')
+  t.ok(lines.length > 400, `${lines.length} lines logged at trace level`)
+  t.match(log, /"statusCode":429/, 'the log saw the 429s')
+  t.match(log, /"statusCode":401/)
+  t.notOk(log.includes(secret), 'the new key is not logged')
+  t.notOk(log.includes(secret.slice(12)), 'not even its secret part')
+  t.notOk(log.includes(adminSecret.slice(8)), 'the admin key is not logged')
+  t.notMatch(log, /lk_(live|test|dev)_[A-Za-z0-9]{20,}/, 'no key-shaped string at all')
+  t.notOk(log.includes(logged.config.adminKey?.slice(12) ?? 'unset'))
+})
