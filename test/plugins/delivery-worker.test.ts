@@ -1,11 +1,13 @@
 // The delivery worker end to end: real PostgreSQL, real HTTP receivers on 127.0.0.1, Loop's own
 // API to register endpoints, send events and read the delivery log.
 import t from 'tap'
+import { createHmac, randomUUID } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
-import { authHeaders } from '../helper.ts'
+import { authHeaders, testSecrets } from '../helper.ts'
 import { eventually, seedExpressReceiver, startReceiver, type Answer } from '../receiver.ts'
 import { deliveryLog, endpointStatus, headerOf, pause, register, sendLead, settledLog, startLoop } from '../webhook-api.ts'
 import { loopSignature } from '../../lib/signing/outbound.ts'
+import { createKey } from '../../lib/keys/key-service.ts'
 
 t.test("seed 003's Express receiver accepts Loop's deliveries and standardwebhooks verifies the same ones", async (t) => {
   const loop = await startLoop(t)
@@ -165,4 +167,45 @@ t.test('redirects are not followed, a slow receiver times out, and only 4 KB of 
   const [long] = await settledLog(loop, toChatty.id)
   t.equal(long?.status, 'succeeded')
   t.equal(long?.attempts[0]?.responseBody?.length, 4096)
+})
+
+t.test('a GitHub signal reaches a brandless endpoint as signal.created and issue.created, signed like any delivery', async (t) => {
+  const loop = await startLoop(t)
+  const { secret: adminKey } = await createKey(loop.app.orm.em.fork(), { name: 'ops', env: 'live', scopes: ['admin'], brandId: null })
+  const ops = { ...loop, key: { authorization: `Bearer ${adminKey}` } }
+  const receiver = await startReceiver(t)
+  const endpoint = await register(ops, receiver.url, ['signal.*', 'issue.*'])
+  const body = JSON.stringify({ action: 'opened', issue: { title: 'Crash on login', labels: [{ name: 'bug' }] }, repository: { full_name: 'octo/app' } })
+  const signed = await loop.app.inject({
+    method: 'POST',
+    url: '/api/signals/github',
+    headers: { 'content-type': 'application/json', 'x-github-event': 'issues', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': `sha256=${createHmac('sha256', testSecrets.GITHUB_WEBHOOK_SECRET).update(body).digest('hex')}` },
+    payload: body
+  })
+  t.equal(signed.statusCode, 201, signed.body)
+  const { signalId, issueId } = signed.json()
+  const requests = await receiver.waitFor(2)
+  const messages = requests.map((r) => JSON.parse(r.body.toString())).sort((a, b) => a.type.localeCompare(b.type))
+  t.match(messages, [{ type: 'issue.created', data: { id: issueId, type: 'signal', status: 'triage', signalId } }, { type: 'signal.created', data: { id: signalId, source: 'github', issueId } }])
+  for (const request of requests) t.ok(new Webhook(endpoint.secret).verify(request.body.toString(), request.headers as Record<string, string>))
+  const branded = await startReceiver(t)
+  await register(loop, branded.url, ['*'])
+  await pause(300)
+  t.equal(branded.requests.length, 0, "a brand's endpoint gets no signals: they belong to no brand")
+})
+
+t.test('secrets never reach the log, even at trace level', async (t) => {
+  const lines: string[] = []
+  const loop = await startLoop(t, { LOG_LEVEL: 'trace' }, { logStream: { write: (line) => { lines.push(line) } } })
+  const receiver = await startReceiver(t, (request): Answer => request.n === 1 ? { status: 500 } : { status: 200 })
+  const endpoint = await register(loop, receiver.url)
+  const rotated = (await loop.app.inject({ method: 'POST', url: `/api/webhooks/${endpoint.id}/rotate-secret`, headers: loop.key })).json()
+  await sendLead(loop)
+  await settledLog(loop, endpoint.id)
+  const log = lines.join('')
+  t.ok(lines.length > 10, `${lines.length} log lines written`)
+  for (const secret of [endpoint.secret, rotated.secret, endpoint.secret.slice(6), rotated.secret.slice(6)]) t.notOk(log.includes(secret), 'no secret in the log')
+  for (const request of receiver.requests) {
+    for (const header of ['x-loop-signature', 'x-loop-signature-previous', 'webhook-signature']) t.notOk(log.includes(String(request.headers[header])), `no ${header} in the log`)
+  }
 })
