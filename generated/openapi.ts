@@ -235,6 +235,75 @@ export interface paths {
         patch: operations["updateIssue"];
         trace?: never;
     };
+    "/api/brands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a brand and its first API key
+         * @description Creates a brand and one API key for it (defaults: env `live`, tier `standard`, scopes
+         *     `events:write`, `events:read`, `schemas:write`, `webhooks:manage`). The key's `secret` is
+         *     in this response and nowhere else, ever: store it now. Also the MCP tool `brands.create`.
+         */
+        post: operations["createBrand"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys
+         * @description Every key, newest first, revoked ones included (with `revokedAt`). Only the visible
+         *     `prefix` of each key is shown; secrets and hashes never leave Loop.
+         */
+        get: operations["listKeys"];
+        put?: never;
+        /**
+         * Create an API key
+         * @description Creates a key `lk_<env>_<40 random letters and digits>`. The `secret` is in this response
+         *     and nowhere else, ever. `brandId`, when given, must name an existing brand (404 otherwise).
+         */
+        post: operations["createKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description Revokes the key: from the very next request on, on every Loop instance, it gets 401.
+         *     Revoking a revoked key changes nothing and answers 200 with the original `revokedAt`.
+         */
+        delete: operations["revokeKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events/types": {
         parameters: {
             query?: never;
@@ -487,75 +556,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/brands": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Create a brand and its first API key
-         * @description Creates a brand and one API key for it (defaults: env `live`, tier `standard`, scopes
-         *     `events:write`, `events:read`, `schemas:write`, `webhooks:manage`). The key's `secret` is
-         *     in this response and nowhere else, ever: store it now. Also the MCP tool `brands.create`.
-         */
-        post: operations["createBrand"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/keys": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List API keys
-         * @description Every key, newest first, revoked ones included (with `revokedAt`). Only the visible
-         *     `prefix` of each key is shown; secrets and hashes never leave Loop.
-         */
-        get: operations["listKeys"];
-        put?: never;
-        /**
-         * Create an API key
-         * @description Creates a key `lk_<env>_<40 random letters and digits>`. The `secret` is in this response
-         *     and nowhere else, ever. `brandId`, when given, must name an existing brand (404 otherwise).
-         */
-        post: operations["createKey"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/keys/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * Revoke an API key
-         * @description Revokes the key: from the very next request on, on every Loop instance, it gets 401.
-         *     Revoking a revoked key changes nothing and answers 200 with the original `revokedAt`.
-         */
-        delete: operations["revokeKey"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export interface webhooks {
     loopEvent: {
@@ -583,6 +583,97 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        /**
+         * @description What a key may do; `admin` grants every scope.
+         * @enum {string}
+         */
+        Scope: "admin" | "events:write" | "events:read" | "schemas:write" | "webhooks:manage" | "issues:read" | "issues:write" | "signals:read";
+        /**
+         * @description `live` delivers for real; `test` only to sandbox endpoints; `dev` is stored but never delivered.
+         * @enum {string}
+         */
+        KeyEnv: "live" | "test" | "dev";
+        /**
+         * @description `standard`: 100 requests/s, bursts of 200. `premium`: 1,000 requests/s, bursts of 2,000.
+         * @enum {string}
+         */
+        KeyTier: "standard" | "premium";
+        Brand: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** @description An API key as Loop shows it after creation; never its secret or hash. */
+        ApiKey: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            env: components["schemas"]["KeyEnv"];
+            scopes: components["schemas"]["Scope"][];
+            tier: components["schemas"]["KeyTier"];
+            /** Format: uuid */
+            brandId: string | null;
+            /**
+             * @description The first characters of the key, enough to recognise it (e.g. `lk_live_AbCd`).
+             * @example lk_live_AbCd
+             */
+            prefix: string;
+            /**
+             * Format: date-time
+             * @description Last authenticated request, to the minute.
+             */
+            lastUsedAt: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** @description A newly created key, with its secret; the only time the secret is shown. */
+        ApiKeyWithSecret: components["schemas"]["ApiKey"] & {
+            /** @description The key itself: `Authorization: Bearer <secret>`. Store it now; Loop keeps only its hash. */
+            secret: string;
+        };
+        NewKeyOptions: {
+            name?: string;
+            env?: components["schemas"]["KeyEnv"];
+            scopes?: components["schemas"]["Scope"][];
+            tier?: components["schemas"]["KeyTier"];
+        };
+        CreateBrandRequest: {
+            name: string;
+            key?: components["schemas"]["NewKeyOptions"];
+        };
+        CreateKeyRequest: {
+            name: string;
+            env: components["schemas"]["KeyEnv"];
+            scopes: components["schemas"]["Scope"][];
+            tier?: components["schemas"]["KeyTier"];
+            /** Format: uuid */
+            brandId?: string;
+        };
+        BrandCreated: {
+            /** @constant */
+            ok: true;
+            brand: components["schemas"]["Brand"];
+            key: components["schemas"]["ApiKeyWithSecret"];
+        };
+        KeyCreated: {
+            /** @constant */
+            ok: true;
+            key: components["schemas"]["ApiKeyWithSecret"];
+        };
+        KeyList: {
+            /** @constant */
+            ok: true;
+            keys: components["schemas"]["ApiKey"][];
+        };
+        KeyRevoked: {
+            /** @constant */
+            ok: true;
+            key: components["schemas"]["ApiKey"];
+        };
         /** @enum {string} */
         EventFieldType: "uuid" | "datetime" | "email" | "url" | "string" | "number" | "integer" | "boolean" | "enum" | "object" | "array";
         /**
@@ -798,97 +889,6 @@ export interface components {
             data: {
                 [key: string]: unknown;
             };
-        };
-        /**
-         * @description What a key may do; `admin` grants every scope.
-         * @enum {string}
-         */
-        Scope: "admin" | "events:write" | "events:read" | "schemas:write" | "webhooks:manage" | "issues:read" | "issues:write" | "signals:read";
-        /**
-         * @description `live` delivers for real; `test` only to sandbox endpoints; `dev` is stored but never delivered.
-         * @enum {string}
-         */
-        KeyEnv: "live" | "test" | "dev";
-        /**
-         * @description `standard`: 100 requests/s, bursts of 200. `premium`: 1,000 requests/s, bursts of 2,000.
-         * @enum {string}
-         */
-        KeyTier: "standard" | "premium";
-        Brand: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-            /** Format: date-time */
-            createdAt: string;
-        };
-        /** @description An API key as Loop shows it after creation; never its secret or hash. */
-        ApiKey: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-            env: components["schemas"]["KeyEnv"];
-            scopes: components["schemas"]["Scope"][];
-            tier: components["schemas"]["KeyTier"];
-            /** Format: uuid */
-            brandId: string | null;
-            /**
-             * @description The first characters of the key, enough to recognise it (e.g. `lk_live_AbCd`).
-             * @example lk_live_AbCd
-             */
-            prefix: string;
-            /**
-             * Format: date-time
-             * @description Last authenticated request, to the minute.
-             */
-            lastUsedAt: string | null;
-            /** Format: date-time */
-            revokedAt: string | null;
-            /** Format: date-time */
-            createdAt: string;
-        };
-        /** @description A newly created key, with its secret; the only time the secret is shown. */
-        ApiKeyWithSecret: components["schemas"]["ApiKey"] & {
-            /** @description The key itself: `Authorization: Bearer <secret>`. Store it now; Loop keeps only its hash. */
-            secret: string;
-        };
-        NewKeyOptions: {
-            name?: string;
-            env?: components["schemas"]["KeyEnv"];
-            scopes?: components["schemas"]["Scope"][];
-            tier?: components["schemas"]["KeyTier"];
-        };
-        CreateBrandRequest: {
-            name: string;
-            key?: components["schemas"]["NewKeyOptions"];
-        };
-        CreateKeyRequest: {
-            name: string;
-            env: components["schemas"]["KeyEnv"];
-            scopes: components["schemas"]["Scope"][];
-            tier?: components["schemas"]["KeyTier"];
-            /** Format: uuid */
-            brandId?: string;
-        };
-        BrandCreated: {
-            /** @constant */
-            ok: true;
-            brand: components["schemas"]["Brand"];
-            key: components["schemas"]["ApiKeyWithSecret"];
-        };
-        KeyCreated: {
-            /** @constant */
-            ok: true;
-            key: components["schemas"]["ApiKeyWithSecret"];
-        };
-        KeyList: {
-            /** @constant */
-            ok: true;
-            keys: components["schemas"]["ApiKey"][];
-        };
-        KeyRevoked: {
-            /** @constant */
-            ok: true;
-            key: components["schemas"]["ApiKey"];
         };
         Health: {
             /** @constant */
@@ -1962,6 +1962,280 @@ export interface operations {
             429: components["responses"]["RateLimited"];
         };
     };
+    createBrand: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Acme Health",
+                 *       "key": {
+                 *         "name": "Acme storefront",
+                 *         "env": "live",
+                 *         "tier": "standard"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateBrandRequest"];
+            };
+        };
+        responses: {
+            /** @description The brand and its first key, with the secret shown this once. */
+            201: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "brand": {
+                     *         "id": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *         "name": "Acme Health",
+                     *         "createdAt": "2026-11-25T11:00:00.000Z"
+                     *       },
+                     *       "key": {
+                     *         "id": "6d1c2a8e-9b0f-4c1e-8f7a-2f9e6c3b5a10",
+                     *         "name": "Acme storefront",
+                     *         "env": "live",
+                     *         "scopes": [
+                     *           "events:write",
+                     *           "events:read",
+                     *           "schemas:write",
+                     *           "webhooks:manage"
+                     *         ],
+                     *         "tier": "standard",
+                     *         "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *         "prefix": "lk_live_7GqT",
+                     *         "lastUsedAt": null,
+                     *         "revokedAt": null,
+                     *         "createdAt": "2026-11-25T11:00:00.000Z",
+                     *         "secret": "lk_live_7GqTz2Vb9XkR4mN8pL3sW6yH1cJ5dF0aQeUo"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BrandCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AdminOnly"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listKeys: {
+        parameters: {
+            query?: {
+                /** @description Only the keys of this brand. */
+                brandId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "keys": [
+                     *         {
+                     *           "id": "9a3e5f1c-7b2d-4e8a-b6c4-1d0f3e2a5b77",
+                     *           "name": "CI sandbox",
+                     *           "env": "test",
+                     *           "scopes": [
+                     *             "events:write",
+                     *             "events:read"
+                     *           ],
+                     *           "tier": "standard",
+                     *           "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *           "prefix": "lk_test_Xp4r",
+                     *           "lastUsedAt": "2026-11-25T11:07:12.000Z",
+                     *           "revokedAt": null,
+                     *           "createdAt": "2026-11-25T11:05:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AdminOnly"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    createKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "CI sandbox",
+                 *       "env": "test",
+                 *       "scopes": [
+                 *         "events:write",
+                 *         "events:read"
+                 *       ],
+                 *       "tier": "standard",
+                 *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The new key, with the secret shown this once. */
+            201: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "key": {
+                     *         "id": "9a3e5f1c-7b2d-4e8a-b6c4-1d0f3e2a5b77",
+                     *         "name": "CI sandbox",
+                     *         "env": "test",
+                     *         "scopes": [
+                     *           "events:write",
+                     *           "events:read"
+                     *         ],
+                     *         "tier": "standard",
+                     *         "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *         "prefix": "lk_test_Xp4r",
+                     *         "lastUsedAt": null,
+                     *         "revokedAt": null,
+                     *         "createdAt": "2026-11-25T11:05:00.000Z",
+                     *         "secret": "lk_test_Xp4rM9sK2vB7nQ1wE5tY8uI3oP6aS0dFgHjL"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AdminOnly"];
+            /** @description The `brandId` names no brand. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Brand 0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11 not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    revokeKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key, now revoked. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "key": {
+                     *         "id": "9a3e5f1c-7b2d-4e8a-b6c4-1d0f3e2a5b77",
+                     *         "name": "CI sandbox",
+                     *         "env": "test",
+                     *         "scopes": [
+                     *           "events:write",
+                     *           "events:read"
+                     *         ],
+                     *         "tier": "standard",
+                     *         "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *         "prefix": "lk_test_Xp4r",
+                     *         "lastUsedAt": "2026-11-25T11:07:12.000Z",
+                     *         "revokedAt": "2026-11-25T12:00:00.000Z",
+                     *         "createdAt": "2026-11-25T11:05:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyRevoked"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AdminOnly"];
+            /** @description No key has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "API key 9a3e5f1c-7b2d-4e8a-b6c4-1d0f3e2a5b77 not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
     declareEventType: {
         parameters: {
             query?: never;
@@ -2590,280 +2864,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationError"];
-            429: components["responses"]["RateLimited"];
-        };
-    };
-    createBrand: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "name": "Acme Health",
-                 *       "key": {
-                 *         "name": "Acme storefront",
-                 *         "env": "live",
-                 *         "tier": "standard"
-                 *       }
-                 *     }
-                 */
-                "application/json": components["schemas"]["CreateBrandRequest"];
-            };
-        };
-        responses: {
-            /** @description The brand and its first key, with the secret shown this once. */
-            201: {
-                headers: {
-                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
-                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
-                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "ok": true,
-                     *       "brand": {
-                     *         "id": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
-                     *         "name": "Acme Health",
-                     *         "createdAt": "2026-11-25T11:00:00.000Z"
-                     *       },
-                     *       "key": {
-                     *         "id": "6d1c2a8e-9b0f-4c1e-8f7a-2f9e6c3b5a10",
-                     *         "name": "Acme storefront",
-                     *         "env": "live",
-                     *         "scopes": [
-                     *           "events:write",
-                     *           "events:read",
-                     *           "schemas:write",
-                     *           "webhooks:manage"
-                     *         ],
-                     *         "tier": "standard",
-                     *         "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
-                     *         "prefix": "lk_live_7GqT",
-                     *         "lastUsedAt": null,
-                     *         "revokedAt": null,
-                     *         "createdAt": "2026-11-25T11:00:00.000Z",
-                     *         "secret": "lk_live_7GqTz2Vb9XkR4mN8pL3sW6yH1cJ5dF0aQeUo"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["BrandCreated"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["AdminOnly"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationError"];
-            429: components["responses"]["RateLimited"];
-        };
-    };
-    listKeys: {
-        parameters: {
-            query?: {
-                /** @description Only the keys of this brand. */
-                brandId?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The keys. */
-            200: {
-                headers: {
-                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
-                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
-                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "ok": true,
-                     *       "keys": [
-                     *         {
-                     *           "id": "9a3e5f1c-7b2d-4e8a-b6c4-1d0f3e2a5b77",
-                     *           "name": "CI sandbox",
-                     *           "env": "test",
-                     *           "scopes": [
-                     *             "events:write",
-                     *             "events:read"
-                     *           ],
-                     *           "tier": "standard",
-                     *           "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
-                     *           "prefix": "lk_test_Xp4r",
-                     *           "lastUsedAt": "2026-11-25T11:07:12.000Z",
-                     *           "revokedAt": null,
-                     *           "createdAt": "2026-11-25T11:05:00.000Z"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/json": components["schemas"]["KeyList"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["AdminOnly"];
-            422: components["responses"]["ValidationError"];
-            429: components["responses"]["RateLimited"];
-        };
-    };
-    createKey: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "name": "CI sandbox",
-                 *       "env": "test",
-                 *       "scopes": [
-                 *         "events:write",
-                 *         "events:read"
-                 *       ],
-                 *       "tier": "standard",
-                 *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11"
-                 *     }
-                 */
-                "application/json": components["schemas"]["CreateKeyRequest"];
-            };
-        };
-        responses: {
-            /** @description The new key, with the secret shown this once. */
-            201: {
-                headers: {
-                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
-                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
-                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "ok": true,
-                     *       "key": {
-                     *         "id": "9a3e5f1c-7b2d-4e8a-b6c4-1d0f3e2a5b77",
-                     *         "name": "CI sandbox",
-                     *         "env": "test",
-                     *         "scopes": [
-                     *           "events:write",
-                     *           "events:read"
-                     *         ],
-                     *         "tier": "standard",
-                     *         "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
-                     *         "prefix": "lk_test_Xp4r",
-                     *         "lastUsedAt": null,
-                     *         "revokedAt": null,
-                     *         "createdAt": "2026-11-25T11:05:00.000Z",
-                     *         "secret": "lk_test_Xp4rM9sK2vB7nQ1wE5tY8uI3oP6aS0dFgHjL"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["KeyCreated"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["AdminOnly"];
-            /** @description The `brandId` names no brand. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "ok": false,
-                     *       "error": {
-                     *         "code": "NOT_FOUND",
-                     *         "message": "Brand 0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11 not found"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationError"];
-            429: components["responses"]["RateLimited"];
-        };
-    };
-    revokeKey: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The key, now revoked. */
-            200: {
-                headers: {
-                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
-                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
-                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "ok": true,
-                     *       "key": {
-                     *         "id": "9a3e5f1c-7b2d-4e8a-b6c4-1d0f3e2a5b77",
-                     *         "name": "CI sandbox",
-                     *         "env": "test",
-                     *         "scopes": [
-                     *           "events:write",
-                     *           "events:read"
-                     *         ],
-                     *         "tier": "standard",
-                     *         "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
-                     *         "prefix": "lk_test_Xp4r",
-                     *         "lastUsedAt": "2026-11-25T11:07:12.000Z",
-                     *         "revokedAt": "2026-11-25T12:00:00.000Z",
-                     *         "createdAt": "2026-11-25T11:05:00.000Z"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["KeyRevoked"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["AdminOnly"];
-            /** @description No key has this id. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "ok": false,
-                     *       "error": {
-                     *         "code": "NOT_FOUND",
-                     *         "message": "API key 9a3e5f1c-7b2d-4e8a-b6c4-1d0f3e2a5b77 not found"
-                     *       }
-                     *     }
-                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };

@@ -5043,6 +5043,1953 @@ export const updateIssue = {
   }
 }
 
+export const createBrand = {
+  method: 'POST' as const,
+  url: '/api/brands',
+  schema: {
+    operationId: 'createBrand',
+    tags: ["keys"],
+    summary: "Create a brand and its first API key",
+    security: [{"bearer":["admin"]}],
+    body: Type.Unsafe<operations['createBrand']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
+      "type": "object",
+      "required": [
+        "name"
+      ],
+      "additionalProperties": false,
+      "properties": {
+        "name": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 200
+        },
+        "key": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "name": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 200
+            },
+            "env": {
+              "type": "string",
+              "enum": [
+                "live",
+                "test",
+                "dev"
+              ]
+            },
+            "scopes": {
+              "type": "array",
+              "minItems": 1,
+              "uniqueItems": true,
+              "items": {
+                "type": "string",
+                "enum": [
+                  "admin",
+                  "events:write",
+                  "events:read",
+                  "schemas:write",
+                  "webhooks:manage",
+                  "issues:read",
+                  "issues:write",
+                  "signals:read"
+                ]
+              }
+            },
+            "tier": {
+              "type": "string",
+              "enum": [
+                "standard",
+                "premium"
+              ]
+            }
+          }
+        }
+      }
+    }),
+    response: {
+      201: Type.Unsafe<operations['createBrand']['responses'][201]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "brand",
+          "key"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": true
+          },
+          "brand": {
+            "type": "object",
+            "required": [
+              "id",
+              "name",
+              "createdAt"
+            ],
+            "properties": {
+              "id": {
+                "type": "string",
+                "format": "uuid"
+              },
+              "name": {
+                "type": "string"
+              },
+              "createdAt": {
+                "type": "string",
+                "format": "date-time"
+              }
+            }
+          },
+          "key": {
+            "allOf": [
+              {
+                "type": "object",
+                "required": [
+                  "id",
+                  "name",
+                  "env",
+                  "scopes",
+                  "tier",
+                  "brandId",
+                  "prefix",
+                  "lastUsedAt",
+                  "revokedAt",
+                  "createdAt"
+                ],
+                "properties": {
+                  "id": {
+                    "type": "string",
+                    "format": "uuid"
+                  },
+                  "name": {
+                    "type": "string"
+                  },
+                  "env": {
+                    "type": "string",
+                    "enum": [
+                      "live",
+                      "test",
+                      "dev"
+                    ]
+                  },
+                  "scopes": {
+                    "type": "array",
+                    "items": {
+                      "type": "string",
+                      "enum": [
+                        "admin",
+                        "events:write",
+                        "events:read",
+                        "schemas:write",
+                        "webhooks:manage",
+                        "issues:read",
+                        "issues:write",
+                        "signals:read"
+                      ]
+                    }
+                  },
+                  "tier": {
+                    "type": "string",
+                    "enum": [
+                      "standard",
+                      "premium"
+                    ]
+                  },
+                  "brandId": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "uuid"
+                  },
+                  "prefix": {
+                    "type": "string"
+                  },
+                  "lastUsedAt": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "date-time"
+                  },
+                  "revokedAt": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "date-time"
+                  },
+                  "createdAt": {
+                    "type": "string",
+                    "format": "date-time"
+                  }
+                }
+              },
+              {
+                "type": "object",
+                "required": [
+                  "secret"
+                ],
+                "properties": {
+                  "secret": {
+                    "type": "string",
+                    "pattern": "^lk_(live|test|dev)_[A-Za-z0-9]{32,}$"
+                  }
+                }
+              }
+            ]
+          }
+        }
+      }),
+      400: Type.Unsafe<operations['createBrand']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      401: Type.Unsafe<operations['createBrand']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      403: Type.Unsafe<operations['createBrand']['responses'][403]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['createBrand']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      422: Type.Unsafe<operations['createBrand']['responses'][422]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      429: Type.Unsafe<operations['createBrand']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}
+
+export const listKeys = {
+  method: 'GET' as const,
+  url: '/api/keys',
+  schema: {
+    operationId: 'listKeys',
+    tags: ["keys"],
+    summary: "List API keys",
+    security: [{"bearer":["admin"]}],
+    querystring: Type.Unsafe<NonNullable<operations['listKeys']['parameters']['query']>>({
+      "type": "object",
+      "properties": {
+        "brandId": {
+          "type": "string",
+          "format": "uuid"
+        }
+      },
+      "required": [],
+      "additionalProperties": false
+    }),
+    response: {
+      200: Type.Unsafe<operations['listKeys']['responses'][200]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "keys"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": true
+          },
+          "keys": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "id",
+                "name",
+                "env",
+                "scopes",
+                "tier",
+                "brandId",
+                "prefix",
+                "lastUsedAt",
+                "revokedAt",
+                "createdAt"
+              ],
+              "properties": {
+                "id": {
+                  "type": "string",
+                  "format": "uuid"
+                },
+                "name": {
+                  "type": "string"
+                },
+                "env": {
+                  "type": "string",
+                  "enum": [
+                    "live",
+                    "test",
+                    "dev"
+                  ]
+                },
+                "scopes": {
+                  "type": "array",
+                  "items": {
+                    "type": "string",
+                    "enum": [
+                      "admin",
+                      "events:write",
+                      "events:read",
+                      "schemas:write",
+                      "webhooks:manage",
+                      "issues:read",
+                      "issues:write",
+                      "signals:read"
+                    ]
+                  }
+                },
+                "tier": {
+                  "type": "string",
+                  "enum": [
+                    "standard",
+                    "premium"
+                  ]
+                },
+                "brandId": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "format": "uuid"
+                },
+                "prefix": {
+                  "type": "string"
+                },
+                "lastUsedAt": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "format": "date-time"
+                },
+                "revokedAt": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "format": "date-time"
+                },
+                "createdAt": {
+                  "type": "string",
+                  "format": "date-time"
+                }
+              }
+            }
+          }
+        }
+      }),
+      401: Type.Unsafe<operations['listKeys']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      403: Type.Unsafe<operations['listKeys']['responses'][403]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      422: Type.Unsafe<operations['listKeys']['responses'][422]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      429: Type.Unsafe<operations['listKeys']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}
+
+export const createKey = {
+  method: 'POST' as const,
+  url: '/api/keys',
+  schema: {
+    operationId: 'createKey',
+    tags: ["keys"],
+    summary: "Create an API key",
+    security: [{"bearer":["admin"]}],
+    body: Type.Unsafe<operations['createKey']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
+      "type": "object",
+      "required": [
+        "name",
+        "env",
+        "scopes"
+      ],
+      "additionalProperties": false,
+      "properties": {
+        "name": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 200
+        },
+        "env": {
+          "type": "string",
+          "enum": [
+            "live",
+            "test",
+            "dev"
+          ]
+        },
+        "scopes": {
+          "type": "array",
+          "minItems": 1,
+          "uniqueItems": true,
+          "items": {
+            "type": "string",
+            "enum": [
+              "admin",
+              "events:write",
+              "events:read",
+              "schemas:write",
+              "webhooks:manage",
+              "issues:read",
+              "issues:write",
+              "signals:read"
+            ]
+          }
+        },
+        "tier": {
+          "type": "string",
+          "enum": [
+            "standard",
+            "premium"
+          ]
+        },
+        "brandId": {
+          "type": "string",
+          "format": "uuid"
+        }
+      }
+    }),
+    response: {
+      201: Type.Unsafe<operations['createKey']['responses'][201]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "key"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": true
+          },
+          "key": {
+            "allOf": [
+              {
+                "type": "object",
+                "required": [
+                  "id",
+                  "name",
+                  "env",
+                  "scopes",
+                  "tier",
+                  "brandId",
+                  "prefix",
+                  "lastUsedAt",
+                  "revokedAt",
+                  "createdAt"
+                ],
+                "properties": {
+                  "id": {
+                    "type": "string",
+                    "format": "uuid"
+                  },
+                  "name": {
+                    "type": "string"
+                  },
+                  "env": {
+                    "type": "string",
+                    "enum": [
+                      "live",
+                      "test",
+                      "dev"
+                    ]
+                  },
+                  "scopes": {
+                    "type": "array",
+                    "items": {
+                      "type": "string",
+                      "enum": [
+                        "admin",
+                        "events:write",
+                        "events:read",
+                        "schemas:write",
+                        "webhooks:manage",
+                        "issues:read",
+                        "issues:write",
+                        "signals:read"
+                      ]
+                    }
+                  },
+                  "tier": {
+                    "type": "string",
+                    "enum": [
+                      "standard",
+                      "premium"
+                    ]
+                  },
+                  "brandId": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "uuid"
+                  },
+                  "prefix": {
+                    "type": "string"
+                  },
+                  "lastUsedAt": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "date-time"
+                  },
+                  "revokedAt": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "date-time"
+                  },
+                  "createdAt": {
+                    "type": "string",
+                    "format": "date-time"
+                  }
+                }
+              },
+              {
+                "type": "object",
+                "required": [
+                  "secret"
+                ],
+                "properties": {
+                  "secret": {
+                    "type": "string",
+                    "pattern": "^lk_(live|test|dev)_[A-Za-z0-9]{32,}$"
+                  }
+                }
+              }
+            ]
+          }
+        }
+      }),
+      400: Type.Unsafe<operations['createKey']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      401: Type.Unsafe<operations['createKey']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      403: Type.Unsafe<operations['createKey']['responses'][403]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      404: Type.Unsafe<operations['createKey']['responses'][404]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['createKey']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      422: Type.Unsafe<operations['createKey']['responses'][422]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      429: Type.Unsafe<operations['createKey']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}
+
+export const revokeKey = {
+  method: 'DELETE' as const,
+  url: '/api/keys/:id',
+  schema: {
+    operationId: 'revokeKey',
+    tags: ["keys"],
+    summary: "Revoke an API key",
+    security: [{"bearer":["admin"]}],
+    params: Type.Unsafe<NonNullable<operations['revokeKey']['parameters']['path']>>({
+      "type": "object",
+      "properties": {
+        "id": {
+          "type": "string",
+          "format": "uuid"
+        }
+      },
+      "required": [
+        "id"
+      ]
+    }),
+    response: {
+      200: Type.Unsafe<operations['revokeKey']['responses'][200]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "key"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": true
+          },
+          "key": {
+            "type": "object",
+            "required": [
+              "id",
+              "name",
+              "env",
+              "scopes",
+              "tier",
+              "brandId",
+              "prefix",
+              "lastUsedAt",
+              "revokedAt",
+              "createdAt"
+            ],
+            "properties": {
+              "id": {
+                "type": "string",
+                "format": "uuid"
+              },
+              "name": {
+                "type": "string"
+              },
+              "env": {
+                "type": "string",
+                "enum": [
+                  "live",
+                  "test",
+                  "dev"
+                ]
+              },
+              "scopes": {
+                "type": "array",
+                "items": {
+                  "type": "string",
+                  "enum": [
+                    "admin",
+                    "events:write",
+                    "events:read",
+                    "schemas:write",
+                    "webhooks:manage",
+                    "issues:read",
+                    "issues:write",
+                    "signals:read"
+                  ]
+                }
+              },
+              "tier": {
+                "type": "string",
+                "enum": [
+                  "standard",
+                  "premium"
+                ]
+              },
+              "brandId": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "uuid"
+              },
+              "prefix": {
+                "type": "string"
+              },
+              "lastUsedAt": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "date-time"
+              },
+              "revokedAt": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "date-time"
+              },
+              "createdAt": {
+                "type": "string",
+                "format": "date-time"
+              }
+            }
+          }
+        }
+      }),
+      401: Type.Unsafe<operations['revokeKey']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      403: Type.Unsafe<operations['revokeKey']['responses'][403]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      404: Type.Unsafe<operations['revokeKey']['responses'][404]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      422: Type.Unsafe<operations['revokeKey']['responses'][422]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      429: Type.Unsafe<operations['revokeKey']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}
+
 export const declareEventType = {
   method: 'POST' as const,
   url: '/api/events/types',
@@ -10690,1953 +12637,6 @@ export const retryWebhookDelivery = {
         }
       }),
       429: Type.Unsafe<operations['retryWebhookDelivery']['responses'][429]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      })
-    }
-  }
-}
-
-export const createBrand = {
-  method: 'POST' as const,
-  url: '/api/brands',
-  schema: {
-    operationId: 'createBrand',
-    tags: ["keys"],
-    summary: "Create a brand and its first API key",
-    security: [{"bearer":["admin"]}],
-    body: Type.Unsafe<operations['createBrand']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
-      "type": "object",
-      "required": [
-        "name"
-      ],
-      "additionalProperties": false,
-      "properties": {
-        "name": {
-          "type": "string",
-          "minLength": 1,
-          "maxLength": 200
-        },
-        "key": {
-          "type": "object",
-          "additionalProperties": false,
-          "properties": {
-            "name": {
-              "type": "string",
-              "minLength": 1,
-              "maxLength": 200
-            },
-            "env": {
-              "type": "string",
-              "enum": [
-                "live",
-                "test",
-                "dev"
-              ]
-            },
-            "scopes": {
-              "type": "array",
-              "minItems": 1,
-              "uniqueItems": true,
-              "items": {
-                "type": "string",
-                "enum": [
-                  "admin",
-                  "events:write",
-                  "events:read",
-                  "schemas:write",
-                  "webhooks:manage",
-                  "issues:read",
-                  "issues:write",
-                  "signals:read"
-                ]
-              }
-            },
-            "tier": {
-              "type": "string",
-              "enum": [
-                "standard",
-                "premium"
-              ]
-            }
-          }
-        }
-      }
-    }),
-    response: {
-      201: Type.Unsafe<operations['createBrand']['responses'][201]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "brand",
-          "key"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
-          },
-          "brand": {
-            "type": "object",
-            "required": [
-              "id",
-              "name",
-              "createdAt"
-            ],
-            "properties": {
-              "id": {
-                "type": "string",
-                "format": "uuid"
-              },
-              "name": {
-                "type": "string"
-              },
-              "createdAt": {
-                "type": "string",
-                "format": "date-time"
-              }
-            }
-          },
-          "key": {
-            "allOf": [
-              {
-                "type": "object",
-                "required": [
-                  "id",
-                  "name",
-                  "env",
-                  "scopes",
-                  "tier",
-                  "brandId",
-                  "prefix",
-                  "lastUsedAt",
-                  "revokedAt",
-                  "createdAt"
-                ],
-                "properties": {
-                  "id": {
-                    "type": "string",
-                    "format": "uuid"
-                  },
-                  "name": {
-                    "type": "string"
-                  },
-                  "env": {
-                    "type": "string",
-                    "enum": [
-                      "live",
-                      "test",
-                      "dev"
-                    ]
-                  },
-                  "scopes": {
-                    "type": "array",
-                    "items": {
-                      "type": "string",
-                      "enum": [
-                        "admin",
-                        "events:write",
-                        "events:read",
-                        "schemas:write",
-                        "webhooks:manage",
-                        "issues:read",
-                        "issues:write",
-                        "signals:read"
-                      ]
-                    }
-                  },
-                  "tier": {
-                    "type": "string",
-                    "enum": [
-                      "standard",
-                      "premium"
-                    ]
-                  },
-                  "brandId": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "format": "uuid"
-                  },
-                  "prefix": {
-                    "type": "string"
-                  },
-                  "lastUsedAt": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "format": "date-time"
-                  },
-                  "revokedAt": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "format": "date-time"
-                  },
-                  "createdAt": {
-                    "type": "string",
-                    "format": "date-time"
-                  }
-                }
-              },
-              {
-                "type": "object",
-                "required": [
-                  "secret"
-                ],
-                "properties": {
-                  "secret": {
-                    "type": "string",
-                    "pattern": "^lk_(live|test|dev)_[A-Za-z0-9]{32,}$"
-                  }
-                }
-              }
-            ]
-          }
-        }
-      }),
-      400: Type.Unsafe<operations['createBrand']['responses'][400]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      401: Type.Unsafe<operations['createBrand']['responses'][401]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      403: Type.Unsafe<operations['createBrand']['responses'][403]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      415: Type.Unsafe<operations['createBrand']['responses'][415]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      422: Type.Unsafe<operations['createBrand']['responses'][422]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      429: Type.Unsafe<operations['createBrand']['responses'][429]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      })
-    }
-  }
-}
-
-export const listKeys = {
-  method: 'GET' as const,
-  url: '/api/keys',
-  schema: {
-    operationId: 'listKeys',
-    tags: ["keys"],
-    summary: "List API keys",
-    security: [{"bearer":["admin"]}],
-    querystring: Type.Unsafe<NonNullable<operations['listKeys']['parameters']['query']>>({
-      "type": "object",
-      "properties": {
-        "brandId": {
-          "type": "string",
-          "format": "uuid"
-        }
-      },
-      "required": [],
-      "additionalProperties": false
-    }),
-    response: {
-      200: Type.Unsafe<operations['listKeys']['responses'][200]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "keys"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
-          },
-          "keys": {
-            "type": "array",
-            "items": {
-              "type": "object",
-              "required": [
-                "id",
-                "name",
-                "env",
-                "scopes",
-                "tier",
-                "brandId",
-                "prefix",
-                "lastUsedAt",
-                "revokedAt",
-                "createdAt"
-              ],
-              "properties": {
-                "id": {
-                  "type": "string",
-                  "format": "uuid"
-                },
-                "name": {
-                  "type": "string"
-                },
-                "env": {
-                  "type": "string",
-                  "enum": [
-                    "live",
-                    "test",
-                    "dev"
-                  ]
-                },
-                "scopes": {
-                  "type": "array",
-                  "items": {
-                    "type": "string",
-                    "enum": [
-                      "admin",
-                      "events:write",
-                      "events:read",
-                      "schemas:write",
-                      "webhooks:manage",
-                      "issues:read",
-                      "issues:write",
-                      "signals:read"
-                    ]
-                  }
-                },
-                "tier": {
-                  "type": "string",
-                  "enum": [
-                    "standard",
-                    "premium"
-                  ]
-                },
-                "brandId": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "format": "uuid"
-                },
-                "prefix": {
-                  "type": "string"
-                },
-                "lastUsedAt": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "format": "date-time"
-                },
-                "revokedAt": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "format": "date-time"
-                },
-                "createdAt": {
-                  "type": "string",
-                  "format": "date-time"
-                }
-              }
-            }
-          }
-        }
-      }),
-      401: Type.Unsafe<operations['listKeys']['responses'][401]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      403: Type.Unsafe<operations['listKeys']['responses'][403]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      422: Type.Unsafe<operations['listKeys']['responses'][422]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      429: Type.Unsafe<operations['listKeys']['responses'][429]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      })
-    }
-  }
-}
-
-export const createKey = {
-  method: 'POST' as const,
-  url: '/api/keys',
-  schema: {
-    operationId: 'createKey',
-    tags: ["keys"],
-    summary: "Create an API key",
-    security: [{"bearer":["admin"]}],
-    body: Type.Unsafe<operations['createKey']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
-      "type": "object",
-      "required": [
-        "name",
-        "env",
-        "scopes"
-      ],
-      "additionalProperties": false,
-      "properties": {
-        "name": {
-          "type": "string",
-          "minLength": 1,
-          "maxLength": 200
-        },
-        "env": {
-          "type": "string",
-          "enum": [
-            "live",
-            "test",
-            "dev"
-          ]
-        },
-        "scopes": {
-          "type": "array",
-          "minItems": 1,
-          "uniqueItems": true,
-          "items": {
-            "type": "string",
-            "enum": [
-              "admin",
-              "events:write",
-              "events:read",
-              "schemas:write",
-              "webhooks:manage",
-              "issues:read",
-              "issues:write",
-              "signals:read"
-            ]
-          }
-        },
-        "tier": {
-          "type": "string",
-          "enum": [
-            "standard",
-            "premium"
-          ]
-        },
-        "brandId": {
-          "type": "string",
-          "format": "uuid"
-        }
-      }
-    }),
-    response: {
-      201: Type.Unsafe<operations['createKey']['responses'][201]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "key"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
-          },
-          "key": {
-            "allOf": [
-              {
-                "type": "object",
-                "required": [
-                  "id",
-                  "name",
-                  "env",
-                  "scopes",
-                  "tier",
-                  "brandId",
-                  "prefix",
-                  "lastUsedAt",
-                  "revokedAt",
-                  "createdAt"
-                ],
-                "properties": {
-                  "id": {
-                    "type": "string",
-                    "format": "uuid"
-                  },
-                  "name": {
-                    "type": "string"
-                  },
-                  "env": {
-                    "type": "string",
-                    "enum": [
-                      "live",
-                      "test",
-                      "dev"
-                    ]
-                  },
-                  "scopes": {
-                    "type": "array",
-                    "items": {
-                      "type": "string",
-                      "enum": [
-                        "admin",
-                        "events:write",
-                        "events:read",
-                        "schemas:write",
-                        "webhooks:manage",
-                        "issues:read",
-                        "issues:write",
-                        "signals:read"
-                      ]
-                    }
-                  },
-                  "tier": {
-                    "type": "string",
-                    "enum": [
-                      "standard",
-                      "premium"
-                    ]
-                  },
-                  "brandId": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "format": "uuid"
-                  },
-                  "prefix": {
-                    "type": "string"
-                  },
-                  "lastUsedAt": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "format": "date-time"
-                  },
-                  "revokedAt": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "format": "date-time"
-                  },
-                  "createdAt": {
-                    "type": "string",
-                    "format": "date-time"
-                  }
-                }
-              },
-              {
-                "type": "object",
-                "required": [
-                  "secret"
-                ],
-                "properties": {
-                  "secret": {
-                    "type": "string",
-                    "pattern": "^lk_(live|test|dev)_[A-Za-z0-9]{32,}$"
-                  }
-                }
-              }
-            ]
-          }
-        }
-      }),
-      400: Type.Unsafe<operations['createKey']['responses'][400]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      401: Type.Unsafe<operations['createKey']['responses'][401]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      403: Type.Unsafe<operations['createKey']['responses'][403]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      404: Type.Unsafe<operations['createKey']['responses'][404]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      415: Type.Unsafe<operations['createKey']['responses'][415]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      422: Type.Unsafe<operations['createKey']['responses'][422]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      429: Type.Unsafe<operations['createKey']['responses'][429]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      })
-    }
-  }
-}
-
-export const revokeKey = {
-  method: 'DELETE' as const,
-  url: '/api/keys/:id',
-  schema: {
-    operationId: 'revokeKey',
-    tags: ["keys"],
-    summary: "Revoke an API key",
-    security: [{"bearer":["admin"]}],
-    params: Type.Unsafe<NonNullable<operations['revokeKey']['parameters']['path']>>({
-      "type": "object",
-      "properties": {
-        "id": {
-          "type": "string",
-          "format": "uuid"
-        }
-      },
-      "required": [
-        "id"
-      ]
-    }),
-    response: {
-      200: Type.Unsafe<operations['revokeKey']['responses'][200]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "key"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
-          },
-          "key": {
-            "type": "object",
-            "required": [
-              "id",
-              "name",
-              "env",
-              "scopes",
-              "tier",
-              "brandId",
-              "prefix",
-              "lastUsedAt",
-              "revokedAt",
-              "createdAt"
-            ],
-            "properties": {
-              "id": {
-                "type": "string",
-                "format": "uuid"
-              },
-              "name": {
-                "type": "string"
-              },
-              "env": {
-                "type": "string",
-                "enum": [
-                  "live",
-                  "test",
-                  "dev"
-                ]
-              },
-              "scopes": {
-                "type": "array",
-                "items": {
-                  "type": "string",
-                  "enum": [
-                    "admin",
-                    "events:write",
-                    "events:read",
-                    "schemas:write",
-                    "webhooks:manage",
-                    "issues:read",
-                    "issues:write",
-                    "signals:read"
-                  ]
-                }
-              },
-              "tier": {
-                "type": "string",
-                "enum": [
-                  "standard",
-                  "premium"
-                ]
-              },
-              "brandId": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "uuid"
-              },
-              "prefix": {
-                "type": "string"
-              },
-              "lastUsedAt": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "date-time"
-              },
-              "revokedAt": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "date-time"
-              },
-              "createdAt": {
-                "type": "string",
-                "format": "date-time"
-              }
-            }
-          }
-        }
-      }),
-      401: Type.Unsafe<operations['revokeKey']['responses'][401]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      403: Type.Unsafe<operations['revokeKey']['responses'][403]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      404: Type.Unsafe<operations['revokeKey']['responses'][404]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      422: Type.Unsafe<operations['revokeKey']['responses'][422]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "error"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": false
-          },
-          "error": {
-            "type": "object",
-            "required": [
-              "code",
-              "message"
-            ],
-            "properties": {
-              "code": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "issues": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "path",
-                    "message",
-                    "code"
-                  ],
-                  "properties": {
-                    "path": {
-                      "type": "string"
-                    },
-                    "message": {
-                      "type": "string"
-                    },
-                    "code": {
-                      "type": "string",
-                      "enum": [
-                        "required",
-                        "invalid_type",
-                        "invalid_string",
-                        "invalid_enum_value",
-                        "unrecognized_keys",
-                        "too_small",
-                        "too_big",
-                        "custom"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }),
-      429: Type.Unsafe<operations['revokeKey']['responses'][429]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",

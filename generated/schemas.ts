@@ -3,6 +3,846 @@
 import { Type } from '@sinclair/typebox'
 import type { components } from './openapi.ts'
 
+export const Scope = Type.Unsafe<components['schemas']['Scope']>({
+  "type": "string",
+  "enum": [
+    "admin",
+    "events:write",
+    "events:read",
+    "schemas:write",
+    "webhooks:manage",
+    "issues:read",
+    "issues:write",
+    "signals:read"
+  ]
+})
+
+export const KeyEnv = Type.Unsafe<components['schemas']['KeyEnv']>({
+  "type": "string",
+  "enum": [
+    "live",
+    "test",
+    "dev"
+  ]
+})
+
+export const KeyTier = Type.Unsafe<components['schemas']['KeyTier']>({
+  "type": "string",
+  "enum": [
+    "standard",
+    "premium"
+  ]
+})
+
+export const Brand = Type.Unsafe<components['schemas']['Brand']>({
+  "type": "object",
+  "required": [
+    "id",
+    "name",
+    "createdAt"
+  ],
+  "properties": {
+    "id": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "name": {
+      "type": "string"
+    },
+    "createdAt": {
+      "type": "string",
+      "format": "date-time"
+    }
+  }
+})
+
+export const ApiKey = Type.Unsafe<components['schemas']['ApiKey']>({
+  "type": "object",
+  "required": [
+    "id",
+    "name",
+    "env",
+    "scopes",
+    "tier",
+    "brandId",
+    "prefix",
+    "lastUsedAt",
+    "revokedAt",
+    "createdAt"
+  ],
+  "properties": {
+    "id": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "name": {
+      "type": "string"
+    },
+    "env": {
+      "type": "string",
+      "enum": [
+        "live",
+        "test",
+        "dev"
+      ]
+    },
+    "scopes": {
+      "type": "array",
+      "items": {
+        "type": "string",
+        "enum": [
+          "admin",
+          "events:write",
+          "events:read",
+          "schemas:write",
+          "webhooks:manage",
+          "issues:read",
+          "issues:write",
+          "signals:read"
+        ]
+      }
+    },
+    "tier": {
+      "type": "string",
+      "enum": [
+        "standard",
+        "premium"
+      ]
+    },
+    "brandId": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "format": "uuid"
+    },
+    "prefix": {
+      "type": "string"
+    },
+    "lastUsedAt": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "format": "date-time"
+    },
+    "revokedAt": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "format": "date-time"
+    },
+    "createdAt": {
+      "type": "string",
+      "format": "date-time"
+    }
+  }
+})
+
+export const ApiKeyWithSecret = Type.Unsafe<components['schemas']['ApiKeyWithSecret']>({
+  "allOf": [
+    {
+      "type": "object",
+      "required": [
+        "id",
+        "name",
+        "env",
+        "scopes",
+        "tier",
+        "brandId",
+        "prefix",
+        "lastUsedAt",
+        "revokedAt",
+        "createdAt"
+      ],
+      "properties": {
+        "id": {
+          "type": "string",
+          "format": "uuid"
+        },
+        "name": {
+          "type": "string"
+        },
+        "env": {
+          "type": "string",
+          "enum": [
+            "live",
+            "test",
+            "dev"
+          ]
+        },
+        "scopes": {
+          "type": "array",
+          "items": {
+            "type": "string",
+            "enum": [
+              "admin",
+              "events:write",
+              "events:read",
+              "schemas:write",
+              "webhooks:manage",
+              "issues:read",
+              "issues:write",
+              "signals:read"
+            ]
+          }
+        },
+        "tier": {
+          "type": "string",
+          "enum": [
+            "standard",
+            "premium"
+          ]
+        },
+        "brandId": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "uuid"
+        },
+        "prefix": {
+          "type": "string"
+        },
+        "lastUsedAt": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "date-time"
+        },
+        "revokedAt": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "date-time"
+        },
+        "createdAt": {
+          "type": "string",
+          "format": "date-time"
+        }
+      }
+    },
+    {
+      "type": "object",
+      "required": [
+        "secret"
+      ],
+      "properties": {
+        "secret": {
+          "type": "string",
+          "pattern": "^lk_(live|test|dev)_[A-Za-z0-9]{32,}$"
+        }
+      }
+    }
+  ]
+})
+
+export const NewKeyOptions = Type.Unsafe<components['schemas']['NewKeyOptions']>({
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "name": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 200
+    },
+    "env": {
+      "type": "string",
+      "enum": [
+        "live",
+        "test",
+        "dev"
+      ]
+    },
+    "scopes": {
+      "type": "array",
+      "minItems": 1,
+      "uniqueItems": true,
+      "items": {
+        "type": "string",
+        "enum": [
+          "admin",
+          "events:write",
+          "events:read",
+          "schemas:write",
+          "webhooks:manage",
+          "issues:read",
+          "issues:write",
+          "signals:read"
+        ]
+      }
+    },
+    "tier": {
+      "type": "string",
+      "enum": [
+        "standard",
+        "premium"
+      ]
+    }
+  }
+})
+
+export const CreateBrandRequest = Type.Unsafe<components['schemas']['CreateBrandRequest']>({
+  "type": "object",
+  "required": [
+    "name"
+  ],
+  "additionalProperties": false,
+  "properties": {
+    "name": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 200
+    },
+    "key": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "name": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 200
+        },
+        "env": {
+          "type": "string",
+          "enum": [
+            "live",
+            "test",
+            "dev"
+          ]
+        },
+        "scopes": {
+          "type": "array",
+          "minItems": 1,
+          "uniqueItems": true,
+          "items": {
+            "type": "string",
+            "enum": [
+              "admin",
+              "events:write",
+              "events:read",
+              "schemas:write",
+              "webhooks:manage",
+              "issues:read",
+              "issues:write",
+              "signals:read"
+            ]
+          }
+        },
+        "tier": {
+          "type": "string",
+          "enum": [
+            "standard",
+            "premium"
+          ]
+        }
+      }
+    }
+  }
+})
+
+export const CreateKeyRequest = Type.Unsafe<components['schemas']['CreateKeyRequest']>({
+  "type": "object",
+  "required": [
+    "name",
+    "env",
+    "scopes"
+  ],
+  "additionalProperties": false,
+  "properties": {
+    "name": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 200
+    },
+    "env": {
+      "type": "string",
+      "enum": [
+        "live",
+        "test",
+        "dev"
+      ]
+    },
+    "scopes": {
+      "type": "array",
+      "minItems": 1,
+      "uniqueItems": true,
+      "items": {
+        "type": "string",
+        "enum": [
+          "admin",
+          "events:write",
+          "events:read",
+          "schemas:write",
+          "webhooks:manage",
+          "issues:read",
+          "issues:write",
+          "signals:read"
+        ]
+      }
+    },
+    "tier": {
+      "type": "string",
+      "enum": [
+        "standard",
+        "premium"
+      ]
+    },
+    "brandId": {
+      "type": "string",
+      "format": "uuid"
+    }
+  }
+})
+
+export const BrandCreated = Type.Unsafe<components['schemas']['BrandCreated']>({
+  "type": "object",
+  "required": [
+    "ok",
+    "brand",
+    "key"
+  ],
+  "properties": {
+    "ok": {
+      "type": "boolean",
+      "const": true
+    },
+    "brand": {
+      "type": "object",
+      "required": [
+        "id",
+        "name",
+        "createdAt"
+      ],
+      "properties": {
+        "id": {
+          "type": "string",
+          "format": "uuid"
+        },
+        "name": {
+          "type": "string"
+        },
+        "createdAt": {
+          "type": "string",
+          "format": "date-time"
+        }
+      }
+    },
+    "key": {
+      "allOf": [
+        {
+          "type": "object",
+          "required": [
+            "id",
+            "name",
+            "env",
+            "scopes",
+            "tier",
+            "brandId",
+            "prefix",
+            "lastUsedAt",
+            "revokedAt",
+            "createdAt"
+          ],
+          "properties": {
+            "id": {
+              "type": "string",
+              "format": "uuid"
+            },
+            "name": {
+              "type": "string"
+            },
+            "env": {
+              "type": "string",
+              "enum": [
+                "live",
+                "test",
+                "dev"
+              ]
+            },
+            "scopes": {
+              "type": "array",
+              "items": {
+                "type": "string",
+                "enum": [
+                  "admin",
+                  "events:write",
+                  "events:read",
+                  "schemas:write",
+                  "webhooks:manage",
+                  "issues:read",
+                  "issues:write",
+                  "signals:read"
+                ]
+              }
+            },
+            "tier": {
+              "type": "string",
+              "enum": [
+                "standard",
+                "premium"
+              ]
+            },
+            "brandId": {
+              "type": [
+                "string",
+                "null"
+              ],
+              "format": "uuid"
+            },
+            "prefix": {
+              "type": "string"
+            },
+            "lastUsedAt": {
+              "type": [
+                "string",
+                "null"
+              ],
+              "format": "date-time"
+            },
+            "revokedAt": {
+              "type": [
+                "string",
+                "null"
+              ],
+              "format": "date-time"
+            },
+            "createdAt": {
+              "type": "string",
+              "format": "date-time"
+            }
+          }
+        },
+        {
+          "type": "object",
+          "required": [
+            "secret"
+          ],
+          "properties": {
+            "secret": {
+              "type": "string",
+              "pattern": "^lk_(live|test|dev)_[A-Za-z0-9]{32,}$"
+            }
+          }
+        }
+      ]
+    }
+  }
+})
+
+export const KeyCreated = Type.Unsafe<components['schemas']['KeyCreated']>({
+  "type": "object",
+  "required": [
+    "ok",
+    "key"
+  ],
+  "properties": {
+    "ok": {
+      "type": "boolean",
+      "const": true
+    },
+    "key": {
+      "allOf": [
+        {
+          "type": "object",
+          "required": [
+            "id",
+            "name",
+            "env",
+            "scopes",
+            "tier",
+            "brandId",
+            "prefix",
+            "lastUsedAt",
+            "revokedAt",
+            "createdAt"
+          ],
+          "properties": {
+            "id": {
+              "type": "string",
+              "format": "uuid"
+            },
+            "name": {
+              "type": "string"
+            },
+            "env": {
+              "type": "string",
+              "enum": [
+                "live",
+                "test",
+                "dev"
+              ]
+            },
+            "scopes": {
+              "type": "array",
+              "items": {
+                "type": "string",
+                "enum": [
+                  "admin",
+                  "events:write",
+                  "events:read",
+                  "schemas:write",
+                  "webhooks:manage",
+                  "issues:read",
+                  "issues:write",
+                  "signals:read"
+                ]
+              }
+            },
+            "tier": {
+              "type": "string",
+              "enum": [
+                "standard",
+                "premium"
+              ]
+            },
+            "brandId": {
+              "type": [
+                "string",
+                "null"
+              ],
+              "format": "uuid"
+            },
+            "prefix": {
+              "type": "string"
+            },
+            "lastUsedAt": {
+              "type": [
+                "string",
+                "null"
+              ],
+              "format": "date-time"
+            },
+            "revokedAt": {
+              "type": [
+                "string",
+                "null"
+              ],
+              "format": "date-time"
+            },
+            "createdAt": {
+              "type": "string",
+              "format": "date-time"
+            }
+          }
+        },
+        {
+          "type": "object",
+          "required": [
+            "secret"
+          ],
+          "properties": {
+            "secret": {
+              "type": "string",
+              "pattern": "^lk_(live|test|dev)_[A-Za-z0-9]{32,}$"
+            }
+          }
+        }
+      ]
+    }
+  }
+})
+
+export const KeyList = Type.Unsafe<components['schemas']['KeyList']>({
+  "type": "object",
+  "required": [
+    "ok",
+    "keys"
+  ],
+  "properties": {
+    "ok": {
+      "type": "boolean",
+      "const": true
+    },
+    "keys": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "required": [
+          "id",
+          "name",
+          "env",
+          "scopes",
+          "tier",
+          "brandId",
+          "prefix",
+          "lastUsedAt",
+          "revokedAt",
+          "createdAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "name": {
+            "type": "string"
+          },
+          "env": {
+            "type": "string",
+            "enum": [
+              "live",
+              "test",
+              "dev"
+            ]
+          },
+          "scopes": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "enum": [
+                "admin",
+                "events:write",
+                "events:read",
+                "schemas:write",
+                "webhooks:manage",
+                "issues:read",
+                "issues:write",
+                "signals:read"
+              ]
+            }
+          },
+          "tier": {
+            "type": "string",
+            "enum": [
+              "standard",
+              "premium"
+            ]
+          },
+          "brandId": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "uuid"
+          },
+          "prefix": {
+            "type": "string"
+          },
+          "lastUsedAt": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "date-time"
+          },
+          "revokedAt": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "date-time"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      }
+    }
+  }
+})
+
+export const KeyRevoked = Type.Unsafe<components['schemas']['KeyRevoked']>({
+  "type": "object",
+  "required": [
+    "ok",
+    "key"
+  ],
+  "properties": {
+    "ok": {
+      "type": "boolean",
+      "const": true
+    },
+    "key": {
+      "type": "object",
+      "required": [
+        "id",
+        "name",
+        "env",
+        "scopes",
+        "tier",
+        "brandId",
+        "prefix",
+        "lastUsedAt",
+        "revokedAt",
+        "createdAt"
+      ],
+      "properties": {
+        "id": {
+          "type": "string",
+          "format": "uuid"
+        },
+        "name": {
+          "type": "string"
+        },
+        "env": {
+          "type": "string",
+          "enum": [
+            "live",
+            "test",
+            "dev"
+          ]
+        },
+        "scopes": {
+          "type": "array",
+          "items": {
+            "type": "string",
+            "enum": [
+              "admin",
+              "events:write",
+              "events:read",
+              "schemas:write",
+              "webhooks:manage",
+              "issues:read",
+              "issues:write",
+              "signals:read"
+            ]
+          }
+        },
+        "tier": {
+          "type": "string",
+          "enum": [
+            "standard",
+            "premium"
+          ]
+        },
+        "brandId": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "uuid"
+        },
+        "prefix": {
+          "type": "string"
+        },
+        "lastUsedAt": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "date-time"
+        },
+        "revokedAt": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "date-time"
+        },
+        "createdAt": {
+          "type": "string",
+          "format": "date-time"
+        }
+      }
+    }
+  }
+})
+
 export const EventFieldType = Type.Unsafe<components['schemas']['EventFieldType']>({
   "type": "string",
   "enum": [
@@ -1169,846 +2009,6 @@ export const WebhookMessage = Type.Unsafe<components['schemas']['WebhookMessage'
     "data": {
       "type": "object",
       "additionalProperties": true
-    }
-  }
-})
-
-export const Scope = Type.Unsafe<components['schemas']['Scope']>({
-  "type": "string",
-  "enum": [
-    "admin",
-    "events:write",
-    "events:read",
-    "schemas:write",
-    "webhooks:manage",
-    "issues:read",
-    "issues:write",
-    "signals:read"
-  ]
-})
-
-export const KeyEnv = Type.Unsafe<components['schemas']['KeyEnv']>({
-  "type": "string",
-  "enum": [
-    "live",
-    "test",
-    "dev"
-  ]
-})
-
-export const KeyTier = Type.Unsafe<components['schemas']['KeyTier']>({
-  "type": "string",
-  "enum": [
-    "standard",
-    "premium"
-  ]
-})
-
-export const Brand = Type.Unsafe<components['schemas']['Brand']>({
-  "type": "object",
-  "required": [
-    "id",
-    "name",
-    "createdAt"
-  ],
-  "properties": {
-    "id": {
-      "type": "string",
-      "format": "uuid"
-    },
-    "name": {
-      "type": "string"
-    },
-    "createdAt": {
-      "type": "string",
-      "format": "date-time"
-    }
-  }
-})
-
-export const ApiKey = Type.Unsafe<components['schemas']['ApiKey']>({
-  "type": "object",
-  "required": [
-    "id",
-    "name",
-    "env",
-    "scopes",
-    "tier",
-    "brandId",
-    "prefix",
-    "lastUsedAt",
-    "revokedAt",
-    "createdAt"
-  ],
-  "properties": {
-    "id": {
-      "type": "string",
-      "format": "uuid"
-    },
-    "name": {
-      "type": "string"
-    },
-    "env": {
-      "type": "string",
-      "enum": [
-        "live",
-        "test",
-        "dev"
-      ]
-    },
-    "scopes": {
-      "type": "array",
-      "items": {
-        "type": "string",
-        "enum": [
-          "admin",
-          "events:write",
-          "events:read",
-          "schemas:write",
-          "webhooks:manage",
-          "issues:read",
-          "issues:write",
-          "signals:read"
-        ]
-      }
-    },
-    "tier": {
-      "type": "string",
-      "enum": [
-        "standard",
-        "premium"
-      ]
-    },
-    "brandId": {
-      "type": [
-        "string",
-        "null"
-      ],
-      "format": "uuid"
-    },
-    "prefix": {
-      "type": "string"
-    },
-    "lastUsedAt": {
-      "type": [
-        "string",
-        "null"
-      ],
-      "format": "date-time"
-    },
-    "revokedAt": {
-      "type": [
-        "string",
-        "null"
-      ],
-      "format": "date-time"
-    },
-    "createdAt": {
-      "type": "string",
-      "format": "date-time"
-    }
-  }
-})
-
-export const ApiKeyWithSecret = Type.Unsafe<components['schemas']['ApiKeyWithSecret']>({
-  "allOf": [
-    {
-      "type": "object",
-      "required": [
-        "id",
-        "name",
-        "env",
-        "scopes",
-        "tier",
-        "brandId",
-        "prefix",
-        "lastUsedAt",
-        "revokedAt",
-        "createdAt"
-      ],
-      "properties": {
-        "id": {
-          "type": "string",
-          "format": "uuid"
-        },
-        "name": {
-          "type": "string"
-        },
-        "env": {
-          "type": "string",
-          "enum": [
-            "live",
-            "test",
-            "dev"
-          ]
-        },
-        "scopes": {
-          "type": "array",
-          "items": {
-            "type": "string",
-            "enum": [
-              "admin",
-              "events:write",
-              "events:read",
-              "schemas:write",
-              "webhooks:manage",
-              "issues:read",
-              "issues:write",
-              "signals:read"
-            ]
-          }
-        },
-        "tier": {
-          "type": "string",
-          "enum": [
-            "standard",
-            "premium"
-          ]
-        },
-        "brandId": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "uuid"
-        },
-        "prefix": {
-          "type": "string"
-        },
-        "lastUsedAt": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
-        },
-        "revokedAt": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
-        },
-        "createdAt": {
-          "type": "string",
-          "format": "date-time"
-        }
-      }
-    },
-    {
-      "type": "object",
-      "required": [
-        "secret"
-      ],
-      "properties": {
-        "secret": {
-          "type": "string",
-          "pattern": "^lk_(live|test|dev)_[A-Za-z0-9]{32,}$"
-        }
-      }
-    }
-  ]
-})
-
-export const NewKeyOptions = Type.Unsafe<components['schemas']['NewKeyOptions']>({
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "name": {
-      "type": "string",
-      "minLength": 1,
-      "maxLength": 200
-    },
-    "env": {
-      "type": "string",
-      "enum": [
-        "live",
-        "test",
-        "dev"
-      ]
-    },
-    "scopes": {
-      "type": "array",
-      "minItems": 1,
-      "uniqueItems": true,
-      "items": {
-        "type": "string",
-        "enum": [
-          "admin",
-          "events:write",
-          "events:read",
-          "schemas:write",
-          "webhooks:manage",
-          "issues:read",
-          "issues:write",
-          "signals:read"
-        ]
-      }
-    },
-    "tier": {
-      "type": "string",
-      "enum": [
-        "standard",
-        "premium"
-      ]
-    }
-  }
-})
-
-export const CreateBrandRequest = Type.Unsafe<components['schemas']['CreateBrandRequest']>({
-  "type": "object",
-  "required": [
-    "name"
-  ],
-  "additionalProperties": false,
-  "properties": {
-    "name": {
-      "type": "string",
-      "minLength": 1,
-      "maxLength": 200
-    },
-    "key": {
-      "type": "object",
-      "additionalProperties": false,
-      "properties": {
-        "name": {
-          "type": "string",
-          "minLength": 1,
-          "maxLength": 200
-        },
-        "env": {
-          "type": "string",
-          "enum": [
-            "live",
-            "test",
-            "dev"
-          ]
-        },
-        "scopes": {
-          "type": "array",
-          "minItems": 1,
-          "uniqueItems": true,
-          "items": {
-            "type": "string",
-            "enum": [
-              "admin",
-              "events:write",
-              "events:read",
-              "schemas:write",
-              "webhooks:manage",
-              "issues:read",
-              "issues:write",
-              "signals:read"
-            ]
-          }
-        },
-        "tier": {
-          "type": "string",
-          "enum": [
-            "standard",
-            "premium"
-          ]
-        }
-      }
-    }
-  }
-})
-
-export const CreateKeyRequest = Type.Unsafe<components['schemas']['CreateKeyRequest']>({
-  "type": "object",
-  "required": [
-    "name",
-    "env",
-    "scopes"
-  ],
-  "additionalProperties": false,
-  "properties": {
-    "name": {
-      "type": "string",
-      "minLength": 1,
-      "maxLength": 200
-    },
-    "env": {
-      "type": "string",
-      "enum": [
-        "live",
-        "test",
-        "dev"
-      ]
-    },
-    "scopes": {
-      "type": "array",
-      "minItems": 1,
-      "uniqueItems": true,
-      "items": {
-        "type": "string",
-        "enum": [
-          "admin",
-          "events:write",
-          "events:read",
-          "schemas:write",
-          "webhooks:manage",
-          "issues:read",
-          "issues:write",
-          "signals:read"
-        ]
-      }
-    },
-    "tier": {
-      "type": "string",
-      "enum": [
-        "standard",
-        "premium"
-      ]
-    },
-    "brandId": {
-      "type": "string",
-      "format": "uuid"
-    }
-  }
-})
-
-export const BrandCreated = Type.Unsafe<components['schemas']['BrandCreated']>({
-  "type": "object",
-  "required": [
-    "ok",
-    "brand",
-    "key"
-  ],
-  "properties": {
-    "ok": {
-      "type": "boolean",
-      "const": true
-    },
-    "brand": {
-      "type": "object",
-      "required": [
-        "id",
-        "name",
-        "createdAt"
-      ],
-      "properties": {
-        "id": {
-          "type": "string",
-          "format": "uuid"
-        },
-        "name": {
-          "type": "string"
-        },
-        "createdAt": {
-          "type": "string",
-          "format": "date-time"
-        }
-      }
-    },
-    "key": {
-      "allOf": [
-        {
-          "type": "object",
-          "required": [
-            "id",
-            "name",
-            "env",
-            "scopes",
-            "tier",
-            "brandId",
-            "prefix",
-            "lastUsedAt",
-            "revokedAt",
-            "createdAt"
-          ],
-          "properties": {
-            "id": {
-              "type": "string",
-              "format": "uuid"
-            },
-            "name": {
-              "type": "string"
-            },
-            "env": {
-              "type": "string",
-              "enum": [
-                "live",
-                "test",
-                "dev"
-              ]
-            },
-            "scopes": {
-              "type": "array",
-              "items": {
-                "type": "string",
-                "enum": [
-                  "admin",
-                  "events:write",
-                  "events:read",
-                  "schemas:write",
-                  "webhooks:manage",
-                  "issues:read",
-                  "issues:write",
-                  "signals:read"
-                ]
-              }
-            },
-            "tier": {
-              "type": "string",
-              "enum": [
-                "standard",
-                "premium"
-              ]
-            },
-            "brandId": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "format": "uuid"
-            },
-            "prefix": {
-              "type": "string"
-            },
-            "lastUsedAt": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "format": "date-time"
-            },
-            "revokedAt": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "format": "date-time"
-            },
-            "createdAt": {
-              "type": "string",
-              "format": "date-time"
-            }
-          }
-        },
-        {
-          "type": "object",
-          "required": [
-            "secret"
-          ],
-          "properties": {
-            "secret": {
-              "type": "string",
-              "pattern": "^lk_(live|test|dev)_[A-Za-z0-9]{32,}$"
-            }
-          }
-        }
-      ]
-    }
-  }
-})
-
-export const KeyCreated = Type.Unsafe<components['schemas']['KeyCreated']>({
-  "type": "object",
-  "required": [
-    "ok",
-    "key"
-  ],
-  "properties": {
-    "ok": {
-      "type": "boolean",
-      "const": true
-    },
-    "key": {
-      "allOf": [
-        {
-          "type": "object",
-          "required": [
-            "id",
-            "name",
-            "env",
-            "scopes",
-            "tier",
-            "brandId",
-            "prefix",
-            "lastUsedAt",
-            "revokedAt",
-            "createdAt"
-          ],
-          "properties": {
-            "id": {
-              "type": "string",
-              "format": "uuid"
-            },
-            "name": {
-              "type": "string"
-            },
-            "env": {
-              "type": "string",
-              "enum": [
-                "live",
-                "test",
-                "dev"
-              ]
-            },
-            "scopes": {
-              "type": "array",
-              "items": {
-                "type": "string",
-                "enum": [
-                  "admin",
-                  "events:write",
-                  "events:read",
-                  "schemas:write",
-                  "webhooks:manage",
-                  "issues:read",
-                  "issues:write",
-                  "signals:read"
-                ]
-              }
-            },
-            "tier": {
-              "type": "string",
-              "enum": [
-                "standard",
-                "premium"
-              ]
-            },
-            "brandId": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "format": "uuid"
-            },
-            "prefix": {
-              "type": "string"
-            },
-            "lastUsedAt": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "format": "date-time"
-            },
-            "revokedAt": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "format": "date-time"
-            },
-            "createdAt": {
-              "type": "string",
-              "format": "date-time"
-            }
-          }
-        },
-        {
-          "type": "object",
-          "required": [
-            "secret"
-          ],
-          "properties": {
-            "secret": {
-              "type": "string",
-              "pattern": "^lk_(live|test|dev)_[A-Za-z0-9]{32,}$"
-            }
-          }
-        }
-      ]
-    }
-  }
-})
-
-export const KeyList = Type.Unsafe<components['schemas']['KeyList']>({
-  "type": "object",
-  "required": [
-    "ok",
-    "keys"
-  ],
-  "properties": {
-    "ok": {
-      "type": "boolean",
-      "const": true
-    },
-    "keys": {
-      "type": "array",
-      "items": {
-        "type": "object",
-        "required": [
-          "id",
-          "name",
-          "env",
-          "scopes",
-          "tier",
-          "brandId",
-          "prefix",
-          "lastUsedAt",
-          "revokedAt",
-          "createdAt"
-        ],
-        "properties": {
-          "id": {
-            "type": "string",
-            "format": "uuid"
-          },
-          "name": {
-            "type": "string"
-          },
-          "env": {
-            "type": "string",
-            "enum": [
-              "live",
-              "test",
-              "dev"
-            ]
-          },
-          "scopes": {
-            "type": "array",
-            "items": {
-              "type": "string",
-              "enum": [
-                "admin",
-                "events:write",
-                "events:read",
-                "schemas:write",
-                "webhooks:manage",
-                "issues:read",
-                "issues:write",
-                "signals:read"
-              ]
-            }
-          },
-          "tier": {
-            "type": "string",
-            "enum": [
-              "standard",
-              "premium"
-            ]
-          },
-          "brandId": {
-            "type": [
-              "string",
-              "null"
-            ],
-            "format": "uuid"
-          },
-          "prefix": {
-            "type": "string"
-          },
-          "lastUsedAt": {
-            "type": [
-              "string",
-              "null"
-            ],
-            "format": "date-time"
-          },
-          "revokedAt": {
-            "type": [
-              "string",
-              "null"
-            ],
-            "format": "date-time"
-          },
-          "createdAt": {
-            "type": "string",
-            "format": "date-time"
-          }
-        }
-      }
-    }
-  }
-})
-
-export const KeyRevoked = Type.Unsafe<components['schemas']['KeyRevoked']>({
-  "type": "object",
-  "required": [
-    "ok",
-    "key"
-  ],
-  "properties": {
-    "ok": {
-      "type": "boolean",
-      "const": true
-    },
-    "key": {
-      "type": "object",
-      "required": [
-        "id",
-        "name",
-        "env",
-        "scopes",
-        "tier",
-        "brandId",
-        "prefix",
-        "lastUsedAt",
-        "revokedAt",
-        "createdAt"
-      ],
-      "properties": {
-        "id": {
-          "type": "string",
-          "format": "uuid"
-        },
-        "name": {
-          "type": "string"
-        },
-        "env": {
-          "type": "string",
-          "enum": [
-            "live",
-            "test",
-            "dev"
-          ]
-        },
-        "scopes": {
-          "type": "array",
-          "items": {
-            "type": "string",
-            "enum": [
-              "admin",
-              "events:write",
-              "events:read",
-              "schemas:write",
-              "webhooks:manage",
-              "issues:read",
-              "issues:write",
-              "signals:read"
-            ]
-          }
-        },
-        "tier": {
-          "type": "string",
-          "enum": [
-            "standard",
-            "premium"
-          ]
-        },
-        "brandId": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "uuid"
-        },
-        "prefix": {
-          "type": "string"
-        },
-        "lastUsedAt": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
-        },
-        "revokedAt": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
-        },
-        "createdAt": {
-          "type": "string",
-          "format": "date-time"
-        }
-      }
     }
   }
 })

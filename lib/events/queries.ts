@@ -38,9 +38,11 @@ export function decodeCursor (cursor: string): { receivedAt: Date, id: string } 
 
 export interface EventFilter { event?: string, since?: string, until?: string, limit?: number, cursor?: string }
 
-export async function listEvents (em: EntityManager, filter: EventFilter): Promise<EventList> {
+/** `brandId`: a brand's key sees only its brand's events; a brandless (operator) key sees all. */
+export async function listEvents (em: EntityManager, filter: EventFilter, brandId: string | null): Promise<EventList> {
   const limit = filter.limit ?? 50
   const where: Record<string, unknown> = {}
+  if (brandId !== null) where.brandId = brandId
   if (filter.event !== undefined) where.name = filter.event
   const receivedAt: Record<string, Date> = {}
   if (filter.since !== undefined) receivedAt.$gte = new Date(filter.since)
@@ -59,8 +61,8 @@ export async function listEvents (em: EntityManager, filter: EventFilter): Promi
   }
 }
 
-export async function getEvent (em: EntityManager, id: string): Promise<StoredEvent> {
-  const row = await em.findOne(Event, { id }, { disableIdentityMap: true })
+export async function getEvent (em: EntityManager, id: string, brandId: string | null): Promise<StoredEvent> {
+  const row = await em.findOne(Event, { id, ...(brandId !== null ? { brandId } : {}) }, { disableIdentityMap: true })
   if (row === null) throw notFound(`Event ${id} not found`)
   return toStoredEvent(row)
 }

@@ -45,7 +45,7 @@ export async function storeEvent (em: EntityManager, name: string, payload: Reco
   const eventId = payloadEventId(payload)
   const inserted = await connection.execute<InsertedRow[]>(
     `insert into event (name, event_id, payload, key_id, brand_id, env, source) values (?, ?, ?::jsonb, ?, ?, ?, ?)
-     on conflict (brand_id, event_id) where event_id is not null do nothing returning id, received_at`,
+     on conflict (brand_id, name, event_id) where event_id is not null do nothing returning id, received_at`,
     [name, eventId, payloadText, caller.keyId, caller.brandId, caller.env, source], 'all', ctx
   )
   const row = inserted[0]
@@ -57,7 +57,7 @@ export async function storeEvent (em: EntityManager, name: string, payload: Reco
     return { ok: true, eventId: row.id, event: name, receivedAt }
   }
   const [existing] = await connection.execute<(InsertedRow & { name: string })[]>(
-    'select id, name, received_at from event where brand_id is not distinct from ? and event_id = ?', [caller.brandId, eventId], 'all', ctx
+    'select id, name, received_at from event where brand_id is not distinct from ? and name = ? and event_id = ?', [caller.brandId, name, eventId], 'all', ctx
   )
   if (existing === undefined) throw new Error('event vanished between conflict and read')
   return { ok: true, eventId: existing.id, event: existing.name, receivedAt: new Date(existing.received_at).toISOString(), duplicate: true }

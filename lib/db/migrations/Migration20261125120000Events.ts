@@ -25,8 +25,9 @@ export class Migration20261125120000Events extends Migration {
       -- millisecond precision: the value round-trips through JavaScript Dates in page cursors
       received_at timestamptz(3) not null default now()
     )`)
-    // A payload eventId is stored once per brand; NULLS NOT DISTINCT makes brandless keys dedupe too.
-    this.addSql('create unique index event_brand_event_id_unique on event (brand_id, event_id) nulls not distinct where event_id is not null')
+    // A payload eventId is stored once per brand (and type: Calendly's created and canceled share an
+    // invitee id); NULLS NOT DISTINCT makes brandless keys dedupe too.
+    this.addSql('create unique index event_brand_event_id_unique on event (brand_id, name, event_id) nulls not distinct where event_id is not null')
     this.addSql('create index event_received_at_idx on event (received_at desc, id desc)')
     this.addSql('create index event_name_received_at_idx on event (name, received_at desc, id desc)')
     this.addSql(`create table idempotency_key (

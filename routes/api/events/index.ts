@@ -21,12 +21,12 @@ const events: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.route({
     ...listEventsOp,
-    handler: async (request) => await listEvents(request.em, request.query)
+    handler: async (request) => await listEvents(request.em, request.query, request.apiKey?.brandId ?? null)
   })
 
   fastify.route({
     ...getEventOp,
-    handler: async (request) => await getEvent(request.em, request.params.id)
+    handler: async (request) => await getEvent(request.em, request.params.id, request.apiKey?.brandId ?? null)
   })
 }
 

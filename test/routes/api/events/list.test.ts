@@ -55,3 +55,12 @@ t.test('bad filters are 422; an unknown id is 404', async (t) => {
   t.equal((await app.inject({ method: 'GET', url: '/api/events/not-a-uuid', headers })).statusCode, 422)
   t.equal((await app.inject({ method: 'GET', url: '/api/events/550e8400-e29b-41d4-a716-446655440000', headers })).statusCode, 404)
 })
+
+t.test("a brand's key never sees another brand's events", async (t) => {
+  const other = await authHeaders(app, ['events:read'])
+  const list = await app.inject({ method: 'GET', url: '/api/events', headers: other })
+  t.equal(list.statusCode, 200)
+  t.same(list.json().data, [])
+  const mine = (await app.inject({ method: 'GET', url: '/api/events?limit=1', headers })).json().data[0]
+  t.equal((await app.inject({ method: 'GET', url: `/api/events/${mine.id}`, headers: other })).statusCode, 404)
+})
