@@ -13,6 +13,7 @@ import authPlugin from './plugins/auth.ts'
 import docsPlugin from './plugins/docs.ts'
 import eventTypesPlugin from './plugins/event-types.ts'
 import inboundRoutesPlugin from './plugins/inbound-routes.ts'
+import deliveryWorkerPlugin, { type DeliveryWorkerPluginOptions } from './plugins/delivery-worker.ts'
 import healthRoutes from './routes/health.ts'
 import eventRoutes from './routes/api/events/index.ts'
 import eventSchemaRoutes from './routes/api/events/schemas.ts'
@@ -23,6 +24,8 @@ import bigcommerceWebhooks from './routes/webhooks/bigcommerce.ts'
 import typeformWebhooks from './routes/webhooks/typeform.ts'
 import calendlyWebhooks from './routes/webhooks/calendly.ts'
 import customWebhooks from './routes/webhooks/custom.ts'
+import webhookRoutes from './routes/api/webhooks/index.ts'
+import webhookDeliveryRoutes from './routes/api/webhooks/deliveries.ts'
 import githubSignals from './routes/api/signals/github.ts'
 import sentrySignals from './routes/api/signals/sentry.ts'
 import posthogSignals from './routes/api/signals/posthog.ts'
@@ -33,6 +36,8 @@ import keyRoutes from './routes/api/keys.ts'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
+  /** The outbound delivery worker: on by default; false leaves deliveries queued (tests, API-only instances). */
+  deliveryWorker?: DeliveryWorkerPluginOptions | false
   /** Where log lines go instead of stdout, with Loop's own log options (level, redaction); tests read it. */
   logStream?: { write: (line: string) => void }
 }
@@ -69,6 +74,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(docsPlugin)
   await app.register(eventTypesPlugin)
   await app.register(inboundRoutesPlugin)
+  await app.register(deliveryWorkerPlugin, options.deliveryWorker === false ? { enabled: false } : options.deliveryWorker ?? {})
 
   await app.register(healthRoutes)
   await app.register(eventRoutes)
@@ -82,6 +88,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(typeformWebhooks)
   await app.register(calendlyWebhooks)
   await app.register(customWebhooks)
+  await app.register(webhookRoutes)
+  await app.register(webhookDeliveryRoutes)
   await app.register(githubSignals)
   await app.register(sentrySignals)
   await app.register(posthogSignals)

@@ -464,8 +464,186 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints, newest first
+         * @description The endpoints of the key's brand (every endpoint for an `admin` key). Secrets are never listed.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint (webhooks.create)
+         * @description Registers `url` for the event types `events` lists. The endpoint belongs to the key's brand
+         *     and, unless `env` says otherwise, to the key's env; a `test` key can only register `test`
+         *     endpoints, and `dev` endpoints are refused (dev events are never delivered). A pattern the
+         *     key's scopes can never receive (`issue.*` without `issues:read`) is refused. The response
+         *     carries the signing `secret`, this once: store it now.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id (a UUID). */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /** One webhook endpoint */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook endpoint and its delivery log */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint
+         * @description Changes the URL (checked as at registration), the event patterns, the description, or the
+         *     status: `disabled` stops deliveries (pending ones wait, unscheduled, and new events are not
+         *     queued for it), `active` sends the waiting ones at once and clears `failing`.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id (a UUID). */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate an endpoint's signing secret
+         * @description Makes a new secret, returned this once. For the next 24 hours the old one keeps signing
+         *     beside it, so receivers can switch without dropping deliveries: `webhook-signature`
+         *     carries both signatures (the new one first), `X-Loop-Signature` uses the new secret and
+         *     `X-Loop-Signature-Previous` the old one. Rotating again drops the older secret at once.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id (a UUID). */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook.test message to this endpoint
+         * @description Queues a `webhook.test` message for this endpoint alone (whatever its patterns), signed
+         *     and retried like any other; follow it in the delivery log.
+         */
+        post: operations["testWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id (a UUID). */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The delivery log of an endpoint, newest first
+         * @description Every message sent (or to be sent) to this endpoint, newest first, each with every attempt
+         *     in the order it was made: time, HTTP status (null when no response came), latency, error
+         *     and the first 4 KB of the response body.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{id}/deliveries/{deliveryId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id (a UUID). */
+                id: components["parameters"]["WebhookId"];
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again now
+         * @description A failed or succeeded delivery gets one more attempt, now, with the same body and
+         *     `webhook-id`; a delivery waiting for its next retry is sent now instead.
+         */
+        post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    loopEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What Loop POSTs to a registered endpoint
+         * @description One event to one endpoint. Verify `X-Loop-Signature` (hex HMAC-SHA256 of the raw body keyed
+         *     with the secret string) or the Standard Webhooks headers, answer 2xx within 10 seconds, and
+         *     deduplicate on `webhook-id`: a retry carries the same id and body.
+         */
+        post: operations["receiveLoopEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /**
@@ -732,6 +910,135 @@ export interface components {
             data: components["schemas"]["EventRejection"][];
             nextCursor: string | null;
         };
+        /**
+         * @description An event type (`lead.captured.v1`, `issue.created`), a prefix ending in `.*` (`order.*`), or `*` for every type the key may read.
+         * @example lead.captured.v1
+         * @example order.*
+         * @example *
+         */
+        WebhookEventPattern: string;
+        /**
+         * @description `live` endpoints receive live events, `test` endpoints test events. `dev` is accepted by the schema and refused with 422: dev events are never delivered.
+         * @enum {string}
+         */
+        WebhookEnv: "live" | "test" | "dev";
+        /**
+         * @description `active`; `failing` after a delivery exhausted its retries (a later success makes it `active`); `disabled` by request.
+         * @enum {string}
+         */
+        WebhookStatus: "active" | "failing" | "disabled";
+        CreateWebhookRequest: {
+            /** Format: uri */
+            url: string;
+            events: components["schemas"]["WebhookEventPattern"][];
+            env?: components["schemas"]["WebhookEnv"];
+            description?: string;
+        };
+        UpdateWebhookRequest: {
+            /** Format: uri */
+            url?: string;
+            events?: components["schemas"]["WebhookEventPattern"][];
+            description?: string | null;
+            /** @enum {string} */
+            status?: "active" | "disabled";
+        };
+        WebhookEndpoint: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            events: string[];
+            /** @enum {string} */
+            env: "live" | "test";
+            description: string | null;
+            /** @description The brand whose events it receives; null when made with a brandless key (receives every brand's). */
+            brandId: string | null;
+            status: components["schemas"]["WebhookStatus"];
+            /**
+             * Format: date-time
+             * @description While a rotated-out secret still signs beside the new one, when it stops.
+             */
+            previousSecretExpiresAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        WebhookEndpointWithSecret: components["schemas"]["WebhookEndpoint"] & {
+            /** @description `whsec_` and 32 random bytes in base64. Shown once; Loop never returns it again. */
+            secret: string;
+        };
+        WebhookEndpointList: {
+            data: components["schemas"]["WebhookEndpoint"][];
+            nextCursor: string | null;
+        };
+        WebhookTestQueued: {
+            /** @constant */
+            ok: true;
+            /** Format: uuid */
+            messageId: string;
+            /** Format: uuid */
+            deliveryId: string;
+        };
+        /**
+         * @description `pending` until an attempt succeeds (`succeeded`) or the last retry fails (`failed`).
+         * @enum {string}
+         */
+        WebhookDeliveryStatus: "pending" | "succeeded" | "failed";
+        WebhookAttempt: {
+            attempt: number;
+            /** Format: date-time */
+            attemptedAt: string;
+            /** @description The HTTP status answered; null when no response came (timeout, network error, refused destination). */
+            statusCode: number | null;
+            latencyMs: number;
+            error: string | null;
+            /** @description The first 4 KB of the response body. */
+            responseBody: string | null;
+        };
+        WebhookDelivery: {
+            /**
+             * Format: uuid
+             * @description Sent as `X-Loop-Delivery`.
+             */
+            id: string;
+            /** Format: uuid */
+            endpointId: string;
+            /**
+             * Format: uuid
+             * @description The body's `id` and the `webhook-id` header.
+             */
+            messageId: string;
+            eventType: string;
+            status: components["schemas"]["WebhookDeliveryStatus"];
+            attemptCount: number;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            attempts: components["schemas"]["WebhookAttempt"][];
+        };
+        WebhookDeliveryList: {
+            data: components["schemas"]["WebhookDelivery"][];
+            nextCursor: string | null;
+        };
+        /** @description The body of every outbound webhook, serialized once and sent byte for byte on every attempt. */
+        WebhookMessage: {
+            /**
+             * Format: uuid
+             * @description The message id (also `webhook-id`); for a stored event, Loop's id of the event.
+             */
+            id: string;
+            /** @description The event type, e.g. `lead.captured.v1`, `issue.created`, `webhook.failing`, `webhook.test`. */
+            type: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description For an event, its payload exactly as accepted; otherwise the signal, issue or endpoint concerned. */
+            data: {
+                [key: string]: unknown;
+            };
+        };
         Health: {
             /** @constant */
             ok: true;
@@ -792,8 +1099,11 @@ export interface components {
          * @enum {string}
          */
         Severity: "critical" | "high" | "medium" | "low";
-        /** @enum {string} */
-        SignalSource: "github" | "sentry" | "posthog";
+        /**
+         * @description The provider, or `loop` for alerts Loop raises itself (an outbound webhook endpoint that started failing).
+         * @enum {string}
+         */
+        SignalSource: "github" | "sentry" | "posthog" | "loop";
         /** @enum {string} */
         IssueType: "signal" | "bug" | "feature" | "task";
         /** @enum {string} */
@@ -1295,6 +1605,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The webhook endpoint's id (a UUID). */
+        WebhookId: string;
         /**
          * @description The issue's id (a UUID).
          * @example 9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0
@@ -2458,6 +2770,393 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["NotConfigured"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of endpoints. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://example.com/webhooks/loop",
+                 *       "events": [
+                 *         "lead.captured.v1",
+                 *         "order.*"
+                 *       ],
+                 *       "description": "CRM sync"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint, with its secret shown this once. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *       "url": "https://example.com/webhooks/loop",
+                     *       "events": [
+                     *         "lead.captured.v1",
+                     *         "order.*"
+                     *       ],
+                     *       "env": "live",
+                     *       "description": "CRM sync",
+                     *       "brandId": "7d0c5a4e-2f6b-4c1e-9a63-5f0f8f1f2b11",
+                     *       "status": "active",
+                     *       "previousSecretExpiresAt": null,
+                     *       "createdAt": "2026-11-25T12:00:00.000Z",
+                     *       "updatedAt": "2026-11-25T12:00:00.000Z",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwv0nVmZ1dTtE="
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The request fails its schema, the URL is refused (issue path `url`), `env` is `dev`, or a pattern can never match under the key's scopes. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "code": "VALIDATION_ERROR",
+                     *         "message": "url is invalid: 10.0.0.7 is a private address",
+                     *         "issues": [
+                     *           {
+                     *             "path": "url",
+                     *             "message": "10.0.0.7 is a private address",
+                     *             "code": "invalid_string"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id (a UUID). */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint (without its secret). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id (a UUID). */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; pending deliveries are dropped. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id (a UUID). */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "events": [
+                 *         "*"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint as changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id (a UUID). */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint with its new secret, shown this once. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id (a UUID). */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookTestQueued"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The endpoint is disabled. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["WebhookDeliveryStatus"];
+                limit?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id (a UUID). */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of deliveries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id (a UUID). */
+                id: components["parameters"]["WebhookId"];
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued; the delivery as it now stands. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description An attempt of this delivery is in flight right now, or the endpoint is disabled. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    receiveLoopEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description hex HMAC-SHA256 of the body keyed with the whole secret string */
+                "X-Loop-Signature": string;
+                /** @description The same keyed with the previous secret, during the 24 hours after a rotation */
+                "X-Loop-Signature-Previous"?: string;
+                "X-Loop-Event": string;
+                "X-Loop-Delivery": string;
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                /** @description v1,<base64> (two, space-separated, during a rotation) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90",
+                 *       "type": "lead.captured.v1",
+                 *       "createdAt": "2026-05-19T12:00:00.123Z",
+                 *       "data": {
+                 *         "eventId": "550e8400-e29b-41d4-a716-446655440000",
+                 *         "occurredAt": "2026-05-19T12:00:00Z",
+                 *         "brandId": "7d0c5a4e-2f6b-4c1e-9a63-5f0f8f1f2b11",
+                 *         "email": "user@example.com",
+                 *         "source": "inbound_lead",
+                 *         "attribution": {}
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookMessage"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }

@@ -1736,6 +1736,692 @@ export const EventRejectionList = Type.Unsafe<components['schemas']['EventReject
   }
 })
 
+export const WebhookEventPattern = Type.Unsafe<components['schemas']['WebhookEventPattern']>({
+  "type": "string",
+  "maxLength": 200,
+  "pattern": "^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$"
+})
+
+export const WebhookEnv = Type.Unsafe<components['schemas']['WebhookEnv']>({
+  "type": "string",
+  "enum": [
+    "live",
+    "test",
+    "dev"
+  ]
+})
+
+export const WebhookStatus = Type.Unsafe<components['schemas']['WebhookStatus']>({
+  "type": "string",
+  "enum": [
+    "active",
+    "failing",
+    "disabled"
+  ]
+})
+
+export const CreateWebhookRequest = Type.Unsafe<components['schemas']['CreateWebhookRequest']>({
+  "type": "object",
+  "required": [
+    "url",
+    "events"
+  ],
+  "additionalProperties": false,
+  "properties": {
+    "url": {
+      "type": "string",
+      "format": "uri",
+      "maxLength": 2048
+    },
+    "events": {
+      "type": "array",
+      "minItems": 1,
+      "maxItems": 100,
+      "uniqueItems": true,
+      "items": {
+        "type": "string",
+        "maxLength": 200,
+        "pattern": "^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$"
+      }
+    },
+    "env": {
+      "type": "string",
+      "enum": [
+        "live",
+        "test",
+        "dev"
+      ]
+    },
+    "description": {
+      "type": "string",
+      "maxLength": 500
+    }
+  }
+})
+
+export const UpdateWebhookRequest = Type.Unsafe<components['schemas']['UpdateWebhookRequest']>({
+  "type": "object",
+  "additionalProperties": false,
+  "minProperties": 1,
+  "properties": {
+    "url": {
+      "type": "string",
+      "format": "uri",
+      "maxLength": 2048
+    },
+    "events": {
+      "type": "array",
+      "minItems": 1,
+      "maxItems": 100,
+      "uniqueItems": true,
+      "items": {
+        "type": "string",
+        "maxLength": 200,
+        "pattern": "^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$"
+      }
+    },
+    "description": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "maxLength": 500
+    },
+    "status": {
+      "type": "string",
+      "enum": [
+        "active",
+        "disabled"
+      ]
+    }
+  }
+})
+
+export const WebhookEndpoint = Type.Unsafe<components['schemas']['WebhookEndpoint']>({
+  "type": "object",
+  "required": [
+    "id",
+    "url",
+    "events",
+    "env",
+    "description",
+    "brandId",
+    "status",
+    "previousSecretExpiresAt",
+    "createdAt",
+    "updatedAt"
+  ],
+  "properties": {
+    "id": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "url": {
+      "type": "string"
+    },
+    "events": {
+      "type": "array",
+      "items": {
+        "type": "string"
+      }
+    },
+    "env": {
+      "type": "string",
+      "enum": [
+        "live",
+        "test"
+      ]
+    },
+    "description": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "brandId": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "status": {
+      "type": "string",
+      "enum": [
+        "active",
+        "failing",
+        "disabled"
+      ]
+    },
+    "previousSecretExpiresAt": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "format": "date-time"
+    },
+    "createdAt": {
+      "type": "string",
+      "format": "date-time"
+    },
+    "updatedAt": {
+      "type": "string",
+      "format": "date-time"
+    }
+  }
+})
+
+export const WebhookEndpointWithSecret = Type.Unsafe<components['schemas']['WebhookEndpointWithSecret']>({
+  "allOf": [
+    {
+      "type": "object",
+      "required": [
+        "id",
+        "url",
+        "events",
+        "env",
+        "description",
+        "brandId",
+        "status",
+        "previousSecretExpiresAt",
+        "createdAt",
+        "updatedAt"
+      ],
+      "properties": {
+        "id": {
+          "type": "string",
+          "format": "uuid"
+        },
+        "url": {
+          "type": "string"
+        },
+        "events": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          }
+        },
+        "env": {
+          "type": "string",
+          "enum": [
+            "live",
+            "test"
+          ]
+        },
+        "description": {
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "brandId": {
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "status": {
+          "type": "string",
+          "enum": [
+            "active",
+            "failing",
+            "disabled"
+          ]
+        },
+        "previousSecretExpiresAt": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "date-time"
+        },
+        "createdAt": {
+          "type": "string",
+          "format": "date-time"
+        },
+        "updatedAt": {
+          "type": "string",
+          "format": "date-time"
+        }
+      }
+    },
+    {
+      "type": "object",
+      "required": [
+        "secret"
+      ],
+      "properties": {
+        "secret": {
+          "type": "string"
+        }
+      }
+    }
+  ]
+})
+
+export const WebhookEndpointList = Type.Unsafe<components['schemas']['WebhookEndpointList']>({
+  "type": "object",
+  "required": [
+    "data",
+    "nextCursor"
+  ],
+  "properties": {
+    "data": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "required": [
+          "id",
+          "url",
+          "events",
+          "env",
+          "description",
+          "brandId",
+          "status",
+          "previousSecretExpiresAt",
+          "createdAt",
+          "updatedAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "url": {
+            "type": "string"
+          },
+          "events": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "env": {
+            "type": "string",
+            "enum": [
+              "live",
+              "test"
+            ]
+          },
+          "description": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "brandId": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "status": {
+            "type": "string",
+            "enum": [
+              "active",
+              "failing",
+              "disabled"
+            ]
+          },
+          "previousSecretExpiresAt": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "date-time"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      }
+    },
+    "nextCursor": {
+      "type": [
+        "string",
+        "null"
+      ]
+    }
+  }
+})
+
+export const WebhookTestQueued = Type.Unsafe<components['schemas']['WebhookTestQueued']>({
+  "type": "object",
+  "required": [
+    "ok",
+    "messageId",
+    "deliveryId"
+  ],
+  "properties": {
+    "ok": {
+      "type": "boolean",
+      "const": true
+    },
+    "messageId": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "deliveryId": {
+      "type": "string",
+      "format": "uuid"
+    }
+  }
+})
+
+export const WebhookDeliveryStatus = Type.Unsafe<components['schemas']['WebhookDeliveryStatus']>({
+  "type": "string",
+  "enum": [
+    "pending",
+    "succeeded",
+    "failed"
+  ]
+})
+
+export const WebhookAttempt = Type.Unsafe<components['schemas']['WebhookAttempt']>({
+  "type": "object",
+  "required": [
+    "attempt",
+    "attemptedAt",
+    "statusCode",
+    "latencyMs",
+    "error",
+    "responseBody"
+  ],
+  "properties": {
+    "attempt": {
+      "type": "integer",
+      "minimum": 1
+    },
+    "attemptedAt": {
+      "type": "string",
+      "format": "date-time"
+    },
+    "statusCode": {
+      "type": [
+        "integer",
+        "null"
+      ]
+    },
+    "latencyMs": {
+      "type": "integer",
+      "minimum": 0
+    },
+    "error": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "responseBody": {
+      "type": [
+        "string",
+        "null"
+      ]
+    }
+  }
+})
+
+export const WebhookDelivery = Type.Unsafe<components['schemas']['WebhookDelivery']>({
+  "type": "object",
+  "required": [
+    "id",
+    "endpointId",
+    "messageId",
+    "eventType",
+    "status",
+    "attemptCount",
+    "nextAttemptAt",
+    "createdAt",
+    "updatedAt",
+    "attempts"
+  ],
+  "properties": {
+    "id": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "endpointId": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "messageId": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "eventType": {
+      "type": "string"
+    },
+    "status": {
+      "type": "string",
+      "enum": [
+        "pending",
+        "succeeded",
+        "failed"
+      ]
+    },
+    "attemptCount": {
+      "type": "integer",
+      "minimum": 0
+    },
+    "nextAttemptAt": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "format": "date-time"
+    },
+    "createdAt": {
+      "type": "string",
+      "format": "date-time"
+    },
+    "updatedAt": {
+      "type": "string",
+      "format": "date-time"
+    },
+    "attempts": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "required": [
+          "attempt",
+          "attemptedAt",
+          "statusCode",
+          "latencyMs",
+          "error",
+          "responseBody"
+        ],
+        "properties": {
+          "attempt": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "attemptedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "statusCode": {
+            "type": [
+              "integer",
+              "null"
+            ]
+          },
+          "latencyMs": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "error": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "responseBody": {
+            "type": [
+              "string",
+              "null"
+            ]
+          }
+        }
+      }
+    }
+  }
+})
+
+export const WebhookDeliveryList = Type.Unsafe<components['schemas']['WebhookDeliveryList']>({
+  "type": "object",
+  "required": [
+    "data",
+    "nextCursor"
+  ],
+  "properties": {
+    "data": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "required": [
+          "id",
+          "endpointId",
+          "messageId",
+          "eventType",
+          "status",
+          "attemptCount",
+          "nextAttemptAt",
+          "createdAt",
+          "updatedAt",
+          "attempts"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "endpointId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "messageId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "eventType": {
+            "type": "string"
+          },
+          "status": {
+            "type": "string",
+            "enum": [
+              "pending",
+              "succeeded",
+              "failed"
+            ]
+          },
+          "attemptCount": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "nextAttemptAt": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "date-time"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "attempts": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "attempt",
+                "attemptedAt",
+                "statusCode",
+                "latencyMs",
+                "error",
+                "responseBody"
+              ],
+              "properties": {
+                "attempt": {
+                  "type": "integer",
+                  "minimum": 1
+                },
+                "attemptedAt": {
+                  "type": "string",
+                  "format": "date-time"
+                },
+                "statusCode": {
+                  "type": [
+                    "integer",
+                    "null"
+                  ]
+                },
+                "latencyMs": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "error": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                },
+                "responseBody": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "nextCursor": {
+      "type": [
+        "string",
+        "null"
+      ]
+    }
+  }
+})
+
+export const WebhookMessage = Type.Unsafe<components['schemas']['WebhookMessage']>({
+  "type": "object",
+  "required": [
+    "id",
+    "type",
+    "createdAt",
+    "data"
+  ],
+  "properties": {
+    "id": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "type": {
+      "type": "string"
+    },
+    "createdAt": {
+      "type": "string",
+      "format": "date-time"
+    },
+    "data": {
+      "type": "object",
+      "additionalProperties": true
+    }
+  }
+})
+
 export const Health = Type.Unsafe<components['schemas']['Health']>({
   "type": "object",
   "required": [
@@ -1892,7 +2578,8 @@ export const SignalSource = Type.Unsafe<components['schemas']['SignalSource']>({
   "enum": [
     "github",
     "sentry",
-    "posthog"
+    "posthog",
+    "loop"
   ]
 })
 
@@ -1946,7 +2633,8 @@ export const Signal = Type.Unsafe<components['schemas']['Signal']>({
       "enum": [
         "github",
         "sentry",
-        "posthog"
+        "posthog",
+        "loop"
       ]
     },
     "type": {
@@ -2448,7 +3136,8 @@ export const IssueDetailResponse = Type.Unsafe<components['schemas']['IssueDetai
               "enum": [
                 "github",
                 "sentry",
-                "posthog"
+                "posthog",
+                "loop"
               ]
             },
             "type": {
@@ -2538,7 +3227,8 @@ export const SignalList = Type.Unsafe<components['schemas']['SignalList']>({
             "enum": [
               "github",
               "sentry",
-              "posthog"
+              "posthog",
+              "loop"
             ]
           },
           "type": {
@@ -2627,7 +3317,8 @@ export const SignalResponse = Type.Unsafe<components['schemas']['SignalResponse'
           "enum": [
             "github",
             "sentry",
-            "posthog"
+            "posthog",
+            "loop"
           ]
         },
         "type": {

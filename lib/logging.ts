@@ -15,6 +15,7 @@ export const secretHeaders = [
   'typeform-signature',
   'calendly-webhook-signature',
   'x-loop-signature',
+  'x-loop-signature-previous',
   'idempotency-key'
 ]
 

@@ -30,6 +30,8 @@ export async function build (t: TestContext, env: Record<string, string | undefi
 export interface BuildTestOptions {
   /** Build on this (another test app's) database instead of a fresh one; its owner drops it. */
   databaseUrl?: string
+  /** The delivery worker: on unless false, as in production; options tune its polling. */
+  deliveryWorker?: BuildOptions['deliveryWorker']
   /** Receives every log line (LOG_LEVEL still applies; set it in `env`). */
   logStream?: BuildOptions['logStream']
 }
@@ -43,7 +45,7 @@ export async function buildWithDetails (t: TestContext, env: Record<string, stri
   const config = loadConfig({ LOG_LEVEL: 'silent', ...testSecrets, ...env, DATABASE_URL: database.url })
   let app: FastifyInstance | undefined
   try {
-    app = await buildApp(config, { logStream: options.logStream })
+    app = await buildApp(config, { logStream: options.logStream, deliveryWorker: options.deliveryWorker })
     extend?.(app)
     await app.ready()
   } catch (error) {

@@ -5,6 +5,7 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
 import { AppError, summarizeIssues } from '../errors.ts'
 import { canonicalJson } from '../canonical-json.ts'
+import { enqueueDeliveries } from '../delivery/fan-out.ts'
 import type { EventTypeRegistry } from './registry.ts'
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type IdempotencyScope } from './idempotency.ts'
 
@@ -48,7 +49,13 @@ export async function storeEvent (em: EntityManager, name: string, payload: Reco
     [name, eventId, payloadText, caller.keyId, caller.brandId, caller.env, source, rawBody], 'all', ctx
   )
   const row = inserted[0]
-  if (row !== undefined) return { ok: true, eventId: row.id, event: name, receivedAt: new Date(row.received_at).toISOString() }
+  if (row !== undefined) {
+    const receivedAt = new Date(row.received_at).toISOString()
+    // Same transaction as the insert: the event and its outbound deliveries commit together. A
+    // duplicate (the branch below) was fanned out when it was first stored, so it queues nothing.
+    await enqueueDeliveries(em, { id: row.id, type: name, createdAt: receivedAt, dataJson: payloadText, env: caller.env, brandId: caller.brandId })
+    return { ok: true, eventId: row.id, event: name, receivedAt }
+  }
   const [existing] = await connection.execute<(InsertedRow & { name: string })[]>(
     'select id, name, received_at from event where brand_id is not distinct from ? and name = ? and event_id = ?', [caller.brandId, name, eventId], 'all', ctx
   )

@@ -3,6 +3,7 @@
 // pass over a row another agent is claiming, so no issue is ever handed to two of them.
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { Issue, type IssueType } from '../db/entities/issue.ts'
+import { announceIssue } from '../delivery/announcements.ts'
 
 // Claimable: in the queue (triage/todo) and either unassigned or assigned to this agent.
 const claim = (typeFilter: string) => `
@@ -21,9 +22,15 @@ const claimAny = claim('')
 const claimOfTypes = claim('and type in (?)')
 
 export async function claimNextIssue (em: EntityManager, agent: string, types?: IssueType[]): Promise<Issue | null> {
-  const rows = types === undefined || types.length === 0
-    ? await em.execute(claimAny, [agent, agent])
-    : await em.execute(claimOfTypes, [agent, agent, types])
-  const [row] = rows
-  return row === undefined ? null : em.map(Issue, row)
+  // A claim changes the issue (in_progress, claimedBy): issue.updated is queued with it.
+  return await em.transactional(async (tx) => {
+    const rows = types === undefined || types.length === 0
+      ? await tx.execute(claimAny, [agent, agent])
+      : await tx.execute(claimOfTypes, [agent, agent, types])
+    const [row] = rows
+    if (row === undefined) return null
+    const issue = tx.map(Issue, row)
+    await announceIssue(tx, issue, 'issue.updated')
+    return issue
+  })
 }

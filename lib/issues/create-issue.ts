@@ -3,19 +3,24 @@
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
 import { Issue, type IssuePriority } from '../db/entities/issue.ts'
+import { announceIssue } from '../delivery/announcements.ts'
 
 export type NewIssue = components['schemas']['CreateIssueRequest']
 
 export async function createIssue (em: EntityManager, input: NewIssue): Promise<Issue> {
-  const issue = em.create(Issue, {
-    type: input.type ?? 'task',
-    // Both start states are claimable; todo says a person already decided it is worth doing.
-    status: input.status ?? 'todo',
-    priority: (input.priority ?? 3) as IssuePriority,
-    title: input.title,
-    description: input.description ?? null,
-    assignee: input.assignee ?? null
+  // issue.created is queued for webhook endpoints in the same transaction as the issue.
+  return await em.transactional(async (tx) => {
+    const issue = tx.create(Issue, {
+      type: input.type ?? 'task',
+      // Both start states are claimable; todo says a person already decided it is worth doing.
+      status: input.status ?? 'todo',
+      priority: (input.priority ?? 3) as IssuePriority,
+      title: input.title,
+      description: input.description ?? null,
+      assignee: input.assignee ?? null
+    })
+    await tx.flush()
+    await announceIssue(tx, issue, 'issue.created')
+    return issue
   })
-  await em.flush()
-  return issue
 }

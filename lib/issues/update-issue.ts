@@ -7,6 +7,8 @@ import type { components } from '../../generated/openapi.ts'
 import { notFound } from '../errors.ts'
 import { Issue, type IssuePriority } from '../db/entities/issue.ts'
 import { assertTransition, releasesClaim } from './status-transitions.ts'
+import { toIssueResource } from './issue-resource.ts'
+import { announceIssue } from '../delivery/announcements.ts'
 
 export type IssueChanges = components['schemas']['UpdateIssueRequest']
 
@@ -14,6 +16,7 @@ export async function updateIssue (em: EntityManager, id: string, changes: Issue
   return await em.transactional(async (tx) => {
     const issue = await tx.findOne(Issue, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE })
     if (issue === null) throw notFound(`Issue ${id} not found`)
+    const before = JSON.stringify(toIssueResource(issue))
     const { status, priority, ...fields } = changes
     if (status !== undefined && status !== issue.status) {
       assertTransition(issue.number, issue.status, status)
@@ -22,6 +25,9 @@ export async function updateIssue (em: EntityManager, id: string, changes: Issue
     }
     if (priority !== undefined) issue.priority = priority as IssuePriority
     tx.assign(issue, fields)
+    await tx.flush()
+    // issue.updated goes out with the change itself, and only when something did change.
+    if (JSON.stringify(toIssueResource(issue)) !== before) await announceIssue(tx, issue, 'issue.updated')
     return issue
   })
 }

@@ -1,11 +1,13 @@
 // Ingestion (SPEC sections 4 and 10): a verified provider delivery becomes a signal and its triage
-// issue in one transaction (one statement), so no signal ever exists without its issue. A redelivery creates
+// issue in one statement (inside the transaction that also queues their outbound webhooks), so no
+// signal ever exists without its issue. A redelivery creates
 // nothing and returns the ids recorded the first time; the unique indexes on `signal` decide what
 // a redelivery is, so concurrent copies of one delivery cannot both insert.
 import { createHash } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { SignalSource } from '../db/entities/signal.ts'
 import { priorityFromSeverity, type SignalMapping } from '../severity/signal-mapping.ts'
+import { announceSignal } from '../delivery/announcements.ts'
 
 export interface IncomingSignal {
   source: SignalSource
@@ -70,10 +72,16 @@ export async function recordSignal (em: EntityManager, incoming: IncomingSignal)
   const { source, deliveryId, raw, mapping } = incoming
   const payloadHash = createHash('sha256').update(raw).digest('hex')
   const sourceId = mapping.sourceId !== undefined && mapping.sourceId.length <= maxSourceIdLength ? mapping.sourceId : null
-  const [created] = await em.execute<RecordedRow[]>(insertSignalAndIssue, [
-    source, mapping.type.slice(0, maxTypeLength), mapping.severity, sourceId, deliveryId ?? null, storableJson(raw), payloadHash,
-    priorityFromSeverity(mapping.severity), mapping.title, mapping.description ?? null
-  ])
+  // A transaction around the one statement: signal.created and issue.created are queued for
+  // webhook endpoints (the outbox) in it, so the deliveries commit with the signal or not at all.
+  const created = await em.transactional(async (tx) => {
+    const [row] = await tx.execute<RecordedRow[]>(insertSignalAndIssue, [
+      source, mapping.type.slice(0, maxTypeLength), mapping.severity, sourceId, deliveryId ?? null, storableJson(raw), payloadHash,
+      priorityFromSeverity(mapping.severity), mapping.title, mapping.description ?? null
+    ])
+    if (row !== undefined) await announceSignal(tx, row.signal_id, row.issue_id)
+    return row
+  })
   if (created !== undefined) return { signalId: created.signal_id, issueId: created.issue_id, duplicate: false }
   // A redelivery. Its first copy committed before our insert returned (the unique index made us
   // wait for it), and committed its signal and issue together, so this read sees both.

@@ -9,8 +9,11 @@ import { IdempotencyKey } from './idempotency-key.ts'
 import { InboundRoute } from './inbound-route.ts'
 import { Issue } from './issue.ts'
 import { Signal } from './signal.ts'
+import { WebhookAttempt } from './webhook-attempt.ts'
+import { WebhookDelivery } from './webhook-delivery.ts'
+import { WebhookEndpoint } from './webhook-endpoint.ts'
 
 export { ApiKey, Brand }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- MikroORM's own list type is EntitySchema<any>
-export const entities: EntitySchema<any>[] = [Signal, Issue, Brand, ApiKey, EventType, Event, IdempotencyKey, InboundRoute, EventRejection]
+export const entities: EntitySchema<any>[] = [Signal, Issue, Brand, ApiKey, EventType, Event, IdempotencyKey, InboundRoute, EventRejection, WebhookEndpoint, WebhookDelivery, WebhookAttempt]

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto'
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
 import type { Severity } from '../../severity/signal-mapping.ts'
 
-export const signalSources = ['github', 'sentry', 'posthog'] as const
+// `loop`: raised by Loop itself (a webhook endpoint that started failing).
+export const signalSources = ['github', 'sentry', 'posthog', 'loop'] as const
 export type SignalSource = typeof signalSources[number]
 
 export const Signal = defineEntity({

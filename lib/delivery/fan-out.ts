@@ -1,0 +1,56 @@
+// Fan-out (the outbox): inside the transaction that stores an event (or a signal, an issue change,
+// an alert), one query finds the endpoints that may receive it and one insert per message queues
+// a delivery for each. Commit makes the event and its deliveries visible together; rollback drops
+// both.
+import type { EntityManager } from '@mikro-orm/postgresql'
+import { messageBody, type OutboundMessage } from './message.ts'
+import { subscribes } from './subscriptions.ts'
+
+interface CandidateRow { id: string, events: string[], scopes: string[] }
+
+/** Who may receive a set of messages: one env and brand (see OutboundMessage). */
+export type Audience = Pick<OutboundMessage, 'env' | 'brandId' | 'excludeEndpointId'>
+export type MessageContent = Pick<OutboundMessage, 'id' | 'type' | 'createdAt' | 'dataJson'>
+
+/**
+ * Queues each message for every matching endpoint of the audience; returns how many deliveries
+ * were queued. Call it with the EntityManager of the transaction that stores what the messages
+ * report. No endpoint list is cached: an indexed query per call stays correct across instances
+ * without any invalidation.
+ */
+export async function enqueueMessages (em: EntityManager, audience: Audience, messages: readonly MessageContent[]): Promise<number> {
+  // dev is validated and stored but never delivered (SPEC section 6).
+  if (audience.env === 'dev' || messages.length === 0) return 0
+  const connection = em.getConnection()
+  const ctx = em.getTransactionContext()
+  // A brandless message reaches brandless endpoints only; a brand's reaches its own and brandless
+  // ones. FOR KEY SHARE holds off a concurrent DELETE of a candidate until this transaction ends,
+  // so a delivery is never inserted for an endpoint deleted in between (a foreign-key failure that
+  // would roll back the event itself); status changes do not wait on it.
+  const candidates = await connection.execute<CandidateRow[]>(
+    `select id, events, scopes from webhook_endpoint
+      where env = ? and status <> 'disabled' and (brand_id is null or brand_id = ?)
+      for key share`,
+    [audience.env, audience.brandId], 'all', ctx
+  )
+  let queued = 0
+  for (const message of messages) {
+    const targets = candidates.filter((e) => e.id !== audience.excludeEndpointId && subscribes(e, message.type)).map((e) => e.id)
+    if (targets.length === 0) continue
+    const dataJson = typeof message.dataJson === 'string' ? message.dataJson : await message.dataJson()
+    // One multi-row insert; the body is one parameter, serialized once, stored per delivery.
+    const inserted = await connection.execute<unknown[]>(
+      `insert into webhook_delivery (endpoint_id, message_id, event_type, body)
+       select endpoint_id, ?, ?, ? from unnest(array[?]::uuid[]) as endpoint_id
+       on conflict on constraint webhook_delivery_message_unique do nothing returning 1`,
+      [message.id, message.type, messageBody({ ...message, dataJson }), targets], 'all', ctx
+    )
+    queued += inserted.length
+  }
+  return queued
+}
+
+/** enqueueMessages for one message. */
+export async function enqueueDeliveries (em: EntityManager, message: OutboundMessage): Promise<number> {
+  return await enqueueMessages(em, message, [message])
+}

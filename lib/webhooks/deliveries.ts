@@ -1,0 +1,116 @@
+// An endpoint's deliveries as a service: the log (every attempt in order), a manual retry, and a
+// webhook.test message queued like any other.
+import { randomUUID } from 'node:crypto'
+import type { EntityManager } from '@mikro-orm/postgresql'
+import type { components } from '../../generated/openapi.ts'
+import { WebhookAttempt } from '../db/entities/webhook-attempt.ts'
+import { WebhookDelivery } from '../db/entities/webhook-delivery.ts'
+import { conflict, notFound } from '../errors.ts'
+import { decodeCursor, encodeCursor } from '../events/queries.ts'
+import { messageBody } from '../delivery/message.ts'
+import { findEndpoint, type WebhookCaller } from './endpoints.ts'
+
+export type WebhookDeliveryView = components['schemas']['WebhookDelivery']
+export type WebhookDeliveryList = components['schemas']['WebhookDeliveryList']
+export type WebhookTestQueued = components['schemas']['WebhookTestQueued']
+type DeliveryStatus = components['schemas']['WebhookDeliveryStatus']
+
+type DeliveryRow = {
+  id: string, endpoint: string, messageId: string, eventType: string, status: DeliveryStatus, attemptCount: number,
+  nextAttemptAt: Date, createdAt: Date, updatedAt: Date
+}
+type AttemptRow = {
+  delivery: string, attemptNumber: number, attemptedAt: Date, statusCode?: number | null, latencyMs: number,
+  error?: string | null, responseBody?: string | null
+}
+
+function toDeliveryView (row: DeliveryRow, attempts: AttemptRow[]): WebhookDeliveryView {
+  return {
+    id: row.id,
+    endpointId: row.endpoint,
+    messageId: row.messageId,
+    eventType: row.eventType,
+    status: row.status,
+    attemptCount: row.attemptCount,
+    // Unscheduled ('infinity') while its endpoint is disabled.
+    nextAttemptAt: row.status === 'pending' && Number.isFinite(row.nextAttemptAt.getTime()) ? row.nextAttemptAt.toISOString() : null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    attempts: attempts.map((a) => ({
+      attempt: a.attemptNumber,
+      attemptedAt: a.attemptedAt.toISOString(),
+      statusCode: a.statusCode ?? null,
+      latencyMs: a.latencyMs,
+      error: a.error ?? null,
+      responseBody: a.responseBody ?? null
+    }))
+  }
+}
+
+/** The deliveries with their attempts: one query for the page, one for all its attempts. */
+async function withAttempts (em: EntityManager, rows: DeliveryRow[]): Promise<WebhookDeliveryView[]> {
+  if (rows.length === 0) return []
+  const attempts = await em.find(WebhookAttempt, { delivery: { $in: rows.map((r) => r.id) } }, { orderBy: [{ attemptNumber: 'asc' }], disableIdentityMap: true })
+  const byDelivery = new Map<string, AttemptRow[]>()
+  for (const attempt of attempts) byDelivery.set(attempt.delivery, [...(byDelivery.get(attempt.delivery) ?? []), attempt])
+  return rows.map((row) => toDeliveryView(row, byDelivery.get(row.id) ?? []))
+}
+
+export async function listDeliveries (em: EntityManager, endpointId: string, caller: WebhookCaller, query: { status?: DeliveryStatus, limit?: number, cursor?: string }): Promise<WebhookDeliveryList> {
+  await findEndpoint(em, endpointId, caller)
+  const limit = query.limit ?? 50
+  const where: Record<string, unknown> = { endpoint: endpointId }
+  if (query.status !== undefined) where.status = query.status
+  if (query.cursor !== undefined) {
+    const after = decodeCursor(query.cursor)
+    where.$or = [{ createdAt: { $lt: after.receivedAt } }, { createdAt: after.receivedAt, id: { $lt: after.id } }]
+  }
+  const rows = await em.find(WebhookDelivery, where, { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit: limit + 1, disableIdentityMap: true })
+  const page = rows.slice(0, limit)
+  const last = page[page.length - 1]
+  return {
+    data: await withAttempts(em, page),
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.createdAt, last.id) : null
+  }
+}
+
+/**
+ * Sends a delivery again now. A finished one (succeeded or failed) gets one more attempt, outside
+ * the schedule; one waiting for its next retry is simply made due now. 409 while an attempt is
+ * in flight (its outcome is not known yet) and while the endpoint is disabled.
+ */
+export async function retryDelivery (em: EntityManager, endpointId: string, deliveryId: string, caller: WebhookCaller): Promise<WebhookDeliveryView> {
+  const endpoint = await findEndpoint(em, endpointId, caller)
+  if (endpoint.status === 'disabled') throw conflict('This endpoint is disabled; enable it to retry its deliveries')
+  const updated = await em.getConnection().execute<{ id: string }[]>(
+    `update webhook_delivery
+        set manual_retry = (status <> 'pending'), status = 'pending', next_attempt_at = now(), updated_at = now()
+      where id = ? and endpoint_id = ? and (locked_until is null or locked_until <= now())
+      returning id`,
+    [deliveryId, endpointId]
+  )
+  const row = await em.fork().findOne(WebhookDelivery, { id: deliveryId, endpoint: endpointId }, { disableIdentityMap: true })
+  if (row === null) throw notFound(`Delivery ${deliveryId} not found`)
+  if (updated.length === 0) throw conflict('An attempt of this delivery is in flight; retry once it is recorded')
+  const [view] = await withAttempts(em, [row])
+  return view as WebhookDeliveryView
+}
+
+/** Queues a webhook.test message for this endpoint alone, whatever its patterns. */
+export async function sendTestMessage (em: EntityManager, endpointId: string, caller: WebhookCaller): Promise<WebhookTestQueued> {
+  const endpoint = await findEndpoint(em, endpointId, caller)
+  if (endpoint.status === 'disabled') throw conflict('This endpoint is disabled; enable it to send a test')
+  const messageId = randomUUID()
+  const body = messageBody({
+    id: messageId,
+    type: 'webhook.test',
+    createdAt: new Date().toISOString(),
+    dataJson: JSON.stringify({ endpointId, message: 'A test message from Loop: if you can read this, your endpoint works.' })
+  })
+  const [row] = await em.getConnection().execute<{ id: string }[]>(
+    "insert into webhook_delivery (endpoint_id, message_id, event_type, body) values (?, ?, 'webhook.test', ?) returning id",
+    [endpointId, messageId, body]
+  )
+  if (row === undefined) throw new Error('test delivery was not inserted')
+  return { ok: true, messageId, deliveryId: row.id }
+}

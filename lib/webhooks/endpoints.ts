@@ -1,0 +1,188 @@
+// Webhook endpoints as a service: register (secret shown once), read, change, delete, rotate the
+// secret. An endpoint belongs to the brand of the key that registered it; other brands' keys
+// see nothing of it (404), an admin key sees every endpoint.
+import { randomUUID } from 'node:crypto'
+import type { EntityManager } from '@mikro-orm/postgresql'
+import type { components } from '../../generated/openapi.ts'
+import { WebhookEndpoint } from '../db/entities/webhook-endpoint.ts'
+import { notFound, validationError, type ValidationIssue } from '../errors.ts'
+import { decodeCursor, encodeCursor } from '../events/queries.ts'
+import { destinationProblem, type ResolveAll } from '../delivery/ssrf.ts'
+import { patternReachable } from '../delivery/subscriptions.ts'
+import { generateWebhookSecret } from '../signing/outbound.ts'
+
+export type WebhookEndpointView = components['schemas']['WebhookEndpoint']
+export type WebhookEndpointWithSecret = components['schemas']['WebhookEndpointWithSecret']
+export type WebhookEndpointList = components['schemas']['WebhookEndpointList']
+export type CreateWebhookRequest = components['schemas']['CreateWebhookRequest']
+export type UpdateWebhookRequest = components['schemas']['UpdateWebhookRequest']
+
+/** The API key acting: its brand owns what it registers, its scopes bound what that receives. */
+export interface WebhookCaller { keyId: string, brandId: string | null, env: 'live' | 'test' | 'dev', scopes: readonly string[] }
+
+export interface DestinationPolicy { allowPrivateUrls: boolean, resolve?: ResolveAll }
+
+/** How long a rotated-out secret keeps signing beside the new one. */
+export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000
+
+type EndpointRow = {
+  id: string, url: string, events: string[], env: 'live' | 'test', description?: string | null, brandId?: string | null,
+  status: 'active' | 'failing' | 'disabled', previousSecretExpiresAt?: Date | null, createdAt: Date, updatedAt: Date
+}
+
+export function toEndpointView (row: EndpointRow, now = new Date()): WebhookEndpointView {
+  const overlap = row.previousSecretExpiresAt != null && row.previousSecretExpiresAt > now ? row.previousSecretExpiresAt.toISOString() : null
+  return {
+    id: row.id,
+    url: row.url,
+    events: row.events,
+    env: row.env,
+    description: row.description ?? null,
+    brandId: row.brandId ?? null,
+    status: row.status,
+    previousSecretExpiresAt: overlap,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString()
+  }
+}
+
+const isAdmin = (caller: WebhookCaller) => caller.scopes.includes('admin')
+
+/** The filter that keeps a caller to its own brand's endpoints. */
+export function ownedBy (caller: WebhookCaller): Record<string, unknown> {
+  return isAdmin(caller) ? {} : { brandId: caller.brandId }
+}
+
+/** The endpoint if the caller may see it; 404 otherwise (another brand's endpoint does not exist for it). */
+export async function findEndpoint (em: EntityManager, id: string, caller: WebhookCaller) {
+  const row = await em.findOne(WebhookEndpoint, { id, ...ownedBy(caller) })
+  if (row === null) throw notFound(`Webhook endpoint ${id} not found`)
+  return row
+}
+
+async function urlIssues (url: string | undefined, policy: DestinationPolicy): Promise<ValidationIssue[]> {
+  if (url === undefined) return []
+  const problem = await destinationProblem(url, { allowPrivate: policy.allowPrivateUrls, ...(policy.resolve !== undefined ? { resolve: policy.resolve } : {}) })
+  return problem === null ? [] : [{ path: 'url', message: problem, code: 'invalid_string' }]
+}
+
+function patternIssues (events: readonly string[] | undefined, scopes: readonly string[]): ValidationIssue[] {
+  return (events ?? []).flatMap((pattern, index) => patternReachable(pattern, scopes)
+    ? []
+    : [{ path: `events.${index}`, message: `This key's scopes never allow receiving ${pattern}`, code: 'custom' as const }])
+}
+
+function envIssues (env: CreateWebhookRequest['env'], caller: WebhookCaller): ValidationIssue[] {
+  if (env === 'dev') return [{ path: 'env', message: 'dev events are never delivered: register a live or test endpoint', code: 'invalid_enum_value' }]
+  // A sandbox key must not be able to subscribe to real traffic.
+  if (env === 'live' && caller.env !== 'live' && !isAdmin(caller)) return [{ path: 'env', message: `A ${caller.env} key can only register test endpoints`, code: 'invalid_enum_value' }]
+  return []
+}
+
+export async function createEndpoint (em: EntityManager, input: CreateWebhookRequest, caller: WebhookCaller, policy: DestinationPolicy): Promise<WebhookEndpointWithSecret> {
+  const env = input.env ?? caller.env
+  const issues = [...await urlIssues(input.url, policy), ...patternIssues(input.events, caller.scopes), ...envIssues(env, caller)]
+  if (issues.length > 0) throw validationError(issues)
+  const now = new Date()
+  const row = {
+    id: randomUUID(),
+    url: input.url,
+    events: input.events,
+    env: env as 'live' | 'test',
+    description: input.description ?? null,
+    brandId: caller.brandId,
+    status: 'active' as const,
+    previousSecretExpiresAt: null,
+    createdAt: now,
+    updatedAt: now
+  }
+  const secret = generateWebhookSecret()
+  // Through knex, so the secret travels as a bind parameter: MikroORM's execute() inlines values
+  // into the SQL text, which a failing query would carry into the error log.
+  await em.getKnex().raw(
+    `insert into webhook_endpoint (id, url, events, env, description, brand_id, key_id, scopes, secret, status, created_at, updated_at)
+     values (?, ?, ?::text[], ?, ?, ?, ?, ?::text[], ?, 'active', ?, ?)`,
+    [row.id, row.url, row.events, row.env, row.description, row.brandId, caller.keyId, [...caller.scopes], secret, now, now]
+  )
+  return { ...toEndpointView(row), secret }
+}
+
+export async function listEndpoints (em: EntityManager, caller: WebhookCaller, query: { limit?: number, cursor?: string }): Promise<WebhookEndpointList> {
+  const limit = query.limit ?? 50
+  const where: Record<string, unknown> = { ...ownedBy(caller) }
+  if (query.cursor !== undefined) {
+    const after = decodeCursor(query.cursor)
+    where.$or = [{ createdAt: { $lt: after.receivedAt } }, { createdAt: after.receivedAt, id: { $lt: after.id } }]
+  }
+  const rows = await em.find(WebhookEndpoint, where, { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit: limit + 1, disableIdentityMap: true })
+  const page = rows.slice(0, limit)
+  const last = page[page.length - 1]
+  return {
+    data: page.map((row) => toEndpointView(row)),
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.createdAt, last.id) : null
+  }
+}
+
+export async function getEndpoint (em: EntityManager, id: string, caller: WebhookCaller): Promise<WebhookEndpointView> {
+  return toEndpointView(await findEndpoint(em, id, caller))
+}
+
+export async function updateEndpoint (em: EntityManager, id: string, patch: UpdateWebhookRequest, caller: WebhookCaller, policy: DestinationPolicy): Promise<WebhookEndpointView> {
+  return await em.transactional(async (tx) => {
+    const row = await findEndpoint(tx, id, caller)
+    // Patterns are judged by the scopes the endpoint was registered with: those are what it receives under.
+    const issues = [...await urlIssues(patch.url, policy), ...patternIssues(patch.events, row.scopes)]
+    if (issues.length > 0) throw validationError(issues)
+    const wasDisabled = row.status === 'disabled'
+    if (patch.url !== undefined) row.url = patch.url
+    if (patch.events !== undefined) row.events = patch.events
+    if (patch.description !== undefined) row.description = patch.description
+    if (patch.status !== undefined) {
+      row.status = patch.status
+      row.failingSince = null
+    }
+    row.updatedAt = new Date()
+    await tx.flush()
+    if (wasDisabled !== (row.status === 'disabled')) await parkPendingDeliveries(tx, id, row.status === 'disabled')
+    return toEndpointView(row)
+  })
+}
+
+/**
+ * A disabled endpoint's pending deliveries wait unscheduled (next attempt at 'infinity'), so the
+ * workers' claim query never has to walk past them; enabling it makes them due at once.
+ */
+async function parkPendingDeliveries (em: EntityManager, endpointId: string, park: boolean): Promise<void> {
+  await em.getConnection().execute(
+    park
+      ? "update webhook_delivery set next_attempt_at = 'infinity', updated_at = now() where endpoint_id = ? and status = 'pending'"
+      : "update webhook_delivery set next_attempt_at = now(), updated_at = now() where endpoint_id = ? and status = 'pending' and next_attempt_at = 'infinity'",
+    [endpointId], 'run', em.getTransactionContext()
+  )
+}
+
+/** Deletes the endpoint with its deliveries and their attempts; a send in flight records nothing. */
+export async function deleteEndpoint (em: EntityManager, id: string, caller: WebhookCaller): Promise<void> {
+  const deleted = await em.nativeDelete(WebhookEndpoint, { id, ...ownedBy(caller) })
+  if (deleted === 0) throw notFound(`Webhook endpoint ${id} not found`)
+}
+
+/**
+ * A new secret, returned this once. One UPDATE moves the current secret to `previous_secret` for
+ * 24 hours, so two concurrent rotations cannot both keep the same old secret; rotating within the
+ * window drops the older secret at once.
+ */
+export async function rotateSecret (em: EntityManager, id: string, caller: WebhookCaller): Promise<WebhookEndpointWithSecret> {
+  await findEndpoint(em, id, caller)
+  const secret = generateWebhookSecret()
+  // A bind parameter (knex), never SQL text: see createEndpoint.
+  const updated = await em.getKnex().raw<{ rowCount: number }>(
+    `update webhook_endpoint
+        set previous_secret = secret, previous_secret_expires_at = now() + ? * interval '1 millisecond', secret = ?, updated_at = now()
+      where id = ?`,
+    [ROTATION_OVERLAP_MS, secret, id]
+  )
+  if (updated.rowCount === 0) throw notFound(`Webhook endpoint ${id} not found`)
+  const row = await em.fork().findOneOrFail(WebhookEndpoint, { id })
+  return { ...toEndpointView(row), secret }
+}

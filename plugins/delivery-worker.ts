@@ -1,0 +1,42 @@
+// Runs the outbound delivery worker (lib/delivery/worker.ts) for as long as the app runs: it
+// starts once the app is ready and, on close, stops claiming and finishes the attempts in flight
+// before the database closes (onClose hooks run in reverse order of registration).
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { DeliveryWorker } from '../lib/delivery/worker.ts'
+
+export interface DeliveryWorkerPluginOptions {
+  /** false: no worker in this instance (deliveries stay queued for another one). */
+  enabled?: boolean
+  concurrency?: number
+  pollIntervalMs?: number
+  timeoutMs?: number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This instance's delivery worker; null when it runs without one. */
+    deliveryWorker: DeliveryWorker | null
+  }
+}
+
+async function deliveryWorkerPlugin (fastify: FastifyInstance, options: DeliveryWorkerPluginOptions): Promise<void> {
+  if (options.enabled === false) {
+    fastify.decorate('deliveryWorker', null)
+    return
+  }
+  const worker = new DeliveryWorker({
+    orm: fastify.orm,
+    schedule: fastify.config.deliverySchedule,
+    allowPrivateUrls: fastify.config.allowPrivateUrls,
+    log: fastify.log.child({ component: 'delivery-worker' }),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {})
+  })
+  fastify.decorate('deliveryWorker', worker)
+  fastify.addHook('onReady', async () => worker.start())
+  fastify.addHook('onClose', async () => await worker.stop())
+}
+
+export default fp(deliveryWorkerPlugin, { name: 'loop-delivery-worker', dependencies: ['loop-config', 'loop-database'], fastify: '5.x' })

@@ -1,0 +1,74 @@
+// The queue's guarantees on a real database, without a running worker: a claim is exclusive
+// while its lease lasts, a lapsed lease (a worker that died mid-send) hands the same attempt to
+// the next claimer, and only the lease holder can record the attempt.
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import type { EntityManager } from '@mikro-orm/postgresql'
+import { buildWithDetails } from '../../helper.ts'
+import { storeEvent } from '../../../lib/events/send-event.ts'
+import { createEndpoint } from '../../../lib/webhooks/endpoints.ts'
+import { claimDueDeliveries, recordAttempt } from '../../../lib/delivery/queue.ts'
+import type { SendResult } from '../../../lib/delivery/send.ts'
+
+const { app } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true' }, undefined, { deliveryWorker: false })
+const em = () => app.orm.em.fork() as unknown as EntityManager
+const caller = { keyId: randomUUID(), brandId: randomUUID(), env: 'live' as const, scopes: ['webhooks:manage', 'events:read'] }
+const endpoint = await createEndpoint(em(), { url: 'http://127.0.0.1:9/hook', events: ['*'] }, caller, { allowPrivateUrls: true })
+const schedule = [100, 100]
+const ok: SendResult = { statusCode: 200, error: null, responseBody: 'OK', latencyMs: 3 }
+const failure: SendResult = { statusCode: 500, error: null, responseBody: 'no', latencyMs: 3 }
+
+let counter = 0
+async function queueEvents (count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const text = JSON.stringify({ eventId: `q-${++counter}` })
+    await em().transactional(async (tx) => await storeEvent(tx, 'lead.captured.v1', JSON.parse(text), text, { keyId: caller.keyId, brandId: caller.brandId, env: 'live' }, 'api'))
+  }
+}
+const clearQueue = async () => await em().getConnection().execute('delete from webhook_delivery')
+
+t.test('a claim is exclusive until its lease lapses; then the same attempt goes to the next claimer', async (t) => {
+  await clearQueue()
+  await queueEvents(1)
+  const [claimed] = await claimDueDeliveries(em(), 10, 300)
+  t.match(claimed, { attempt: 1, endpointId: endpoint.id, url: 'http://127.0.0.1:9/hook', previousSecret: null })
+  t.equal(claimed?.secret, endpoint.secret)
+  t.same(await claimDueDeliveries(em(), 10, 300), [], 'nobody else gets it while the lease holds')
+  // The claimer "dies" here: it never records. Once its lease lapses the attempt is offered again.
+  await new Promise((resolve) => setTimeout(resolve, 350))
+  const [reclaimed] = await claimDueDeliveries(em(), 10, 300)
+  t.equal(reclaimed?.id, claimed?.id)
+  t.equal(reclaimed?.attempt, 1, 'the same attempt number: attempt 1 was never recorded')
+  t.not(reclaimed?.claimToken, claimed?.claimToken)
+  if (claimed === undefined || reclaimed === undefined) return
+
+  const stale = await recordAttempt(em(), claimed, ok, new Date(), schedule)
+  t.equal(stale.recorded, false, 'the dead worker, were it to come back, cannot record over the new lease holder')
+  const current = await recordAttempt(em(), reclaimed, failure, new Date(), schedule)
+  t.same(current, { recorded: true, next: { status: 'pending', retryInMs: 100 }, alerted: false })
+  t.equal((await recordAttempt(em(), reclaimed, failure, new Date(), schedule)).recorded, false, 'a claim records once')
+  const attempts = await em().getConnection().execute<{ attempt_number: number, status_code: number }[]>(
+    'select attempt_number, status_code from webhook_attempt where delivery_id = ?', [reclaimed.id])
+  t.same(attempts, [{ attempt_number: 1, status_code: 500 }])
+  t.same(await claimDueDeliveries(em(), 10, 300), [], 'not due before its retry delay')
+  await new Promise((resolve) => setTimeout(resolve, 150))
+  t.equal((await claimDueDeliveries(em(), 10, 300))[0]?.attempt, 2)
+})
+
+t.test('concurrent claimers never share a delivery', async (t) => {
+  await clearQueue()
+  await queueEvents(60)
+  const claims = await Promise.all(Array.from({ length: 12 }, () => claimDueDeliveries(em(), 8, 60_000)))
+  const ids = claims.flat().map((c) => c.id)
+  t.equal(ids.length, 60, 'all 60 claimed')
+  t.equal(new Set(ids).size, 60, 'each by exactly one claimer')
+})
+
+t.test('a disabled endpoint keeps its deliveries queued without sending them', async (t) => {
+  await clearQueue()
+  await queueEvents(1)
+  await em().getConnection().execute("update webhook_endpoint set status = 'disabled' where id = ?", [endpoint.id])
+  t.same(await claimDueDeliveries(em(), 10, 1000), [])
+  await em().getConnection().execute("update webhook_endpoint set status = 'active' where id = ?", [endpoint.id])
+  t.equal((await claimDueDeliveries(em(), 10, 1000)).length, 1)
+})

@@ -1,0 +1,146 @@
+import t from 'tap'
+import { authHeaders, buildWithDetails, envelope } from '../../../helper.ts'
+
+// Private destinations refused, as in production; no worker: nothing here is ever delivered.
+const { app } = await buildWithDetails(t, {}, undefined, { deliveryWorker: false })
+const manager = await authHeaders(app, ['webhooks:manage', 'events:read', 'issues:read'])
+const publicUrl = 'http://93.184.215.14/webhooks/loop' // a literal public address: no DNS, no traffic at registration
+
+const create = (payload: Record<string, unknown>, headers = manager) => app.inject({ method: 'POST', url: '/api/webhooks', headers, payload })
+const get = (path: string, headers = manager) => app.inject({ method: 'GET', url: path, headers })
+const issuesOf = (body: { error: { issues?: { path: string, code: string }[] } }) => (body.error.issues ?? []).map((i) => `${i.code}@${i.path}`)
+
+t.test('registering returns the endpoint and its secret, once', async (t) => {
+  const res = await create({ url: publicUrl, events: ['lead.captured.v1', 'order.*'], description: 'CRM sync' })
+  t.equal(res.statusCode, 201, res.body)
+  const created = res.json()
+  t.match(created, { id: /^[0-9a-f-]{36}$/, url: publicUrl, events: ['lead.captured.v1', 'order.*'], env: 'live', description: 'CRM sync', status: 'active', previousSecretExpiresAt: null, createdAt: String, updatedAt: String })
+  t.match(created.secret, /^whsec_[A-Za-z0-9+/]{43}=$/)
+  t.equal(Buffer.from(created.secret.slice(6), 'base64').length, 32)
+
+  const one = await get(`/api/webhooks/${created.id}`)
+  t.equal(one.statusCode, 200)
+  t.notOk('secret' in one.json(), 'GET never shows the secret')
+  t.notOk(one.body.includes(created.secret))
+  const list = await get('/api/webhooks')
+  t.ok(list.json().data.some((e: { id: string }) => e.id === created.id))
+  t.notOk(list.body.includes(created.secret), 'nor does the list')
+  const patched = await app.inject({ method: 'PATCH', url: `/api/webhooks/${created.id}`, headers: manager, payload: { description: 'renamed' } })
+  t.notOk(patched.body.includes(created.secret), 'nor does PATCH')
+})
+
+t.test('env defaults to the key\'s; a test key registers test endpoints only; dev endpoints are refused', async (t) => {
+  const testKey = await authHeaders(app, ['webhooks:manage', 'events:read'], { env: 'test' })
+  const sandbox = await create({ url: publicUrl, events: ['*'] }, testKey)
+  t.equal(sandbox.statusCode, 201)
+  t.equal(sandbox.json().env, 'test')
+  const live = await create({ url: publicUrl, events: ['*'], env: 'live' }, testKey)
+  t.equal(live.statusCode, 422)
+  t.same(issuesOf(live.json()), ['invalid_enum_value@env'])
+  const devKey = await authHeaders(app, ['webhooks:manage', 'events:read'], { env: 'dev' })
+  const dev = await create({ url: publicUrl, events: ['*'] }, devKey)
+  t.equal(dev.statusCode, 422)
+  t.match(dev.json(), envelope('VALIDATION_ERROR'))
+  t.same(issuesOf(dev.json()), ['invalid_enum_value@env'])
+  const explicitDev = await create({ url: publicUrl, events: ['*'], env: 'dev' })
+  t.equal(explicitDev.statusCode, 422)
+})
+
+const refusedUrls: [string, string][] = [
+  ['http://127.0.0.1:3000/hook', '127.0.0.1 is a loopback address'],
+  ['http://[::1]/hook', '::1 is a loopback address'],
+  ['http://10.1.2.3/hook', '10.1.2.3 is a private address'],
+  ['http://169.254.169.254/latest/meta-data/', '169.254.169.254 is a cloud metadata address'],
+  ['http://[fd00:ec2::254]/latest', 'fd00:ec2::254 is a cloud metadata address'],
+  ['http://100.64.0.1/hook', '100.64.0.1 is a carrier-grade NAT address'],
+  ['http://localhost:3000/hook', 'is a loopback address'], // resolved from the hosts file
+  ['ftp://93.184.215.14/hook', 'must use http or https'],
+  ['https://user:secret@93.184.215.14/hook', 'must not contain credentials']
+]
+for (const [url, message] of refusedUrls) {
+  t.test(`registering ${url} is 422 on path url`, async (t) => {
+    const res = await create({ url, events: ['*'] })
+    t.equal(res.statusCode, 422)
+    t.match(res.json(), envelope('VALIDATION_ERROR'))
+    t.equal(res.json().error.issues.length, 1)
+    t.match(res.json().error.issues[0], { path: 'url', code: 'invalid_string', message: new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) })
+  })
+}
+
+t.test('patterns: malformed ones fail the schema; ones the key can never receive are refused', async (t) => {
+  const malformed = await create({ url: publicUrl, events: ['Order.*', 'order.**', ''] })
+  t.equal(malformed.statusCode, 422)
+  t.same(issuesOf(malformed.json()).sort(), ['invalid_string@events.0', 'invalid_string@events.1', 'invalid_string@events.2'].sort())
+  const noScope = await create({ url: publicUrl, events: ['lead.captured.v1', 'signal.created', 'webhook.failing'] })
+  t.equal(noScope.statusCode, 422)
+  t.same(issuesOf(noScope.json()), ['custom@events.1'], 'no signals:read: signal.created can never arrive')
+  const empty = await create({ url: publicUrl, events: [] })
+  t.equal(empty.statusCode, 422)
+})
+
+t.test('change, disable, delete', async (t) => {
+  const { id } = (await create({ url: publicUrl, events: ['lead.captured.v1'] })).json()
+  const patch = (payload: Record<string, unknown>) => app.inject({ method: 'PATCH', url: `/api/webhooks/${id}`, headers: manager, payload })
+  const changed = await patch({ events: ['*'], description: null, status: 'disabled' })
+  t.equal(changed.statusCode, 200)
+  t.match(changed.json(), { id, events: ['*'], description: null, status: 'disabled' })
+  t.equal((await patch({ url: 'http://192.168.0.10/hook' })).statusCode, 422, 'a new URL is checked as at registration')
+  t.equal((await patch({})).statusCode, 422, 'an empty change is refused')
+  t.equal((await patch({ status: 'failing' })).statusCode, 422, 'failing is Loop\'s to set')
+  t.equal((await patch({ status: 'active' })).json().status, 'active')
+  const deleted = await app.inject({ method: 'DELETE', url: `/api/webhooks/${id}`, headers: manager })
+  t.equal(deleted.statusCode, 204)
+  t.equal(deleted.body, '')
+  t.equal((await get(`/api/webhooks/${id}`)).statusCode, 404)
+  t.equal((await get(`/api/webhooks/${id}/deliveries`)).statusCode, 404)
+  t.equal((await app.inject({ method: 'DELETE', url: `/api/webhooks/${id}`, headers: manager })).statusCode, 404)
+})
+
+t.test('rotating returns a new secret once and shows when the old one stops signing', async (t) => {
+  const created = (await create({ url: publicUrl, events: ['*'] })).json()
+  const rotated = await app.inject({ method: 'POST', url: `/api/webhooks/${created.id}/rotate-secret`, headers: manager })
+  t.equal(rotated.statusCode, 200)
+  t.match(rotated.json().secret, /^whsec_/)
+  t.not(rotated.json().secret, created.secret)
+  const until = Date.parse(rotated.json().previousSecretExpiresAt)
+  t.ok(until > Date.now() + 23.9 * 3600_000 && until <= Date.now() + 24 * 3600_000 + 5000, 'about 24 hours')
+  const after = (await get(`/api/webhooks/${created.id}`)).json()
+  t.equal(after.previousSecretExpiresAt, rotated.json().previousSecretExpiresAt)
+  t.notOk('secret' in after)
+})
+
+t.test('the list pages newest first with a cursor', async (t) => {
+  const key = await authHeaders(app, ['webhooks:manage'])
+  const ids: string[] = []
+  for (let i = 0; i < 3; i++) ids.push((await create({ url: publicUrl, events: ['webhook.*'] }, key)).json().id)
+  const first = (await get('/api/webhooks?limit=2', key)).json()
+  t.same(first.data.map((e: { id: string }) => e.id), [ids[2], ids[1]])
+  t.type(first.nextCursor, 'string')
+  const second = (await get(`/api/webhooks?limit=2&cursor=${first.nextCursor}`, key)).json()
+  t.same(second.data.map((e: { id: string }) => e.id), [ids[0]])
+  t.equal(second.nextCursor, null)
+  t.equal((await get('/api/webhooks?cursor=nonsense', key)).statusCode, 422)
+})
+
+t.test("another brand's endpoint does not exist for a key; an admin key sees every brand's", async (t) => {
+  const mine = (await create({ url: publicUrl, events: ['*'] })).json()
+  const other = await authHeaders(app, ['webhooks:manage'])
+  for (const [method, url] of [['GET', `/api/webhooks/${mine.id}`], ['PATCH', `/api/webhooks/${mine.id}`], ['DELETE', `/api/webhooks/${mine.id}`],
+    ['POST', `/api/webhooks/${mine.id}/rotate-secret`], ['POST', `/api/webhooks/${mine.id}/test`], ['GET', `/api/webhooks/${mine.id}/deliveries`]] as const) {
+    const res = await app.inject({ method, url, headers: other, ...(method === 'PATCH' ? { payload: { description: 'x' } } : {}) })
+    t.equal(res.statusCode, 404, `${method} ${url}`)
+  }
+  t.notOk((await get('/api/webhooks?limit=200', other)).json().data.some((e: { id: string }) => e.id === mine.id))
+  const admin = await authHeaders(app, ['admin'])
+  t.equal((await get(`/api/webhooks/${mine.id}`, admin)).statusCode, 200)
+})
+
+t.test('webhooks:manage is required; no key is 401', async (t) => {
+  const reader = await authHeaders(app, ['events:read'])
+  const forbidden = await create({ url: publicUrl, events: ['*'] }, reader)
+  t.equal(forbidden.statusCode, 403)
+  t.match(forbidden.json(), envelope('FORBIDDEN'))
+  const anonymous = await app.inject({ method: 'GET', url: '/api/webhooks' })
+  t.equal(anonymous.statusCode, 401)
+  t.match(anonymous.json(), envelope('UNAUTHORIZED'))
+})

@@ -1,0 +1,63 @@
+// Loop's webhook API as the end-to-end tests use it: start an instance, register endpoints, send
+// events, read the delivery log. Every call goes through HTTP with a real API key.
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { authHeaders, buildWithDetails, type BuildTestOptions, type TestContext } from './helper.ts'
+import { eventually, type ReceivedRequest } from './receiver.ts'
+
+export const FAST_SCHEDULE = '100ms,100ms,100ms,100ms,100ms'
+export const allScopes = ['events:write', 'events:read', 'webhooks:manage']
+
+export interface Loop { app: FastifyInstance, key: Record<string, string>, databaseUrl: string }
+
+export async function startLoop (t: TestContext, env: Record<string, string> = {}, options: BuildTestOptions = {}, key?: Record<string, string>): Promise<Loop> {
+  const { app, databaseUrl } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true', LOOP_DELIVERY_SCHEDULE: FAST_SCHEDULE, ...env }, undefined, options)
+  return { app, databaseUrl, key: key ?? await authHeaders(app, allScopes, { tier: 'premium' }) }
+}
+
+export interface Endpoint { id: string, secret: string, status: string }
+
+export async function register (loop: Loop, url: string, events: string[] = ['lead.captured.v1']): Promise<Endpoint> {
+  const res = await loop.app.inject({ method: 'POST', url: '/api/webhooks', headers: loop.key, payload: { url, events } })
+  if (res.statusCode !== 201) throw new Error(`register: ${res.statusCode} ${res.body}`)
+  return res.json()
+}
+
+export const lead = (extra: Record<string, unknown> = {}) => ({
+  eventId: randomUUID(),
+  occurredAt: '2026-05-19T12:00:00Z',
+  brandId: '7d0c5a4e-2f6b-4c1e-9a63-5f0f8f1f2b11',
+  email: 'user@example.com',
+  source: 'inbound_lead',
+  attribution: { utm_source: 'newsletter – été' },
+  ...extra
+})
+
+export async function sendLead (loop: Loop, payload = lead()): Promise<{ eventId: string, receivedAt: string, payload: Record<string, unknown> }> {
+  const res = await loop.app.inject({ method: 'POST', url: '/api/events', headers: loop.key, payload: { event: 'lead.captured.v1', payload } })
+  if (res.statusCode !== 200) throw new Error(`send: ${res.statusCode} ${res.body}`)
+  return { ...res.json(), payload }
+}
+
+export interface Attempt { attempt: number, attemptedAt: string, statusCode: number | null, latencyMs: number, error: string | null, responseBody: string | null }
+export interface Delivery { id: string, messageId: string, eventType: string, status: string, attemptCount: number, attempts: Attempt[] }
+
+export async function deliveryLog (loop: Loop, endpointId: string): Promise<Delivery[]> {
+  const res = await loop.app.inject({ method: 'GET', url: `/api/webhooks/${endpointId}/deliveries`, headers: loop.key })
+  if (res.statusCode !== 200) throw new Error(`log: ${res.statusCode} ${res.body}`)
+  return res.json().data
+}
+
+export async function endpointStatus (loop: Loop, endpointId: string): Promise<string> {
+  return (await loop.app.inject({ method: 'GET', url: `/api/webhooks/${endpointId}`, headers: loop.key })).json().status
+}
+
+/** The log once no delivery is pending any more. */
+export const settledLog = (loop: Loop, endpointId: string, count = 1) => eventually(async () => {
+  const log = await deliveryLog(loop, endpointId)
+  return log.length >= count && log.every((d) => d.status !== 'pending') ? log : undefined
+}, 20_000, 'deliveries to settle')
+
+export const headerOf = (request: ReceivedRequest | undefined, name: string) => request?.headers[name] as string | undefined
+export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
