@@ -33,6 +33,7 @@ import signalRoutes from './routes/api/signals/index.ts'
 import issueRoutes from './routes/api/issues.ts'
 import brandRoutes from './routes/api/brands.ts'
 import keyRoutes from './routes/api/keys.ts'
+import mcpRoutes from './routes/mcp.ts'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -97,6 +98,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(issueRoutes)
   await app.register(brandRoutes)
   await app.register(keyRoutes)
+  await app.register(mcpRoutes)
 
   return app
 }

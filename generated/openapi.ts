@@ -619,6 +619,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/mcp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Model Context Protocol endpoint (Streamable HTTP)
+         * @description One JSON-RPC 2.0 message per request (`initialize`, `tools/list`, `tools/call`, ...),
+         *     answered as JSON. Any valid key may connect; each tool checks its own scope. `GET` and
+         *     `DELETE` answer 405: the server is stateless and keeps no sessions or streams.
+         */
+        post: operations["mcp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     loopEvent: {
@@ -1242,6 +1264,8 @@ export interface components {
             status?: "triage" | "todo";
             assignee?: string | null;
         };
+        /** @description A JSON-RPC 2.0 message (or a batch of them) as the MCP Streamable HTTP transport defines it. */
+        JsonRpcMessage: Record<string, never> | unknown[];
         UpdateIssueRequest: {
             title?: string;
             description?: string | null;
@@ -3108,6 +3132,46 @@ export interface operations {
                 };
             };
             422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    mcp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "jsonrpc": "2.0",
+                 *       "id": 1,
+                 *       "method": "tools/list"
+                 *     }
+                 */
+                "application/json": components["schemas"]["JsonRpcMessage"];
+            };
+        };
+        responses: {
+            /** @description The JSON-RPC response (tool errors are results with `isError: true`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JsonRpcMessage"];
+                };
+            };
+            /** @description A notification or response was accepted; no body. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
             429: components["responses"]["RateLimited"];
         };
     };

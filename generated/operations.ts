@@ -14185,3 +14185,149 @@ export const retryWebhookDelivery = {
     }
   }
 }
+
+export const mcp = {
+  method: 'POST' as const,
+  url: '/mcp',
+  schema: {
+    operationId: 'mcp',
+    tags: ["mcp"],
+    summary: "Model Context Protocol endpoint (Streamable HTTP)",
+    security: [{"bearer":[]}],
+    body: Type.Unsafe<operations['mcp']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
+      "type": [
+        "object",
+        "array"
+      ]
+    }),
+    response: {
+      200: Type.Unsafe<operations['mcp']['responses'][200]['content']['application/json']>({
+        "type": [
+          "object",
+          "array"
+        ]
+      }),
+      202: Type.Unsafe<null>({ type: 'null' }),
+      401: Type.Unsafe<operations['mcp']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      429: Type.Unsafe<operations['mcp']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}

@@ -3419,6 +3419,13 @@ export const CreateIssueRequest = Type.Unsafe<components['schemas']['CreateIssue
   }
 })
 
+export const JsonRpcMessage = Type.Unsafe<components['schemas']['JsonRpcMessage']>({
+  "type": [
+    "object",
+    "array"
+  ]
+})
+
 export const UpdateIssueRequest = Type.Unsafe<components['schemas']['UpdateIssueRequest']>({
   "type": "object",
   "minProperties": 1,

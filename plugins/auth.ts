@@ -4,10 +4,9 @@
 // in that order so every authenticated response carries the X-RateLimit-* headers.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, onRequestHookHandler } from 'fastify'
-import { forbidden } from '../lib/errors.ts'
-import { bearerToken, grantsScopes, type Scope } from '../lib/keys/api-key.ts'
+import { bearerToken, type Scope } from '../lib/keys/api-key.ts'
 import { authenticateKey, ensureAdminKey, touchKey, type AuthenticatedKey } from '../lib/keys/key-service.ts'
-import { bearerRequirement } from '../lib/keys/route-security.ts'
+import { assertScopes, bearerRequirement } from '../lib/keys/route-security.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -49,10 +48,7 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     request.apiKey = key
     recordUse(key, Date.now())
     await fastify.limitApiKey(request, reply)
-    if (!alternatives.some((needed) => grantsScopes(key.scopes, needed))) {
-      const missing = alternatives[0]?.find((scope) => !key.scopes.includes(scope)) ?? 'required'
-      throw forbidden(`This key lacks the ${missing} scope`)
-    }
+    assertScopes(key.scopes, alternatives)
   }
 
   fastify.addHook('onRoute', (route) => {

@@ -1,6 +1,7 @@
 // Reads the scopes a route needs from its OpenAPI `security` (copied into the route schema by
 // `npm run generate`), so the contract is the one place a scope is declared.
-import { isScope, type Scope } from './api-key.ts'
+import { forbidden } from '../errors.ts'
+import { grantsScopes, isScope, type Scope } from './api-key.ts'
 
 /**
  * OpenAPI semantics: the array lists alternatives (any one suffices) and each alternative lists
@@ -24,4 +25,11 @@ export function bearerRequirement (security: unknown): Scope[][] | null {
     }
     return needed as Scope[]
   })
+}
+
+/** 403 unless `held` satisfies one of the alternatives `bearerRequirement` returned (REST routes and MCP tools alike). */
+export function assertScopes (held: readonly Scope[], alternatives: Scope[][]): void {
+  if (alternatives.some((needed) => grantsScopes(held, needed))) return
+  const missing = alternatives[0]?.find((scope) => !held.includes(scope)) ?? 'required'
+  throw forbidden(`This key lacks the ${missing} scope`)
 }

@@ -1,0 +1,162 @@
+// The MCP tools (SPEC section 9). Each one mirrors a REST operation: its input schema is that
+// operation's generated schema, its scopes are that operation's `security` in the contract, and it
+// calls the same service function the route calls, so MCP and REST cannot drift apart.
+import type { EntityManager } from '@mikro-orm/postgresql'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import * as ops from '../../generated/operations.ts'
+import type { IssuePriority } from '../db/entities/issue.ts'
+import { notFound } from '../errors.ts'
+import { declareEventType, schemaView } from '../events/declare.ts'
+import type { EventTypeRegistry } from '../events/registry.ts'
+import { sendEvent } from '../events/send-event.ts'
+import { claimNextIssue } from '../issues/claim-next-issue.ts'
+import { toIssueResource } from '../issues/issue-resource.ts'
+import { listIssues } from '../issues/list-issues.ts'
+import { updateIssue } from '../issues/update-issue.ts'
+import type { AuthenticatedKey } from '../keys/key-service.ts'
+import { createBrand } from '../keys/key-service.ts'
+import { bearerRequirement } from '../keys/route-security.ts'
+import type { Scope } from '../keys/api-key.ts'
+import { listSignals } from '../signals/list-signals.ts'
+import { toSignalResource } from '../signals/signal-resource.ts'
+import { webhookCaller } from '../webhooks/caller.ts'
+import { createEndpoint, type DestinationPolicy } from '../webhooks/endpoints.ts'
+
+/** What a tool call runs with: a fresh EntityManager fork, the key that authenticated /mcp, the app's services. */
+export interface ToolContext {
+  em: EntityManager
+  key: AuthenticatedKey
+  eventTypes: EventTypeRegistry
+  webhookPolicy: DestinationPolicy
+}
+
+export interface McpTool {
+  name: string
+  description: string
+  /** A JSON Schema object: what `tools/list` shows and what arguments are validated against. */
+  inputSchema: TSchema
+  /** Query-string schemas were written for coerced text (`status=todo` is `['todo']`); bodies are strict. */
+  coerce: boolean
+  /** The REST operation's scope alternatives (null: public), as plugins/auth.ts reads them. */
+  scopes: Scope[][] | null
+  run: (args: unknown, context: ToolContext) => Promise<unknown>
+}
+
+const defaultLimit = 50
+
+function tool<S extends TSchema> (definition: {
+  name: string
+  description: string
+  operation: { schema: object }
+  inputSchema: S
+  coerce?: boolean
+  run: (args: Static<S>, context: ToolContext) => Promise<unknown>
+}): McpTool {
+  return {
+    name: definition.name,
+    description: definition.description,
+    inputSchema: definition.inputSchema,
+    coerce: definition.coerce ?? false,
+    scopes: bearerRequirement((definition.operation.schema as { security?: unknown }).security),
+    // Arguments reach `run` only after validation against `inputSchema` (lib/mcp/server.ts).
+    run: async (args, context) => await definition.run(args as Static<S>, context)
+  }
+}
+
+const eventCaller = (key: AuthenticatedKey) => ({ keyId: key.id, brandId: key.brandId, env: key.env })
+
+// issues.update takes the path's id next to the body's changes, each under its generated schema.
+const issueIdSchema = (ops.updateIssue.schema.params as unknown as { properties: { id: TSchema } }).properties.id
+const updateIssueInput = Type.Object({
+  id: Type.Unsafe<string>(issueIdSchema),
+  changes: ops.updateIssue.schema.body
+}, { additionalProperties: false })
+
+export const mcpTools: readonly McpTool[] = [
+  tool({
+    name: 'events.declare',
+    description: 'Declare an event type version (fields), an inbound webhook route for it, or both (POST /api/events/types; scope schemas:write).',
+    operation: ops.declareEventType,
+    inputSchema: ops.declareEventType.schema.body,
+    run: async (args, { em, key, eventTypes }) => await declareEventType(em, eventTypes, args, eventCaller(key))
+  }),
+  tool({
+    name: 'events.schema',
+    description: 'The fields and JSON Schema an event type\'s payload must match (GET /api/events/schemas/{name}; public).',
+    operation: ops.getEventSchema,
+    inputSchema: ops.getEventSchema.schema.params,
+    run: async ({ name }, { em, eventTypes }) => {
+      const type = await eventTypes.get(em, name)
+      if (type === null) throw notFound(`Event type ${name} is not declared`)
+      return schemaView(type)
+    }
+  }),
+  tool({
+    name: 'events.send',
+    description: 'Send a typed event; the payload is validated against its declared type (POST /api/events; scope events:write).',
+    operation: ops.sendEvent,
+    inputSchema: ops.sendEvent.schema.body,
+    run: async (args, { em, key, eventTypes }) => {
+      const sent = await sendEvent(em, eventTypes, args, eventCaller(key))
+      return JSON.parse(sent.body) as unknown
+    }
+  }),
+  tool({
+    name: 'brands.create',
+    description: 'Create a brand and its first API key; the key\'s secret is shown once (POST /api/brands; scope admin).',
+    operation: ops.createBrand,
+    inputSchema: ops.createBrand.schema.body,
+    run: async (args, { em }) => ({ ok: true, ...await createBrand(em, args) })
+  }),
+  tool({
+    name: 'issues.list',
+    description: 'List issues, most urgent first, filtered by status, type and priority, with cursor pagination (GET /api/issues; scope issues:read).',
+    operation: ops.listIssues,
+    inputSchema: ops.listIssues.schema.querystring,
+    coerce: true,
+    run: async ({ priority, limit, ...filters }, { em }) => {
+      // The schema admits only 1–4, which is what IssuePriority names.
+      const page = await listIssues(em, { ...filters, priority: priority as IssuePriority[] | undefined, limit: limit ?? defaultLimit })
+      return { ok: true, issues: page.issues.map(toIssueResource), nextCursor: page.nextCursor }
+    }
+  }),
+  tool({
+    name: 'issues.claim',
+    description: 'Atomically claim the most urgent unclaimed triage/todo issue for `agent` (now in_progress); `issue` is null when there is nothing to claim (POST /api/issues/claim; scope issues:write).',
+    operation: ops.claimIssue,
+    inputSchema: ops.claimIssue.schema.body,
+    run: async ({ agent, types }, { em }) => {
+      const issue = await claimNextIssue(em, agent, types)
+      return { ok: true, issue: issue === null ? null : toIssueResource(issue) }
+    }
+  }),
+  tool({
+    name: 'issues.update',
+    description: 'Change an issue\'s fields; status changes follow the workflow (PATCH /api/issues/{id}; scope issues:write).',
+    operation: ops.updateIssue,
+    inputSchema: updateIssueInput,
+    run: async ({ id, changes }, { em }) => ({ ok: true, issue: toIssueResource(await updateIssue(em, id, changes)) })
+  }),
+  tool({
+    name: 'signals.list',
+    description: 'List provider signals (GitHub, Sentry, PostHog), newest first, filtered by source and severity (GET /api/signals; scope signals:read).',
+    operation: ops.listSignals,
+    inputSchema: ops.listSignals.schema.querystring,
+    coerce: true,
+    run: async (args, { em }) => {
+      const page = await listSignals(em, { ...args, limit: args.limit ?? defaultLimit })
+      return {
+        ok: true,
+        signals: page.signals.map(({ signal, issueId }) => toSignalResource(signal, issueId, { payload: false })),
+        nextCursor: page.nextCursor
+      }
+    }
+  }),
+  tool({
+    name: 'webhooks.create',
+    description: 'Register an outbound webhook endpoint for event types; its signing secret is shown once (POST /api/webhooks; scope webhooks:manage).',
+    operation: ops.createWebhook,
+    inputSchema: ops.createWebhook.schema.body,
+    run: async (args, { em, key, webhookPolicy }) => await createEndpoint(em, args, webhookCaller(key), webhookPolicy)
+  })
+]

@@ -1,0 +1,53 @@
+// /mcp: the Model Context Protocol over Streamable HTTP (SPEC section 9), stateless: one server and
+// transport per POST. The contract's `security: [{ bearer: [] }]` gives this route the same guard
+// as /api (401 without a valid key, the key's rate limit and X-RateLimit-* headers); each tool then
+// checks the scope of the REST operation it mirrors (lib/mcp/tools.ts).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import { mcp as mcpOp } from '../generated/operations.ts'
+import { AppError, unauthorized } from '../lib/errors.ts'
+import { compileTools, createMcpServer } from '../lib/mcp/server.ts'
+import { mcpTools } from '../lib/mcp/tools.ts'
+
+const version = '0.1.0'
+
+const mcp: FastifyPluginAsyncTypebox = async (fastify) => {
+  const tools = compileTools(mcpTools)
+  const webhookPolicy = { allowPrivateUrls: fastify.config.allowPrivateUrls }
+
+  fastify.route({
+    ...mcpOp,
+    handler: async (request, reply) => {
+      const key = request.apiKey
+      if (key === null) throw unauthorized('Missing API key')
+      const server = createMcpServer(tools, {
+        key,
+        eventTypes: fastify.eventTypes,
+        webhookPolicy,
+        forkEm: () => request.em.fork(),
+        logError: (error, tool) => request.log.error({ err: error, tool }, 'MCP tool failed')
+      }, version)
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
+      // The SDK writes the response itself; headers the guard set (X-RateLimit-*) go with it.
+      reply.hijack()
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined) reply.raw.setHeader(name, value)
+      }
+      reply.raw.on('close', () => {
+        void transport.close()
+        void server.close()
+      })
+      await server.connect(transport)
+      await transport.handleRequest(request.raw, reply.raw, request.body)
+    }
+  })
+
+  // Stateless: no server-to-client stream to open (GET) and no session to end (DELETE).
+  const methodNotAllowed = async (): Promise<never> => {
+    throw new AppError(405, 'METHOD_NOT_ALLOWED', 'Use POST /mcp: this MCP server is stateless (no streams or sessions)', undefined, { allow: 'POST' })
+  }
+  fastify.get('/mcp', methodNotAllowed)
+  fastify.delete('/mcp', methodNotAllowed)
+}
+
+export default mcp

@@ -1,0 +1,53 @@
+// callTool without HTTP: scope check, then validation, then the tool; every failure a tool error.
+import t from 'tap'
+import { Type } from '@sinclair/typebox'
+import type { EntityManager } from '@mikro-orm/postgresql'
+import { callTool, compileTools, type CallContext } from '../../../lib/mcp/server.ts'
+import type { EventTypeRegistry } from '../../../lib/events/registry.ts'
+import type { McpTool } from '../../../lib/mcp/tools.ts'
+import type { Scope } from '../../../lib/keys/api-key.ts'
+
+const failing: McpTool = {
+  name: 'test.fail',
+  description: 'throws something unexpected',
+  inputSchema: Type.Object({ n: Type.Integer() }, { additionalProperties: false }),
+  coerce: false,
+  scopes: [['issues:write']],
+  run: async () => { throw new Error('relation "issue" does not exist at SELECT * FROM issue') }
+}
+const tools = compileTools([failing])
+
+function context (scopes: Scope[], logged: unknown[] = []): CallContext {
+  return {
+    key: { id: 'k', name: 'k', env: 'live', scopes, tier: 'standard', brandId: null, prefix: 'lk_live_AbCd', lastUsedAt: null },
+    eventTypes: {} as EventTypeRegistry,
+    webhookPolicy: { allowPrivateUrls: false },
+    forkEm: () => ({}) as EntityManager,
+    logError: (error) => { logged.push(error) }
+  }
+}
+
+const body = (result: { content: unknown[] }) => JSON.parse((result.content[0] as { text: string }).text) as Record<string, unknown>
+
+t.test('an unexpected error is INTERNAL_ERROR without internals, and is logged', async (t) => {
+  const logged: unknown[] = []
+  const result = await callTool(tools, 'test.fail', { n: 1 }, context(['issues:write'], logged))
+  t.equal(result.isError, true)
+  t.same(body(result), { code: 'INTERNAL_ERROR', message: 'Internal server error' })
+  t.equal(logged.length, 1)
+})
+
+t.test('the scope is checked before the arguments', async (t) => {
+  const result = await callTool(tools, 'test.fail', { n: 'x' }, context(['issues:read']))
+  t.same(body(result), { code: 'FORBIDDEN', message: 'This key lacks the issues:write scope' })
+})
+
+t.test('admin holds every scope; invalid arguments list every issue', async (t) => {
+  const result = await callTool(tools, 'test.fail', { n: 'x', m: 1 }, context(['admin']))
+  t.match(body(result), { code: 'VALIDATION_ERROR', issues: [{ path: 'm', code: 'unrecognized_keys' }, { path: 'n', code: 'invalid_type' }] })
+})
+
+t.test('missing arguments are an empty object, so required fields are reported', async (t) => {
+  const result = await callTool(tools, 'test.fail', undefined, context(['admin']))
+  t.match(body(result), { code: 'VALIDATION_ERROR', issues: [{ path: 'n', code: 'required' }] })
+})
