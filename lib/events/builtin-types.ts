@@ -9,6 +9,15 @@ const common: FieldSpecs = {
   brandId: { type: 'string', required: false }
 }
 
+// The Calendly invitee both booking types describe.
+const invitee: FieldSpecs = {
+  inviteeUri: { type: 'url', required: false },
+  inviteeEmail: { type: 'email', required: false },
+  inviteeName: { type: 'string', required: false },
+  eventUri: { type: 'url', required: false },
+  startTime: { type: 'datetime', required: false }
+}
+
 export const builtinEventTypes: Record<string, FieldSpecs> = {
   'lead.captured.v1': {
     eventId: { type: 'uuid', required: true },
@@ -71,21 +80,13 @@ export const builtinEventTypes: Record<string, FieldSpecs> = {
   },
   'booking.created.v1': {
     ...common,
-    inviteeUri: { type: 'url', required: false },
-    inviteeEmail: { type: 'email', required: false },
-    inviteeName: { type: 'string', required: false },
-    eventUri: { type: 'url', required: false },
-    startTime: { type: 'datetime', required: false },
+    ...invitee,
     endTime: { type: 'datetime', required: false },
     timezone: { type: 'string', required: false }
   },
   'booking.canceled.v1': {
     ...common,
-    inviteeUri: { type: 'url', required: false },
-    inviteeEmail: { type: 'email', required: false },
-    inviteeName: { type: 'string', required: false },
-    eventUri: { type: 'url', required: false },
-    startTime: { type: 'datetime', required: false },
+    ...invitee,
     canceledBy: { type: 'string', required: false },
     cancelReason: { type: 'string', required: false }
   }

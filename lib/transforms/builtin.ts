@@ -34,6 +34,18 @@ function typeformAnswers (payload: unknown): { fieldId: string, fieldRef?: strin
   })
 }
 
+// Both Calendly topics carry the same invitee object.
+const calendlyInvitee: TransformSpec = {
+  eventId: '$.payload.uri',
+  occurredAt: '$.created_at',
+  source: 'calendly',
+  inviteeUri: '$.payload.uri',
+  inviteeEmail: '$.payload.email',
+  inviteeName: '$.payload.name',
+  eventUri: '$.payload.event',
+  startTime: '$.payload.scheduled_event.start_time'
+}
+
 export const builtinTransforms: Record<BuiltinSource, Record<string, BuiltinTransform>> = {
   shopify: {
     'order.completed.v1': {
@@ -99,14 +111,7 @@ export const builtinTransforms: Record<BuiltinSource, Record<string, BuiltinTran
     'booking.created.v1': {
       topic: 'invitee.created',
       transform: {
-        eventId: '$.payload.uri',
-        occurredAt: '$.created_at',
-        source: 'calendly',
-        inviteeUri: '$.payload.uri',
-        inviteeEmail: '$.payload.email',
-        inviteeName: '$.payload.name',
-        eventUri: '$.payload.event',
-        startTime: '$.payload.scheduled_event.start_time',
+        ...calendlyInvitee,
         endTime: '$.payload.scheduled_event.end_time',
         timezone: '$.payload.timezone'
       }
@@ -114,14 +119,7 @@ export const builtinTransforms: Record<BuiltinSource, Record<string, BuiltinTran
     'booking.canceled.v1': {
       topic: 'invitee.canceled',
       transform: {
-        eventId: '$.payload.uri',
-        occurredAt: '$.created_at',
-        source: 'calendly',
-        inviteeUri: '$.payload.uri',
-        inviteeEmail: '$.payload.email',
-        inviteeName: '$.payload.name',
-        eventUri: '$.payload.event',
-        startTime: '$.payload.scheduled_event.start_time',
+        ...calendlyInvitee,
         canceledBy: '$.payload.cancellation.canceled_by',
         cancelReason: '$.payload.cancellation.reason'
       }
