@@ -23,7 +23,9 @@ if (redis !== null) {
     const premium = bucketLimits(1000, 2000)
     const startedAt = Date.now()
     const decisions = await Promise.all(Array.from({ length: 2600 }, () => buckets.take('premium', premium)))
-    const refilled = Math.ceil(Date.now() - startedAt) // 1,000/s is one token per ms
+    // 1,000/s is one token per ms; Redis's clock (TIME, microseconds) and Node's (ms) may disagree
+    // by a few ms at either end of the run.
+    const refilled = Math.ceil(Date.now() - startedAt) + 5
     const granted = decisions.filter((d) => d.allowed).length
     t.ok(granted >= 2000 && granted <= 2000 + refilled, `granted ${granted}: the burst plus at most ${refilled} refilled`)
     t.ok(decisions.some((d) => !d.allowed), 'then refused')
