@@ -1184,7 +1184,7 @@ export interface components {
          *       "status": "triage",
          *       "priority": 1,
          *       "title": "Sentry: TypeError: undefined is not a function (523 events)",
-         *       "description": "Source: https://sentry.io/organizations/acme/issues/1170820242/",
+         *       "description": "Culprit: app/components/checkout.js in submit\nSource: https://sentry.io/organizations/acme/issues/1170820242/",
          *       "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
          *       "assignee": null,
          *       "claimedBy": null,
@@ -1815,6 +1815,41 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "action": "created",
+                 *       "installation": {
+                 *         "uuid": "7a485448-a9e2-4c85-8a3c-4f44175783c9"
+                 *       },
+                 *       "data": {
+                 *         "issue": {
+                 *           "id": "1170820242",
+                 *           "shortId": "APP-1X",
+                 *           "title": "TypeError: undefined is not a function",
+                 *           "culprit": "app/components/checkout.js in submit",
+                 *           "level": "error",
+                 *           "status": "unresolved",
+                 *           "platform": "javascript",
+                 *           "count": "523",
+                 *           "userCount": 88,
+                 *           "firstSeen": "2026-11-25T09:12:31.000000Z",
+                 *           "lastSeen": "2026-11-25T09:59:47.000000Z",
+                 *           "web_url": "https://sentry.io/organizations/acme/issues/1170820242/",
+                 *           "project": {
+                 *             "id": "1",
+                 *             "name": "front-end",
+                 *             "slug": "front-end",
+                 *             "platform": "javascript"
+                 *           }
+                 *         }
+                 *       },
+                 *       "actor": {
+                 *         "type": "application",
+                 *         "id": "sentry",
+                 *         "name": "Sentry"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["SentryWebhookPayload"];
             };
         };
@@ -1862,12 +1897,27 @@ export interface operations {
     listSignals: {
         parameters: {
             query?: {
-                /** @description Only these providers (repeat the parameter for several). */
+                /**
+                 * @description Only these providers (repeat the parameter for several).
+                 * @example [
+                 *       "github",
+                 *       "posthog"
+                 *     ]
+                 */
                 source?: components["schemas"]["SignalSource"][];
-                /** @description Only these severities (repeat the parameter for several). */
+                /**
+                 * @description Only these severities (repeat the parameter for several).
+                 * @example [
+                 *       "critical",
+                 *       "high"
+                 *     ]
+                 */
                 severity?: components["schemas"]["Severity"][];
-                /** @description The `nextCursor` of the previous page; omit for the first page. */
-                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description The `nextCursor` of the previous page; omit for the first page.
+                 * @example WzE3OTU2MDExMDAwMDAsIjVjMWQ4ZTJmLTZhM2ItNGM3ZC04ZTlmLTBhMWIyYzNkNGU1ZiJd
+                 */
+                cursor?: string;
                 /** @description Page size. */
                 limit?: components["parameters"]["Limit"];
             };
@@ -1883,6 +1933,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "signals": [
+                     *         {
+                     *           "id": "c4e2a7b9-1d3f-4a5b-8c6d-7e8f9a0b1c2d",
+                     *           "source": "posthog",
+                     *           "type": "metric_change",
+                     *           "severity": "high",
+                     *           "sourceId": null,
+                     *           "deliveryId": null,
+                     *           "payloadHash": "8f6a9f6e2c6f241a1e8a2bb6cc81aa91c0f4bdbd04647468ad274798521039b3",
+                     *           "issueId": "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b",
+                     *           "createdAt": "2026-11-25T10:10:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "5c1d8e2f-6a3b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *           "source": "github",
+                     *           "type": "dependabot_alert",
+                     *           "severity": "high",
+                     *           "sourceId": "dependabot_alert:octo/app:7",
+                     *           "deliveryId": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+                     *           "payloadHash": "1334cb90f0ceab6375dbb5e14246c3d3974ebf3bbeef779c39b84f09d1fbef34",
+                     *           "issueId": "7f3a9b1c-2d4e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "createdAt": "2026-11-25T10:05:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "WzE3OTU2MDExMDAwMDAsIjVjMWQ4ZTJmLTZhM2ItNGM3ZC04ZTlmLTBhMWIyYzNkNGU1ZiJd"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SignalList"];
                 };
             };
@@ -1913,6 +1993,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "signal": {
+                     *         "id": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                     *         "source": "sentry",
+                     *         "type": "created",
+                     *         "severity": "critical",
+                     *         "sourceId": "1170820242",
+                     *         "deliveryId": "8e6f1c5a-3b2d-4c1e-9f0a-7d6c5b4a3e2f",
+                     *         "payloadHash": "5d41402abc4b2a76b9719d911017c592ae1f2d3c4b5a6978877665544332211f",
+                     *         "issueId": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *         "createdAt": "2026-11-25T10:00:00.000Z",
+                     *         "payload": {
+                     *           "action": "created",
+                     *           "installation": {
+                     *             "uuid": "7a485448-a9e2-4c85-8a3c-4f44175783c9"
+                     *           },
+                     *           "data": {
+                     *             "issue": {
+                     *               "id": "1170820242",
+                     *               "shortId": "APP-1X",
+                     *               "title": "TypeError: undefined is not a function",
+                     *               "culprit": "app/components/checkout.js in submit",
+                     *               "level": "error",
+                     *               "status": "unresolved",
+                     *               "platform": "javascript",
+                     *               "count": "523",
+                     *               "userCount": 88,
+                     *               "firstSeen": "2026-11-25T09:12:31.000000Z",
+                     *               "lastSeen": "2026-11-25T09:59:47.000000Z",
+                     *               "web_url": "https://sentry.io/organizations/acme/issues/1170820242/",
+                     *               "project": {
+                     *                 "id": "1",
+                     *                 "name": "front-end",
+                     *                 "slug": "front-end",
+                     *                 "platform": "javascript"
+                     *               }
+                     *             }
+                     *           },
+                     *           "actor": {
+                     *             "type": "application",
+                     *             "id": "sentry",
+                     *             "name": "Sentry"
+                     *           }
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["SignalResponse"];
                 };
             };
@@ -1934,9 +2063,21 @@ export interface operations {
                  *     ]
                  */
                 status?: components["schemas"]["IssueStatus"][];
-                /** @description Only these types (repeat the parameter for several). */
+                /**
+                 * @description Only these types (repeat the parameter for several).
+                 * @example [
+                 *       "signal",
+                 *       "bug"
+                 *     ]
+                 */
                 type?: components["schemas"]["IssueType"][];
-                /** @description Only these priorities (repeat the parameter for several). */
+                /**
+                 * @description Only these priorities (repeat the parameter for several).
+                 * @example [
+                 *       1,
+                 *       2
+                 *     ]
+                 */
                 priority?: components["schemas"]["IssuePriority"][];
                 /** @description The `nextCursor` of the previous page; omit for the first page. */
                 cursor?: components["parameters"]["Cursor"];
@@ -1955,6 +2096,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "issues": [
+                     *         {
+                     *           "id": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *           "number": 12,
+                     *           "type": "signal",
+                     *           "status": "triage",
+                     *           "priority": 1,
+                     *           "title": "Sentry: TypeError: undefined is not a function (523 events)",
+                     *           "description": "Culprit: app/components/checkout.js in submit\nSource: https://sentry.io/organizations/acme/issues/1170820242/",
+                     *           "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                     *           "assignee": null,
+                     *           "claimedBy": null,
+                     *           "claimedAt": null,
+                     *           "createdAt": "2026-11-25T10:00:00.000Z",
+                     *           "updatedAt": "2026-11-25T10:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "7f3a9b1c-2d4e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "number": 13,
+                     *           "type": "signal",
+                     *           "status": "triage",
+                     *           "priority": 2,
+                     *           "title": "GitHub: dependabot alert: lodash (high) in octo/app",
+                     *           "description": "Source: https://github.com/octo/app/security/dependabot/7",
+                     *           "signalId": "5c1d8e2f-6a3b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *           "assignee": null,
+                     *           "claimedBy": null,
+                     *           "claimedAt": null,
+                     *           "createdAt": "2026-11-25T10:05:00.000Z",
+                     *           "updatedAt": "2026-11-25T10:05:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "WzIsMTNd"
+                     *     }
+                     */
                     "application/json": components["schemas"]["IssueList"];
                 };
             };
@@ -1990,6 +2169,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "issue": {
+                     *         "id": "4c2e8a1f-5b3d-4e6f-9a7b-8c9d0e1f2a3b",
+                     *         "number": 15,
+                     *         "type": "task",
+                     *         "status": "todo",
+                     *         "priority": 2,
+                     *         "title": "Upgrade lodash to 4.17.21",
+                     *         "description": null,
+                     *         "signalId": null,
+                     *         "assignee": null,
+                     *         "claimedBy": null,
+                     *         "claimedAt": null,
+                     *         "createdAt": "2026-11-25T11:30:00.000Z",
+                     *         "updatedAt": "2026-11-25T11:30:00.000Z"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["IssueResponse"];
                 };
             };
@@ -2029,6 +2228,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "issue": {
+                     *         "id": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *         "number": 12,
+                     *         "type": "signal",
+                     *         "status": "in_progress",
+                     *         "priority": 1,
+                     *         "title": "Sentry: TypeError: undefined is not a function (523 events)",
+                     *         "description": "Culprit: app/components/checkout.js in submit\nSource: https://sentry.io/organizations/acme/issues/1170820242/",
+                     *         "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                     *         "assignee": null,
+                     *         "claimedBy": "claude-code@build-box-1",
+                     *         "claimedAt": "2026-11-25T11:45:00.000Z",
+                     *         "createdAt": "2026-11-25T10:00:00.000Z",
+                     *         "updatedAt": "2026-11-25T11:45:00.000Z"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["IssueResponse"];
                 };
             };
@@ -2068,6 +2287,70 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "issue": {
+                     *         "id": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *         "number": 12,
+                     *         "type": "signal",
+                     *         "status": "triage",
+                     *         "priority": 1,
+                     *         "title": "Sentry: TypeError: undefined is not a function (523 events)",
+                     *         "description": "Culprit: app/components/checkout.js in submit\nSource: https://sentry.io/organizations/acme/issues/1170820242/",
+                     *         "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                     *         "assignee": null,
+                     *         "claimedBy": null,
+                     *         "claimedAt": null,
+                     *         "createdAt": "2026-11-25T10:00:00.000Z",
+                     *         "updatedAt": "2026-11-25T10:00:00.000Z"
+                     *       },
+                     *       "signal": {
+                     *         "id": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                     *         "source": "sentry",
+                     *         "type": "created",
+                     *         "severity": "critical",
+                     *         "sourceId": "1170820242",
+                     *         "deliveryId": "8e6f1c5a-3b2d-4c1e-9f0a-7d6c5b4a3e2f",
+                     *         "payloadHash": "5d41402abc4b2a76b9719d911017c592ae1f2d3c4b5a6978877665544332211f",
+                     *         "issueId": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *         "createdAt": "2026-11-25T10:00:00.000Z",
+                     *         "payload": {
+                     *           "action": "created",
+                     *           "installation": {
+                     *             "uuid": "7a485448-a9e2-4c85-8a3c-4f44175783c9"
+                     *           },
+                     *           "data": {
+                     *             "issue": {
+                     *               "id": "1170820242",
+                     *               "shortId": "APP-1X",
+                     *               "title": "TypeError: undefined is not a function",
+                     *               "culprit": "app/components/checkout.js in submit",
+                     *               "level": "error",
+                     *               "status": "unresolved",
+                     *               "platform": "javascript",
+                     *               "count": "523",
+                     *               "userCount": 88,
+                     *               "firstSeen": "2026-11-25T09:12:31.000000Z",
+                     *               "lastSeen": "2026-11-25T09:59:47.000000Z",
+                     *               "web_url": "https://sentry.io/organizations/acme/issues/1170820242/",
+                     *               "project": {
+                     *                 "id": "1",
+                     *                 "name": "front-end",
+                     *                 "slug": "front-end",
+                     *                 "platform": "javascript"
+                     *               }
+                     *             }
+                     *           },
+                     *           "actor": {
+                     *             "type": "application",
+                     *             "id": "sentry",
+                     *             "name": "Sentry"
+                     *           }
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["IssueDetailResponse"];
                 };
             };
@@ -2108,6 +2391,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "issue": {
+                     *         "id": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *         "number": 12,
+                     *         "type": "signal",
+                     *         "status": "done",
+                     *         "priority": 1,
+                     *         "title": "Sentry: TypeError: undefined is not a function (523 events)",
+                     *         "description": "Culprit: app/components/checkout.js in submit\nSource: https://sentry.io/organizations/acme/issues/1170820242/",
+                     *         "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                     *         "assignee": null,
+                     *         "claimedBy": "claude-code@build-box-1",
+                     *         "claimedAt": "2026-11-25T11:45:00.000Z",
+                     *         "createdAt": "2026-11-25T10:00:00.000Z",
+                     *         "updatedAt": "2026-11-25T12:15:00.000Z"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["IssueResponse"];
                 };
             };
@@ -2212,7 +2515,10 @@ export interface operations {
     listKeys: {
         parameters: {
             query?: {
-                /** @description Only the keys of this brand. */
+                /**
+                 * @description Only the keys of this brand.
+                 * @example 0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11
+                 */
                 brandId?: string;
             };
             header?: never;
@@ -2350,6 +2656,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The key's id (a UUID).
+                 * @example 9a3e5f1c-7b2d-4e8a-b6c4-1d0f3e2a5b77
+                 */
                 id: string;
             };
             cookie?: never;
