@@ -2731,46 +2731,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "name": "quiz.completed.v1",
-                 *       "fields": {
-                 *         "eventId": {
-                 *           "type": "uuid",
-                 *           "required": true
-                 *         },
-                 *         "occurredAt": {
-                 *           "type": "datetime",
-                 *           "required": true
-                 *         },
-                 *         "email": {
-                 *           "type": "email",
-                 *           "required": true
-                 *         },
-                 *         "score": {
-                 *           "type": "integer",
-                 *           "required": true
-                 *         },
-                 *         "answers": {
-                 *           "type": "array",
-                 *           "required": false,
-                 *           "items": {
-                 *             "type": "object",
-                 *             "fields": {
-                 *               "question": {
-                 *                 "type": "string",
-                 *                 "required": true
-                 *               },
-                 *               "answer": {
-                 *                 "type": "string",
-                 *                 "required": true
-                 *               }
-                 *             }
-                 *           }
-                 *         }
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["EventTypeDeclaration"];
             };
         };
@@ -2781,6 +2741,102 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "created": false,
+                     *       "schema": {
+                     *         "name": "quiz.completed.v1",
+                     *         "fields": {
+                     *           "eventId": {
+                     *             "type": "uuid",
+                     *             "required": true
+                     *           },
+                     *           "occurredAt": {
+                     *             "type": "datetime",
+                     *             "required": true
+                     *           },
+                     *           "email": {
+                     *             "type": "email",
+                     *             "required": true
+                     *           },
+                     *           "score": {
+                     *             "type": "integer",
+                     *             "required": true
+                     *           },
+                     *           "answers": {
+                     *             "type": "array",
+                     *             "required": false,
+                     *             "items": {
+                     *               "type": "object",
+                     *               "required": false,
+                     *               "fields": {
+                     *                 "question": {
+                     *                   "type": "string",
+                     *                   "required": true
+                     *                 },
+                     *                 "answer": {
+                     *                   "type": "string",
+                     *                   "required": true
+                     *                 }
+                     *               }
+                     *             }
+                     *           }
+                     *         },
+                     *         "jsonSchema": {
+                     *           "$schema": "https://json-schema.org/draft/2020-12/schema",
+                     *           "type": "object",
+                     *           "properties": {
+                     *             "eventId": {
+                     *               "type": "string",
+                     *               "format": "uuid"
+                     *             },
+                     *             "occurredAt": {
+                     *               "type": "string",
+                     *               "format": "date-time"
+                     *             },
+                     *             "email": {
+                     *               "type": "string",
+                     *               "format": "email"
+                     *             },
+                     *             "score": {
+                     *               "type": "integer"
+                     *             },
+                     *             "answers": {
+                     *               "type": [
+                     *                 "array",
+                     *                 "null"
+                     *               ],
+                     *               "items": {
+                     *                 "type": "object",
+                     *                 "properties": {
+                     *                   "question": {
+                     *                     "type": "string"
+                     *                   },
+                     *                   "answer": {
+                     *                     "type": "string"
+                     *                   }
+                     *                 },
+                     *                 "required": [
+                     *                   "question",
+                     *                   "answer"
+                     *                 ],
+                     *                 "additionalProperties": false
+                     *               }
+                     *             }
+                     *           },
+                     *           "required": [
+                     *             "eventId",
+                     *             "occurredAt",
+                     *             "email",
+                     *             "score"
+                     *           ],
+                     *           "additionalProperties": false
+                     *         },
+                     *         "builtIn": false
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["EventTypeDeclared"];
                 };
             };
@@ -2815,6 +2871,192 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "name": "lead.captured.v1",
+                     *           "fields": {
+                     *             "eventId": {
+                     *               "type": "uuid",
+                     *               "required": true
+                     *             },
+                     *             "occurredAt": {
+                     *               "type": "datetime",
+                     *               "required": true
+                     *             },
+                     *             "brandId": {
+                     *               "type": "uuid",
+                     *               "required": true
+                     *             },
+                     *             "email": {
+                     *               "type": "email",
+                     *               "required": true
+                     *             },
+                     *             "source": {
+                     *               "type": "enum",
+                     *               "values": [
+                     *                 "vsl_form",
+                     *                 "quiz_completion",
+                     *                 "inbound_lead",
+                     *                 "other"
+                     *               ],
+                     *               "required": true
+                     *             },
+                     *             "attribution": {
+                     *               "type": "object",
+                     *               "required": true
+                     *             },
+                     *             "personId": {
+                     *               "type": "uuid",
+                     *               "required": false
+                     *             }
+                     *           },
+                     *           "jsonSchema": {
+                     *             "$schema": "https://json-schema.org/draft/2020-12/schema",
+                     *             "type": "object",
+                     *             "properties": {
+                     *               "eventId": {
+                     *                 "type": "string",
+                     *                 "format": "uuid"
+                     *               },
+                     *               "occurredAt": {
+                     *                 "type": "string",
+                     *                 "format": "date-time"
+                     *               },
+                     *               "brandId": {
+                     *                 "type": "string",
+                     *                 "format": "uuid"
+                     *               },
+                     *               "email": {
+                     *                 "type": "string",
+                     *                 "format": "email"
+                     *               },
+                     *               "source": {
+                     *                 "type": "string",
+                     *                 "enum": [
+                     *                   "vsl_form",
+                     *                   "quiz_completion",
+                     *                   "inbound_lead",
+                     *                   "other"
+                     *                 ]
+                     *               },
+                     *               "attribution": {
+                     *                 "type": "object"
+                     *               },
+                     *               "personId": {
+                     *                 "type": [
+                     *                   "string",
+                     *                   "null"
+                     *                 ],
+                     *                 "format": "uuid"
+                     *               }
+                     *             },
+                     *             "required": [
+                     *               "eventId",
+                     *               "occurredAt",
+                     *               "brandId",
+                     *               "email",
+                     *               "source",
+                     *               "attribution"
+                     *             ],
+                     *             "additionalProperties": false
+                     *           },
+                     *           "builtIn": true
+                     *         },
+                     *         {
+                     *           "name": "quiz.completed.v1",
+                     *           "fields": {
+                     *             "eventId": {
+                     *               "type": "uuid",
+                     *               "required": true
+                     *             },
+                     *             "occurredAt": {
+                     *               "type": "datetime",
+                     *               "required": true
+                     *             },
+                     *             "email": {
+                     *               "type": "email",
+                     *               "required": true
+                     *             },
+                     *             "score": {
+                     *               "type": "integer",
+                     *               "required": true
+                     *             },
+                     *             "answers": {
+                     *               "type": "array",
+                     *               "required": false,
+                     *               "items": {
+                     *                 "type": "object",
+                     *                 "required": false,
+                     *                 "fields": {
+                     *                   "question": {
+                     *                     "type": "string",
+                     *                     "required": true
+                     *                   },
+                     *                   "answer": {
+                     *                     "type": "string",
+                     *                     "required": true
+                     *                   }
+                     *                 }
+                     *               }
+                     *             }
+                     *           },
+                     *           "jsonSchema": {
+                     *             "$schema": "https://json-schema.org/draft/2020-12/schema",
+                     *             "type": "object",
+                     *             "properties": {
+                     *               "eventId": {
+                     *                 "type": "string",
+                     *                 "format": "uuid"
+                     *               },
+                     *               "occurredAt": {
+                     *                 "type": "string",
+                     *                 "format": "date-time"
+                     *               },
+                     *               "email": {
+                     *                 "type": "string",
+                     *                 "format": "email"
+                     *               },
+                     *               "score": {
+                     *                 "type": "integer"
+                     *               },
+                     *               "answers": {
+                     *                 "type": [
+                     *                   "array",
+                     *                   "null"
+                     *                 ],
+                     *                 "items": {
+                     *                   "type": "object",
+                     *                   "properties": {
+                     *                     "question": {
+                     *                       "type": "string"
+                     *                     },
+                     *                     "answer": {
+                     *                       "type": "string"
+                     *                     }
+                     *                   },
+                     *                   "required": [
+                     *                     "question",
+                     *                     "answer"
+                     *                   ],
+                     *                   "additionalProperties": false
+                     *                 }
+                     *               }
+                     *             },
+                     *             "required": [
+                     *               "eventId",
+                     *               "occurredAt",
+                     *               "email",
+                     *               "score"
+                     *             ],
+                     *             "additionalProperties": false
+                     *           },
+                     *           "builtIn": false
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["EventSchemaList"];
                 };
             };
@@ -2878,8 +3120,56 @@ export interface operations {
                      *         }
                      *       },
                      *       "jsonSchema": {
-                     *         "type": "object"
-                     *       }
+                     *         "$schema": "https://json-schema.org/draft/2020-12/schema",
+                     *         "type": "object",
+                     *         "properties": {
+                     *           "eventId": {
+                     *             "type": "string",
+                     *             "format": "uuid"
+                     *           },
+                     *           "occurredAt": {
+                     *             "type": "string",
+                     *             "format": "date-time"
+                     *           },
+                     *           "brandId": {
+                     *             "type": "string",
+                     *             "format": "uuid"
+                     *           },
+                     *           "email": {
+                     *             "type": "string",
+                     *             "format": "email"
+                     *           },
+                     *           "source": {
+                     *             "type": "string",
+                     *             "enum": [
+                     *               "vsl_form",
+                     *               "quiz_completion",
+                     *               "inbound_lead",
+                     *               "other"
+                     *             ]
+                     *           },
+                     *           "attribution": {
+                     *             "type": "object"
+                     *           },
+                     *           "personId": {
+                     *             "type": [
+                     *               "string",
+                     *               "null"
+                     *             ],
+                     *             "format": "uuid"
+                     *           }
+                     *         },
+                     *         "required": [
+                     *           "eventId",
+                     *           "occurredAt",
+                     *           "brandId",
+                     *           "email",
+                     *           "source",
+                     *           "attribution"
+                     *         ],
+                     *         "additionalProperties": false
+                     *       },
+                     *       "builtIn": true
                      *     }
                      */
                     "application/json": components["schemas"]["EventSchema"];
@@ -2891,14 +3181,27 @@ export interface operations {
     listEvents: {
         parameters: {
             query?: {
-                /** @description Only events of this type. */
+                /**
+                 * @description Only events of this type.
+                 * @example lead.captured.v1
+                 */
                 event?: string;
-                /** @description Only events received at or after this time. */
+                /**
+                 * @description Only events received at or after this time.
+                 * @example 2026-11-25T00:00:00Z
+                 */
                 since?: string;
-                /** @description Only events received before this time. */
+                /**
+                 * @description Only events received before this time.
+                 * @example 2026-11-26T00:00:00Z
+                 */
                 until?: string;
+                /** @example 20 */
                 limit?: number;
-                /** @description The `nextCursor` of the previous page. */
+                /**
+                 * @description The `nextCursor` of the previous page.
+                 * @example MjAyNi0xMS0yNVQxMzowNTowMC4wMDBafGE3YzllMWYzLTViN2QtNGY5YS04YzFlLTNkNWY3YTliMWMyZQ
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -2913,6 +3216,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90",
+                     *           "event": "lead.captured.v1",
+                     *           "eventId": "550e8400-e29b-41d4-a716-446655440000",
+                     *           "payload": {
+                     *             "eventId": "550e8400-e29b-41d4-a716-446655440000",
+                     *             "occurredAt": "2026-11-25T12:29:58Z",
+                     *             "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *             "email": "user@example.com",
+                     *             "source": "inbound_lead",
+                     *             "attribution": {
+                     *               "utm_source": "newsletter",
+                     *               "utm_campaign": "black-friday"
+                     *             },
+                     *             "personId": null
+                     *           },
+                     *           "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *           "keyId": "6d1c2a8e-9b0f-4c1e-8f7a-2f9e6c3b5a10",
+                     *           "env": "live",
+                     *           "source": "api",
+                     *           "receivedAt": "2026-11-25T12:30:00.123Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["EventList"];
                 };
             };
@@ -2926,6 +3258,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Any unique string per logical request; the payload's eventId is a good one.
+                 * @example 550e8400-e29b-41d4-a716-446655440000
+                 */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -2938,11 +3274,14 @@ export interface operations {
                  *       "event": "lead.captured.v1",
                  *       "payload": {
                  *         "eventId": "550e8400-e29b-41d4-a716-446655440000",
-                 *         "occurredAt": "2026-05-19T12:00:00Z",
-                 *         "brandId": "7d0c5a4e-2f6b-4c1e-9a63-5f0f8f1f2b11",
+                 *         "occurredAt": "2026-11-25T12:29:58Z",
+                 *         "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                  *         "email": "user@example.com",
                  *         "source": "inbound_lead",
-                 *         "attribution": {},
+                 *         "attribution": {
+                 *           "utm_source": "newsletter",
+                 *           "utm_campaign": "black-friday"
+                 *         },
                  *         "personId": null
                  *       }
                  *     }
@@ -2967,7 +3306,7 @@ export interface operations {
                      *       "ok": true,
                      *       "eventId": "0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90",
                      *       "event": "lead.captured.v1",
-                     *       "receivedAt": "2026-05-19T12:00:00.123Z"
+                     *       "receivedAt": "2026-11-25T12:30:00.123Z"
                      *     }
                      */
                     "application/json": components["schemas"]["EventAccepted"];
@@ -2996,6 +3335,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description Loop's id of the event (`eventId` in the POST /api/events answer).
+                 * @example 0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3008,6 +3351,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90",
+                     *       "event": "lead.captured.v1",
+                     *       "eventId": "550e8400-e29b-41d4-a716-446655440000",
+                     *       "payload": {
+                     *         "eventId": "550e8400-e29b-41d4-a716-446655440000",
+                     *         "occurredAt": "2026-11-25T12:29:58Z",
+                     *         "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *         "email": "user@example.com",
+                     *         "source": "inbound_lead",
+                     *         "attribution": {
+                     *           "utm_source": "newsletter",
+                     *           "utm_campaign": "black-friday"
+                     *         },
+                     *         "personId": null
+                     *       },
+                     *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *       "keyId": "6d1c2a8e-9b0f-4c1e-8f7a-2f9e6c3b5a10",
+                     *       "env": "live",
+                     *       "source": "api",
+                     *       "receivedAt": "2026-11-25T12:30:00.123Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["StoredEvent"];
                 };
             };
@@ -3021,8 +3388,17 @@ export interface operations {
     listEventRejections: {
         parameters: {
             query?: {
+                /**
+                 * @description Only rejections of this event type.
+                 * @example acme.signup.v1
+                 */
                 event?: string;
+                /** @example 20 */
                 limit?: number;
+                /**
+                 * @description The `nextCursor` of the previous page.
+                 * @example MjAyNi0xMS0yNVQxMzo0MDowMC4wMDBafGYxZTNkNWM3LWI5YTEtNGMzZS04ZDVmLTdhOWIxYzNkNWU3Zg
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -3037,6 +3413,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "d2c4e6f8-0a1b-4c3d-9e5f-6a7b8c9d0e1f",
+                     *           "event": "acme.signup.v1",
+                     *           "source": "custom",
+                     *           "webhookPath": "/webhooks/acme/signup",
+                     *           "headers": {
+                     *             "content-type": "application/json",
+                     *             "user-agent": "Acme-Webhooks/2.1",
+                     *             "webhook-id": "msg_2Yh8k1Z7",
+                     *             "host": "127.0.0.1:3000",
+                     *             "content-length": "98"
+                     *           },
+                     *           "body": "{\"id\":\"evt_1J2k3L4m\",\"type\":\"user.signed_up\",\"user\":{\"email_address\":\"ada@acme.dev\",\"plan\":\"pro\"}}",
+                     *           "issues": [
+                     *             {
+                     *               "path": "email",
+                     *               "message": "Required",
+                     *               "code": "required"
+                     *             }
+                     *           ],
+                     *           "createdAt": "2026-11-25T13:20:00.000Z",
+                     *           "replayedAt": null,
+                     *           "replayedEventId": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["EventRejectionList"];
                 };
             };
@@ -3051,6 +3458,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The rejection's id.
+                 * @example d2c4e6f8-0a1b-4c3d-9e5f-6a7b8c9d0e1f
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3063,6 +3474,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "eventId": "5e7f9a1b-3c5d-4e6f-8a9b-0c1d2e3f4a5c",
+                     *       "event": "acme.signup.v1",
+                     *       "receivedAt": "2026-11-25T13:35:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["EventAccepted"];
                 };
             };
@@ -3079,7 +3498,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The rest of the declared webhookPath (may contain slashes). */
+                /**
+                 * @description The rest of the declared webhookPath (may contain slashes).
+                 * @example shopify/orders
+                 */
                 path: string;
             };
             cookie?: never;
