@@ -497,7 +497,10 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -524,7 +527,10 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -550,7 +556,10 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -574,7 +583,10 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -599,8 +611,15 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
+                /**
+                 * @description The delivery's id (`X-Loop-Delivery`).
+                 * @example 6a8c0e2f-4b6d-4e8f-9a1c-3e5f7a9b1d2f
+                 */
                 deliveryId: string;
             };
             cookie?: never;
@@ -1370,15 +1389,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "ok": false,
-                 *       "error": {
-                 *         "code": "UNAUTHORIZED",
-                 *         "message": "Missing or invalid API key"
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -1430,15 +1440,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "ok": false,
-                 *       "error": {
-                 *         "code": "CONFLICT",
-                 *         "message": "An identical request with this Idempotency-Key is still in flight"
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -1475,7 +1476,7 @@ export interface components {
                  *       "ok": false,
                  *       "error": {
                  *         "code": "NOT_CONFIGURED",
-                 *         "message": "GITHUB_WEBHOOK_SECRET is not set"
+                 *         "message": "GITHUB_WEBHOOK_SECRET is not set; this provider's webhooks are refused until it is"
                  *       }
                  *     }
                  */
@@ -1506,15 +1507,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "ok": false,
-                 *       "error": {
-                 *         "code": "NOT_FOUND",
-                 *         "message": "Route POST /api/nothing not found"
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -1524,6 +1516,15 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "ok": false,
+                 *       "error": {
+                 *         "code": "PAYLOAD_TOO_LARGE",
+                 *         "message": "Body is larger than the limit"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -1533,6 +1534,15 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "ok": false,
+                 *       "error": {
+                 *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                 *         "message": "Unsupported Content-Type: send application/json"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -1632,7 +1642,10 @@ export interface components {
         };
     };
     parameters: {
-        /** @description The webhook endpoint's id (a UUID). */
+        /**
+         * @description The webhook endpoint's id (a UUID).
+         * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+         */
         WebhookId: string;
         /**
          * @description The issue's id (a UUID).
@@ -1644,9 +1657,15 @@ export interface components {
          * @example 2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59
          */
         SignalId: string;
-        /** @description The `nextCursor` of the previous page; omit for the first page. */
+        /**
+         * @description The `nextCursor` of the previous page; omit for the first page.
+         * @example WzIsMTNd
+         */
         Cursor: string;
-        /** @description Page size. */
+        /**
+         * @description Page size.
+         * @example 2
+         */
         Limit: number;
     };
     requestBodies: never;
@@ -1918,7 +1937,10 @@ export interface operations {
                  * @example WzE3OTU2MDExMDAwMDAsIjVjMWQ4ZTJmLTZhM2ItNGM3ZC04ZTlmLTBhMWIyYzNkNGU1ZiJd
                  */
                 cursor?: string;
-                /** @description Page size. */
+                /**
+                 * @description Page size.
+                 * @example 2
+                 */
                 limit?: components["parameters"]["Limit"];
             };
             header?: never;
@@ -2079,9 +2101,15 @@ export interface operations {
                  *     ]
                  */
                 priority?: components["schemas"]["IssuePriority"][];
-                /** @description The `nextCursor` of the previous page; omit for the first page. */
+                /**
+                 * @description The `nextCursor` of the previous page; omit for the first page.
+                 * @example WzIsMTNd
+                 */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Page size. */
+                /**
+                 * @description Page size.
+                 * @example 2
+                 */
                 limit?: components["parameters"]["Limit"];
             };
             header?: never;
@@ -3428,7 +3456,7 @@ export interface operations {
                      *             "host": "127.0.0.1:3000",
                      *             "content-length": "98"
                      *           },
-                     *           "body": "{\"id\":\"evt_1J2k3L4m\",\"type\":\"user.signed_up\",\"user\":{\"email_address\":\"ada@acme.dev\",\"plan\":\"pro\"}}",
+                     *           "body": "{\"id\":\"evt_1J2k9Q7r\",\"type\":\"user.signed_up\",\"user\":{\"email_address\":\"ada@acme.dev\",\"plan\":\"pro\"}}",
                      *           "issues": [
                      *             {
                      *               "path": "email",
@@ -3534,8 +3562,12 @@ export interface operations {
     listWebhooks: {
         parameters: {
             query?: {
+                /** @example 20 */
                 limit?: number;
-                /** @description The `nextCursor` of the previous page. */
+                /**
+                 * @description The `nextCursor` of the previous page.
+                 * @example MjAyNi0xMS0yNVQxMjoxMDowMC4wMDBafGIyZDRmNmE4LTBjMmUtNGE2Yy05ZTFiLTNkNWY3YjlkMWYzYQ
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -3550,6 +3582,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *           "url": "https://example.com/webhooks/loop",
+                     *           "events": [
+                     *             "lead.captured.v1",
+                     *             "order.*"
+                     *           ],
+                     *           "env": "live",
+                     *           "description": "CRM sync",
+                     *           "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *           "status": "active",
+                     *           "previousSecretExpiresAt": null,
+                     *           "createdAt": "2026-11-25T12:00:00.000Z",
+                     *           "updatedAt": "2026-11-25T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookEndpointList"];
                 };
             };
@@ -3598,7 +3652,7 @@ export interface operations {
                      *       ],
                      *       "env": "live",
                      *       "description": "CRM sync",
-                     *       "brandId": "7d0c5a4e-2f6b-4c1e-9a63-5f0f8f1f2b11",
+                     *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
@@ -3645,7 +3699,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -3658,6 +3715,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *       "url": "https://example.com/webhooks/loop",
+                     *       "events": [
+                     *         "lead.captured.v1",
+                     *         "order.*"
+                     *       ],
+                     *       "env": "live",
+                     *       "description": "CRM sync",
+                     *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *       "status": "active",
+                     *       "previousSecretExpiresAt": null,
+                     *       "createdAt": "2026-11-25T12:00:00.000Z",
+                     *       "updatedAt": "2026-11-25T12:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
@@ -3673,7 +3747,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -3699,7 +3776,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -3723,6 +3803,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *       "url": "https://example.com/webhooks/loop",
+                     *       "events": [
+                     *         "*"
+                     *       ],
+                     *       "env": "live",
+                     *       "description": "CRM sync",
+                     *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *       "status": "active",
+                     *       "previousSecretExpiresAt": null,
+                     *       "createdAt": "2026-11-25T12:00:00.000Z",
+                     *       "updatedAt": "2026-11-25T12:20:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
@@ -3739,7 +3835,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -3752,6 +3851,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *       "url": "https://example.com/webhooks/loop",
+                     *       "events": [
+                     *         "*"
+                     *       ],
+                     *       "env": "live",
+                     *       "description": "CRM sync",
+                     *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *       "status": "active",
+                     *       "previousSecretExpiresAt": "2026-11-26T12:40:00.000Z",
+                     *       "createdAt": "2026-11-25T12:00:00.000Z",
+                     *       "updatedAt": "2026-11-25T12:40:00.000Z",
+                     *       "secret": "whsec_gkEgpJLcI6dBUFPvtVPRx68fexKGIOB40V078gcYFbI="
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
@@ -3767,7 +3883,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -3780,6 +3899,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "messageId": "1f3b5d7f-9a2c-4e6a-8c0e-2a4c6e8a0c1d",
+                     *       "deliveryId": "6a8c0e2f-4b6d-4e8f-9a1c-3e5f7a9b1d2f"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookTestQueued"];
                 };
             };
@@ -3792,6 +3918,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "This endpoint is disabled; enable it to send a test"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3802,14 +3937,25 @@ export interface operations {
     listWebhookDeliveries: {
         parameters: {
             query?: {
+                /**
+                 * @description Only deliveries in this state.
+                 * @example succeeded
+                 */
                 status?: components["schemas"]["WebhookDeliveryStatus"];
+                /** @example 20 */
                 limit?: number;
-                /** @description The `nextCursor` of the previous page. */
+                /**
+                 * @description The `nextCursor` of the previous page.
+                 * @example MjAyNi0xMS0yNVQxMjo1MDowMC4wMDBafGMzZTVhN2M5LTFkM2YtNGI1ZC04ZjdhLTljMWUzYTVjN2U5Yg
+                 */
                 cursor?: string;
             };
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -3822,6 +3968,63 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "6a8c0e2f-4b6d-4e8f-9a1c-3e5f7a9b1d2f",
+                     *           "endpointId": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *           "messageId": "1f3b5d7f-9a2c-4e6a-8c0e-2a4c6e8a0c1d",
+                     *           "eventType": "webhook.test",
+                     *           "status": "succeeded",
+                     *           "attemptCount": 2,
+                     *           "nextAttemptAt": null,
+                     *           "createdAt": "2026-11-25T12:45:00.000Z",
+                     *           "updatedAt": "2026-11-25T12:46:00.390Z",
+                     *           "attempts": [
+                     *             {
+                     *               "attempt": 1,
+                     *               "attemptedAt": "2026-11-25T12:45:00.210Z",
+                     *               "statusCode": 500,
+                     *               "latencyMs": 212,
+                     *               "error": null,
+                     *               "responseBody": "upstream down"
+                     *             },
+                     *             {
+                     *               "attempt": 2,
+                     *               "attemptedAt": "2026-11-25T12:46:00.390Z",
+                     *               "statusCode": 200,
+                     *               "latencyMs": 87,
+                     *               "error": null,
+                     *               "responseBody": "OK"
+                     *             }
+                     *           ]
+                     *         },
+                     *         {
+                     *           "id": "8b0d2f4a-6c8e-4a1c-9e3b-5d7f9b1d3f5a",
+                     *           "endpointId": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *           "messageId": "0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90",
+                     *           "eventType": "lead.captured.v1",
+                     *           "status": "succeeded",
+                     *           "attemptCount": 1,
+                     *           "nextAttemptAt": null,
+                     *           "createdAt": "2026-11-25T12:30:00.200Z",
+                     *           "updatedAt": "2026-11-25T12:30:00.350Z",
+                     *           "attempts": [
+                     *             {
+                     *               "attempt": 1,
+                     *               "attemptedAt": "2026-11-25T12:30:00.262Z",
+                     *               "statusCode": 200,
+                     *               "latencyMs": 84,
+                     *               "error": null,
+                     *               "responseBody": "OK"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookDeliveryList"];
                 };
             };
@@ -3837,8 +4040,15 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
+                /**
+                 * @description The delivery's id (`X-Loop-Delivery`).
+                 * @example 6a8c0e2f-4b6d-4e8f-9a1c-3e5f7a9b1d2f
+                 */
                 deliveryId: string;
             };
             cookie?: never;
@@ -3851,6 +4061,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "6a8c0e2f-4b6d-4e8f-9a1c-3e5f7a9b1d2f",
+                     *       "endpointId": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *       "messageId": "1f3b5d7f-9a2c-4e6a-8c0e-2a4c6e8a0c1d",
+                     *       "eventType": "webhook.test",
+                     *       "status": "pending",
+                     *       "attemptCount": 2,
+                     *       "nextAttemptAt": "2026-11-25T13:00:00.000Z",
+                     *       "createdAt": "2026-11-25T12:45:00.000Z",
+                     *       "updatedAt": "2026-11-25T13:00:00.000Z",
+                     *       "attempts": [
+                     *         {
+                     *           "attempt": 1,
+                     *           "attemptedAt": "2026-11-25T12:45:00.210Z",
+                     *           "statusCode": 500,
+                     *           "latencyMs": 212,
+                     *           "error": null,
+                     *           "responseBody": "upstream down"
+                     *         },
+                     *         {
+                     *           "attempt": 2,
+                     *           "attemptedAt": "2026-11-25T12:46:00.390Z",
+                     *           "statusCode": 200,
+                     *           "latencyMs": 87,
+                     *           "error": null,
+                     *           "responseBody": "OK"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
@@ -3863,6 +4104,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "An attempt of this delivery is in flight; retry once it is recorded"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3879,13 +4129,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "jsonrpc": "2.0",
-                 *       "id": 1,
-                 *       "method": "tools/list"
-                 *     }
-                 */
                 "application/json": components["schemas"]["JsonRpcMessage"];
             };
         };
@@ -3914,15 +4157,34 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description hex HMAC-SHA256 of the body keyed with the whole secret string */
+                /**
+                 * @description hex HMAC-SHA256 of the body keyed with the whole secret string
+                 * @example c36bb4dcf55e17645fad480ffade8d543a20815c2c242bafd0309a706980cad0
+                 */
                 "X-Loop-Signature": string;
-                /** @description The same keyed with the previous secret, during the 24 hours after a rotation */
+                /**
+                 * @description The same keyed with the previous secret, during the 24 hours after a rotation
+                 * @example 53841736d3703d559bad1369307f70a6be2badfee048bd664651a2a0e0ff8aaa
+                 */
                 "X-Loop-Signature-Previous"?: string;
+                /** @example lead.captured.v1 */
                 "X-Loop-Event": string;
+                /** @example 8b0d2f4a-6c8e-4a1c-9e3b-5d7f9b1d3f5a */
                 "X-Loop-Delivery": string;
+                /**
+                 * @description The message id, the body's `id`; the same on every retry
+                 * @example 0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90
+                 */
                 "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt
+                 * @example 1795609800
+                 */
                 "webhook-timestamp": string;
-                /** @description v1,<base64> (two, space-separated, during a rotation) */
+                /**
+                 * @description v1,<base64> (two, space-separated, during a rotation)
+                 * @example v1,bRBlYlHOUpNlNUqeV5kPK8mNBRV0mKgoOTjCeyBUDOs=
+                 */
                 "webhook-signature": string;
             };
             path?: never;
@@ -3934,14 +4196,18 @@ export interface operations {
                  * @example {
                  *       "id": "0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90",
                  *       "type": "lead.captured.v1",
-                 *       "createdAt": "2026-05-19T12:00:00.123Z",
+                 *       "createdAt": "2026-11-25T12:30:00.123Z",
                  *       "data": {
                  *         "eventId": "550e8400-e29b-41d4-a716-446655440000",
-                 *         "occurredAt": "2026-05-19T12:00:00Z",
-                 *         "brandId": "7d0c5a4e-2f6b-4c1e-9a63-5f0f8f1f2b11",
+                 *         "occurredAt": "2026-11-25T12:29:58Z",
+                 *         "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                  *         "email": "user@example.com",
                  *         "source": "inbound_lead",
-                 *         "attribution": {}
+                 *         "attribution": {
+                 *           "utm_source": "newsletter",
+                 *           "utm_campaign": "black-friday"
+                 *         },
+                 *         "personId": null
                  *       }
                  *     }
                  */
