@@ -2,7 +2,7 @@
 // it is true: every JSON request body, every JSON 2xx response, every parameter and every shared
 // error response carries one, and each validates against its schema (Ajv, as the routes do).
 import t from 'tap'
-import { loadContract, type JsonSchema } from '../../lib/contract/openapi.ts'
+import { derefIn, loadContract, type JsonSchema } from '../../lib/contract/openapi.ts'
 import { createAjv } from '../../lib/validation/ajv.ts'
 
 const methods = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options']
@@ -87,20 +87,6 @@ function exampleProblems (document: JsonSchema, deref: Deref): string[] {
     if (isObject(schema) && 'example' in schema) problems.push(...checkExamples(`components.schemas.${name}`, { schema, example: schema.example }, deref))
   }
   return problems
-}
-
-/** loadContract's `$ref` resolution, over any document (the doctored copy below). */
-function derefIn (document: JsonSchema): Deref {
-  return (node) => {
-    let current = node
-    for (let hops = 0; typeof current.$ref === 'string' && hops < 32; hops++) {
-      const target = current.$ref.slice(2).split('/').reduce<unknown>((at, key) => (at as JsonSchema | undefined)?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], document)
-      if (target === undefined) throw new Error(`dangling $ref ${current.$ref}`)
-      const { $ref: _ref, ...siblings } = current
-      current = { ...(target as JsonSchema), ...siblings }
-    }
-    return current
-  }
 }
 
 const { document, deref } = await loadContract()
