@@ -497,7 +497,10 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -524,7 +527,10 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -550,7 +556,10 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -574,7 +583,10 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -599,8 +611,15 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
+                /**
+                 * @description The delivery's id (`X-Loop-Delivery`).
+                 * @example 6a8c0e2f-4b6d-4e8f-9a1c-3e5f7a9b1d2f
+                 */
                 deliveryId: string;
             };
             cookie?: never;
@@ -1184,7 +1203,7 @@ export interface components {
          *       "status": "triage",
          *       "priority": 1,
          *       "title": "Sentry: TypeError: undefined is not a function (523 events)",
-         *       "description": "Source: https://sentry.io/organizations/acme/issues/1170820242/",
+         *       "description": "Culprit: app/components/checkout.js in submit\nSource: https://sentry.io/organizations/acme/issues/1170820242/",
          *       "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
          *       "assignee": null,
          *       "claimedBy": null,
@@ -1370,15 +1389,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "ok": false,
-                 *       "error": {
-                 *         "code": "UNAUTHORIZED",
-                 *         "message": "Missing or invalid API key"
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -1430,15 +1440,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "ok": false,
-                 *       "error": {
-                 *         "code": "CONFLICT",
-                 *         "message": "An identical request with this Idempotency-Key is still in flight"
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -1475,7 +1476,7 @@ export interface components {
                  *       "ok": false,
                  *       "error": {
                  *         "code": "NOT_CONFIGURED",
-                 *         "message": "GITHUB_WEBHOOK_SECRET is not set"
+                 *         "message": "GITHUB_WEBHOOK_SECRET is not set; this provider's webhooks are refused until it is"
                  *       }
                  *     }
                  */
@@ -1506,15 +1507,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "ok": false,
-                 *       "error": {
-                 *         "code": "NOT_FOUND",
-                 *         "message": "Route POST /api/nothing not found"
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -1524,6 +1516,15 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "ok": false,
+                 *       "error": {
+                 *         "code": "PAYLOAD_TOO_LARGE",
+                 *         "message": "Body is larger than the limit"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -1533,6 +1534,15 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "ok": false,
+                 *       "error": {
+                 *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                 *         "message": "Unsupported Content-Type: send application/json"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -1632,7 +1642,10 @@ export interface components {
         };
     };
     parameters: {
-        /** @description The webhook endpoint's id (a UUID). */
+        /**
+         * @description The webhook endpoint's id (a UUID).
+         * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+         */
         WebhookId: string;
         /**
          * @description The issue's id (a UUID).
@@ -1644,9 +1657,15 @@ export interface components {
          * @example 2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59
          */
         SignalId: string;
-        /** @description The `nextCursor` of the previous page; omit for the first page. */
+        /**
+         * @description The `nextCursor` of the previous page; omit for the first page.
+         * @example WzIsMTNd
+         */
         Cursor: string;
-        /** @description Page size. */
+        /**
+         * @description Page size.
+         * @example 2
+         */
         Limit: number;
     };
     requestBodies: never;
@@ -1815,6 +1834,41 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "action": "created",
+                 *       "installation": {
+                 *         "uuid": "7a485448-a9e2-4c85-8a3c-4f44175783c9"
+                 *       },
+                 *       "data": {
+                 *         "issue": {
+                 *           "id": "1170820242",
+                 *           "shortId": "APP-1X",
+                 *           "title": "TypeError: undefined is not a function",
+                 *           "culprit": "app/components/checkout.js in submit",
+                 *           "level": "error",
+                 *           "status": "unresolved",
+                 *           "platform": "javascript",
+                 *           "count": "523",
+                 *           "userCount": 88,
+                 *           "firstSeen": "2026-11-25T09:12:31.000000Z",
+                 *           "lastSeen": "2026-11-25T09:59:47.000000Z",
+                 *           "web_url": "https://sentry.io/organizations/acme/issues/1170820242/",
+                 *           "project": {
+                 *             "id": "1",
+                 *             "name": "front-end",
+                 *             "slug": "front-end",
+                 *             "platform": "javascript"
+                 *           }
+                 *         }
+                 *       },
+                 *       "actor": {
+                 *         "type": "application",
+                 *         "id": "sentry",
+                 *         "name": "Sentry"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["SentryWebhookPayload"];
             };
         };
@@ -1862,13 +1916,31 @@ export interface operations {
     listSignals: {
         parameters: {
             query?: {
-                /** @description Only these providers (repeat the parameter for several). */
+                /**
+                 * @description Only these providers (repeat the parameter for several).
+                 * @example [
+                 *       "github",
+                 *       "posthog"
+                 *     ]
+                 */
                 source?: components["schemas"]["SignalSource"][];
-                /** @description Only these severities (repeat the parameter for several). */
+                /**
+                 * @description Only these severities (repeat the parameter for several).
+                 * @example [
+                 *       "critical",
+                 *       "high"
+                 *     ]
+                 */
                 severity?: components["schemas"]["Severity"][];
-                /** @description The `nextCursor` of the previous page; omit for the first page. */
-                cursor?: components["parameters"]["Cursor"];
-                /** @description Page size. */
+                /**
+                 * @description The `nextCursor` of the previous page; omit for the first page.
+                 * @example WzE3OTU2MDExMDAwMDAsIjVjMWQ4ZTJmLTZhM2ItNGM3ZC04ZTlmLTBhMWIyYzNkNGU1ZiJd
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size.
+                 * @example 2
+                 */
                 limit?: components["parameters"]["Limit"];
             };
             header?: never;
@@ -1883,6 +1955,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "signals": [
+                     *         {
+                     *           "id": "c4e2a7b9-1d3f-4a5b-8c6d-7e8f9a0b1c2d",
+                     *           "source": "posthog",
+                     *           "type": "metric_change",
+                     *           "severity": "high",
+                     *           "sourceId": null,
+                     *           "deliveryId": null,
+                     *           "payloadHash": "8f6a9f6e2c6f241a1e8a2bb6cc81aa91c0f4bdbd04647468ad274798521039b3",
+                     *           "issueId": "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b",
+                     *           "createdAt": "2026-11-25T10:10:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "5c1d8e2f-6a3b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *           "source": "github",
+                     *           "type": "dependabot_alert",
+                     *           "severity": "high",
+                     *           "sourceId": "dependabot_alert:octo/app:7",
+                     *           "deliveryId": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+                     *           "payloadHash": "1334cb90f0ceab6375dbb5e14246c3d3974ebf3bbeef779c39b84f09d1fbef34",
+                     *           "issueId": "7f3a9b1c-2d4e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "createdAt": "2026-11-25T10:05:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "WzE3OTU2MDExMDAwMDAsIjVjMWQ4ZTJmLTZhM2ItNGM3ZC04ZTlmLTBhMWIyYzNkNGU1ZiJd"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SignalList"];
                 };
             };
@@ -1913,6 +2015,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "signal": {
+                     *         "id": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                     *         "source": "sentry",
+                     *         "type": "created",
+                     *         "severity": "critical",
+                     *         "sourceId": "1170820242",
+                     *         "deliveryId": "8e6f1c5a-3b2d-4c1e-9f0a-7d6c5b4a3e2f",
+                     *         "payloadHash": "5d41402abc4b2a76b9719d911017c592ae1f2d3c4b5a6978877665544332211f",
+                     *         "issueId": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *         "createdAt": "2026-11-25T10:00:00.000Z",
+                     *         "payload": {
+                     *           "action": "created",
+                     *           "installation": {
+                     *             "uuid": "7a485448-a9e2-4c85-8a3c-4f44175783c9"
+                     *           },
+                     *           "data": {
+                     *             "issue": {
+                     *               "id": "1170820242",
+                     *               "shortId": "APP-1X",
+                     *               "title": "TypeError: undefined is not a function",
+                     *               "culprit": "app/components/checkout.js in submit",
+                     *               "level": "error",
+                     *               "status": "unresolved",
+                     *               "platform": "javascript",
+                     *               "count": "523",
+                     *               "userCount": 88,
+                     *               "firstSeen": "2026-11-25T09:12:31.000000Z",
+                     *               "lastSeen": "2026-11-25T09:59:47.000000Z",
+                     *               "web_url": "https://sentry.io/organizations/acme/issues/1170820242/",
+                     *               "project": {
+                     *                 "id": "1",
+                     *                 "name": "front-end",
+                     *                 "slug": "front-end",
+                     *                 "platform": "javascript"
+                     *               }
+                     *             }
+                     *           },
+                     *           "actor": {
+                     *             "type": "application",
+                     *             "id": "sentry",
+                     *             "name": "Sentry"
+                     *           }
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["SignalResponse"];
                 };
             };
@@ -1934,13 +2085,31 @@ export interface operations {
                  *     ]
                  */
                 status?: components["schemas"]["IssueStatus"][];
-                /** @description Only these types (repeat the parameter for several). */
+                /**
+                 * @description Only these types (repeat the parameter for several).
+                 * @example [
+                 *       "signal",
+                 *       "bug"
+                 *     ]
+                 */
                 type?: components["schemas"]["IssueType"][];
-                /** @description Only these priorities (repeat the parameter for several). */
+                /**
+                 * @description Only these priorities (repeat the parameter for several).
+                 * @example [
+                 *       1,
+                 *       2
+                 *     ]
+                 */
                 priority?: components["schemas"]["IssuePriority"][];
-                /** @description The `nextCursor` of the previous page; omit for the first page. */
+                /**
+                 * @description The `nextCursor` of the previous page; omit for the first page.
+                 * @example WzIsMTNd
+                 */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Page size. */
+                /**
+                 * @description Page size.
+                 * @example 2
+                 */
                 limit?: components["parameters"]["Limit"];
             };
             header?: never;
@@ -1955,6 +2124,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "issues": [
+                     *         {
+                     *           "id": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *           "number": 12,
+                     *           "type": "signal",
+                     *           "status": "triage",
+                     *           "priority": 1,
+                     *           "title": "Sentry: TypeError: undefined is not a function (523 events)",
+                     *           "description": "Culprit: app/components/checkout.js in submit\nSource: https://sentry.io/organizations/acme/issues/1170820242/",
+                     *           "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                     *           "assignee": null,
+                     *           "claimedBy": null,
+                     *           "claimedAt": null,
+                     *           "createdAt": "2026-11-25T10:00:00.000Z",
+                     *           "updatedAt": "2026-11-25T10:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "7f3a9b1c-2d4e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "number": 13,
+                     *           "type": "signal",
+                     *           "status": "triage",
+                     *           "priority": 2,
+                     *           "title": "GitHub: dependabot alert: lodash (high) in octo/app",
+                     *           "description": "Source: https://github.com/octo/app/security/dependabot/7",
+                     *           "signalId": "5c1d8e2f-6a3b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *           "assignee": null,
+                     *           "claimedBy": null,
+                     *           "claimedAt": null,
+                     *           "createdAt": "2026-11-25T10:05:00.000Z",
+                     *           "updatedAt": "2026-11-25T10:05:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "WzIsMTNd"
+                     *     }
+                     */
                     "application/json": components["schemas"]["IssueList"];
                 };
             };
@@ -1990,6 +2197,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "issue": {
+                     *         "id": "4c2e8a1f-5b3d-4e6f-9a7b-8c9d0e1f2a3b",
+                     *         "number": 15,
+                     *         "type": "task",
+                     *         "status": "todo",
+                     *         "priority": 2,
+                     *         "title": "Upgrade lodash to 4.17.21",
+                     *         "description": null,
+                     *         "signalId": null,
+                     *         "assignee": null,
+                     *         "claimedBy": null,
+                     *         "claimedAt": null,
+                     *         "createdAt": "2026-11-25T11:30:00.000Z",
+                     *         "updatedAt": "2026-11-25T11:30:00.000Z"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["IssueResponse"];
                 };
             };
@@ -2029,6 +2256,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "issue": {
+                     *         "id": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *         "number": 12,
+                     *         "type": "signal",
+                     *         "status": "in_progress",
+                     *         "priority": 1,
+                     *         "title": "Sentry: TypeError: undefined is not a function (523 events)",
+                     *         "description": "Culprit: app/components/checkout.js in submit\nSource: https://sentry.io/organizations/acme/issues/1170820242/",
+                     *         "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                     *         "assignee": null,
+                     *         "claimedBy": "claude-code@build-box-1",
+                     *         "claimedAt": "2026-11-25T11:45:00.000Z",
+                     *         "createdAt": "2026-11-25T10:00:00.000Z",
+                     *         "updatedAt": "2026-11-25T11:45:00.000Z"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["IssueResponse"];
                 };
             };
@@ -2068,6 +2315,70 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "issue": {
+                     *         "id": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *         "number": 12,
+                     *         "type": "signal",
+                     *         "status": "triage",
+                     *         "priority": 1,
+                     *         "title": "Sentry: TypeError: undefined is not a function (523 events)",
+                     *         "description": "Culprit: app/components/checkout.js in submit\nSource: https://sentry.io/organizations/acme/issues/1170820242/",
+                     *         "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                     *         "assignee": null,
+                     *         "claimedBy": null,
+                     *         "claimedAt": null,
+                     *         "createdAt": "2026-11-25T10:00:00.000Z",
+                     *         "updatedAt": "2026-11-25T10:00:00.000Z"
+                     *       },
+                     *       "signal": {
+                     *         "id": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                     *         "source": "sentry",
+                     *         "type": "created",
+                     *         "severity": "critical",
+                     *         "sourceId": "1170820242",
+                     *         "deliveryId": "8e6f1c5a-3b2d-4c1e-9f0a-7d6c5b4a3e2f",
+                     *         "payloadHash": "5d41402abc4b2a76b9719d911017c592ae1f2d3c4b5a6978877665544332211f",
+                     *         "issueId": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *         "createdAt": "2026-11-25T10:00:00.000Z",
+                     *         "payload": {
+                     *           "action": "created",
+                     *           "installation": {
+                     *             "uuid": "7a485448-a9e2-4c85-8a3c-4f44175783c9"
+                     *           },
+                     *           "data": {
+                     *             "issue": {
+                     *               "id": "1170820242",
+                     *               "shortId": "APP-1X",
+                     *               "title": "TypeError: undefined is not a function",
+                     *               "culprit": "app/components/checkout.js in submit",
+                     *               "level": "error",
+                     *               "status": "unresolved",
+                     *               "platform": "javascript",
+                     *               "count": "523",
+                     *               "userCount": 88,
+                     *               "firstSeen": "2026-11-25T09:12:31.000000Z",
+                     *               "lastSeen": "2026-11-25T09:59:47.000000Z",
+                     *               "web_url": "https://sentry.io/organizations/acme/issues/1170820242/",
+                     *               "project": {
+                     *                 "id": "1",
+                     *                 "name": "front-end",
+                     *                 "slug": "front-end",
+                     *                 "platform": "javascript"
+                     *               }
+                     *             }
+                     *           },
+                     *           "actor": {
+                     *             "type": "application",
+                     *             "id": "sentry",
+                     *             "name": "Sentry"
+                     *           }
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["IssueDetailResponse"];
                 };
             };
@@ -2108,6 +2419,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "issue": {
+                     *         "id": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *         "number": 12,
+                     *         "type": "signal",
+                     *         "status": "done",
+                     *         "priority": 1,
+                     *         "title": "Sentry: TypeError: undefined is not a function (523 events)",
+                     *         "description": "Culprit: app/components/checkout.js in submit\nSource: https://sentry.io/organizations/acme/issues/1170820242/",
+                     *         "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                     *         "assignee": null,
+                     *         "claimedBy": "claude-code@build-box-1",
+                     *         "claimedAt": "2026-11-25T11:45:00.000Z",
+                     *         "createdAt": "2026-11-25T10:00:00.000Z",
+                     *         "updatedAt": "2026-11-25T12:15:00.000Z"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["IssueResponse"];
                 };
             };
@@ -2212,7 +2543,10 @@ export interface operations {
     listKeys: {
         parameters: {
             query?: {
-                /** @description Only the keys of this brand. */
+                /**
+                 * @description Only the keys of this brand.
+                 * @example 0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11
+                 */
                 brandId?: string;
             };
             header?: never;
@@ -2350,6 +2684,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The key's id (a UUID).
+                 * @example 9a3e5f1c-7b2d-4e8a-b6c4-1d0f3e2a5b77
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2421,46 +2759,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "name": "quiz.completed.v1",
-                 *       "fields": {
-                 *         "eventId": {
-                 *           "type": "uuid",
-                 *           "required": true
-                 *         },
-                 *         "occurredAt": {
-                 *           "type": "datetime",
-                 *           "required": true
-                 *         },
-                 *         "email": {
-                 *           "type": "email",
-                 *           "required": true
-                 *         },
-                 *         "score": {
-                 *           "type": "integer",
-                 *           "required": true
-                 *         },
-                 *         "answers": {
-                 *           "type": "array",
-                 *           "required": false,
-                 *           "items": {
-                 *             "type": "object",
-                 *             "fields": {
-                 *               "question": {
-                 *                 "type": "string",
-                 *                 "required": true
-                 *               },
-                 *               "answer": {
-                 *                 "type": "string",
-                 *                 "required": true
-                 *               }
-                 *             }
-                 *           }
-                 *         }
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["EventTypeDeclaration"];
             };
         };
@@ -2471,6 +2769,102 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "created": false,
+                     *       "schema": {
+                     *         "name": "quiz.completed.v1",
+                     *         "fields": {
+                     *           "eventId": {
+                     *             "type": "uuid",
+                     *             "required": true
+                     *           },
+                     *           "occurredAt": {
+                     *             "type": "datetime",
+                     *             "required": true
+                     *           },
+                     *           "email": {
+                     *             "type": "email",
+                     *             "required": true
+                     *           },
+                     *           "score": {
+                     *             "type": "integer",
+                     *             "required": true
+                     *           },
+                     *           "answers": {
+                     *             "type": "array",
+                     *             "required": false,
+                     *             "items": {
+                     *               "type": "object",
+                     *               "required": false,
+                     *               "fields": {
+                     *                 "question": {
+                     *                   "type": "string",
+                     *                   "required": true
+                     *                 },
+                     *                 "answer": {
+                     *                   "type": "string",
+                     *                   "required": true
+                     *                 }
+                     *               }
+                     *             }
+                     *           }
+                     *         },
+                     *         "jsonSchema": {
+                     *           "$schema": "https://json-schema.org/draft/2020-12/schema",
+                     *           "type": "object",
+                     *           "properties": {
+                     *             "eventId": {
+                     *               "type": "string",
+                     *               "format": "uuid"
+                     *             },
+                     *             "occurredAt": {
+                     *               "type": "string",
+                     *               "format": "date-time"
+                     *             },
+                     *             "email": {
+                     *               "type": "string",
+                     *               "format": "email"
+                     *             },
+                     *             "score": {
+                     *               "type": "integer"
+                     *             },
+                     *             "answers": {
+                     *               "type": [
+                     *                 "array",
+                     *                 "null"
+                     *               ],
+                     *               "items": {
+                     *                 "type": "object",
+                     *                 "properties": {
+                     *                   "question": {
+                     *                     "type": "string"
+                     *                   },
+                     *                   "answer": {
+                     *                     "type": "string"
+                     *                   }
+                     *                 },
+                     *                 "required": [
+                     *                   "question",
+                     *                   "answer"
+                     *                 ],
+                     *                 "additionalProperties": false
+                     *               }
+                     *             }
+                     *           },
+                     *           "required": [
+                     *             "eventId",
+                     *             "occurredAt",
+                     *             "email",
+                     *             "score"
+                     *           ],
+                     *           "additionalProperties": false
+                     *         },
+                     *         "builtIn": false
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["EventTypeDeclared"];
                 };
             };
@@ -2505,6 +2899,192 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "name": "lead.captured.v1",
+                     *           "fields": {
+                     *             "eventId": {
+                     *               "type": "uuid",
+                     *               "required": true
+                     *             },
+                     *             "occurredAt": {
+                     *               "type": "datetime",
+                     *               "required": true
+                     *             },
+                     *             "brandId": {
+                     *               "type": "uuid",
+                     *               "required": true
+                     *             },
+                     *             "email": {
+                     *               "type": "email",
+                     *               "required": true
+                     *             },
+                     *             "source": {
+                     *               "type": "enum",
+                     *               "values": [
+                     *                 "vsl_form",
+                     *                 "quiz_completion",
+                     *                 "inbound_lead",
+                     *                 "other"
+                     *               ],
+                     *               "required": true
+                     *             },
+                     *             "attribution": {
+                     *               "type": "object",
+                     *               "required": true
+                     *             },
+                     *             "personId": {
+                     *               "type": "uuid",
+                     *               "required": false
+                     *             }
+                     *           },
+                     *           "jsonSchema": {
+                     *             "$schema": "https://json-schema.org/draft/2020-12/schema",
+                     *             "type": "object",
+                     *             "properties": {
+                     *               "eventId": {
+                     *                 "type": "string",
+                     *                 "format": "uuid"
+                     *               },
+                     *               "occurredAt": {
+                     *                 "type": "string",
+                     *                 "format": "date-time"
+                     *               },
+                     *               "brandId": {
+                     *                 "type": "string",
+                     *                 "format": "uuid"
+                     *               },
+                     *               "email": {
+                     *                 "type": "string",
+                     *                 "format": "email"
+                     *               },
+                     *               "source": {
+                     *                 "type": "string",
+                     *                 "enum": [
+                     *                   "vsl_form",
+                     *                   "quiz_completion",
+                     *                   "inbound_lead",
+                     *                   "other"
+                     *                 ]
+                     *               },
+                     *               "attribution": {
+                     *                 "type": "object"
+                     *               },
+                     *               "personId": {
+                     *                 "type": [
+                     *                   "string",
+                     *                   "null"
+                     *                 ],
+                     *                 "format": "uuid"
+                     *               }
+                     *             },
+                     *             "required": [
+                     *               "eventId",
+                     *               "occurredAt",
+                     *               "brandId",
+                     *               "email",
+                     *               "source",
+                     *               "attribution"
+                     *             ],
+                     *             "additionalProperties": false
+                     *           },
+                     *           "builtIn": true
+                     *         },
+                     *         {
+                     *           "name": "quiz.completed.v1",
+                     *           "fields": {
+                     *             "eventId": {
+                     *               "type": "uuid",
+                     *               "required": true
+                     *             },
+                     *             "occurredAt": {
+                     *               "type": "datetime",
+                     *               "required": true
+                     *             },
+                     *             "email": {
+                     *               "type": "email",
+                     *               "required": true
+                     *             },
+                     *             "score": {
+                     *               "type": "integer",
+                     *               "required": true
+                     *             },
+                     *             "answers": {
+                     *               "type": "array",
+                     *               "required": false,
+                     *               "items": {
+                     *                 "type": "object",
+                     *                 "required": false,
+                     *                 "fields": {
+                     *                   "question": {
+                     *                     "type": "string",
+                     *                     "required": true
+                     *                   },
+                     *                   "answer": {
+                     *                     "type": "string",
+                     *                     "required": true
+                     *                   }
+                     *                 }
+                     *               }
+                     *             }
+                     *           },
+                     *           "jsonSchema": {
+                     *             "$schema": "https://json-schema.org/draft/2020-12/schema",
+                     *             "type": "object",
+                     *             "properties": {
+                     *               "eventId": {
+                     *                 "type": "string",
+                     *                 "format": "uuid"
+                     *               },
+                     *               "occurredAt": {
+                     *                 "type": "string",
+                     *                 "format": "date-time"
+                     *               },
+                     *               "email": {
+                     *                 "type": "string",
+                     *                 "format": "email"
+                     *               },
+                     *               "score": {
+                     *                 "type": "integer"
+                     *               },
+                     *               "answers": {
+                     *                 "type": [
+                     *                   "array",
+                     *                   "null"
+                     *                 ],
+                     *                 "items": {
+                     *                   "type": "object",
+                     *                   "properties": {
+                     *                     "question": {
+                     *                       "type": "string"
+                     *                     },
+                     *                     "answer": {
+                     *                       "type": "string"
+                     *                     }
+                     *                   },
+                     *                   "required": [
+                     *                     "question",
+                     *                     "answer"
+                     *                   ],
+                     *                   "additionalProperties": false
+                     *                 }
+                     *               }
+                     *             },
+                     *             "required": [
+                     *               "eventId",
+                     *               "occurredAt",
+                     *               "email",
+                     *               "score"
+                     *             ],
+                     *             "additionalProperties": false
+                     *           },
+                     *           "builtIn": false
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["EventSchemaList"];
                 };
             };
@@ -2568,8 +3148,56 @@ export interface operations {
                      *         }
                      *       },
                      *       "jsonSchema": {
-                     *         "type": "object"
-                     *       }
+                     *         "$schema": "https://json-schema.org/draft/2020-12/schema",
+                     *         "type": "object",
+                     *         "properties": {
+                     *           "eventId": {
+                     *             "type": "string",
+                     *             "format": "uuid"
+                     *           },
+                     *           "occurredAt": {
+                     *             "type": "string",
+                     *             "format": "date-time"
+                     *           },
+                     *           "brandId": {
+                     *             "type": "string",
+                     *             "format": "uuid"
+                     *           },
+                     *           "email": {
+                     *             "type": "string",
+                     *             "format": "email"
+                     *           },
+                     *           "source": {
+                     *             "type": "string",
+                     *             "enum": [
+                     *               "vsl_form",
+                     *               "quiz_completion",
+                     *               "inbound_lead",
+                     *               "other"
+                     *             ]
+                     *           },
+                     *           "attribution": {
+                     *             "type": "object"
+                     *           },
+                     *           "personId": {
+                     *             "type": [
+                     *               "string",
+                     *               "null"
+                     *             ],
+                     *             "format": "uuid"
+                     *           }
+                     *         },
+                     *         "required": [
+                     *           "eventId",
+                     *           "occurredAt",
+                     *           "brandId",
+                     *           "email",
+                     *           "source",
+                     *           "attribution"
+                     *         ],
+                     *         "additionalProperties": false
+                     *       },
+                     *       "builtIn": true
                      *     }
                      */
                     "application/json": components["schemas"]["EventSchema"];
@@ -2581,14 +3209,27 @@ export interface operations {
     listEvents: {
         parameters: {
             query?: {
-                /** @description Only events of this type. */
+                /**
+                 * @description Only events of this type.
+                 * @example lead.captured.v1
+                 */
                 event?: string;
-                /** @description Only events received at or after this time. */
+                /**
+                 * @description Only events received at or after this time.
+                 * @example 2026-11-25T00:00:00Z
+                 */
                 since?: string;
-                /** @description Only events received before this time. */
+                /**
+                 * @description Only events received before this time.
+                 * @example 2026-11-26T00:00:00Z
+                 */
                 until?: string;
+                /** @example 20 */
                 limit?: number;
-                /** @description The `nextCursor` of the previous page. */
+                /**
+                 * @description The `nextCursor` of the previous page.
+                 * @example MjAyNi0xMS0yNVQxMzowNTowMC4wMDBafGE3YzllMWYzLTViN2QtNGY5YS04YzFlLTNkNWY3YTliMWMyZQ
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -2603,6 +3244,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90",
+                     *           "event": "lead.captured.v1",
+                     *           "eventId": "550e8400-e29b-41d4-a716-446655440000",
+                     *           "payload": {
+                     *             "eventId": "550e8400-e29b-41d4-a716-446655440000",
+                     *             "occurredAt": "2026-11-25T12:29:58Z",
+                     *             "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *             "email": "user@example.com",
+                     *             "source": "inbound_lead",
+                     *             "attribution": {
+                     *               "utm_source": "newsletter",
+                     *               "utm_campaign": "black-friday"
+                     *             },
+                     *             "personId": null
+                     *           },
+                     *           "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *           "keyId": "6d1c2a8e-9b0f-4c1e-8f7a-2f9e6c3b5a10",
+                     *           "env": "live",
+                     *           "source": "api",
+                     *           "receivedAt": "2026-11-25T12:30:00.123Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["EventList"];
                 };
             };
@@ -2616,6 +3286,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description Any unique string per logical request; the payload's eventId is a good one.
+                 * @example 550e8400-e29b-41d4-a716-446655440000
+                 */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -2628,11 +3302,14 @@ export interface operations {
                  *       "event": "lead.captured.v1",
                  *       "payload": {
                  *         "eventId": "550e8400-e29b-41d4-a716-446655440000",
-                 *         "occurredAt": "2026-05-19T12:00:00Z",
-                 *         "brandId": "7d0c5a4e-2f6b-4c1e-9a63-5f0f8f1f2b11",
+                 *         "occurredAt": "2026-11-25T12:29:58Z",
+                 *         "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                  *         "email": "user@example.com",
                  *         "source": "inbound_lead",
-                 *         "attribution": {},
+                 *         "attribution": {
+                 *           "utm_source": "newsletter",
+                 *           "utm_campaign": "black-friday"
+                 *         },
                  *         "personId": null
                  *       }
                  *     }
@@ -2657,7 +3334,7 @@ export interface operations {
                      *       "ok": true,
                      *       "eventId": "0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90",
                      *       "event": "lead.captured.v1",
-                     *       "receivedAt": "2026-05-19T12:00:00.123Z"
+                     *       "receivedAt": "2026-11-25T12:30:00.123Z"
                      *     }
                      */
                     "application/json": components["schemas"]["EventAccepted"];
@@ -2686,6 +3363,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description Loop's id of the event (`eventId` in the POST /api/events answer).
+                 * @example 0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2698,6 +3379,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90",
+                     *       "event": "lead.captured.v1",
+                     *       "eventId": "550e8400-e29b-41d4-a716-446655440000",
+                     *       "payload": {
+                     *         "eventId": "550e8400-e29b-41d4-a716-446655440000",
+                     *         "occurredAt": "2026-11-25T12:29:58Z",
+                     *         "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *         "email": "user@example.com",
+                     *         "source": "inbound_lead",
+                     *         "attribution": {
+                     *           "utm_source": "newsletter",
+                     *           "utm_campaign": "black-friday"
+                     *         },
+                     *         "personId": null
+                     *       },
+                     *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *       "keyId": "6d1c2a8e-9b0f-4c1e-8f7a-2f9e6c3b5a10",
+                     *       "env": "live",
+                     *       "source": "api",
+                     *       "receivedAt": "2026-11-25T12:30:00.123Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["StoredEvent"];
                 };
             };
@@ -2711,8 +3416,17 @@ export interface operations {
     listEventRejections: {
         parameters: {
             query?: {
+                /**
+                 * @description Only rejections of this event type.
+                 * @example acme.signup.v1
+                 */
                 event?: string;
+                /** @example 20 */
                 limit?: number;
+                /**
+                 * @description The `nextCursor` of the previous page.
+                 * @example MjAyNi0xMS0yNVQxMzo0MDowMC4wMDBafGYxZTNkNWM3LWI5YTEtNGMzZS04ZDVmLTdhOWIxYzNkNWU3Zg
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -2727,6 +3441,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "d2c4e6f8-0a1b-4c3d-9e5f-6a7b8c9d0e1f",
+                     *           "event": "acme.signup.v1",
+                     *           "source": "custom",
+                     *           "webhookPath": "/webhooks/acme/signup",
+                     *           "headers": {
+                     *             "content-type": "application/json",
+                     *             "user-agent": "Acme-Webhooks/2.1",
+                     *             "webhook-id": "msg_2Yh8k1Z7",
+                     *             "host": "127.0.0.1:3000",
+                     *             "content-length": "98"
+                     *           },
+                     *           "body": "{\"id\":\"evt_1J2k9Q7r\",\"type\":\"user.signed_up\",\"user\":{\"email_address\":\"ada@acme.dev\",\"plan\":\"pro\"}}",
+                     *           "issues": [
+                     *             {
+                     *               "path": "email",
+                     *               "message": "Required",
+                     *               "code": "required"
+                     *             }
+                     *           ],
+                     *           "createdAt": "2026-11-25T13:20:00.000Z",
+                     *           "replayedAt": null,
+                     *           "replayedEventId": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["EventRejectionList"];
                 };
             };
@@ -2741,6 +3486,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The rejection's id.
+                 * @example d2c4e6f8-0a1b-4c3d-9e5f-6a7b8c9d0e1f
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2753,6 +3502,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "eventId": "5e7f9a1b-3c5d-4e6f-8a9b-0c1d2e3f4a5c",
+                     *       "event": "acme.signup.v1",
+                     *       "receivedAt": "2026-11-25T13:35:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["EventAccepted"];
                 };
             };
@@ -2769,7 +3526,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The rest of the declared webhookPath (may contain slashes). */
+                /**
+                 * @description The rest of the declared webhookPath (may contain slashes).
+                 * @example shopify/orders
+                 */
                 path: string;
             };
             cookie?: never;
@@ -2802,8 +3562,12 @@ export interface operations {
     listWebhooks: {
         parameters: {
             query?: {
+                /** @example 20 */
                 limit?: number;
-                /** @description The `nextCursor` of the previous page. */
+                /**
+                 * @description The `nextCursor` of the previous page.
+                 * @example MjAyNi0xMS0yNVQxMjoxMDowMC4wMDBafGIyZDRmNmE4LTBjMmUtNGE2Yy05ZTFiLTNkNWY3YjlkMWYzYQ
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -2818,6 +3582,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *           "url": "https://example.com/webhooks/loop",
+                     *           "events": [
+                     *             "lead.captured.v1",
+                     *             "order.*"
+                     *           ],
+                     *           "env": "live",
+                     *           "description": "CRM sync",
+                     *           "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *           "status": "active",
+                     *           "previousSecretExpiresAt": null,
+                     *           "createdAt": "2026-11-25T12:00:00.000Z",
+                     *           "updatedAt": "2026-11-25T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookEndpointList"];
                 };
             };
@@ -2866,7 +3652,7 @@ export interface operations {
                      *       ],
                      *       "env": "live",
                      *       "description": "CRM sync",
-                     *       "brandId": "7d0c5a4e-2f6b-4c1e-9a63-5f0f8f1f2b11",
+                     *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
@@ -2913,7 +3699,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -2926,6 +3715,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *       "url": "https://example.com/webhooks/loop",
+                     *       "events": [
+                     *         "lead.captured.v1",
+                     *         "order.*"
+                     *       ],
+                     *       "env": "live",
+                     *       "description": "CRM sync",
+                     *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *       "status": "active",
+                     *       "previousSecretExpiresAt": null,
+                     *       "createdAt": "2026-11-25T12:00:00.000Z",
+                     *       "updatedAt": "2026-11-25T12:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
@@ -2941,7 +3747,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -2967,7 +3776,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -2991,6 +3803,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *       "url": "https://example.com/webhooks/loop",
+                     *       "events": [
+                     *         "*"
+                     *       ],
+                     *       "env": "live",
+                     *       "description": "CRM sync",
+                     *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *       "status": "active",
+                     *       "previousSecretExpiresAt": null,
+                     *       "createdAt": "2026-11-25T12:00:00.000Z",
+                     *       "updatedAt": "2026-11-25T12:20:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
@@ -3007,7 +3835,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -3020,6 +3851,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *       "url": "https://example.com/webhooks/loop",
+                     *       "events": [
+                     *         "*"
+                     *       ],
+                     *       "env": "live",
+                     *       "description": "CRM sync",
+                     *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *       "status": "active",
+                     *       "previousSecretExpiresAt": "2026-11-26T12:40:00.000Z",
+                     *       "createdAt": "2026-11-25T12:00:00.000Z",
+                     *       "updatedAt": "2026-11-25T12:40:00.000Z",
+                     *       "secret": "whsec_gkEgpJLcI6dBUFPvtVPRx68fexKGIOB40V078gcYFbI="
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
@@ -3035,7 +3883,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -3048,6 +3899,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "messageId": "1f3b5d7f-9a2c-4e6a-8c0e-2a4c6e8a0c1d",
+                     *       "deliveryId": "6a8c0e2f-4b6d-4e8f-9a1c-3e5f7a9b1d2f"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookTestQueued"];
                 };
             };
@@ -3060,6 +3918,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "This endpoint is disabled; enable it to send a test"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3070,14 +3937,25 @@ export interface operations {
     listWebhookDeliveries: {
         parameters: {
             query?: {
+                /**
+                 * @description Only deliveries in this state.
+                 * @example succeeded
+                 */
                 status?: components["schemas"]["WebhookDeliveryStatus"];
+                /** @example 20 */
                 limit?: number;
-                /** @description The `nextCursor` of the previous page. */
+                /**
+                 * @description The `nextCursor` of the previous page.
+                 * @example MjAyNi0xMS0yNVQxMjo1MDowMC4wMDBafGMzZTVhN2M5LTFkM2YtNGI1ZC04ZjdhLTljMWUzYTVjN2U5Yg
+                 */
                 cursor?: string;
             };
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
             };
             cookie?: never;
@@ -3090,6 +3968,63 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "6a8c0e2f-4b6d-4e8f-9a1c-3e5f7a9b1d2f",
+                     *           "endpointId": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *           "messageId": "1f3b5d7f-9a2c-4e6a-8c0e-2a4c6e8a0c1d",
+                     *           "eventType": "webhook.test",
+                     *           "status": "succeeded",
+                     *           "attemptCount": 2,
+                     *           "nextAttemptAt": null,
+                     *           "createdAt": "2026-11-25T12:45:00.000Z",
+                     *           "updatedAt": "2026-11-25T12:46:00.390Z",
+                     *           "attempts": [
+                     *             {
+                     *               "attempt": 1,
+                     *               "attemptedAt": "2026-11-25T12:45:00.210Z",
+                     *               "statusCode": 500,
+                     *               "latencyMs": 212,
+                     *               "error": null,
+                     *               "responseBody": "upstream down"
+                     *             },
+                     *             {
+                     *               "attempt": 2,
+                     *               "attemptedAt": "2026-11-25T12:46:00.390Z",
+                     *               "statusCode": 200,
+                     *               "latencyMs": 87,
+                     *               "error": null,
+                     *               "responseBody": "OK"
+                     *             }
+                     *           ]
+                     *         },
+                     *         {
+                     *           "id": "8b0d2f4a-6c8e-4a1c-9e3b-5d7f9b1d3f5a",
+                     *           "endpointId": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *           "messageId": "0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90",
+                     *           "eventType": "lead.captured.v1",
+                     *           "status": "succeeded",
+                     *           "attemptCount": 1,
+                     *           "nextAttemptAt": null,
+                     *           "createdAt": "2026-11-25T12:30:00.200Z",
+                     *           "updatedAt": "2026-11-25T12:30:00.350Z",
+                     *           "attempts": [
+                     *             {
+                     *               "attempt": 1,
+                     *               "attemptedAt": "2026-11-25T12:30:00.262Z",
+                     *               "statusCode": 200,
+                     *               "latencyMs": 84,
+                     *               "error": null,
+                     *               "responseBody": "OK"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookDeliveryList"];
                 };
             };
@@ -3105,8 +4040,15 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint's id (a UUID). */
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
                 id: components["parameters"]["WebhookId"];
+                /**
+                 * @description The delivery's id (`X-Loop-Delivery`).
+                 * @example 6a8c0e2f-4b6d-4e8f-9a1c-3e5f7a9b1d2f
+                 */
                 deliveryId: string;
             };
             cookie?: never;
@@ -3119,6 +4061,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "6a8c0e2f-4b6d-4e8f-9a1c-3e5f7a9b1d2f",
+                     *       "endpointId": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *       "messageId": "1f3b5d7f-9a2c-4e6a-8c0e-2a4c6e8a0c1d",
+                     *       "eventType": "webhook.test",
+                     *       "status": "pending",
+                     *       "attemptCount": 2,
+                     *       "nextAttemptAt": "2026-11-25T13:00:00.000Z",
+                     *       "createdAt": "2026-11-25T12:45:00.000Z",
+                     *       "updatedAt": "2026-11-25T13:00:00.000Z",
+                     *       "attempts": [
+                     *         {
+                     *           "attempt": 1,
+                     *           "attemptedAt": "2026-11-25T12:45:00.210Z",
+                     *           "statusCode": 500,
+                     *           "latencyMs": 212,
+                     *           "error": null,
+                     *           "responseBody": "upstream down"
+                     *         },
+                     *         {
+                     *           "attempt": 2,
+                     *           "attemptedAt": "2026-11-25T12:46:00.390Z",
+                     *           "statusCode": 200,
+                     *           "latencyMs": 87,
+                     *           "error": null,
+                     *           "responseBody": "OK"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
@@ -3131,6 +4104,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "An attempt of this delivery is in flight; retry once it is recorded"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3147,13 +4129,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "jsonrpc": "2.0",
-                 *       "id": 1,
-                 *       "method": "tools/list"
-                 *     }
-                 */
                 "application/json": components["schemas"]["JsonRpcMessage"];
             };
         };
@@ -3182,15 +4157,34 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description hex HMAC-SHA256 of the body keyed with the whole secret string */
+                /**
+                 * @description hex HMAC-SHA256 of the body keyed with the whole secret string
+                 * @example c36bb4dcf55e17645fad480ffade8d543a20815c2c242bafd0309a706980cad0
+                 */
                 "X-Loop-Signature": string;
-                /** @description The same keyed with the previous secret, during the 24 hours after a rotation */
+                /**
+                 * @description The same keyed with the previous secret, during the 24 hours after a rotation
+                 * @example 53841736d3703d559bad1369307f70a6be2badfee048bd664651a2a0e0ff8aaa
+                 */
                 "X-Loop-Signature-Previous"?: string;
+                /** @example lead.captured.v1 */
                 "X-Loop-Event": string;
+                /** @example 8b0d2f4a-6c8e-4a1c-9e3b-5d7f9b1d3f5a */
                 "X-Loop-Delivery": string;
+                /**
+                 * @description The message id, the body's `id`; the same on every retry
+                 * @example 0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90
+                 */
                 "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt
+                 * @example 1795609800
+                 */
                 "webhook-timestamp": string;
-                /** @description v1,<base64> (two, space-separated, during a rotation) */
+                /**
+                 * @description v1,<base64> (two, space-separated, during a rotation)
+                 * @example v1,bRBlYlHOUpNlNUqeV5kPK8mNBRV0mKgoOTjCeyBUDOs=
+                 */
                 "webhook-signature": string;
             };
             path?: never;
@@ -3202,14 +4196,18 @@ export interface operations {
                  * @example {
                  *       "id": "0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90",
                  *       "type": "lead.captured.v1",
-                 *       "createdAt": "2026-05-19T12:00:00.123Z",
+                 *       "createdAt": "2026-11-25T12:30:00.123Z",
                  *       "data": {
                  *         "eventId": "550e8400-e29b-41d4-a716-446655440000",
-                 *         "occurredAt": "2026-05-19T12:00:00Z",
-                 *         "brandId": "7d0c5a4e-2f6b-4c1e-9a63-5f0f8f1f2b11",
+                 *         "occurredAt": "2026-11-25T12:29:58Z",
+                 *         "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                  *         "email": "user@example.com",
                  *         "source": "inbound_lead",
-                 *         "attribution": {}
+                 *         "attribution": {
+                 *           "utm_source": "newsletter",
+                 *           "utm_campaign": "black-friday"
+                 *         },
+                 *         "personId": null
                  *       }
                  *     }
                  */

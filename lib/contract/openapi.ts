@@ -27,7 +27,12 @@ export const contractUrl = new URL('../../openapi/loop.yaml', import.meta.url)
 
 export async function loadContract (): Promise<Contract> {
   const document = parse(await readFile(contractUrl, 'utf8')) as JsonSchema
-  const deref = (node: JsonSchema): JsonSchema => {
+  return { document, deref: derefIn(document) }
+}
+
+/** `deref` over any document shaped like the contract (e.g. a test's doctored copy). */
+export function derefIn (document: JsonSchema): Contract['deref'] {
+  return (node) => {
     let current = node
     for (let hops = 0; typeof current.$ref === 'string'; hops++) {
       const ref = current.$ref
@@ -39,7 +44,6 @@ export async function loadContract (): Promise<Contract> {
     }
     return current
   }
-  return { document, deref }
 }
 
 const methods = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options']

@@ -37,3 +37,12 @@ t.test('/docs serves an HTML reference of the same document', async (t) => {
   t.equal(json.statusCode, 200)
   t.equal(json.json().info.title, 'Loop API')
 })
+
+t.test('the document /docs renders keeps the examples swagger-ui shows (media types and parameters)', async (t) => {
+  const document = (await app.inject({ method: 'GET', url: '/docs/json' })).json()
+  const getIssue = document.paths['/api/issues/{id}'].get
+  t.match(getIssue.responses['200'].content['application/json'].example, { ok: true, issue: { number: 12 } })
+  t.equal(document.components.parameters.IssueId.example, '9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0')
+  const github = document.paths['/api/signals/github'].post.requestBody.content['application/json']
+  t.same(Object.keys(github.examples), ['dependabotAlert', 'workflowRun', 'ping'])
+})
