@@ -115,7 +115,7 @@ export function IssuesView ({ client, selectedId }: { client: LoopClient, select
   }, [board.data, announce])
 
   return (
-    <div class={selectedId === undefined ? '' : 'with-panel'}>
+    <>
       <Loaded polled={board} what='issues'>
         {({ issues, nextCursor }) => (
           <>
@@ -137,6 +137,6 @@ export function IssuesView ({ client, selectedId }: { client: LoopClient, select
         )}
       </Loaded>
       {selectedId !== undefined && <IssueDetail client={client} id={selectedId} onChanged={board.refresh} />}
-    </div>
+    </>
   )
 }
