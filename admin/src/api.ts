@@ -69,6 +69,11 @@ export function usePolled<T> (key: string, load: (init: { headers: Record<string
     let stopped = false
     let timer: ReturnType<typeof setTimeout> | undefined
     const run = async () => {
+      // A hidden tab skips its turn: nobody is looking, and the first poll after it shows again catches up.
+      if (document.hidden && etag.current !== null) {
+        if (intervalMs !== null) timer = setTimeout(() => { void run() }, intervalMs)
+        return
+      }
       try {
         const headers: Record<string, string> = etag.current === null ? {} : { 'if-none-match': etag.current }
         const { data, error, response } = await loadRef.current({ headers, cache: 'no-store' })

@@ -139,8 +139,7 @@ t.test('a new issue appears on the board without a reload, and is announced', as
   await postGithub('workflow_run', failedWorkflowRun('main'))
   const card = page.locator('section[data-status="triage"]').getByTestId('issue-card').filter({ hasText: /workflow/i })
   await card.waitFor({ timeout: 15_000 })
-  // #1 is the dependabot alert, #2 the alert Loop raised when the endpoint started failing.
-  await eventually(async () => /New issue #3: GitHub/.test(await announcer(page).textContent() ?? '') ? true : undefined, 10_000, 'the announcement')
+  await eventually(async () => /New issue #\d+: GitHub/.test(await announcer(page).textContent() ?? '') ? true : undefined, 10_000, 'the announcement')
   t.equal(await page.evaluate('window.stayed'), true, 'same page: no reload')
   await eventually(() => statuses.some((r) => r.path === '/api/issues' && r.status === 304) ? true : undefined, 10_000, 'a 304 poll')
   t.pass('unchanged polls are answered 304 (If-None-Match with the last ETag)')
@@ -197,6 +196,12 @@ t.test('a failing endpoint, its delivery log, and a redelivery that succeeds', a
   await page.locator('[data-testid="delivery-row"][data-status="succeeded"]').waitFor({ timeout: 15_000 })
   t.ok(receiver.requests.length > attemptsBefore, 'the receiver got the redelivery')
   await row.filter({ hasText: 'active' }).waitFor({ timeout: 15_000 })
+
+  // A delivery made while the log is open shows up on its own, and is announced.
+  const again = await api('POST', '/api/events', { event: 'lead.captured.v1', payload: lead() })
+  t.equal(again.status, 200)
+  await page.locator('[data-testid="delivery-row"][data-status="succeeded"]').nth(1).waitFor({ timeout: 15_000 })
+  await eventually(async () => /new delivery/.test(await announcer(page).textContent() ?? '') || /succeeded/.test(await announcer(page).textContent() ?? '') ? true : undefined, 10_000, 'the delivery announcement')
   await shot('webhooks-redelivered')
 })
 
