@@ -132,6 +132,9 @@ t.test('the board shows the seeded issue by status with priority and claim, and 
   t.match(await payload.textContent(), /GHSA-jf85-cpcp-j695/)
   t.match(await page.locator('.panel').textContent(), /severity\s*high/)
   await shot('issues')
+  await page.getByLabel('Move to').selectOption('todo')
+  await page.getByRole('button', { name: 'Update status' }).click()
+  await page.locator('section[data-status="todo"]').getByTestId('issue-card').filter({ hasText: 'dependabot alert: lodash' }).waitFor()
 })
 
 t.test('a new issue appears on the board without a reload, and is announced', async (t) => {
@@ -140,7 +143,12 @@ t.test('a new issue appears on the board without a reload, and is announced', as
   const card = page.locator('section[data-status="triage"]').getByTestId('issue-card').filter({ hasText: /workflow/i })
   await card.waitFor({ timeout: 15_000 })
   await eventually(async () => /New issue #\d+: GitHub/.test(await announcer(page).textContent() ?? '') ? true : undefined, 10_000, 'the announcement')
+  // An agent claims the most urgent issue over the API: the board shows who has it.
+  const claimed = await api('POST', '/api/issues/claim', { agent: 'claude-code@ci' })
+  t.equal(claimed.status, 200)
+  await page.locator('section[data-status="in_progress"]').getByTestId('issue-card').filter({ hasText: 'claimed by claude-code@ci' }).waitFor({ timeout: 15_000 })
   t.equal(await page.evaluate('window.stayed'), true, 'same page: no reload')
+  await shot('issues-live')
   await eventually(() => statuses.some((r) => r.path === '/api/issues' && r.status === 304) ? true : undefined, 10_000, 'a 304 poll')
   t.pass('unchanged polls are answered 304 (If-None-Match with the last ETag)')
 })
@@ -152,11 +160,12 @@ t.test('signals list with source and severity', async (t) => {
   t.equal(await rows.count(), 3, 'two from GitHub, one Loop raised for the failing endpoint')
   t.match(await rows.first().textContent(), /github/)
   t.match(await page.locator('table').textContent(), /high/)
+  await shot('signals')
   await page.getByLabel('Source').selectOption('loop')
   await eventually(async () => await rows.count() === 1 ? true : undefined, 10_000, 'the filter')
   await rows.first().getByRole('button', { name: 'Show payload' }).click()
   await page.getByLabel('Signal payload').waitFor()
-  await shot('signals')
+  await shot('signals-filtered')
 })
 
 t.test('events with filters, and the 422 rejection with its issues', async (t) => {
