@@ -248,6 +248,25 @@ t.test('brands: create one with its first key, secret shown once', async (t) => 
   await page.getByRole('button', { name: 'I have stored it' }).click()
 })
 
+t.test('a key without admin sees the error state on Keys; a revoked session key signs the console out', async (t) => {
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  t.equal(await page.evaluate("sessionStorage.getItem('loop.admin.apiKey')"), null, 'signing out forgets the key')
+  const created = await (await api('POST', '/api/keys', { name: 'reader', env: 'live', scopes: ['issues:read'] })).json() as { key: { id: string, secret: string } }
+  await page.getByLabel('API key').fill(created.key.secret)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  // Still on #/keys, where this key may not look.
+  await page.getByRole('heading', { level: 1, name: 'Keys & brands' }).waitFor()
+  const refused = page.getByRole('alert').filter({ hasText: 'FORBIDDEN' })
+  await refused.waitFor()
+  await page.getByRole('button', { name: 'Try again' }).waitFor()
+  await shot('keys-forbidden')
+  await page.getByRole('link', { name: 'Issues' }).click()
+  await page.getByTestId('issue-card').first().waitFor()
+  t.equal((await api('DELETE', `/api/keys/${created.key.id}`)).status, 200)
+  await page.getByText('Loop no longer accepts this key').waitFor({ timeout: 15_000 })
+  await page.getByLabel('API key').waitFor()
+})
+
 t.test('the page called only public operations of the API, and nothing failed in it', async (t) => {
   const document = parse(await readFile(join(import.meta.dirname, '..', '..', 'openapi', 'loop.yaml'), 'utf8')) as { paths: Record<string, Record<string, unknown>> }
   const operations = Object.entries(document.paths).flatMap(([path, item]) => Object.keys(item)
