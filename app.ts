@@ -51,10 +51,16 @@ function validatorCompilers () {
   return { body: createAjv({ coerceTypes: false }), text: createAjv({ coerceTypes: 'array' }) }
 }
 
+function trustHops (hops: number) {
+  return (_address: string, hop: number) => hop < hops
+}
+
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? (options.logStream === undefined ? loggerOptions(config) : { ...loggerOptions(config), stream: options.logStream }),
     bodyLimit: config.bodyLimit,
+    // A hop count is "trust the nearest n proxies", which Fastify's typings only take as a function.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     genReqId: () => randomUUID(),
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },

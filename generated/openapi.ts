@@ -858,7 +858,10 @@ export interface components {
         };
         SendEventRequest: {
             event: string;
-            payload: Record<string, never>;
+            /** @description The event's fields, as its declaration describes them. */
+            payload: {
+                [key: string]: unknown;
+            };
         };
         EventAccepted: {
             /** @constant */

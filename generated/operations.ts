@@ -8153,7 +8153,8 @@ export const sendEvent = {
           "maxLength": 200
         },
         "payload": {
-          "type": "object"
+          "type": "object",
+          "additionalProperties": true
         }
       }
     }),

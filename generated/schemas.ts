@@ -3,7 +3,7 @@
 import { Type } from '@sinclair/typebox'
 import type { components } from './openapi.ts'
 
-export const Scope = Type.Unsafe<components['schemas']['Scope']>({
+export const Scope = /* @__PURE__ */ Type.Unsafe<components['schemas']['Scope']>({
   "type": "string",
   "enum": [
     "admin",
@@ -17,7 +17,7 @@ export const Scope = Type.Unsafe<components['schemas']['Scope']>({
   ]
 })
 
-export const KeyEnv = Type.Unsafe<components['schemas']['KeyEnv']>({
+export const KeyEnv = /* @__PURE__ */ Type.Unsafe<components['schemas']['KeyEnv']>({
   "type": "string",
   "enum": [
     "live",
@@ -26,7 +26,7 @@ export const KeyEnv = Type.Unsafe<components['schemas']['KeyEnv']>({
   ]
 })
 
-export const KeyTier = Type.Unsafe<components['schemas']['KeyTier']>({
+export const KeyTier = /* @__PURE__ */ Type.Unsafe<components['schemas']['KeyTier']>({
   "type": "string",
   "enum": [
     "standard",
@@ -34,7 +34,7 @@ export const KeyTier = Type.Unsafe<components['schemas']['KeyTier']>({
   ]
 })
 
-export const Brand = Type.Unsafe<components['schemas']['Brand']>({
+export const Brand = /* @__PURE__ */ Type.Unsafe<components['schemas']['Brand']>({
   "type": "object",
   "required": [
     "id",
@@ -56,7 +56,7 @@ export const Brand = Type.Unsafe<components['schemas']['Brand']>({
   }
 })
 
-export const ApiKey = Type.Unsafe<components['schemas']['ApiKey']>({
+export const ApiKey = /* @__PURE__ */ Type.Unsafe<components['schemas']['ApiKey']>({
   "type": "object",
   "required": [
     "id",
@@ -140,7 +140,7 @@ export const ApiKey = Type.Unsafe<components['schemas']['ApiKey']>({
   }
 })
 
-export const ApiKeyWithSecret = Type.Unsafe<components['schemas']['ApiKeyWithSecret']>({
+export const ApiKeyWithSecret = /* @__PURE__ */ Type.Unsafe<components['schemas']['ApiKeyWithSecret']>({
   "allOf": [
     {
       "type": "object",
@@ -240,7 +240,7 @@ export const ApiKeyWithSecret = Type.Unsafe<components['schemas']['ApiKeyWithSec
   ]
 })
 
-export const NewKeyOptions = Type.Unsafe<components['schemas']['NewKeyOptions']>({
+export const NewKeyOptions = /* @__PURE__ */ Type.Unsafe<components['schemas']['NewKeyOptions']>({
   "type": "object",
   "additionalProperties": false,
   "properties": {
@@ -285,7 +285,7 @@ export const NewKeyOptions = Type.Unsafe<components['schemas']['NewKeyOptions']>
   }
 })
 
-export const CreateBrandRequest = Type.Unsafe<components['schemas']['CreateBrandRequest']>({
+export const CreateBrandRequest = /* @__PURE__ */ Type.Unsafe<components['schemas']['CreateBrandRequest']>({
   "type": "object",
   "required": [
     "name"
@@ -344,7 +344,7 @@ export const CreateBrandRequest = Type.Unsafe<components['schemas']['CreateBrand
   }
 })
 
-export const CreateKeyRequest = Type.Unsafe<components['schemas']['CreateKeyRequest']>({
+export const CreateKeyRequest = /* @__PURE__ */ Type.Unsafe<components['schemas']['CreateKeyRequest']>({
   "type": "object",
   "required": [
     "name",
@@ -398,7 +398,7 @@ export const CreateKeyRequest = Type.Unsafe<components['schemas']['CreateKeyRequ
   }
 })
 
-export const BrandCreated = Type.Unsafe<components['schemas']['BrandCreated']>({
+export const BrandCreated = /* @__PURE__ */ Type.Unsafe<components['schemas']['BrandCreated']>({
   "type": "object",
   "required": [
     "ok",
@@ -533,7 +533,7 @@ export const BrandCreated = Type.Unsafe<components['schemas']['BrandCreated']>({
   }
 })
 
-export const KeyCreated = Type.Unsafe<components['schemas']['KeyCreated']>({
+export const KeyCreated = /* @__PURE__ */ Type.Unsafe<components['schemas']['KeyCreated']>({
   "type": "object",
   "required": [
     "ok",
@@ -646,7 +646,7 @@ export const KeyCreated = Type.Unsafe<components['schemas']['KeyCreated']>({
   }
 })
 
-export const KeyList = Type.Unsafe<components['schemas']['KeyList']>({
+export const KeyList = /* @__PURE__ */ Type.Unsafe<components['schemas']['KeyList']>({
   "type": "object",
   "required": [
     "ok",
@@ -746,7 +746,7 @@ export const KeyList = Type.Unsafe<components['schemas']['KeyList']>({
   }
 })
 
-export const KeyRevoked = Type.Unsafe<components['schemas']['KeyRevoked']>({
+export const KeyRevoked = /* @__PURE__ */ Type.Unsafe<components['schemas']['KeyRevoked']>({
   "type": "object",
   "required": [
     "ok",
@@ -843,7 +843,7 @@ export const KeyRevoked = Type.Unsafe<components['schemas']['KeyRevoked']>({
   }
 })
 
-export const EventFieldType = Type.Unsafe<components['schemas']['EventFieldType']>({
+export const EventFieldType = /* @__PURE__ */ Type.Unsafe<components['schemas']['EventFieldType']>({
   "type": "string",
   "enum": [
     "uuid",
@@ -860,7 +860,7 @@ export const EventFieldType = Type.Unsafe<components['schemas']['EventFieldType'
   ]
 })
 
-export const EventField = Type.Unsafe<components['schemas']['EventField']>({
+export const EventField = /* @__PURE__ */ Type.Unsafe<components['schemas']['EventField']>({
   "type": "object",
   "required": [
     "type"
@@ -910,7 +910,7 @@ export const EventField = Type.Unsafe<components['schemas']['EventField']>({
   }
 })
 
-export const EventFields = Type.Unsafe<components['schemas']['EventFields']>({
+export const EventFields = /* @__PURE__ */ Type.Unsafe<components['schemas']['EventFields']>({
   "type": "object",
   "minProperties": 1,
   "maxProperties": 200,
@@ -968,7 +968,7 @@ export const EventFields = Type.Unsafe<components['schemas']['EventFields']>({
   }
 })
 
-export const EventTypeDeclaration = Type.Unsafe<components['schemas']['EventTypeDeclaration']>({
+export const EventTypeDeclaration = /* @__PURE__ */ Type.Unsafe<components['schemas']['EventTypeDeclaration']>({
   "type": "object",
   "required": [
     "name"
@@ -1066,7 +1066,7 @@ export const EventTypeDeclaration = Type.Unsafe<components['schemas']['EventType
   }
 })
 
-export const InboundSource = Type.Unsafe<components['schemas']['InboundSource']>({
+export const InboundSource = /* @__PURE__ */ Type.Unsafe<components['schemas']['InboundSource']>({
   "type": "string",
   "enum": [
     "shopify",
@@ -1077,13 +1077,13 @@ export const InboundSource = Type.Unsafe<components['schemas']['InboundSource']>
   ]
 })
 
-export const Transform = Type.Unsafe<components['schemas']['Transform']>({
+export const Transform = /* @__PURE__ */ Type.Unsafe<components['schemas']['Transform']>({
   "type": "object",
   "maxProperties": 200,
   "additionalProperties": true
 })
 
-export const InboundRoute = Type.Unsafe<components['schemas']['InboundRoute']>({
+export const InboundRoute = /* @__PURE__ */ Type.Unsafe<components['schemas']['InboundRoute']>({
   "type": "object",
   "required": [
     "id",
@@ -1148,7 +1148,7 @@ export const InboundRoute = Type.Unsafe<components['schemas']['InboundRoute']>({
   }
 })
 
-export const EventSchema = Type.Unsafe<components['schemas']['EventSchema']>({
+export const EventSchema = /* @__PURE__ */ Type.Unsafe<components['schemas']['EventSchema']>({
   "type": "object",
   "required": [
     "name",
@@ -1173,7 +1173,7 @@ export const EventSchema = Type.Unsafe<components['schemas']['EventSchema']>({
   }
 })
 
-export const EventTypeDeclared = Type.Unsafe<components['schemas']['EventTypeDeclared']>({
+export const EventTypeDeclared = /* @__PURE__ */ Type.Unsafe<components['schemas']['EventTypeDeclared']>({
   "type": "object",
   "required": [
     "ok",
@@ -1279,7 +1279,7 @@ export const EventTypeDeclared = Type.Unsafe<components['schemas']['EventTypeDec
   }
 })
 
-export const EventSchemaList = Type.Unsafe<components['schemas']['EventSchemaList']>({
+export const EventSchemaList = /* @__PURE__ */ Type.Unsafe<components['schemas']['EventSchemaList']>({
   "type": "object",
   "required": [
     "data"
@@ -1315,7 +1315,7 @@ export const EventSchemaList = Type.Unsafe<components['schemas']['EventSchemaLis
   }
 })
 
-export const SendEventRequest = Type.Unsafe<components['schemas']['SendEventRequest']>({
+export const SendEventRequest = /* @__PURE__ */ Type.Unsafe<components['schemas']['SendEventRequest']>({
   "type": "object",
   "required": [
     "event",
@@ -1329,12 +1329,13 @@ export const SendEventRequest = Type.Unsafe<components['schemas']['SendEventRequ
       "maxLength": 200
     },
     "payload": {
-      "type": "object"
+      "type": "object",
+      "additionalProperties": true
     }
   }
 })
 
-export const EventAccepted = Type.Unsafe<components['schemas']['EventAccepted']>({
+export const EventAccepted = /* @__PURE__ */ Type.Unsafe<components['schemas']['EventAccepted']>({
   "type": "object",
   "required": [
     "ok",
@@ -1364,7 +1365,7 @@ export const EventAccepted = Type.Unsafe<components['schemas']['EventAccepted']>
   }
 })
 
-export const StoredEvent = Type.Unsafe<components['schemas']['StoredEvent']>({
+export const StoredEvent = /* @__PURE__ */ Type.Unsafe<components['schemas']['StoredEvent']>({
   "type": "object",
   "required": [
     "id",
@@ -1422,7 +1423,7 @@ export const StoredEvent = Type.Unsafe<components['schemas']['StoredEvent']>({
   }
 })
 
-export const EventList = Type.Unsafe<components['schemas']['EventList']>({
+export const EventList = /* @__PURE__ */ Type.Unsafe<components['schemas']['EventList']>({
   "type": "object",
   "required": [
     "data",
@@ -1498,7 +1499,7 @@ export const EventList = Type.Unsafe<components['schemas']['EventList']>({
   }
 })
 
-export const InboundAccepted = Type.Unsafe<components['schemas']['InboundAccepted']>({
+export const InboundAccepted = /* @__PURE__ */ Type.Unsafe<components['schemas']['InboundAccepted']>({
   "type": "object",
   "required": [
     "ok"
@@ -1528,7 +1529,7 @@ export const InboundAccepted = Type.Unsafe<components['schemas']['InboundAccepte
   }
 })
 
-export const EventRejection = Type.Unsafe<components['schemas']['EventRejection']>({
+export const EventRejection = /* @__PURE__ */ Type.Unsafe<components['schemas']['EventRejection']>({
   "type": "object",
   "required": [
     "id",
@@ -1623,7 +1624,7 @@ export const EventRejection = Type.Unsafe<components['schemas']['EventRejection'
   }
 })
 
-export const EventRejectionList = Type.Unsafe<components['schemas']['EventRejectionList']>({
+export const EventRejectionList = /* @__PURE__ */ Type.Unsafe<components['schemas']['EventRejectionList']>({
   "type": "object",
   "required": [
     "data",
@@ -1736,13 +1737,13 @@ export const EventRejectionList = Type.Unsafe<components['schemas']['EventReject
   }
 })
 
-export const WebhookEventPattern = Type.Unsafe<components['schemas']['WebhookEventPattern']>({
+export const WebhookEventPattern = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookEventPattern']>({
   "type": "string",
   "maxLength": 200,
   "pattern": "^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$"
 })
 
-export const WebhookEnv = Type.Unsafe<components['schemas']['WebhookEnv']>({
+export const WebhookEnv = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookEnv']>({
   "type": "string",
   "enum": [
     "live",
@@ -1751,7 +1752,7 @@ export const WebhookEnv = Type.Unsafe<components['schemas']['WebhookEnv']>({
   ]
 })
 
-export const WebhookStatus = Type.Unsafe<components['schemas']['WebhookStatus']>({
+export const WebhookStatus = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookStatus']>({
   "type": "string",
   "enum": [
     "active",
@@ -1760,7 +1761,7 @@ export const WebhookStatus = Type.Unsafe<components['schemas']['WebhookStatus']>
   ]
 })
 
-export const CreateWebhookRequest = Type.Unsafe<components['schemas']['CreateWebhookRequest']>({
+export const CreateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['schemas']['CreateWebhookRequest']>({
   "type": "object",
   "required": [
     "url",
@@ -1799,7 +1800,7 @@ export const CreateWebhookRequest = Type.Unsafe<components['schemas']['CreateWeb
   }
 })
 
-export const UpdateWebhookRequest = Type.Unsafe<components['schemas']['UpdateWebhookRequest']>({
+export const UpdateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['schemas']['UpdateWebhookRequest']>({
   "type": "object",
   "additionalProperties": false,
   "minProperties": 1,
@@ -1837,7 +1838,7 @@ export const UpdateWebhookRequest = Type.Unsafe<components['schemas']['UpdateWeb
   }
 })
 
-export const WebhookEndpoint = Type.Unsafe<components['schemas']['WebhookEndpoint']>({
+export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookEndpoint']>({
   "type": "object",
   "required": [
     "id",
@@ -1910,7 +1911,7 @@ export const WebhookEndpoint = Type.Unsafe<components['schemas']['WebhookEndpoin
   }
 })
 
-export const WebhookEndpointWithSecret = Type.Unsafe<components['schemas']['WebhookEndpointWithSecret']>({
+export const WebhookEndpointWithSecret = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookEndpointWithSecret']>({
   "allOf": [
     {
       "type": "object",
@@ -1998,7 +1999,7 @@ export const WebhookEndpointWithSecret = Type.Unsafe<components['schemas']['Webh
   ]
 })
 
-export const WebhookEndpointList = Type.Unsafe<components['schemas']['WebhookEndpointList']>({
+export const WebhookEndpointList = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookEndpointList']>({
   "type": "object",
   "required": [
     "data",
@@ -2089,7 +2090,7 @@ export const WebhookEndpointList = Type.Unsafe<components['schemas']['WebhookEnd
   }
 })
 
-export const WebhookTestQueued = Type.Unsafe<components['schemas']['WebhookTestQueued']>({
+export const WebhookTestQueued = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookTestQueued']>({
   "type": "object",
   "required": [
     "ok",
@@ -2112,7 +2113,7 @@ export const WebhookTestQueued = Type.Unsafe<components['schemas']['WebhookTestQ
   }
 })
 
-export const WebhookDeliveryStatus = Type.Unsafe<components['schemas']['WebhookDeliveryStatus']>({
+export const WebhookDeliveryStatus = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookDeliveryStatus']>({
   "type": "string",
   "enum": [
     "pending",
@@ -2121,7 +2122,7 @@ export const WebhookDeliveryStatus = Type.Unsafe<components['schemas']['WebhookD
   ]
 })
 
-export const WebhookAttempt = Type.Unsafe<components['schemas']['WebhookAttempt']>({
+export const WebhookAttempt = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookAttempt']>({
   "type": "object",
   "required": [
     "attempt",
@@ -2165,7 +2166,7 @@ export const WebhookAttempt = Type.Unsafe<components['schemas']['WebhookAttempt'
   }
 })
 
-export const WebhookDelivery = Type.Unsafe<components['schemas']['WebhookDelivery']>({
+export const WebhookDelivery = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookDelivery']>({
   "type": "object",
   "required": [
     "id",
@@ -2271,7 +2272,7 @@ export const WebhookDelivery = Type.Unsafe<components['schemas']['WebhookDeliver
   }
 })
 
-export const WebhookDeliveryList = Type.Unsafe<components['schemas']['WebhookDeliveryList']>({
+export const WebhookDeliveryList = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookDeliveryList']>({
   "type": "object",
   "required": [
     "data",
@@ -2395,7 +2396,7 @@ export const WebhookDeliveryList = Type.Unsafe<components['schemas']['WebhookDel
   }
 })
 
-export const WebhookMessage = Type.Unsafe<components['schemas']['WebhookMessage']>({
+export const WebhookMessage = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookMessage']>({
   "type": "object",
   "required": [
     "id",
@@ -2422,7 +2423,7 @@ export const WebhookMessage = Type.Unsafe<components['schemas']['WebhookMessage'
   }
 })
 
-export const Health = Type.Unsafe<components['schemas']['Health']>({
+export const Health = /* @__PURE__ */ Type.Unsafe<components['schemas']['Health']>({
   "type": "object",
   "required": [
     "ok",
@@ -2444,7 +2445,7 @@ export const Health = Type.Unsafe<components['schemas']['Health']>({
   }
 })
 
-export const Readiness = Type.Unsafe<components['schemas']['Readiness']>({
+export const Readiness = /* @__PURE__ */ Type.Unsafe<components['schemas']['Readiness']>({
   "type": "object",
   "required": [
     "ok",
@@ -2472,7 +2473,7 @@ export const Readiness = Type.Unsafe<components['schemas']['Readiness']>({
   }
 })
 
-export const ValidationIssue = Type.Unsafe<components['schemas']['ValidationIssue']>({
+export const ValidationIssue = /* @__PURE__ */ Type.Unsafe<components['schemas']['ValidationIssue']>({
   "type": "object",
   "required": [
     "path",
@@ -2502,7 +2503,7 @@ export const ValidationIssue = Type.Unsafe<components['schemas']['ValidationIssu
   }
 })
 
-export const Error = Type.Unsafe<components['schemas']['Error']>({
+export const Error = /* @__PURE__ */ Type.Unsafe<components['schemas']['Error']>({
   "type": "object",
   "required": [
     "ok",
@@ -2563,7 +2564,7 @@ export const Error = Type.Unsafe<components['schemas']['Error']>({
   }
 })
 
-export const Severity = Type.Unsafe<components['schemas']['Severity']>({
+export const Severity = /* @__PURE__ */ Type.Unsafe<components['schemas']['Severity']>({
   "type": "string",
   "enum": [
     "critical",
@@ -2573,7 +2574,7 @@ export const Severity = Type.Unsafe<components['schemas']['Severity']>({
   ]
 })
 
-export const SignalSource = Type.Unsafe<components['schemas']['SignalSource']>({
+export const SignalSource = /* @__PURE__ */ Type.Unsafe<components['schemas']['SignalSource']>({
   "type": "string",
   "enum": [
     "github",
@@ -2583,7 +2584,7 @@ export const SignalSource = Type.Unsafe<components['schemas']['SignalSource']>({
   ]
 })
 
-export const IssueType = Type.Unsafe<components['schemas']['IssueType']>({
+export const IssueType = /* @__PURE__ */ Type.Unsafe<components['schemas']['IssueType']>({
   "type": "string",
   "enum": [
     "signal",
@@ -2593,7 +2594,7 @@ export const IssueType = Type.Unsafe<components['schemas']['IssueType']>({
   ]
 })
 
-export const IssueStatus = Type.Unsafe<components['schemas']['IssueStatus']>({
+export const IssueStatus = /* @__PURE__ */ Type.Unsafe<components['schemas']['IssueStatus']>({
   "type": "string",
   "enum": [
     "triage",
@@ -2604,13 +2605,13 @@ export const IssueStatus = Type.Unsafe<components['schemas']['IssueStatus']>({
   ]
 })
 
-export const IssuePriority = Type.Unsafe<components['schemas']['IssuePriority']>({
+export const IssuePriority = /* @__PURE__ */ Type.Unsafe<components['schemas']['IssuePriority']>({
   "type": "integer",
   "minimum": 1,
   "maximum": 4
 })
 
-export const Signal = Type.Unsafe<components['schemas']['Signal']>({
+export const Signal = /* @__PURE__ */ Type.Unsafe<components['schemas']['Signal']>({
   "type": "object",
   "required": [
     "id",
@@ -2680,7 +2681,7 @@ export const Signal = Type.Unsafe<components['schemas']['Signal']>({
   }
 })
 
-export const Issue = Type.Unsafe<components['schemas']['Issue']>({
+export const Issue = /* @__PURE__ */ Type.Unsafe<components['schemas']['Issue']>({
   "type": "object",
   "required": [
     "id",
@@ -2776,7 +2777,7 @@ export const Issue = Type.Unsafe<components['schemas']['Issue']>({
   }
 })
 
-export const IssueList = Type.Unsafe<components['schemas']['IssueList']>({
+export const IssueList = /* @__PURE__ */ Type.Unsafe<components['schemas']['IssueList']>({
   "type": "object",
   "required": [
     "ok",
@@ -2895,7 +2896,7 @@ export const IssueList = Type.Unsafe<components['schemas']['IssueList']>({
   }
 })
 
-export const IssueResponse = Type.Unsafe<components['schemas']['IssueResponse']>({
+export const IssueResponse = /* @__PURE__ */ Type.Unsafe<components['schemas']['IssueResponse']>({
   "type": "object",
   "required": [
     "ok",
@@ -3004,7 +3005,7 @@ export const IssueResponse = Type.Unsafe<components['schemas']['IssueResponse']>
   }
 })
 
-export const IssueDetailResponse = Type.Unsafe<components['schemas']['IssueDetailResponse']>({
+export const IssueDetailResponse = /* @__PURE__ */ Type.Unsafe<components['schemas']['IssueDetailResponse']>({
   "type": "object",
   "required": [
     "ok",
@@ -3190,7 +3191,7 @@ export const IssueDetailResponse = Type.Unsafe<components['schemas']['IssueDetai
   }
 })
 
-export const SignalList = Type.Unsafe<components['schemas']['SignalList']>({
+export const SignalList = /* @__PURE__ */ Type.Unsafe<components['schemas']['SignalList']>({
   "type": "object",
   "required": [
     "ok",
@@ -3283,7 +3284,7 @@ export const SignalList = Type.Unsafe<components['schemas']['SignalList']>({
   }
 })
 
-export const SignalResponse = Type.Unsafe<components['schemas']['SignalResponse']>({
+export const SignalResponse = /* @__PURE__ */ Type.Unsafe<components['schemas']['SignalResponse']>({
   "type": "object",
   "required": [
     "ok",
@@ -3366,7 +3367,7 @@ export const SignalResponse = Type.Unsafe<components['schemas']['SignalResponse'
   }
 })
 
-export const CreateIssueRequest = Type.Unsafe<components['schemas']['CreateIssueRequest']>({
+export const CreateIssueRequest = /* @__PURE__ */ Type.Unsafe<components['schemas']['CreateIssueRequest']>({
   "type": "object",
   "required": [
     "title"
@@ -3419,14 +3420,14 @@ export const CreateIssueRequest = Type.Unsafe<components['schemas']['CreateIssue
   }
 })
 
-export const JsonRpcMessage = Type.Unsafe<components['schemas']['JsonRpcMessage']>({
+export const JsonRpcMessage = /* @__PURE__ */ Type.Unsafe<components['schemas']['JsonRpcMessage']>({
   "type": [
     "object",
     "array"
   ]
 })
 
-export const UpdateIssueRequest = Type.Unsafe<components['schemas']['UpdateIssueRequest']>({
+export const UpdateIssueRequest = /* @__PURE__ */ Type.Unsafe<components['schemas']['UpdateIssueRequest']>({
   "type": "object",
   "minProperties": 1,
   "additionalProperties": false,
@@ -3477,7 +3478,7 @@ export const UpdateIssueRequest = Type.Unsafe<components['schemas']['UpdateIssue
   }
 })
 
-export const ClaimIssueRequest = Type.Unsafe<components['schemas']['ClaimIssueRequest']>({
+export const ClaimIssueRequest = /* @__PURE__ */ Type.Unsafe<components['schemas']['ClaimIssueRequest']>({
   "type": "object",
   "required": [
     "agent"
@@ -3506,7 +3507,7 @@ export const ClaimIssueRequest = Type.Unsafe<components['schemas']['ClaimIssueRe
   }
 })
 
-export const SignalReceipt = Type.Unsafe<components['schemas']['SignalReceipt']>({
+export const SignalReceipt = /* @__PURE__ */ Type.Unsafe<components['schemas']['SignalReceipt']>({
   "type": "object",
   "required": [
     "ok",
@@ -3532,7 +3533,7 @@ export const SignalReceipt = Type.Unsafe<components['schemas']['SignalReceipt']>
   }
 })
 
-export const PingReceipt = Type.Unsafe<components['schemas']['PingReceipt']>({
+export const PingReceipt = /* @__PURE__ */ Type.Unsafe<components['schemas']['PingReceipt']>({
   "type": "object",
   "required": [
     "ok",
@@ -3550,17 +3551,17 @@ export const PingReceipt = Type.Unsafe<components['schemas']['PingReceipt']>({
   }
 })
 
-export const GithubWebhookPayload = Type.Unsafe<components['schemas']['GithubWebhookPayload']>({
+export const GithubWebhookPayload = /* @__PURE__ */ Type.Unsafe<components['schemas']['GithubWebhookPayload']>({
   "type": "object",
   "additionalProperties": true
 })
 
-export const SentryWebhookPayload = Type.Unsafe<components['schemas']['SentryWebhookPayload']>({
+export const SentryWebhookPayload = /* @__PURE__ */ Type.Unsafe<components['schemas']['SentryWebhookPayload']>({
   "type": "object",
   "additionalProperties": true
 })
 
-export const PosthogWebhookPayload = Type.Unsafe<components['schemas']['PosthogWebhookPayload']>({
+export const PosthogWebhookPayload = /* @__PURE__ */ Type.Unsafe<components['schemas']['PosthogWebhookPayload']>({
   "type": "object",
   "additionalProperties": true
 })

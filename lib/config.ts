@@ -1,5 +1,6 @@
 // Every setting Loop reads, in one TypeBox schema, validated once at start (SPEC section 2).
 // A bad value yields one clear line per problem; the caller prints them and exits non-zero.
+import { isIP } from 'node:net'
 import { Type, type Static } from '@sinclair/typebox'
 import { createAjv } from './validation/ajv.ts'
 import { parseDurationList } from './duration.ts'
@@ -22,6 +23,7 @@ export const EnvSchema = Type.Object({
   LOOP_BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 104857600, default: 1048576, description: 'a body size in bytes between 1024 and 104857600' }),
   LOOP_DELIVERY_SCHEDULE: Type.String({ default: '1m,5m,30m,2h,24h', description: 'a comma-separated list of durations such as 1m,5m,30m,2h,24h or 100ms,200ms' }),
   LOOP_ALLOW_PRIVATE_URLS: Type.Boolean({ default: false, description: 'true or false' }),
+  LOOP_TRUST_PROXY: Type.String({ default: 'false', description: 'false, true, a number of proxy hops, or a comma-separated list of proxy addresses or CIDR ranges such as 10.0.0.0/8,127.0.0.1' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' })
 }, { additionalProperties: true })
 
@@ -43,6 +45,11 @@ export interface Config {
   /** Delays before each retry of an outbound delivery, in milliseconds. */
   deliverySchedule: number[]
   allowPrivateUrls: boolean
+  /**
+   * Fastify's trustProxy: whom to believe about X-Forwarded-For (the client address per-IP limits
+   * key on). false: nobody, the socket's address counts; true: any proxy; a number: that many hops.
+   */
+  trustProxy: boolean | number | string[]
   logLevel: Env['LOG_LEVEL']
 }
 
@@ -82,6 +89,12 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
       deliverySchedule = parsed
     }
   }
+  let trustProxy: Config['trustProxy'] = false
+  if (!problems.some((p) => p.startsWith('LOOP_TRUST_PROXY '))) {
+    const parsed = parseTrustProxy(String(env.LOOP_TRUST_PROXY))
+    if (parsed === null) problems.push(`LOOP_TRUST_PROXY must be ${EnvSchema.properties.LOOP_TRUST_PROXY.description} (got ${JSON.stringify(original.LOOP_TRUST_PROXY)})`)
+    else trustProxy = parsed
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   const valid = env as Env
   return {
@@ -97,6 +110,21 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: valid.LOOP_BODY_LIMIT,
     deliverySchedule,
     allowPrivateUrls: valid.LOOP_ALLOW_PRIVATE_URLS,
+    trustProxy,
     logLevel: valid.LOG_LEVEL
   }
+}
+
+function parseTrustProxy (text: string): Config['trustProxy'] | null {
+  if (text === 'false') return false
+  if (text === 'true') return true
+  if (/^\d{1,2}$/.test(text)) return Number(text)
+  const entries = text.split(',').map((entry) => entry.trim())
+  const valid = entries.every((entry) => {
+    const [address, bits, ...rest] = entry.split('/')
+    const version = isIP(address ?? '')
+    if (version === 0 || rest.length > 0) return false
+    return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128))
+  })
+  return valid ? entries : null
 }

@@ -66,7 +66,7 @@ function renderComponents (document: JsonSchema, deref: (s: JsonSchema) => JsonS
   const schemas = ((document.components as JsonSchema | undefined)?.schemas ?? {}) as Record<string, JsonSchema>
   const lines = [banner, "import { Type } from '@sinclair/typebox'", "import type { components } from './openapi.ts'", '']
   for (const [name, schema] of Object.entries(schemas)) {
-    lines.push(`export const ${name} = Type.Unsafe<components['schemas']['${name}']>(${literal(validationSchema(schema, deref))})`, '')
+    lines.push(`export const ${name} = /* @__PURE__ */ Type.Unsafe<components['schemas']['${name}']>(${literal(validationSchema(schema, deref))})`, '')
   }
   return lines.join('\n')
 }

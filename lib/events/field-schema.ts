@@ -76,6 +76,24 @@ function checkFieldSpec (spec: unknown, path: string, depth: number): Validation
   return issues
 }
 
+/** Stable form of a declaration: `required` spelled out, keys in a fixed order. */
+export function normalizeFields (fields: FieldSpecs): FieldSpecs {
+  const out: FieldSpecs = {}
+  for (const [name, spec] of Object.entries(fields)) out[name] = normalizeField(spec)
+  return out
+}
+
+function normalizeField (spec: FieldSpec): FieldSpec {
+  return {
+    type: spec.type,
+    required: spec.required === true,
+    ...(spec.values !== undefined ? { values: [...spec.values] } : {}),
+    ...(spec.fields !== undefined ? { fields: normalizeFields(spec.fields) } : {}),
+    ...(spec.items !== undefined ? { items: normalizeField(spec.items) } : {}),
+    ...(spec.description !== undefined ? { description: spec.description } : {})
+  }
+}
+
 function valueSchema (spec: FieldSpec): JsonSchema {
   switch (spec.type) {
     case 'uuid': return { type: 'string', format: 'uuid' }

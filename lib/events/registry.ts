@@ -5,7 +5,7 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import { conflict, validationError } from '../errors.ts'
 import { canonicalJson } from '../canonical-json.ts'
 import { EventType } from '../db/entities/event-type.ts'
-import { checkFieldSpecs, compileEventValidator, fieldsToJsonSchema, type EventValidator, type FieldSpec, type FieldSpecs, type JsonSchema } from './field-schema.ts'
+import { checkFieldSpecs, compileEventValidator, fieldsToJsonSchema, normalizeFields, type EventValidator, type FieldSpecs, type JsonSchema } from './field-schema.ts'
 
 export interface RegisteredEventType {
   name: string
@@ -13,24 +13,6 @@ export interface RegisteredEventType {
   jsonSchema: JsonSchema
   builtIn: boolean
   validate: EventValidator
-}
-
-/** Stable form of a declaration: `required` spelled out, keys in a fixed order. */
-export function normalizeFields (fields: FieldSpecs): FieldSpecs {
-  const out: FieldSpecs = {}
-  for (const [name, spec] of Object.entries(fields)) out[name] = normalizeField(spec)
-  return out
-}
-
-function normalizeField (spec: FieldSpec): FieldSpec {
-  return {
-    type: spec.type,
-    required: spec.required === true,
-    ...(spec.values !== undefined ? { values: [...spec.values] } : {}),
-    ...(spec.fields !== undefined ? { fields: normalizeFields(spec.fields) } : {}),
-    ...(spec.items !== undefined ? { items: normalizeField(spec.items) } : {}),
-    ...(spec.description !== undefined ? { description: spec.description } : {})
-  }
 }
 
 export class EventTypeRegistry {

@@ -7,6 +7,7 @@ import { AppError, summarizeIssues } from '../errors.ts'
 import { canonicalJson } from '../canonical-json.ts'
 import { enqueueDeliveries } from '../delivery/fan-out.ts'
 import type { EventTypeRegistry } from './registry.ts'
+import { eventIssues } from './validate-event.ts'
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type IdempotencyScope } from './idempotency.ts'
 
 export type SendEventRequest = components['schemas']['SendEventRequest']
@@ -27,13 +28,11 @@ function payloadEventId (payload: Record<string, unknown>): string | null {
 
 export async function validateEventRequest (em: EntityManager, registry: EventTypeRegistry, request: SendEventRequest): Promise<void> {
   const type = await registry.get(em, request.event)
-  if (type === null) {
-    throw new AppError(422, 'VALIDATION_ERROR', `event ${request.event} is not a declared event type`, [
-      { path: 'event', message: `Unknown event type '${request.event}'`, code: 'invalid_enum_value' }
-    ])
-  }
-  const issues = type.validate(request.payload)
-  if (issues.length > 0) throw new AppError(422, 'VALIDATION_ERROR', summarizeIssues(issues, 'payload'), issues)
+  // The SDK's validateEvent runs this same function, so both report the same issues.
+  const issues = eventIssues(request.event, request.payload, type?.validate ?? null)
+  if (issues.length === 0) return
+  const message = type === null ? `event ${request.event} is not a declared event type` : summarizeIssues(issues, 'payload')
+  throw new AppError(422, 'VALIDATION_ERROR', message, issues)
 }
 
 interface InsertedRow { id: string, received_at: Date }

@@ -72,6 +72,15 @@ const updateIssueInput = Type.Object({
   changes: ops.updateIssue.schema.body
 }, { additionalProperties: false })
 
+// events.send takes the body of POST /api/events plus its Idempotency-Key header as an argument.
+const sendEventBody = (ops.sendEvent.schema.body as unknown as { properties: { event: TSchema, payload: TSchema } }).properties
+const idempotencyKeySchema = (ops.sendEvent.schema.headers as unknown as { properties: Record<'idempotency-key', TSchema> }).properties['idempotency-key']
+const sendEventInput = Type.Object({
+  event: Type.Unsafe<string>(sendEventBody.event),
+  payload: Type.Unsafe<Record<string, unknown>>(sendEventBody.payload),
+  idempotencyKey: Type.Optional(Type.Unsafe<string>({ ...idempotencyKeySchema, description: 'Like the Idempotency-Key header: the same key and body within 24 hours replay the first result.' }))
+}, { additionalProperties: false })
+
 export const mcpTools: readonly McpTool[] = [
   tool({
     name: 'events.declare',
@@ -82,7 +91,7 @@ export const mcpTools: readonly McpTool[] = [
   }),
   tool({
     name: 'events.schema',
-    description: 'The fields and JSON Schema an event type\'s payload must match (GET /api/events/schemas/{name}; public).',
+    description: 'The fields and JSON Schema an event type\'s payload must match (GET /api/events/schema/{name}; public).',
     operation: ops.getEventSchema,
     inputSchema: ops.getEventSchema.schema.params,
     run: async ({ name }, { em, eventTypes }) => {
@@ -93,12 +102,13 @@ export const mcpTools: readonly McpTool[] = [
   }),
   tool({
     name: 'events.send',
-    description: 'Send a typed event; the payload is validated against its declared type (POST /api/events; scope events:write).',
+    description: 'Send a typed event; the payload is validated against its declared type. Pass idempotencyKey (e.g. the eventId) to make retries safe (POST /api/events; scope events:write).',
     operation: ops.sendEvent,
-    inputSchema: ops.sendEvent.schema.body,
-    run: async (args, { em, key, eventTypes }) => {
-      const sent = await sendEvent(em, eventTypes, args, eventCaller(key))
-      return JSON.parse(sent.body) as unknown
+    inputSchema: sendEventInput,
+    run: async ({ event, payload, idempotencyKey }, { em, key, eventTypes }) => {
+      const sent = await sendEvent(em, eventTypes, { event, payload }, eventCaller(key), idempotencyKey)
+      const body = JSON.parse(sent.body) as Record<string, unknown>
+      return sent.replayed ? { ...body, idempotentReplayed: true } : body
     }
   }),
   tool({

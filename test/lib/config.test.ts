@@ -33,6 +33,13 @@ t.test('values are parsed and empty strings count as unset', async (t) => {
   t.equal(config.databaseUrl, 'postgres://u@h/db')
 })
 
+t.test('LOOP_TRUST_PROXY: nobody by default, or everyone, a hop count, or listed proxies', async (t) => {
+  t.equal(loadConfig({}).trustProxy, false)
+  t.equal(loadConfig({ LOOP_TRUST_PROXY: 'true' }).trustProxy, true)
+  t.equal(loadConfig({ LOOP_TRUST_PROXY: '2' }).trustProxy, 2)
+  t.same(loadConfig({ LOOP_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).trustProxy, ['10.0.0.0/8', '127.0.0.1', '::1'])
+})
+
 const bad: [string, string, RegExp][] = [
   ['PORT', 'abc', /^PORT must be an integer port/],
   ['PORT', '70000', /^PORT must be/],
@@ -45,7 +52,10 @@ const bad: [string, string, RegExp][] = [
   ['LOG_LEVEL', 'loud', /^LOG_LEVEL must be one of/],
   ['LOOP_WEBHOOK_RATE', '0', /^LOOP_WEBHOOK_RATE must be requests per second/],
   ['LOOP_WEBHOOK_BURST', 'lots', /^LOOP_WEBHOOK_BURST must be the burst/],
-  ['LOOP_REDIS_PREFIX', 'x'.repeat(101), /^LOOP_REDIS_PREFIX must be a prefix/]
+  ['LOOP_REDIS_PREFIX', 'x'.repeat(101), /^LOOP_REDIS_PREFIX must be a prefix/],
+  ['LOOP_TRUST_PROXY', 'yes', /^LOOP_TRUST_PROXY must be false, true, a number of proxy hops/],
+  ['LOOP_TRUST_PROXY', '10.0.0.0/33', /^LOOP_TRUST_PROXY must be/],
+  ['LOOP_TRUST_PROXY', '10.0.0.1,proxy.local', /^LOOP_TRUST_PROXY must be/]
 ]
 for (const [key, value, expected] of bad) {
   t.test(`${key}=${value} is refused with one clear line`, async (t) => {

@@ -61,6 +61,22 @@ t.test('declare an event type, send an event of it, and read its schema back', a
   t.match(invalid.body, { code: 'VALIDATION_ERROR', issues: [{ path: 'eventId' }, { path: 'email', code: 'invalid_string' }] })
 })
 
+t.test('events.send honours an idempotencyKey like the REST header', async (t) => {
+  const client = await connect(t, agentKey)
+  await call(client, 'events.declare', { name: 'mcp.idempotent.v1', fields: { eventId: { type: 'string', required: true } } })
+  const args = { event: 'mcp.idempotent.v1', payload: { eventId: 'order-1' }, idempotencyKey: 'order-1' }
+  const first = await call(client, 'events.send', args)
+  t.equal(first.isError, false, JSON.stringify(first.body))
+  t.notOk('idempotentReplayed' in first.body)
+  const again = await call(client, 'events.send', args)
+  t.same(again.body, { ...first.body, idempotentReplayed: true }, 'the first result, marked as replayed')
+  const reused = await call(client, 'events.send', { ...args, payload: { eventId: 'order-2' } })
+  t.equal(reused.isError, true)
+  t.match(reused.body, { code: 'IDEMPOTENCY_KEY_REUSED' })
+  const empty = await call(client, 'events.send', { ...args, idempotencyKey: '' })
+  t.match(empty.body, { code: 'VALIDATION_ERROR', issues: [{ path: 'idempotencyKey' }] })
+})
+
 t.test('an issue made over REST is claimed and moved to done through the tools', async (t) => {
   const created = await app.inject({ method: 'POST', url: '/api/issues', headers: agentKey, payload: { title: 'Fix the MCP test', type: 'bug', priority: 1 } })
   t.equal(created.statusCode, 201, created.body)

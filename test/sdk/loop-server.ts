@@ -1,0 +1,17 @@
+// A listening Loop for the SDK tests: the SDK talks real HTTP (fetch), not app.inject.
+import type { FastifyInstance } from 'fastify'
+import { authHeaders, build, type TestContext } from '../helper.ts'
+
+export interface ListeningLoop { app: FastifyInstance, baseUrl: string, keyWith: (scopes: string[]) => Promise<string> }
+
+export async function listeningLoop (t: TestContext, env: Record<string, string> = {}): Promise<ListeningLoop> {
+  const app = await build(t, env)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('not listening on TCP')
+  return {
+    app,
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    keyWith: async (scopes) => ((await authHeaders(app, scopes, { tier: 'premium' })).authorization ?? '').slice('Bearer '.length)
+  }
+}
