@@ -11,6 +11,7 @@ import databasePlugin from './plugins/database.ts'
 import rateLimitPlugin from './plugins/rate-limit.ts'
 import authPlugin from './plugins/auth.ts'
 import docsPlugin from './plugins/docs.ts'
+import conditionalGetPlugin from './plugins/conditional-get.ts'
 import eventTypesPlugin from './plugins/event-types.ts'
 import inboundRoutesPlugin from './plugins/inbound-routes.ts'
 import deliveryWorkerPlugin, { type DeliveryWorkerPluginOptions } from './plugins/delivery-worker.ts'
@@ -34,6 +35,7 @@ import issueRoutes from './routes/api/issues.ts'
 import brandRoutes from './routes/api/brands.ts'
 import keyRoutes from './routes/api/keys.ts'
 import mcpRoutes from './routes/mcp.ts'
+import adminRoutes from './routes/admin.ts'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -79,6 +81,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(databasePlugin)
   await app.register(authPlugin)
   await app.register(docsPlugin)
+  await app.register(conditionalGetPlugin)
   await app.register(eventTypesPlugin)
   await app.register(inboundRoutesPlugin)
   await app.register(deliveryWorkerPlugin, options.deliveryWorker === false ? { enabled: false } : options.deliveryWorker ?? {})
@@ -105,6 +108,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(brandRoutes)
   await app.register(keyRoutes)
   await app.register(mcpRoutes)
+  // The admin console: static UI over the public API, like /docs not part of the API itself.
+  await app.register(adminRoutes)
 
   return app
 }

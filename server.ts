@@ -28,7 +28,7 @@ closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
 
 try {
   const address = await app.listen({ port: config.port, host: config.host })
-  console.log(`Loop is listening on ${address} (docs at ${address}/docs)`)
+  console.log(`Loop is listening on ${address} (docs at ${address}/docs, admin console at ${address}/admin)`)
 } catch (error) {
   app.log.error({ err: error }, 'could not listen')
   await app.close()

@@ -1,0 +1,139 @@
+// Events: stored events with filters (type, time range) and page by page; below them the inbound
+// deliveries Loop answered 422, each with the issues that made it invalid.
+import { Fragment } from 'preact'
+import { useState } from 'preact/hooks'
+import { describeError, usePolled, type LoopClient } from '../api.ts'
+import { Empty, Json, Loaded, Time, useAnnounce } from '../components.tsx'
+
+interface Filters { event: string, since: string, until: string }
+const noFilters: Filters = { event: '', since: '', until: '' }
+
+/** datetime-local gives local wall time without a zone; the API wants RFC 3339. */
+const toInstant = (local: string) => (local === '' ? undefined : new Date(local).toISOString())
+
+function EventFilters ({ client, applied, onApply }: { client: LoopClient, applied: Filters, onApply: (f: Filters) => void }) {
+  const [draft, setDraft] = useState(applied)
+  const types = usePolled('event-types', (init) => client.GET('/api/events/schemas', init), null)
+  return (
+    <form class='filters' aria-label='Filter events' onSubmit={(e) => { e.preventDefault(); onApply(draft) }}>
+      <label>Event type
+        <input name='event' list='event-types' value={draft.event} placeholder='e.g. lead.captured.v1' onInput={(e) => setDraft({ ...draft, event: e.currentTarget.value.trim() })} />
+      </label>
+      <datalist id='event-types'>{types.data?.data.map((t) => <option key={t.name} value={t.name} />)}</datalist>
+      <label>Received from
+        <input type='datetime-local' name='since' value={draft.since} onInput={(e) => setDraft({ ...draft, since: e.currentTarget.value })} />
+      </label>
+      <label>Received before
+        <input type='datetime-local' name='until' value={draft.until} onInput={(e) => setDraft({ ...draft, until: e.currentTarget.value })} />
+      </label>
+      <button type='submit'>Apply filters</button>
+      <button type='button' onClick={() => { setDraft(noFilters); onApply(noFilters) }}>Clear</button>
+    </form>
+  )
+}
+
+function EventList ({ client, filters }: { client: LoopClient, filters: Filters }) {
+  const [cursors, setCursors] = useState<string[]>([])
+  const cursor = cursors[cursors.length - 1]
+  const query = {
+    limit: 50,
+    ...(filters.event === '' ? {} : { event: filters.event }),
+    ...(toInstant(filters.since) === undefined ? {} : { since: toInstant(filters.since) }),
+    ...(toInstant(filters.until) === undefined ? {} : { until: toInstant(filters.until) }),
+    ...(cursor === undefined ? {} : { cursor })
+  }
+  const list = usePolled(`events:${JSON.stringify(query)}`, (init) => client.GET('/api/events', { params: { query }, ...init }))
+  return (
+    <Loaded polled={list} what='events'>
+      {({ data, nextCursor }) => data.length === 0
+        ? <Empty>No events{filters.event !== '' || filters.since !== '' || filters.until !== '' ? ' match these filters' : ' yet'}.</Empty>
+        : (
+          <>
+            <table>
+              <caption>Events, newest first{cursors.length > 0 && ` (page ${cursors.length + 1})`}</caption>
+              <thead><tr><th scope='col'>Received</th><th scope='col'>Event</th><th scope='col'>Source</th><th scope='col'>Env</th><th scope='col'>Event id</th><th scope='col'>Payload</th></tr></thead>
+              <tbody>
+                {data.map((e) => (
+                  <tr key={e.id} data-testid='event-row'>
+                    <td><Time at={e.receivedAt} /></td>
+                    <td><code>{e.event}</code></td>
+                    <td>{e.source}</td>
+                    <td>{e.env}</td>
+                    <td>{e.eventId ?? <span class='muted'>—</span>}</td>
+                    <td><details><summary>Payload</summary><Json value={e.payload} label={`Payload of ${e.event}`} /></details></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <div class='actions'>
+              {cursors.length > 0 && <button type='button' onClick={() => setCursors(cursors.slice(0, -1))}>Previous page</button>}
+              {nextCursor !== null && <button type='button' onClick={() => setCursors([...cursors, nextCursor])}>Next page</button>}
+            </div>
+          </>
+          )}
+    </Loaded>
+  )
+}
+
+function Rejections ({ client, filters }: { client: LoopClient, filters: Filters }) {
+  const announce = useAnnounce()
+  const [failure, setFailure] = useState<{ id: string, message: string } | undefined>()
+  const query = { limit: 50, ...(filters.event === '' ? {} : { event: filters.event }) }
+  const list = usePolled(`rejections:${filters.event}`, (init) => client.GET('/api/events/rejections', { params: { query }, ...init }))
+  const replay = async (id: string) => {
+    setFailure(undefined)
+    const { data, error, response } = await client.POST('/api/events/rejections/{id}/replay', { params: { path: { id } } })
+    if (data === undefined) { setFailure({ id, message: describeError(error, response) }); return }
+    announce(`Replayed: stored as ${data.event}`)
+    list.refresh()
+  }
+  return (
+    <Loaded polled={list} what='rejections'>
+      {({ data }) => data.length === 0
+        ? <Empty>No rejected deliveries{filters.event !== '' ? ` for ${filters.event}` : ''}: every inbound webhook was valid.</Empty>
+        : (
+          <table>
+            <caption>Inbound deliveries answered 422, newest first</caption>
+            <thead><tr><th scope='col'>Received</th><th scope='col'>Event</th><th scope='col'>Source</th><th scope='col'>Path</th><th scope='col'>Issues</th><th scope='col'>Replay</th></tr></thead>
+            <tbody>
+              {data.map((r) => (
+                <Fragment key={r.id}>
+                  <tr data-testid='rejection-row'>
+                    <td><Time at={r.createdAt} /></td>
+                    <td><code>{r.event}</code></td>
+                    <td>{r.source}</td>
+                    <td><code>{r.webhookPath}</code></td>
+                    <td>
+                      <ul class='issues'>
+                        {r.issues.map((issue, i) => <li key={i}><code>{issue.path === '' ? '(payload)' : issue.path}</code>: {issue.message} <span class='muted'>({issue.code})</span></li>)}
+                      </ul>
+                      <details><summary>Raw body</summary><pre class='json' tabIndex={0}>{r.body}</pre></details>
+                    </td>
+                    <td>
+                      {r.replayedAt !== null && r.replayedAt !== undefined
+                        ? <span>Replayed <Time at={r.replayedAt} /></span>
+                        : <button type='button' onClick={() => { void replay(r.id) }}>Replay</button>}
+                    </td>
+                  </tr>
+                  {failure?.id === r.id && <tr><td colSpan={6}><p class='state state-error' role='alert'>Replay failed: {failure.message}</p></td></tr>}
+                </Fragment>
+              ))}
+            </tbody>
+          </table>
+          )}
+    </Loaded>
+  )
+}
+
+export function EventsView ({ client }: { client: LoopClient }) {
+  const [filters, setFilters] = useState<Filters>(noFilters)
+  return (
+    <>
+      <EventFilters client={client} applied={filters} onApply={setFilters} />
+      <h2>Stored events</h2>
+      <EventList key={JSON.stringify(filters)} client={client} filters={filters} />
+      <h2>Rejections (422)</h2>
+      <Rejections client={client} filters={filters} />
+    </>
+  )
+}

@@ -1,0 +1,164 @@
+// Keys and brands (admin keys only): create a key or a brand with its first key, the secret
+// shown once with a copy button, and revoke keys, with a confirmation step first.
+import { useState } from 'preact/hooks'
+import { describeError, usePolled, type LoopClient, type Schemas } from '../api.ts'
+import { Badge, Empty, Loaded, SecretOnce, Time, useAnnounce } from '../components.tsx'
+
+type Scope = Schemas['Scope']
+type KeyEnv = Schemas['KeyEnv']
+type KeyTier = Schemas['KeyTier']
+
+const allScopes: Scope[] = ['admin', 'events:write', 'events:read', 'schemas:write', 'webhooks:manage', 'issues:read', 'issues:write', 'signals:read']
+const envs: KeyEnv[] = ['live', 'test', 'dev']
+const tiers: KeyTier[] = ['standard', 'premium']
+
+interface Created { title: string, secret: string, detail: string }
+
+function CreateKeyForm ({ client, brandIds, onCreated }: { client: LoopClient, brandIds: string[], onCreated: (created: Created) => void }) {
+  const [name, setName] = useState('')
+  const [env, setEnv] = useState<KeyEnv>('live')
+  const [tier, setTier] = useState<KeyTier>('standard')
+  const [scopes, setScopes] = useState<Scope[]>(['issues:read'])
+  const [brandId, setBrandId] = useState('')
+  const [failure, setFailure] = useState<string | undefined>()
+  const [busy, setBusy] = useState(false)
+  const toggle = (scope: Scope, on: boolean) => setScopes(on ? [...scopes, scope] : scopes.filter((s) => s !== scope))
+  const submit = async (event: Event) => {
+    event.preventDefault()
+    setFailure(undefined)
+    setBusy(true)
+    const body = { name: name.trim(), env, tier, scopes, ...(brandId === '' ? {} : { brandId }) }
+    const { data, error, response } = await client.POST('/api/keys', { body })
+    setBusy(false)
+    if (data === undefined) { setFailure(describeError(error, response)); return }
+    setName('')
+    onCreated({ title: `Key "${data.key.name}" created`, secret: data.key.secret, detail: `${data.key.env}, ${data.key.tier}, scopes ${data.key.scopes.join(', ')}` })
+  }
+  return (
+    <form class='card-form' onSubmit={(e) => { void submit(e) }} aria-labelledby='create-key-title'>
+      <h2 id='create-key-title'>Create a key</h2>
+      <label for='key-name'>Name</label>
+      <input id='key-name' value={name} required maxLength={200} onInput={(e) => setName(e.currentTarget.value)} />
+      <div class='row'>
+        <span><label for='key-env'>Environment</label>
+          <select id='key-env' value={env} onChange={(e) => setEnv(e.currentTarget.value as KeyEnv)}>{envs.map((v) => <option key={v} value={v}>{v}</option>)}</select></span>
+        <span><label for='key-tier'>Tier</label>
+          <select id='key-tier' value={tier} onChange={(e) => setTier(e.currentTarget.value as KeyTier)}>{tiers.map((v) => <option key={v} value={v}>{v}</option>)}</select></span>
+      </div>
+      <fieldset>
+        <legend>Scopes</legend>
+        {allScopes.map((scope) => (
+          <label class='check' key={scope}><input type='checkbox' name='scope' value={scope} checked={scopes.includes(scope)} onChange={(e) => toggle(scope, e.currentTarget.checked)} /> {scope}</label>
+        ))}
+      </fieldset>
+      <label for='key-brand'>Brand (optional)</label>
+      <select id='key-brand' value={brandId} onChange={(e) => setBrandId(e.currentTarget.value)}>
+        <option value=''>No brand</option>
+        {brandIds.map((id) => <option key={id} value={id}>{id}</option>)}
+      </select>
+      {failure !== undefined && <p class='state state-error' role='alert'>{failure}</p>}
+      <button type='submit' disabled={busy || scopes.length === 0}>{busy ? 'Creating…' : 'Create key'}</button>
+    </form>
+  )
+}
+
+function CreateBrandForm ({ client, onCreated }: { client: LoopClient, onCreated: (created: Created) => void }) {
+  const [name, setName] = useState('')
+  const [keyName, setKeyName] = useState('')
+  const [env, setEnv] = useState<KeyEnv>('live')
+  const [failure, setFailure] = useState<string | undefined>()
+  const [busy, setBusy] = useState(false)
+  const submit = async (event: Event) => {
+    event.preventDefault()
+    setFailure(undefined)
+    setBusy(true)
+    const key = { env, ...(keyName.trim() === '' ? {} : { name: keyName.trim() }) }
+    const { data, error, response } = await client.POST('/api/brands', { body: { name: name.trim(), key } })
+    setBusy(false)
+    if (data === undefined) { setFailure(describeError(error, response)); return }
+    setName('')
+    setKeyName('')
+    onCreated({ title: `Brand "${data.brand.name}" created with its first key`, secret: data.key.secret, detail: `Brand id ${data.brand.id}; key ${data.key.name} (${data.key.env}, scopes ${data.key.scopes.join(', ')})` })
+  }
+  return (
+    <form class='card-form' onSubmit={(e) => { void submit(e) }} aria-labelledby='create-brand-title'>
+      <h2 id='create-brand-title'>Create a brand</h2>
+      <label for='brand-name'>Brand name</label>
+      <input id='brand-name' value={name} required maxLength={200} onInput={(e) => setName(e.currentTarget.value)} />
+      <label for='brand-key-name'>First key's name (optional)</label>
+      <input id='brand-key-name' value={keyName} maxLength={200} onInput={(e) => setKeyName(e.currentTarget.value)} />
+      <label for='brand-key-env'>First key's environment</label>
+      <select id='brand-key-env' value={env} onChange={(e) => setEnv(e.currentTarget.value as KeyEnv)}>{envs.map((v) => <option key={v} value={v}>{v}</option>)}</select>
+      {failure !== undefined && <p class='state state-error' role='alert'>{failure}</p>}
+      <button type='submit' disabled={busy}>{busy ? 'Creating…' : 'Create brand'}</button>
+    </form>
+  )
+}
+
+function RevokeButton ({ client, apiKey, onRevoked }: { client: LoopClient, apiKey: Schemas['ApiKey'], onRevoked: () => void }) {
+  const announce = useAnnounce()
+  const [confirming, setConfirming] = useState(false)
+  const [failure, setFailure] = useState<string | undefined>()
+  const revoke = async () => {
+    const { data, error, response } = await client.DELETE('/api/keys/{id}', { params: { path: { id: apiKey.id } } })
+    setConfirming(false)
+    if (data === undefined) { setFailure(describeError(error, response)); return }
+    announce(`Key "${apiKey.name}" revoked`)
+    onRevoked()
+  }
+  if (!confirming) return <button type='button' class='danger' onClick={() => setConfirming(true)} aria-label={`Revoke key ${apiKey.name} (${apiKey.prefix})`}>Revoke</button>
+  return (
+    <span class='confirm' role='group' aria-label={`Confirm revoking ${apiKey.name}`}>
+      <button type='button' class='danger' autoFocus onClick={() => { void revoke() }}>Confirm revoke</button>
+      <button type='button' onClick={() => setConfirming(false)}>Cancel</button>
+      {failure !== undefined && <span role='alert'>{failure}</span>}
+    </span>
+  )
+}
+
+export function KeysView ({ client, apiKey }: { client: LoopClient, apiKey: string }) {
+  const keys = usePolled('keys', (init) => client.GET('/api/keys', init), null)
+  const [created, setCreated] = useState<Created | null>(null)
+  const brandIds = [...new Set((keys.data?.keys ?? []).map((k) => k.brandId).filter((id): id is string => id !== null))]
+  const onCreated = (value: Created) => { setCreated(value); keys.refresh() }
+  return (
+    <>
+      {created !== null && (
+        <SecretOnce title={created.title} secret={created.secret} onDismiss={() => setCreated(null)}>
+          <p class='muted'>{created.detail}</p>
+        </SecretOnce>
+      )}
+      <div class='forms'>
+        <CreateKeyForm client={client} brandIds={brandIds} onCreated={onCreated} />
+        <CreateBrandForm client={client} onCreated={onCreated} />
+      </div>
+      <h2>Keys</h2>
+      <Loaded polled={keys} what='keys'>
+        {({ keys: list }) => list.length === 0
+          ? <Empty>No keys yet.</Empty>
+          : (
+            <table>
+              <caption>API keys, newest first (revoked ones included)</caption>
+              <thead><tr><th scope='col'>Name</th><th scope='col'>Prefix</th><th scope='col'>Env</th><th scope='col'>Tier</th><th scope='col'>Scopes</th><th scope='col'>Brand</th><th scope='col'>Last used</th><th scope='col'>State</th></tr></thead>
+              <tbody>
+                {list.map((k) => (
+                  <tr key={k.id} data-testid='key-row' data-key-name={k.name}>
+                    <td>{k.name}{apiKey.startsWith(k.prefix) && <div class='muted'>(this session's key)</div>}</td>
+                    <td><code>{k.prefix}…</code></td>
+                    <td>{k.env}</td>
+                    <td>{k.tier}</td>
+                    <td>{k.scopes.join(', ')}</td>
+                    <td>{k.brandId === null ? <span class='muted'>none</span> : <code title={k.brandId}>{k.brandId.slice(0, 8)}</code>}</td>
+                    <td><Time at={k.lastUsedAt} /></td>
+                    <td>{k.revokedAt !== null
+                      ? <Badge kind='revoked'>revoked <Time at={k.revokedAt} /></Badge>
+                      : <RevokeButton client={client} apiKey={k} onRevoked={keys.refresh} />}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            )}
+      </Loaded>
+    </>
+  )
+}

@@ -1,0 +1,146 @@
+// Webhook endpoints with their status (active, failing, disabled); the selected one
+// (#/webhooks/<id>) shows its delivery log, live, with every attempt and a Redeliver button.
+import { Fragment } from 'preact'
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { describeError, usePolled, type LoopClient, type Schemas } from '../api.ts'
+import { Badge, Empty, Loaded, Time, useAnnounce } from '../components.tsx'
+
+type Delivery = Schemas['WebhookDelivery']
+
+function lastAttempt (delivery: Delivery) {
+  return delivery.attempts[delivery.attempts.length - 1]
+}
+
+function Attempts ({ delivery }: { delivery: Delivery }) {
+  if (delivery.attempts.length === 0) return <Empty>No attempt yet.</Empty>
+  return (
+    <table class='attempts'>
+      <caption>Attempts of delivery {delivery.id}</caption>
+      <thead><tr><th scope='col'>#</th><th scope='col'>At</th><th scope='col'>Status</th><th scope='col'>Latency</th><th scope='col'>Error / response</th></tr></thead>
+      <tbody>
+        {delivery.attempts.map((a) => (
+          <tr key={a.attempt}>
+            <td>{a.attempt}</td>
+            <td><Time at={a.attemptedAt} /></td>
+            <td>{a.statusCode ?? <span class='muted'>no response</span>}</td>
+            <td>{a.latencyMs} ms</td>
+            <td>{a.error ?? <code>{(a.responseBody ?? '').slice(0, 200)}</code>}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+function DeliveryLog ({ client, endpoint, onChanged }: { client: LoopClient, endpoint: Schemas['WebhookEndpoint'], onChanged: () => void }) {
+  const announce = useAnnounce()
+  const id = endpoint.id
+  const log = usePolled(`deliveries:${id}`, (init) => client.GET('/api/webhooks/{id}/deliveries', { params: { path: { id }, query: { limit: 50 } }, ...init }))
+  const [failure, setFailure] = useState<string | undefined>()
+  const [busy, setBusy] = useState<string | null>(null)
+  const known = useRef<Map<string, string> | null>(null)
+
+  useEffect(() => {
+    const deliveries = log.data?.data
+    if (deliveries === undefined) return
+    const previous = known.current
+    known.current = new Map(deliveries.map((d) => [d.id, d.status]))
+    if (previous === null) return
+    const fresh = deliveries.filter((d) => !previous.has(d.id)).length
+    const settled = deliveries.filter((d) => previous.has(d.id) && previous.get(d.id) !== d.status)
+    if (fresh > 0) announce(`${fresh} new deliver${fresh === 1 ? 'y' : 'ies'} to ${endpoint.url}`)
+    for (const d of settled) announce(`Delivery of ${d.eventType} ${d.status}`)
+  }, [log.data, announce, endpoint.url])
+
+  const redeliver = async (delivery: Delivery) => {
+    setFailure(undefined)
+    setBusy(delivery.id)
+    const { data, error, response } = await client.POST('/api/webhooks/{id}/deliveries/{deliveryId}/retry', { params: { path: { id, deliveryId: delivery.id } } })
+    setBusy(null)
+    if (data === undefined) { setFailure(describeError(error, response)); return }
+    announce(`Redelivery of ${delivery.eventType} queued`)
+    log.refresh()
+    onChanged()
+  }
+  const sendTest = async () => {
+    setFailure(undefined)
+    const { data, error, response } = await client.POST('/api/webhooks/{id}/test', { params: { path: { id } } })
+    if (data === undefined) { setFailure(describeError(error, response)); return }
+    announce('Test event queued')
+    log.refresh()
+  }
+
+  return (
+    <section class='panel' aria-labelledby='log-title'>
+      <h2 id='log-title'>Delivery log: <code>{endpoint.url}</code></h2>
+      <div class='actions'>
+        <button type='button' onClick={() => { void sendTest() }} disabled={endpoint.status === 'disabled'}>Send test event</button>
+        <a href='#/webhooks'>Close</a>
+      </div>
+      {failure !== undefined && <p class='state state-error' role='alert'>{failure}</p>}
+      <Loaded polled={log} what='the delivery log'>
+        {({ data }) => data.length === 0
+          ? <Empty>Nothing sent to this endpoint yet.</Empty>
+          : (
+            <table>
+              <caption>Deliveries, newest first</caption>
+              <thead><tr><th scope='col'>Created</th><th scope='col'>Event</th><th scope='col'>Status</th><th scope='col'>Attempts</th><th scope='col'>Last answer</th><th scope='col'>Next attempt</th><th scope='col'>Action</th></tr></thead>
+              <tbody>
+                {data.map((d) => {
+                  const last = lastAttempt(d)
+                  return (
+                    <Fragment key={d.id}>
+                      <tr data-testid='delivery-row' data-status={d.status}>
+                        <td><Time at={d.createdAt} /></td>
+                        <td><code>{d.eventType}</code></td>
+                        <td><Badge kind={`delivery-${d.status}`}>{d.status}</Badge></td>
+                        <td>{d.attemptCount}</td>
+                        <td>{last === undefined ? <span class='muted'>—</span> : last.statusCode ?? last.error ?? 'no response'}</td>
+                        <td><Time at={d.nextAttemptAt} /></td>
+                        <td><button type='button' disabled={busy === d.id || endpoint.status === 'disabled'} onClick={() => { void redeliver(d) }} aria-label={`Redeliver ${d.eventType} (${d.id.slice(0, 8)})`}>Redeliver</button></td>
+                      </tr>
+                      <tr class='subrow'><td colSpan={7}><details><summary>Attempts ({d.attempts.length})</summary><Attempts delivery={d} /></details></td></tr>
+                    </Fragment>
+                  )
+                })}
+              </tbody>
+            </table>
+            )}
+      </Loaded>
+    </section>
+  )
+}
+
+export function WebhooksView ({ client, selectedId }: { client: LoopClient, selectedId: string | undefined }) {
+  const list = usePolled('webhooks', (init) => client.GET('/api/webhooks', { params: { query: { limit: 200 } }, ...init }))
+  const selected = list.data?.data.find((e) => e.id === selectedId)
+  return (
+    <>
+      <Loaded polled={list} what='webhook endpoints'>
+        {({ data }) => data.length === 0
+          ? <Empty>No webhook endpoints. Register one with <code>POST /api/webhooks</code> (or the SDK) to have Loop push signed events.</Empty>
+          : (
+            <table>
+              <caption>Webhook endpoints</caption>
+              <thead><tr><th scope='col'>URL</th><th scope='col'>Events</th><th scope='col'>Env</th><th scope='col'>Status</th><th scope='col'>Created</th><th scope='col'>Deliveries</th></tr></thead>
+              <tbody>
+                {data.map((e) => (
+                  <tr key={e.id} data-testid='endpoint-row' aria-current={e.id === selectedId ? 'true' : undefined}>
+                    <td><code>{e.url}</code>{e.description !== null && <div class='muted'>{e.description}</div>}</td>
+                    <td>{e.events.join(', ')}</td>
+                    <td>{e.env}</td>
+                    <td><Badge kind={`endpoint-${e.status}`}>{e.status}</Badge></td>
+                    <td><Time at={e.createdAt} /></td>
+                    <td><a href={`#/webhooks/${e.id}`}>Delivery log<span class='visually-hidden'> of {e.url}</span></a></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            )}
+      </Loaded>
+      {selectedId !== undefined && list.data !== undefined && (selected === undefined
+        ? <p class='state state-error' role='alert'>No endpoint {selectedId} here.</p>
+        : <DeliveryLog key={selected.id} client={client} endpoint={selected} onChanged={list.refresh} />)}
+    </>
+  )
+}
