@@ -13,6 +13,7 @@ import authPlugin from './plugins/auth.ts'
 import docsPlugin from './plugins/docs.ts'
 import eventTypesPlugin from './plugins/event-types.ts'
 import inboundRoutesPlugin from './plugins/inbound-routes.ts'
+import ingestPlugin from './plugins/ingest.ts'
 import deliveryWorkerPlugin, { type DeliveryWorkerPluginOptions } from './plugins/delivery-worker.ts'
 import healthRoutes from './routes/health.ts'
 import eventRoutes from './routes/api/events/index.ts'
@@ -75,6 +76,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(docsPlugin)
   await app.register(eventTypesPlugin)
   await app.register(inboundRoutesPlugin)
+  await app.register(ingestPlugin)
   await app.register(deliveryWorkerPlugin, options.deliveryWorker === false ? { enabled: false } : options.deliveryWorker ?? {})
 
   await app.register(healthRoutes)

@@ -3,6 +3,7 @@
 // a delivery for each. Commit makes the event and its deliveries visible together; rollback drops
 // both.
 import type { EntityManager } from '@mikro-orm/postgresql'
+import type { SqlClient } from '../db/raw-connection.ts'
 import { messageBody, type OutboundMessage } from './message.ts'
 import { subscribes } from './subscriptions.ts'
 
@@ -35,7 +36,7 @@ export async function enqueueMessages (em: EntityManager, audience: Audience, me
   )
   let queued = 0
   for (const message of messages) {
-    const targets = candidates.filter((e) => e.id !== audience.excludeEndpointId && subscribes(e, message.type)).map((e) => e.id)
+    const targets = targetsOf(candidates, audience, message.type)
     if (targets.length === 0) continue
     const dataJson = typeof message.dataJson === 'string' ? message.dataJson : await message.dataJson()
     // One multi-row insert; the body is one parameter, serialized once, stored per delivery.
@@ -48,6 +49,49 @@ export async function enqueueMessages (em: EntityManager, audience: Audience, me
     queued += inserted.length
   }
   return queued
+}
+
+function targetsOf (candidates: readonly CandidateRow[], audience: Audience, type: string): string[] {
+  return candidates.filter((e) => e.id !== audience.excludeEndpointId && subscribes(e, type)).map((e) => e.id)
+}
+
+/**
+ * enqueueMessages for the group commit (lib/ingest), on the plain pg client of its transaction:
+ * the same endpoints and rules, and one insert for every delivery of every message in the batch.
+ */
+export async function enqueueMessagesWithClient (client: SqlClient, audience: Audience, messages: readonly MessageContent[]): Promise<number> {
+  if (audience.env === 'dev' || messages.length === 0) return 0
+  const { rows: candidates } = await client.query<CandidateRow>(
+    `select id, events, scopes from webhook_endpoint
+      where env = $1 and status <> 'disabled' and (brand_id is null or brand_id = $2)
+      for key share`,
+    [audience.env, audience.brandId]
+  )
+  if (candidates.length === 0) return 0
+  const endpointIds: string[] = []
+  const messageIds: string[] = []
+  const types: string[] = []
+  const bodies: string[] = []
+  for (const message of messages) {
+    const targets = targetsOf(candidates, audience, message.type)
+    if (targets.length === 0) continue
+    const dataJson = typeof message.dataJson === 'string' ? message.dataJson : await message.dataJson()
+    const body = messageBody({ ...message, dataJson })
+    for (const target of targets) {
+      endpointIds.push(target)
+      messageIds.push(message.id)
+      types.push(message.type)
+      bodies.push(body)
+    }
+  }
+  if (endpointIds.length === 0) return 0
+  const { rowCount } = await client.query(
+    `insert into webhook_delivery (endpoint_id, message_id, event_type, body)
+     select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[])
+     on conflict on constraint webhook_delivery_message_unique do nothing`,
+    [endpointIds, messageIds, types, bodies]
+  )
+  return rowCount ?? 0
 }
 
 /** enqueueMessages for one message. */
