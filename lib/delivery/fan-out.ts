@@ -7,7 +7,7 @@ import type { SqlClient } from '../db/raw-connection.ts'
 import { messageBody, type OutboundMessage } from './message.ts'
 import { subscribes } from './subscriptions.ts'
 
-interface CandidateRow { id: string, events: string[], scopes: string[] }
+export interface CandidateRow { id: string, events: string[], scopes: string[] }
 
 /** Who may receive a set of messages: one env and brand (see OutboundMessage). */
 export type Audience = Pick<OutboundMessage, 'env' | 'brandId' | 'excludeEndpointId'>
@@ -56,18 +56,19 @@ function targetsOf (candidates: readonly CandidateRow[], audience: Audience, typ
 }
 
 /**
- * enqueueMessages for the group commit (lib/ingest), on the plain pg client of its transaction:
- * the same endpoints and rules, and one insert for every delivery of every message in the batch.
+ * The candidates of enqueueMessages for signals and issues (brandless, live), as a subquery the
+ * group commit (lib/ingest) runs inside its insert statement, saving a round trip per batch.
  */
-export async function enqueueMessagesWithClient (client: SqlClient, audience: Audience, messages: readonly MessageContent[]): Promise<number> {
-  if (audience.env === 'dev' || messages.length === 0) return 0
-  const { rows: candidates } = await client.query<CandidateRow>(
-    `select id, events, scopes from webhook_endpoint
-      where env = $1 and status <> 'disabled' and (brand_id is null or brand_id = $2)
-      for key share`,
-    [audience.env, audience.brandId]
-  )
-  if (candidates.length === 0) return 0
+export const brandlessLiveCandidatesSql = `select id, events, scopes from webhook_endpoint
+  where env = 'live' and status <> 'disabled' and brand_id is null
+  for key share`
+
+/**
+ * enqueueMessages for the group commit, on the plain pg client of its transaction, given the
+ * candidates it already selected (brandlessLiveCandidatesSql): the same rules, and one insert for
+ * every delivery of every message in the batch.
+ */
+export async function enqueueForCandidates (client: SqlClient, candidates: readonly CandidateRow[], audience: Audience, messages: readonly MessageContent[]): Promise<number> {
   const endpointIds: string[] = []
   const messageIds: string[] = []
   const types: string[] = []

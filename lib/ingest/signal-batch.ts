@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { withSqlClient, type SqlClient } from '../db/raw-connection.ts'
-import { enqueueMessagesWithClient, type MessageContent } from '../delivery/fan-out.ts'
+import { brandlessLiveCandidatesSql, enqueueForCandidates, type CandidateRow, type MessageContent } from '../delivery/fan-out.ts'
 import { toIssueResource } from '../issues/issue-resource.ts'
 import type { RecordedSignal, SignalRow } from '../signals/record-signal.ts'
 import { toSignalResource } from '../signals/signal-resource.ts'
@@ -23,6 +23,8 @@ import type { BatchWriter, ItemOutcome } from './group-commit.ts'
 // Signals are inserted in the order of their dedupe key: two batches that both hold copies of
 // deliveries A and B then both wait on A before B, never each on the other (a deadlock that
 // PostgreSQL would only break after deadlock_timeout). Issues are numbered in arrival order.
+// The same statement picks the webhook endpoints that may receive signal.created and
+// issue.created (locked against deletion until commit, as in lib/delivery/fan-out.ts).
 const insertSignalsAndIssues = `
   with input as (
     select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -41,8 +43,9 @@ const insertSignalsAndIssues = `
       from input join signal_rows on signal_rows.id = input.signal_id
      order by input.position
     returning id, number, signal_id, created_at, updated_at
-  )
-  select issue_rows.signal_id, issue_rows.id as issue_id, issue_rows.number,
+  ), endpoints as (${brandlessLiveCandidatesSql})
+  select (select coalesce(json_agg(endpoints), '[]') from endpoints) as endpoints,
+         issue_rows.signal_id, issue_rows.id as issue_id, issue_rows.number,
          (extract(epoch from signal_rows.created_at) * 1000)::float8 as signal_created_ms,
          (extract(epoch from issue_rows.created_at) * 1000)::float8 as issue_created_ms,
          (extract(epoch from issue_rows.updated_at) * 1000)::float8 as issue_updated_ms
@@ -59,6 +62,7 @@ const findByContent = `
   where s.source = $1 and s.delivery_id is null and coalesce(s.source_id, '') = $2 and s.payload_hash = $3`
 
 interface InsertedRow {
+  endpoints: CandidateRow[]
   signal_id: string
   issue_id: string
   number: number
@@ -130,7 +134,8 @@ async function insertBatch (client: SqlClient, rows: readonly SignalRow[]): Prom
     column('deliveryId'), column('payload'), column('payloadHash'), column('priority'), column('title'), column('description')
   ])
   const bySignal = new Map(inserted.map((row) => [row.signal_id, row]))
-  await enqueueMessagesWithClient(client, { env: 'live', brandId: null }, announcements(rows, signalIds, bySignal))
+  const endpoints = inserted[0]?.endpoints ?? []
+  if (endpoints.length > 0) await enqueueForCandidates(client, endpoints, { env: 'live', brandId: null }, announcements(rows, signalIds, bySignal))
   await client.query('commit')
   return signalIds.map((signalId) => {
     const row = bySignal.get(signalId)
