@@ -62,6 +62,11 @@ export class GroupCommit<T, R> {
     }
   }
 
+  /** Items waiting for a batch (not yet being written). */
+  get queued (): number {
+    return this.queue.length
+  }
+
   /** Resolves with the item's own outcome once its batch has been written (committed). */
   async submit (item: T): Promise<R> {
     if (this.closed) throw new GroupCommitClosedError()

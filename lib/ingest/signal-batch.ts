@@ -1,8 +1,9 @@
 // The group commit's writer for provider signals (SPEC sections 4 and 10): a batch of verified
-// deliveries becomes their signals and triage issues in one statement, and their outbound
-// webhooks in the same transaction, so the batch shares one commit and still no signal exists
-// without its issue. Plain SQL on a pg client from the ORM's pool (lib/db/raw-connection.ts):
-// one multi-row statement over unnest()ed arrays, instead of per-row ORM calls.
+// deliveries becomes their signals and triage issues in one statement (usually one round trip and
+// one commit for the whole batch), with their outbound webhooks in the same transaction when some
+// endpoint may want them, so no signal exists without its issue and no acknowledged delivery is
+// uncommitted. Plain SQL on a pg client from the ORM's pool (lib/db/raw-connection.ts): one
+// multi-row statement over unnest()ed arrays, instead of per-row ORM calls.
 //
 // Every item gets the answer it would have got alone:
 // - a redelivery of a signal already stored is skipped by the unique indexes and answered with
@@ -20,21 +21,31 @@ import type { RecordedSignal, SignalRow } from '../signals/record-signal.ts'
 import { toSignalResource } from '../signals/signal-resource.ts'
 import type { BatchWriter, ItemOutcome } from './group-commit.ts'
 
+// One statement, so one round trip and PostgreSQL's implicit transaction, for the usual batch:
+// signals and issues together, all or nothing. Its last parameter says whether webhook endpoints
+// are expected: when it is false and some brandless live endpoint exists (one that might receive
+// signal.created or issue.created), the statement writes nothing and says so, and the batch is
+// written again inside an explicit transaction that also queues those deliveries (the outbox must
+// commit with the signals). Endpoints are locked against deletion until then, as in
+// lib/delivery/fan-out.ts; the exact subscription rules are applied in JS (enqueueForCandidates).
+//
 // Signals are inserted in the order of their dedupe key: two batches that both hold copies of
 // deliveries A and B then both wait on A before B, never each on the other (a deadlock that
 // PostgreSQL would only break after deadlock_timeout). Issues are numbered in arrival order.
-// The same statement picks the webhook endpoints that may receive signal.created and
-// issue.created (locked against deletion until commit, as in lib/delivery/fan-out.ts).
 const insertSignalsAndIssues = `
   with input as (
     select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                          $8::text[], $9::text[], $10::text[], $11::smallint[], $12::text[], $13::text[])
       with ordinality as t(signal_id, issue_id, dedupe_key, source, type, severity, source_id,
                            delivery_id, payload, payload_hash, priority, title, description, position)
+  ), endpoints as (${brandlessLiveCandidatesSql}
+  ), proceed as (
+    select $14::boolean or not exists (select 1 from endpoints) as written
   ), signal_rows as (
     insert into signal (id, source, type, severity, source_id, delivery_id, payload, payload_hash)
     select signal_id, source, type, severity, source_id, delivery_id, payload::jsonb, payload_hash
-      from input order by dedupe_key collate "C"
+      from input where (select written from proceed)
+     order by dedupe_key collate "C"
     on conflict do nothing
     returning id, created_at
   ), issue_rows as (
@@ -43,13 +54,16 @@ const insertSignalsAndIssues = `
       from input join signal_rows on signal_rows.id = input.signal_id
      order by input.position
     returning id, number, signal_id, created_at, updated_at
-  ), endpoints as (${brandlessLiveCandidatesSql})
-  select (select coalesce(json_agg(endpoints), '[]') from endpoints) as endpoints,
-         issue_rows.signal_id, issue_rows.id as issue_id, issue_rows.number,
-         (extract(epoch from signal_rows.created_at) * 1000)::float8 as signal_created_ms,
-         (extract(epoch from issue_rows.created_at) * 1000)::float8 as issue_created_ms,
-         (extract(epoch from issue_rows.updated_at) * 1000)::float8 as issue_updated_ms
-    from issue_rows join signal_rows on signal_rows.id = issue_rows.signal_id`
+  ), inserted as (
+    select issue_rows.signal_id, issue_rows.id as issue_id, issue_rows.number,
+           (extract(epoch from signal_rows.created_at) * 1000)::float8 as signal_created_ms,
+           (extract(epoch from issue_rows.created_at) * 1000)::float8 as issue_created_ms,
+           (extract(epoch from issue_rows.updated_at) * 1000)::float8 as issue_updated_ms
+      from issue_rows join signal_rows on signal_rows.id = issue_rows.signal_id
+  )
+  -- one row even when nothing was inserted, to carry "written" and the endpoints
+  select proceed.written, (select coalesce(json_agg(endpoints), '[]') from endpoints) as endpoints, inserted.*
+    from proceed left join inserted on true`
 
 const findByDelivery = `
   select s.id as signal_id, i.id as issue_id
@@ -61,15 +75,18 @@ const findByContent = `
   from signal s join issue i on i.signal_id = s.id
   where s.source = $1 and s.delivery_id is null and coalesce(s.source_id, '') = $2 and s.payload_hash = $3`
 
-interface InsertedRow {
+interface StatementRow {
+  written: boolean
   endpoints: CandidateRow[]
-  signal_id: string
+  /** The rest is null on the row of a statement that inserted nothing. */
+  signal_id: string | null
   issue_id: string
   number: number
   signal_created_ms: number
   issue_created_ms: number
   issue_updated_ms: number
 }
+type InsertedRow = StatementRow & { signal_id: string }
 
 /** What makes two deliveries the same one: the unique index on signal that would reject the second. */
 export function dedupeKey (row: SignalRow): string {
@@ -123,23 +140,32 @@ export async function writeSignals (client: SqlClient, rows: readonly SignalRow[
   })
 }
 
-/** One transaction: the signals and issues, then their signal.created and issue.created deliveries. Null: already stored. */
+/**
+ * Writes the signals and issues, and their signal.created and issue.created deliveries when some
+ * endpoint may want them, atomically. Null for a row already stored.
+ */
 async function insertBatch (client: SqlClient, rows: readonly SignalRow[]): Promise<(RecordedSignal | null)[]> {
   const signalIds = rows.map(() => randomUUID())
   const issueIds = rows.map(() => randomUUID())
   const column = <K extends keyof SignalRow>(key: K) => rows.map((row) => row[key])
-  await client.query('begin')
-  const { rows: inserted } = await client.query<InsertedRow>(insertSignalsAndIssues, [
+  const params = [
     signalIds, issueIds, rows.map(dedupeKey), column('source'), column('type'), column('severity'), column('sourceId'),
     column('deliveryId'), column('payload'), column('payloadHash'), column('priority'), column('title'), column('description')
-  ])
-  const bySignal = new Map(inserted.map((row) => [row.signal_id, row]))
-  const endpoints = inserted[0]?.endpoints ?? []
-  if (endpoints.length > 0) await enqueueForCandidates(client, endpoints, { env: 'live', brandId: null }, announcements(rows, signalIds, bySignal))
-  await client.query('commit')
+  ]
+  let { rows: result } = await client.query<StatementRow>(insertSignalsAndIssues, [...params, false])
+  if (result[0]?.written !== true) {
+    // Some endpoint may want these signals: write them again with their deliveries, in one transaction.
+    await client.query('begin')
+    result = (await client.query<StatementRow>(insertSignalsAndIssues, [...params, true])).rows
+    const inserted = result.filter((row): row is InsertedRow => row.signal_id !== null)
+    const bySignal = new Map(inserted.map((row) => [row.signal_id, row]))
+    await enqueueForCandidates(client, result[0]?.endpoints ?? [], { env: 'live', brandId: null }, announcements(rows, signalIds, bySignal))
+    await client.query('commit')
+  }
+  const issueOf = new Map(result.map((row) => [row.signal_id, row.issue_id]))
   return signalIds.map((signalId) => {
-    const row = bySignal.get(signalId)
-    return row === undefined ? null : { signalId, issueId: row.issue_id, duplicate: false }
+    const issueId = issueOf.get(signalId)
+    return issueId === undefined ? null : { signalId, issueId, duplicate: false }
   })
 }
 
