@@ -116,7 +116,6 @@ export async function writeSignals (client: SqlClient, rows: readonly SignalRow[
   try {
     written = await insertBatch(client, unique.map((i) => rows[i] as SignalRow))
   } catch (error) {
-    await client.query('rollback').catch(() => {})
     if (rows.length === 1) return [{ ok: false, error }]
     // One refused row fails the statement for all: find it by writing each row alone.
     const outcomes: ItemOutcome<RecordedSignal>[] = []
@@ -156,11 +155,16 @@ async function insertBatch (client: SqlClient, rows: readonly SignalRow[]): Prom
   if (result[0]?.written !== true) {
     // Some endpoint may want these signals: write them again with their deliveries, in one transaction.
     await client.query('begin')
-    result = (await client.query<StatementRow>(insertSignalsAndIssues, [...params, true])).rows
-    const inserted = result.filter((row): row is InsertedRow => row.signal_id !== null)
-    const bySignal = new Map(inserted.map((row) => [row.signal_id, row]))
-    await enqueueForCandidates(client, result[0]?.endpoints ?? [], { env: 'live', brandId: null }, announcements(rows, signalIds, bySignal))
-    await client.query('commit')
+    try {
+      result = (await client.query<StatementRow>(insertSignalsAndIssues, [...params, true])).rows
+      const inserted = result.filter((row): row is InsertedRow => row.signal_id !== null)
+      const bySignal = new Map(inserted.map((row) => [row.signal_id, row]))
+      await enqueueForCandidates(client, result[0]?.endpoints ?? [], { env: 'live', brandId: null }, announcements(rows, signalIds, bySignal))
+      await client.query('commit')
+    } catch (error) {
+      await client.query('rollback').catch(() => {})
+      throw error
+    }
   }
   const issueOf = new Map(result.map((row) => [row.signal_id, row.issue_id]))
   return signalIds.map((signalId) => {

@@ -11,8 +11,11 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { buildWithDetails, envelope } from '../../../helper.ts'
 import { githubDelivery, posthogDelivery, repository, sentryDelivery, sentryIssue } from '../../../fixtures/provider-deliveries.ts'
 import { countRows } from '../../../fixtures/database-rows.ts'
+import { createKey } from '../../../../lib/keys/key-service.ts'
 
-const { app, databaseUrl } = await buildWithDetails(t, { LOOP_INGEST_BATCHES_IN_FLIGHT: '1', LOOP_INGEST_BATCH_SIZE: '100' })
+const batchEnv = { LOOP_INGEST_BATCHES_IN_FLIGHT: '1', LOOP_INGEST_BATCH_SIZE: '100' }
+const main = await buildWithDetails(t, batchEnv)
+const { app } = main
 
 async function waitUntil (condition: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 30_000
@@ -23,7 +26,7 @@ async function waitUntil (condition: () => boolean, what: string): Promise<void>
 }
 
 /** Sends every request at once so that they are written in one batch; returns the answers in order. */
-async function sendTogether (requests: InjectOptions[]): Promise<{ responses: LightMyRequestResponse[], batches: number }> {
+async function sendTogether (requests: InjectOptions[], { app, databaseUrl } = main): Promise<{ responses: LightMyRequestResponse[], batches: number }> {
   const { signals } = app.ingest
   const lock = new pg.Client({ connectionString: databaseUrl })
   await lock.connect()
@@ -127,4 +130,30 @@ t.test('a redelivery of a delivery stored in an earlier batch is a 200 duplicate
   t.equal(responses[0]?.statusCode, 200)
   t.same(responses[0]?.json(), { ...created.json(), duplicate: true })
   t.equal(responses[1]?.statusCode, 201)
+})
+
+t.test('with an endpoint subscribed, a batch commits its signals, issues and their deliveries together', async (t) => {
+  const loop = await buildWithDetails(t, { ...batchEnv, LOOP_ALLOW_PRIVATE_URLS: 'true' }, undefined, { deliveryWorker: false })
+  const { secret } = await createKey(loop.app.orm.em.fork(), { name: 'ops', env: 'live', scopes: ['admin'], brandId: null })
+  const registered = await loop.app.inject({
+    method: 'POST', url: '/api/webhooks', headers: { authorization: `Bearer ${secret}` }, payload: { url: 'http://127.0.0.1:9/hook', events: ['signal.*', 'issue.*'] }
+  })
+  t.equal(registered.statusCode, 201, registered.body)
+  const endpointId = registered.json<{ id: string }>().id
+  const requests = [githubDelivery('push', push(400)), sentryDelivery(sentryIssue({ id: 'batch-outbox' })), posthogDelivery(metric(400))]
+  const { responses, batches } = await sendTogether(requests, loop)
+  t.equal(batches, 1)
+  t.same(responses.map((r) => r.statusCode), [201, 201, 201])
+  const queued = await rows<{ event_type: string, body: string }>(loop.app, 'select event_type, body from webhook_delivery where endpoint_id = ?', [endpointId])
+  t.equal(queued.length, 2 * (requests.length + 1), 'signal.created and issue.created for each signal (and the one that met the lock)')
+  for (const receipt of responses.map((r) => r.json<{ signalId: string, issueId: string }>())) {
+    const bodies = queued.map((d) => JSON.parse(d.body) as { type: string, data: { id: string, signalId?: string, issueId?: string, number?: number } })
+    const signalCreated = bodies.find((b) => b.type === 'signal.created' && b.data.id === receipt.signalId)
+    t.match(signalCreated, { data: { issueId: receipt.issueId } })
+    const issueCreated = bodies.find((b) => b.type === 'issue.created' && b.data.id === receipt.issueId)
+    t.match(issueCreated, { data: { signalId: receipt.signalId, number: Number, status: 'triage' } })
+    const shown = await loop.app.inject({ method: 'GET', url: `/api/issues/${receipt.issueId}`, headers: { authorization: `Bearer ${secret}` } })
+    t.match(shown.json().issue, issueCreated?.data ?? {}, 'issue.created carries the issue as the API shows it')
+    t.match(shown.json().signal, signalCreated?.data ?? {}, 'signal.created carries the signal as the API shows it')
+  }
 })
