@@ -170,7 +170,8 @@ async function main (): Promise<void> {
     const referenceUrl = await startServer('bench/reference-server.ts', {
       ...process.env,
       REFERENCE_DATABASE_URL: referenceDatabase,
-      REFERENCE_POOL_SIZE: String(connections),
+      // One connection per concurrent request, as "one transaction per request at the same concurrency" means.
+      REFERENCE_POOL_SIZE: process.env.REFERENCE_POOL_SIZE ?? String(connections),
       GITHUB_WEBHOOK_SECRET: secret
     }, /raw-PostgreSQL reference is listening on (http:\/\/\S+)/)
     const loopUrl = await startServer('server.ts', {
