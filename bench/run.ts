@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
+import { loadConfig } from '../lib/config.ts'
 import { startEmbeddedPostgres } from '../lib/db/embedded-postgres.ts'
 import { migrate, openOrm } from '../lib/db/orm.ts'
 import { signGithubPayload } from '../lib/signing/github.ts'
@@ -189,7 +190,9 @@ async function main (): Promise<void> {
     if (ready.status !== 200) throw new Error(`Loop is not ready: ${ready.status} ${await ready.text()}`)
 
     const size = Buffer.byteLength(nextDelivery('/').body ?? '')
+    const batch = loadConfig(process.env).ingestBatch
     console.log(`ingestion bench: ${connections} connections, ${duration} s per target after ${warmup} s of warm-up, ${(size / 1024).toFixed(1)} KB signed GitHub push payloads, each unique`)
+    console.log(`Loop's group commit: batches of up to ${batch.maxSize}, waiting up to ${batch.maxWaitMs} ms for batch-mates, ${batch.maxInFlight} in flight (LOOP_INGEST_*)`)
     const bare = await measure(bareUrl, '/ingest')
     const reference = await measure(referenceUrl, '/ingest')
     const loop = await measure(loopUrl, '/api/signals/github')
