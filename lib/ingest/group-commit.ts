@@ -49,7 +49,8 @@ export class GroupCommit<T, R> {
   private inFlight = 0
   /** The queue's first item has waited long enough: write it as soon as a slot is free. */
   private due = false
-  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined
+  /** Cancels the pending wait of the queue's first item, if one is pending. */
+  private timer: (() => void) | undefined
   private closed = false
   private idle: (() => void) | undefined
   private closing: Promise<void> | undefined
@@ -88,9 +89,13 @@ export class GroupCommit<T, R> {
   private startTimer (): void {
     // Nothing being written: go at the end of this event-loop turn. Otherwise the database is
     // busy anyway, so this batch waits a little for more company.
-    this.timer = this.inFlight === 0 || this.options.maxWaitMs === 0
-      ? setImmediate(() => this.markDue())
-      : setTimeout(() => this.markDue(), this.options.maxWaitMs)
+    if (this.inFlight === 0 || this.options.maxWaitMs === 0) {
+      const immediate = setImmediate(() => this.markDue())
+      this.timer = () => clearImmediate(immediate)
+    } else {
+      const timeout = setTimeout(() => this.markDue(), this.options.maxWaitMs)
+      this.timer = () => clearTimeout(timeout)
+    }
   }
 
   private markDue (): void {
@@ -100,9 +105,7 @@ export class GroupCommit<T, R> {
   }
 
   private clearTimer (): void {
-    if (this.timer === undefined) return
-    clearTimeout(this.timer as NodeJS.Timeout)
-    clearImmediate(this.timer as NodeJS.Immediate)
+    this.timer?.()
     this.timer = undefined
   }
 
