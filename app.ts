@@ -14,6 +14,7 @@ import docsPlugin from './plugins/docs.ts'
 import conditionalGetPlugin from './plugins/conditional-get.ts'
 import eventTypesPlugin from './plugins/event-types.ts'
 import inboundRoutesPlugin from './plugins/inbound-routes.ts'
+import ingestPlugin from './plugins/ingest.ts'
 import deliveryWorkerPlugin, { type DeliveryWorkerPluginOptions } from './plugins/delivery-worker.ts'
 import healthRoutes from './routes/health.ts'
 import eventRoutes from './routes/api/events/index.ts'
@@ -84,6 +85,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(conditionalGetPlugin)
   await app.register(eventTypesPlugin)
   await app.register(inboundRoutesPlugin)
+  await app.register(ingestPlugin)
   await app.register(deliveryWorkerPlugin, options.deliveryWorker === false ? { enabled: false } : options.deliveryWorker ?? {})
 
   await app.register(healthRoutes)

@@ -1,9 +1,15 @@
-// `npm run bench` (SPEC section 10): ingestion throughput and latency of Loop's
-// POST /api/signals/github against a bare Fastify route, in the same run on the same machine.
-// Both servers are child processes listening on 127.0.0.1 (Loop on an embedded PostgreSQL in a
-// temporary LOOP_DATA_DIR); autocannon drives them from this process with ~7 KB GitHub `push`
-// payloads, every request unique (its own X-GitHub-Delivery, body and signature), so Loop records
-// each one. Tunable: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (50), BENCH_WARMUP (s, 2).
+// `npm run bench` (SPEC section 10, issue 9): ingestion throughput and latency of Loop's
+// POST /api/signals/github against, in the same run on the same machine,
+// - a bare Fastify route (bench/bare-server.ts): what HTTP alone costs;
+// - a raw-PostgreSQL reference (bench/reference-server.ts): the same HMAC check and the same two
+//   rows written with plain `pg`, one BEGIN/INSERT/INSERT/COMMIT per request: what one durable
+//   transaction per request costs.
+// The servers are child processes on 127.0.0.1; Loop and the reference each get a database of
+// their own in one embedded PostgreSQL the bench starts in a temporary directory. autocannon
+// drives each in turn from this process with ~5 KB GitHub `push` payloads, every request unique
+// (its own X-GitHub-Delivery, body and signature), so each one is stored.
+// Tunable: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (50), BENCH_WARMUP (s, 2); Loop
+// reads its LOOP_INGEST_* settings from the environment as usual.
 import autocannon, { type Request, type Result } from 'autocannon'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
@@ -11,6 +17,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { loadConfig } from '../lib/config.ts'
+import { startEmbeddedPostgres } from '../lib/db/embedded-postgres.ts'
+import { migrate, openOrm } from '../lib/db/orm.ts'
 import { signGithubPayload } from '../lib/signing/github.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -26,7 +36,7 @@ const connections = Math.round(setting('BENCH_CONNECTIONS', 50))
 const warmup = setting('BENCH_WARMUP', 2)
 const secret = randomBytes(24).toString('hex')
 
-/** A GitHub push of ten commits, about 7 KB; `{{after}}` and `{{n}}` make each one unique. */
+/** A GitHub push of six commits, about 5 KB; `{{after}}` and `{{n}}` make each one unique. */
 function pushTemplate (): string {
   const commit = (i: number) => ({
     id: `{{n}}${i.toString(16).padStart(2, '0')}${'c0ffee'.repeat(5)}`,
@@ -41,7 +51,7 @@ function pushTemplate (): string {
     removed: [],
     modified: ['src/checkout/index.ts', 'src/checkout/payment-form.ts', 'test/checkout.test.ts']
   })
-  const commits = Array.from({ length: 10 }, (_, i) => commit(i))
+  const commits = Array.from({ length: 6 }, (_, i) => commit(i))
   return JSON.stringify({
     ref: 'refs/heads/main',
     before: '6113728f27ae82c7b1a177c8d03f9e96e0adf246',
@@ -51,19 +61,22 @@ function pushTemplate (): string {
     forced: false,
     compare: 'https://github.com/octo/app/compare/6113728f27ae...{{after}}',
     commits,
-    head_commit: commits[9],
+    head_commit: commits[5],
     repository: { id: 1296269, name: 'app', full_name: 'octo/app', private: false, default_branch: 'main', html_url: 'https://github.com/octo/app' },
     pusher: { name: 'ada', email: 'ada@example.com' },
     sender: { login: 'ada', id: 1, type: 'User' }
   })
 }
 
-const template = pushTemplate()
+// Split once at the placeholders, so making each body is one join rather than two scans of 5 KB:
+// the load generator shares the machine's CPU with the servers it measures.
+const templateParts = pushTemplate().split(/(\{\{after\}\}|\{\{n\}\})/)
 
 /** A fresh, signed GitHub delivery: new delivery id, new commit ids, new signature. */
 function nextDelivery (path: string): Request {
   const after = randomBytes(20).toString('hex')
-  const body = template.replaceAll('{{after}}', after).replaceAll('{{n}}', after.slice(0, 8))
+  const short = after.slice(0, 8)
+  const body = templateParts.map((part) => part === '{{after}}' ? after : part === '{{n}}' ? short : part).join('')
   return {
     method: 'POST',
     path,
@@ -128,19 +141,45 @@ async function measure (url: string, path: string): Promise<Result> {
 const fixed = (n: number, digits = 0) => n.toFixed(digits).padStart(9)
 
 function row (name: string, r: Result): string {
-  return `${name.padEnd(32)}${fixed(r.requests.average)}${fixed(r.latency.p50, 1)}${fixed(r.latency.p99, 1)}${String(r['2xx']).padStart(9)}${String(r.non2xx).padStart(9)}${String(r.errors + r.timeouts).padStart(9)}`
+  return `${name.padEnd(40)}${fixed(r.requests.average)}${fixed(r.latency.p50, 1)}${fixed(r.latency.p99, 1)}${String(r['2xx']).padStart(9)}${String(r.non2xx).padStart(9)}${String(r.errors + r.timeouts).padStart(9)}`
+}
+
+/** Issue 9's targets for Loop's durable ingestion. */
+const targets = { ofReference: 1.6, ofBare: 0.15, p99Ms: 30 }
+
+async function createDatabases (serverUrl: string, names: string[]): Promise<string[]> {
+  const admin = new pg.Client({ connectionString: serverUrl })
+  await admin.connect()
+  try {
+    for (const name of names) await admin.query(`create database ${name}`)
+  } finally {
+    await admin.end()
+  }
+  return names.map((name) => { const url = new URL(serverUrl); url.pathname = `/${name}`; return url.toString() })
 }
 
 async function main (): Promise<void> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'loop-bench-'))
+  const scratch = await mkdtemp(join(tmpdir(), 'loop-bench-'))
+  const database = await startEmbeddedPostgres({ dataDir: scratch, database: 'postgres', persistent: false })
   try {
+    const [loopDatabase, referenceDatabase] = await createDatabases(database.url, ['loop_bench', 'reference_bench']) as [string, string]
+    // The reference writes into Loop's own tables, with their indexes and checks.
+    const orm = await openOrm(referenceDatabase)
+    try { await migrate(orm, referenceDatabase) } finally { await orm.close() }
+
     const bareUrl = await startServer('bench/bare-server.ts', { ...process.env }, /bare Fastify is listening on (http:\/\/\S+)/)
+    const referenceUrl = await startServer('bench/reference-server.ts', {
+      ...process.env,
+      REFERENCE_DATABASE_URL: referenceDatabase,
+      // One connection per concurrent request, as "one transaction per request at the same concurrency" means.
+      REFERENCE_POOL_SIZE: process.env.REFERENCE_POOL_SIZE ?? String(connections),
+      GITHUB_WEBHOOK_SECRET: secret
+    }, /raw-PostgreSQL reference is listening on (http:\/\/\S+)/)
     const loopUrl = await startServer('server.ts', {
       ...process.env,
-      DATABASE_URL: '',
+      DATABASE_URL: loopDatabase,
       HOST: '127.0.0.1',
       PORT: '0',
-      LOOP_DATA_DIR: dataDir,
       GITHUB_WEBHOOK_SECRET: secret,
       // All traffic comes from one address; the per-IP webhook limit would measure itself, not ingestion.
       LOOP_WEBHOOK_RATE: '1000000',
@@ -151,19 +190,31 @@ async function main (): Promise<void> {
     if (ready.status !== 200) throw new Error(`Loop is not ready: ${ready.status} ${await ready.text()}`)
 
     const size = Buffer.byteLength(nextDelivery('/').body ?? '')
+    const batch = loadConfig(process.env).ingestBatch
     console.log(`ingestion bench: ${connections} connections, ${duration} s per target after ${warmup} s of warm-up, ${(size / 1024).toFixed(1)} KB signed GitHub push payloads, each unique`)
+    console.log(`Loop's group commit: batches of up to ${batch.maxSize}, waiting up to ${batch.maxWaitMs} ms for batch-mates, ${batch.maxInFlight} in flight (LOOP_INGEST_*)`)
     const bare = await measure(bareUrl, '/ingest')
+    const reference = await measure(referenceUrl, '/ingest')
     const loop = await measure(loopUrl, '/api/signals/github')
 
-    console.log(`${'target'.padEnd(32)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'2xx'.padStart(9)}${'non-2xx'.padStart(9)}${'errors'.padStart(9)}`)
+    console.log(`${'target'.padEnd(40)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'2xx'.padStart(9)}${'non-2xx'.padStart(9)}${'errors'.padStart(9)}`)
     console.log(row('bare Fastify POST /ingest', bare))
+    console.log(row('raw pg reference (1 txn per request)', reference))
     console.log(row('Loop POST /api/signals/github', loop))
     const ratio = (a: number, b: number) => `${(b === 0 ? 0 : a / b).toFixed(2)}x`.padStart(9)
-    console.log(`${'Loop / bare'.padEnd(32)}${ratio(loop.requests.average, bare.requests.average)}${ratio(loop.latency.p50, bare.latency.p50)}${ratio(loop.latency.p99, bare.latency.p99)}`)
-    if (loop.non2xx > 0 || loop.errors > 0) console.log('warning: Loop answered some requests with non-2xx or errors; see above')
+    console.log(`${'Loop / bare'.padEnd(40)}${ratio(loop.requests.average, bare.requests.average)}${ratio(loop.latency.p50, bare.latency.p50)}${ratio(loop.latency.p99, bare.latency.p99)}`)
+    console.log(`${'Loop / reference'.padEnd(40)}${ratio(loop.requests.average, reference.requests.average)}${ratio(loop.latency.p50, reference.latency.p50)}${ratio(loop.latency.p99, reference.latency.p99)}`)
+    const met = (ok: boolean) => ok ? 'met' : 'NOT met'
+    const ofReference = loop.requests.average / Math.max(reference.requests.average, 1e-9)
+    const ofBare = loop.requests.average / Math.max(bare.requests.average, 1e-9)
+    console.log(`targets: Loop >= ${targets.ofReference}x reference (${met(ofReference >= targets.ofReference)}), >= ${targets.ofBare * 100}% of bare (${met(ofBare >= targets.ofBare)}), p99 <= ${targets.p99Ms} ms (${met(loop.latency.p99 <= targets.p99Ms)})`)
+    for (const [name, r] of [['the reference', reference], ['Loop', loop]] as const) {
+      if (r.non2xx > 0 || r.errors > 0) console.log(`warning: ${name} answered some requests with non-2xx or errors; see above`)
+    }
   } finally {
     await stopAll()
-    await rm(dataDir, { recursive: true, force: true })
+    await database.stop()
+    await rm(scratch, { recursive: true, force: true })
   }
 }
 

@@ -4,7 +4,10 @@ import type { Issue } from '../db/entities/issue.ts'
 
 export type IssueResource = components['schemas']['Issue']
 
-export function toIssueResource (issue: Issue): IssueResource {
+/** What the resource is made of: an entity, or the columns a batch insert returned (lib/ingest). */
+export type IssueFields = Pick<Issue, 'id' | 'number' | 'type' | 'status' | 'priority' | 'title' | 'description' | 'signalId' | 'assignee' | 'claimedBy' | 'claimedAt' | 'createdAt' | 'updatedAt'>
+
+export function toIssueResource (issue: IssueFields): IssueResource {
   return {
     id: issue.id,
     number: issue.number,

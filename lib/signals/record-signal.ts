@@ -66,28 +66,60 @@ export function storableJson (raw: Buffer): string {
   return text.includes('\\u0000') ? text.replace(nulEscape, '$1\\ufffd') : text
 }
 
+/** The columns of a signal and its triage issue, as both ingestion paths insert them. */
+export interface SignalRow {
+  source: SignalSource
+  type: string
+  severity: SignalMapping['severity']
+  sourceId: string | null
+  deliveryId: string | null
+  payload: string
+  payloadHash: string
+  priority: 1 | 2 | 3 | 4
+  title: string
+  description: string | null
+}
+
+export function signalRow (incoming: IncomingSignal): SignalRow {
+  const { source, deliveryId, raw, mapping } = incoming
+  return {
+    source,
+    type: mapping.type.slice(0, maxTypeLength),
+    severity: mapping.severity,
+    sourceId: mapping.sourceId !== undefined && mapping.sourceId.length <= maxSourceIdLength ? mapping.sourceId : null,
+    deliveryId: deliveryId ?? null,
+    payload: storableJson(raw),
+    payloadHash: createHash('sha256').update(raw).digest('hex'),
+    priority: priorityFromSeverity(mapping.severity),
+    title: mapping.title,
+    description: mapping.description ?? null
+  }
+}
+
 type RecordedRow = { signal_id: string, issue_id: string }
 
+/**
+ * Records one signal with `em`, in its own transaction or in the caller's (an alert raised while
+ * recording a delivery attempt). Provider webhooks go through the group commit (lib/ingest) instead.
+ */
 export async function recordSignal (em: EntityManager, incoming: IncomingSignal): Promise<RecordedSignal> {
-  const { source, deliveryId, raw, mapping } = incoming
-  const payloadHash = createHash('sha256').update(raw).digest('hex')
-  const sourceId = mapping.sourceId !== undefined && mapping.sourceId.length <= maxSourceIdLength ? mapping.sourceId : null
+  const row = signalRow(incoming)
   // A transaction around the one statement: signal.created and issue.created are queued for
   // webhook endpoints (the outbox) in it, so the deliveries commit with the signal or not at all.
   const created = await em.transactional(async (tx) => {
-    const [row] = await tx.execute<RecordedRow[]>(insertSignalAndIssue, [
-      source, mapping.type.slice(0, maxTypeLength), mapping.severity, sourceId, deliveryId ?? null, storableJson(raw), payloadHash,
-      priorityFromSeverity(mapping.severity), mapping.title, mapping.description ?? null
+    const [inserted] = await tx.execute<RecordedRow[]>(insertSignalAndIssue, [
+      row.source, row.type, row.severity, row.sourceId, row.deliveryId, row.payload, row.payloadHash,
+      row.priority, row.title, row.description
     ])
-    if (row !== undefined) await announceSignal(tx, row.signal_id, row.issue_id)
-    return row
+    if (inserted !== undefined) await announceSignal(tx, inserted.signal_id, inserted.issue_id)
+    return inserted
   })
   if (created !== undefined) return { signalId: created.signal_id, issueId: created.issue_id, duplicate: false }
   // A redelivery. Its first copy committed before our insert returned (the unique index made us
   // wait for it), and committed its signal and issue together, so this read sees both.
-  const [existing] = deliveryId !== undefined
-    ? await em.execute<RecordedRow[]>(findByDelivery, [source, deliveryId])
-    : await em.execute<RecordedRow[]>(findByContent, [source, sourceId ?? '', payloadHash])
-  if (existing === undefined) throw new Error(`signal conflict for ${source} without a recorded signal`)
+  const [existing] = row.deliveryId !== null
+    ? await em.execute<RecordedRow[]>(findByDelivery, [row.source, row.deliveryId])
+    : await em.execute<RecordedRow[]>(findByContent, [row.source, row.sourceId ?? '', row.payloadHash])
+  if (existing === undefined) throw new Error(`signal conflict for ${row.source} without a recorded signal`)
   return { signalId: existing.signal_id, issueId: existing.issue_id, duplicate: true }
 }

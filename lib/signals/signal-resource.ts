@@ -4,7 +4,10 @@ import type { Signal } from '../db/entities/signal.ts'
 
 export type SignalResource = components['schemas']['Signal']
 
-export function toSignalResource (signal: Signal, issueId: string, options: { payload: boolean }): SignalResource {
+/** What the resource is made of: an entity, or the columns a batch insert returned (lib/ingest). */
+export type SignalFields = Pick<Signal, 'id' | 'source' | 'type' | 'severity' | 'sourceId' | 'deliveryId' | 'payloadHash' | 'createdAt'> & Partial<Pick<Signal, 'payload'>>
+
+export function toSignalResource (signal: SignalFields, issueId: string, options: { payload: boolean }): SignalResource {
   return {
     id: signal.id,
     source: signal.source,

@@ -24,6 +24,11 @@ t.test('rate-limit settings: per-IP webhook bucket and Redis key prefix', async 
   t.equal(set.redisUrl, 'redis://127.0.0.1:6379')
 })
 
+t.test('group commit settings: defaults and parsed values', async (t) => {
+  t.same(loadConfig({}).ingestBatch, { maxSize: 64, maxWaitMs: 5, maxInFlight: 4 })
+  t.same(loadConfig({ LOOP_INGEST_BATCH_SIZE: '1', LOOP_INGEST_BATCH_WAIT_MS: '0', LOOP_INGEST_BATCHES_IN_FLIGHT: '32' }).ingestBatch, { maxSize: 1, maxWaitMs: 0, maxInFlight: 32 })
+})
+
 t.test('values are parsed and empty strings count as unset', async (t) => {
   const config = loadConfig({ PORT: '8080', LOOP_DELIVERY_SCHEDULE: '100ms, 200ms,1s', LOOP_ALLOW_PRIVATE_URLS: 'true', GITHUB_WEBHOOK_SECRET: '', DATABASE_URL: 'postgres://u@h/db' })
   t.equal(config.port, 8080)
@@ -55,7 +60,13 @@ const bad: [string, string, RegExp][] = [
   ['LOOP_REDIS_PREFIX', 'x'.repeat(101), /^LOOP_REDIS_PREFIX must be a prefix/],
   ['LOOP_TRUST_PROXY', 'yes', /^LOOP_TRUST_PROXY must be false, true, a number of proxy hops/],
   ['LOOP_TRUST_PROXY', '10.0.0.0/33', /^LOOP_TRUST_PROXY must be/],
-  ['LOOP_TRUST_PROXY', '10.0.0.1,proxy.local', /^LOOP_TRUST_PROXY must be/]
+  ['LOOP_TRUST_PROXY', '10.0.0.1,proxy.local', /^LOOP_TRUST_PROXY must be/],
+  ['LOOP_INGEST_BATCH_SIZE', '0', /^LOOP_INGEST_BATCH_SIZE must be the most webhook deliveries committed together .* from 1 to 1000/],
+  ['LOOP_INGEST_BATCH_SIZE', '5000', /^LOOP_INGEST_BATCH_SIZE must be/],
+  ['LOOP_INGEST_BATCH_WAIT_MS', '-1', /^LOOP_INGEST_BATCH_WAIT_MS must be how long \(ms\) .* from 0 to 1000/],
+  ['LOOP_INGEST_BATCH_WAIT_MS', '2.5', /^LOOP_INGEST_BATCH_WAIT_MS must be/],
+  ['LOOP_INGEST_BATCHES_IN_FLIGHT', '0', /^LOOP_INGEST_BATCHES_IN_FLIGHT must be how many ingestion batches .* from 1 to 32/],
+  ['LOOP_INGEST_BATCHES_IN_FLIGHT', 'many', /^LOOP_INGEST_BATCHES_IN_FLIGHT must be/]
 ]
 for (const [key, value, expected] of bad) {
   t.test(`${key}=${value} is refused with one clear line`, async (t) => {
@@ -83,4 +94,14 @@ t.test('npm start with a bad value prints the lines and exits non-zero', async (
   t.match(result.stderr, /config: PORT must be an integer port between 0 and 65535 \(got "abc"\)/)
   t.match(result.stderr, /config: LOG_LEVEL must be one of/)
   t.notMatch(result.stderr, /at .*\.ts:\d+/, 'no stack trace')
+})
+
+t.test('npm start with an out-of-bounds group commit setting names it and exits non-zero', async (t) => {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'server.ts'], {
+    env: { ...process.env, LOOP_INGEST_BATCHES_IN_FLIGHT: '100', DATABASE_URL: '' },
+    encoding: 'utf8',
+    timeout: 30_000
+  })
+  t.equal(result.status, 1)
+  t.match(result.stderr, /config: LOOP_INGEST_BATCHES_IN_FLIGHT must be how many ingestion batches may be written at once .* \(got "100"\)/)
 })

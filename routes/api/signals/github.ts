@@ -6,7 +6,6 @@ import rawBody from 'fastify-raw-body'
 import { receiveGithubSignal } from '../../../generated/operations.ts'
 import { unauthorized } from '../../../lib/errors.ts'
 import { severityFromGithub } from '../../../lib/severity/github.ts'
-import { recordSignal } from '../../../lib/signals/record-signal.ts'
 import { verifyGithubSignature } from '../../../lib/signing/github.ts'
 import { assertJsonObject, rawBodyOf, requireSecret, signalReceipt } from './webhook-request.ts'
 
@@ -37,7 +36,7 @@ const github: FastifyPluginAsyncTypebox = async (fastify) => {
       const event = request.headers['x-github-event'] ?? ''
       // GitHub pings a webhook when it is created: acknowledged, nothing recorded.
       if (event === 'ping') return { ok: true as const, event: 'ping' as const }
-      const recorded = await recordSignal(request.em, {
+      const recorded = await fastify.ingest.recordSignal({
         source: 'github',
         deliveryId: request.headers['x-github-delivery'],
         raw: rawBodyOf(request),

@@ -6,7 +6,6 @@ import rawBody from 'fastify-raw-body'
 import { receivePosthogSignal } from '../../../generated/operations.ts'
 import { unauthorized } from '../../../lib/errors.ts'
 import { severityFromPosthog } from '../../../lib/severity/posthog.ts'
-import { recordSignal } from '../../../lib/signals/record-signal.ts'
 import { verifyPosthogSecret } from '../../../lib/signing/posthog.ts'
 import { assertJsonObject, rawBodyOf, requireSecret, signalReceipt } from './webhook-request.ts'
 
@@ -32,7 +31,7 @@ const posthog: FastifyPluginAsyncTypebox = async (fastify) => {
     ...receivePosthogSignal,
     config: { rawBody: true },
     handler: async (request, reply) => {
-      const recorded = await recordSignal(request.em, {
+      const recorded = await fastify.ingest.recordSignal({
         source: 'posthog',
         deliveryId: undefined,
         raw: rawBodyOf(request),

@@ -6,7 +6,6 @@ import rawBody from 'fastify-raw-body'
 import { receiveSentrySignal } from '../../../generated/operations.ts'
 import { unauthorized } from '../../../lib/errors.ts'
 import { severityFromSentry } from '../../../lib/severity/sentry.ts'
-import { recordSignal } from '../../../lib/signals/record-signal.ts'
 import { verifySentrySignature } from '../../../lib/signing/sentry.ts'
 import { assertJsonObject, rawBodyOf, requireSecret, signalReceipt } from './webhook-request.ts'
 
@@ -31,7 +30,7 @@ const sentry: FastifyPluginAsyncTypebox = async (fastify) => {
     ...receiveSentrySignal,
     config: { rawBody: true },
     handler: async (request, reply) => {
-      const recorded = await recordSignal(request.em, {
+      const recorded = await fastify.ingest.recordSignal({
         source: 'sentry',
         deliveryId: request.headers['request-id'],
         raw: rawBodyOf(request),

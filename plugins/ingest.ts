@@ -1,0 +1,33 @@
+// Group commit for provider webhooks (lib/ingest): `fastify.ingest.recordSignal` queues a verified
+// delivery, and resolves once the batch holding it has committed. On close, the queued and
+// in-flight batches are written before the database closes (onClose hooks run in reverse order).
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { GroupCommit } from '../lib/ingest/group-commit.ts'
+import { signalBatchWriter } from '../lib/ingest/signal-batch.ts'
+import { signalRow, type IncomingSignal, type RecordedSignal, type SignalRow } from '../lib/signals/record-signal.ts'
+
+export interface Ingest {
+  /** Records a signal and its triage issue together with the deliveries arriving alongside it. */
+  recordSignal: (incoming: IncomingSignal) => Promise<RecordedSignal>
+  /** The signal batcher, for its stats. */
+  signals: GroupCommit<SignalRow, RecordedSignal>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ingest: Ingest
+  }
+}
+
+async function ingestPlugin (fastify: FastifyInstance): Promise<void> {
+  const signals = new GroupCommit(signalBatchWriter(fastify.orm), fastify.config.ingestBatch)
+  fastify.decorate('ingest', {
+    // The row (payload hash, storable JSON) is prepared here, in the request, not in the batch.
+    recordSignal: async (incoming: IncomingSignal) => await signals.submit(signalRow(incoming)),
+    signals
+  })
+  fastify.addHook('onClose', async () => { await signals.close() })
+}
+
+export default fp(ingestPlugin, { name: 'loop-ingest', dependencies: ['loop-config', 'loop-database'], fastify: '5.x' })
