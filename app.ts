@@ -74,6 +74,18 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const ajv = validatorCompilers()
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? ajv.body : ajv.text).compile(schema))
 
+  try {
+    await registerPlugins(app, config, options)
+  } catch (error) {
+    // A start that fails part-way (a migration, the admin key's bootstrap, …) still runs the
+    // onClose hooks of what did start: the pool closes and an embedded PostgreSQL stops.
+    await app.close().catch(() => {})
+    throw error
+  }
+  return app
+}
+
+async function registerPlugins (app: FastifyInstance, config: Config, options: BuildOptions): Promise<void> {
   await app.register(configPlugin, { config })
   await app.register(errorsPlugin)
   // Before the database: a REDIS_URL that cannot connect fails the start before anything runs.
@@ -112,6 +124,4 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(mcpRoutes)
   // The admin console: static UI over the public API, like /docs not part of the API itself.
   await app.register(adminRoutes)
-
-  return app
 }
