@@ -2,7 +2,7 @@
 // returns undefined instead of throwing when a path is missing or holds the wrong type. Text comes
 // back without U+0000, which PostgreSQL text columns (issue titles, signal types) cannot hold.
 
-const withoutNul = (text: string) => (text.includes('\u0000') ? text.replace(/\u0000/g, '') : text)
+const withoutNul = (text: string) => (text.includes('\u0000') ? text.replaceAll('\u0000', '') : text)
 
 /** The value at a dot path (`data.issue.title`), or undefined. */
 export function valueAt (payload: unknown, path: string): unknown {

@@ -15,14 +15,15 @@ const scalarTypes = ['uuid', 'datetime', 'email', 'url', 'string', 'number', 'in
 /** Field declarations as an integrator would write them, nested up to three levels. */
 const fieldSpecs: fc.Arbitrary<FieldSpecs> = fc.letrec<{ fields: FieldSpecs, field: FieldSpec }>((tie) => ({
   field: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
+    // Past three levels only scalars: declarations nest at most six deep.
+    { depthSize: 'small', maxDepth: 3, depthIdentifier: 'field-spec', withCrossShrink: true },
     fc.record({ type: fc.constantFrom(...scalarTypes), required: fc.boolean() }),
     fc.record({ type: fc.constant('enum' as const), required: fc.boolean(), values: fc.uniqueArray(fc.string({ maxLength: 8 }), { minLength: 1, maxLength: 4 }) }),
     fc.record({ type: fc.constant('object' as const), required: fc.boolean(), fields: tie('fields') }, { requiredKeys: ['type', 'required'] }),
     fc.record({ type: fc.constant('array' as const), required: fc.boolean(), items: tie('field') }, { requiredKeys: ['type', 'required'] })
   ),
   fields: fc.uniqueArray(fc.tuple(fieldName, tie('field')), { minLength: 1, maxLength: 5, selector: ([name]) => name }).map((entries) => Object.fromEntries(entries))
-}), { maxDepth: 3 }).fields
+})).fields
 
 const email = fc.tuple(fc.stringMatching(/^[a-z0-9]{1,8}([._+-][a-z0-9]{1,8})?$/), fc.stringMatching(/^[a-z0-9]{1,10}$/), fc.constantFrom('com', 'dev', 'co.uk')).map(([local, domain, tld]) => `${local}@${domain}.${tld}`)
 
