@@ -6,7 +6,8 @@ import t from 'tap'
 import fc from 'fast-check'
 import { checkFieldSpecs, compileEventValidator, type FieldSpec, type FieldSpecs } from '../../lib/events/field-schema.ts'
 
-const runs = { numRuns: 300 }
+// LOOP_PROPERTY_RUNS=5000 npm test -- test/reliability/properties-*.test.ts searches deeper.
+const runs = { numRuns: Number(process.env.LOOP_PROPERTY_RUNS ?? 300) }
 const specCodes = ['required', 'invalid_type', 'invalid_string', 'invalid_enum_value', 'unrecognized_keys', 'too_small', 'too_big']
 
 const fieldName = fc.oneof({ weight: 8, arbitrary: fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,15}$/) }, { weight: 1, arbitrary: fc.constantFrom('constructor', 'toString', 'valueOf', 'hasOwnProperty') })

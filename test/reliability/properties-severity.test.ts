@@ -8,7 +8,8 @@ import { severityFromPosthog } from '../../lib/severity/posthog.ts'
 import { severityFromSentry } from '../../lib/severity/sentry.ts'
 import { maxTitleLength, priorityFromSeverity, severities, type Severity, type SignalMapping } from '../../lib/severity/signal-mapping.ts'
 
-const runs = { numRuns: 400 }
+// LOOP_PROPERTY_RUNS=5000 npm test -- test/reliability/properties-*.test.ts searches deeper.
+const runs = { numRuns: Number(process.env.LOOP_PROPERTY_RUNS ?? 400) }
 
 /** Any JSON value, keys such as __proto__ and constructor included, and strings with NUL and controls. */
 const anyJson = fc.jsonValue({ maxDepth: 5 }).chain((value) => fc.oneof(
