@@ -6,7 +6,7 @@ import type { Config } from './lib/config.ts'
 import { loggerOptions } from './lib/logging.ts'
 import { createAjv } from './lib/validation/ajv.ts'
 import configPlugin from './plugins/config.ts'
-import errorsPlugin from './plugins/errors.ts'
+import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.ts'
 import databasePlugin from './plugins/database.ts'
 import rateLimitPlugin from './plugins/rate-limit.ts'
 import authPlugin from './plugins/auth.ts'
@@ -64,6 +64,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     genReqId: () => randomUUID(),
     forceCloseConnections: 'idle',
+    clientErrorHandler,
+    frameworkErrors,
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { allErrors: true } }
   }).withTypeProvider<TypeBoxTypeProvider>()

@@ -650,7 +650,8 @@ export interface paths {
         /**
          * Model Context Protocol endpoint (Streamable HTTP)
          * @description One JSON-RPC 2.0 message per request (`initialize`, `tools/list`, `tools/call`, ...),
-         *     answered as JSON. Any valid key may connect; each tool checks its own scope. `GET` and
+         *     answered as JSON. A body that is not a JSON-RPC message is 400, a wrong `Accept` 406 and a
+         *     wrong `Content-Type` 415, each as the error envelope. Any valid key may connect; each tool checks its own scope. `GET` and
          *     `DELETE` answer 405: the server is stateless and keeps no sessions or streams.
          */
         post: operations["mcp"];
@@ -4149,7 +4150,27 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            /** @description The Accept header does not take both `application/json` and `text/event-stream`, as Streamable HTTP requires. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "code": "NOT_ACCEPTABLE",
+                     *         "message": "Send Accept: application/json, text/event-stream (MCP Streamable HTTP)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
         };
     };

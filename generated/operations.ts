@@ -14209,7 +14209,187 @@ export const mcp = {
         ]
       }),
       202: Type.Unsafe<null>({ type: 'null' }),
+      400: Type.Unsafe<operations['mcp']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       401: Type.Unsafe<operations['mcp']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      406: Type.Unsafe<operations['mcp']['responses'][406]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['mcp']['responses'][415]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",

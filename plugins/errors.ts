@@ -1,7 +1,8 @@
 // One error path (SPEC section 3): typed AppErrors, Fastify's own errors (schema, body parsing,
 // limits) and anything unexpected all leave as `{ ok:false, error:{ code, message, issues? } }`.
 import fp from 'fastify-plugin'
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { Socket } from 'node:net'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, summarizeIssues } from '../lib/errors.ts'
 import { issuesFromAjv } from '../lib/validation/issues.ts'
 
@@ -32,8 +33,23 @@ const messageByFastifyCode: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'Body is larger than the limit'
 }
 
+// PostgreSQL refusing a value the client sent (SQLSTATE): a number beyond jsonb's numeric range,
+// U+0000 in jsonb or text, nesting deeper than its parser's stack. The client's input, not a fault.
+// 08P01 is the same U+0000 one level down: MikroORM inlines parameters into the query text, which
+// the wire protocol ends at the first NUL, so PostgreSQL sees a malformed message.
+const unstorableBySqlState: Record<string, string> = {
+  '08P01': 'a string holds a character that cannot be stored (U+0000)',
+  22003: 'a number is out of the range that can be stored',
+  '22P05': 'a string holds a character that cannot be stored (U+0000)',
+  22021: 'a string holds a character that cannot be stored (U+0000)',
+  54001: 'the JSON is nested too deeply to be stored'
+}
+
 export function toAppError (error: FastifyError | AppError | Error): AppError {
   if (error instanceof AppError) return error
+  const driverError = error as { sqlState?: unknown, code?: unknown }
+  const unstorable = unstorableBySqlState[String(driverError.sqlState ?? driverError.code ?? '')]
+  if (unstorable !== undefined) return new AppError(400, 'BAD_REQUEST', `The request cannot be stored: ${unstorable}`)
   const fe = error as FastifyError
   if (fe.validation !== undefined) {
     const issues = issuesFromAjv(fe.validation as never)
@@ -46,6 +62,37 @@ export function toAppError (error: FastifyError | AppError | Error): AppError {
     return new AppError(status, codeByStatus[status] ?? 'BAD_REQUEST', message)
   }
   return new AppError(500, 'INTERNAL_ERROR', 'Internal server error')
+}
+
+/**
+ * Fastify's router answers a URL it cannot decode (FST_ERR_BAD_URL) or a parameter over its
+ * length limit (FST_ERR_MAX_PARAM_LENGTH) before any hook runs; this gives those the envelope.
+ */
+export function frameworkErrors (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const appError = toAppError(error)
+  void reply.code(appError.statusCode).type('application/json; charset=utf-8').send(appError.toEnvelope())
+}
+
+/**
+ * Requests Node's HTTP parser rejects before Fastify sees them (CR or NUL in a header, conflicting
+ * Content-Lengths, headers over the size limit, a client too slow to send its headers) get the
+ * envelope too. Unlike Node's and Fastify's defaults, the socket is ended rather than destroyed
+ * (destroy can drop the answer unsent) and drained for a moment, so the client can read it.
+ */
+export function clientErrorHandler (this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, code, message] = error.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'HEADERS_TOO_LARGE', 'Request headers are larger than the limit']
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'REQUEST_TIMEOUT', 'The request was not received in time']
+      : [400, 'BAD_REQUEST', 'Malformed HTTP request']
+  this.log.info({ code: error.code }, 'client error')
+  const body = JSON.stringify(new AppError(status, code, message).toEnvelope())
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${status} ${code.replace(/_/g, ' ')}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.resume()
+  setTimeout(() => socket.destroy(), 1000).unref()
 }
 
 async function errorsPlugin (fastify: FastifyInstance): Promise<void> {

@@ -3,13 +3,35 @@
 // as /api (401 without a valid key, the key's rate limit and X-RateLimit-* headers); each tool then
 // checks the scope of the REST operation it mirrors (lib/mcp/tools.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { mcp as mcpOp } from '../generated/operations.ts'
-import { AppError, unauthorized } from '../lib/errors.ts'
+import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js'
+import { AppError, badRequest, unauthorized } from '../lib/errors.ts'
 import { compileTools, createMcpServer } from '../lib/mcp/server.ts'
 import { mcpTools } from '../lib/mcp/tools.ts'
 
 const version = '0.1.0'
+
+/**
+ * What the transport would refuse itself, but in JSON-RPC's shape (406, 415, 400 -32700): checked
+ * first, so /mcp answers with the SPEC section 3 envelope like every other route.
+ */
+function assertStreamableRequest (request: FastifyRequest): void {
+  const accept = request.headers.accept ?? ''
+  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
+    throw new AppError(406, 'NOT_ACCEPTABLE', 'Send Accept: application/json, text/event-stream (MCP Streamable HTTP)')
+  }
+  // Node keeps the first of repeated Content-Types, the transport reads them all: one, and JSON.
+  const contentTypes = request.raw.rawHeaders.filter((_, i, all) => i % 2 === 1 && all[i - 1]?.toLowerCase() === 'content-type')
+  if (contentTypes.length !== 1 || !(contentTypes[0] ?? '').includes('application/json')) {
+    throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type: send one Content-Type, application/json')
+  }
+  const messages: unknown[] = Array.isArray(request.body) ? request.body : [request.body]
+  if (messages.length === 0 || !messages.every((m) => JSONRPCMessageSchema.safeParse(m).success)) {
+    throw badRequest('Body is not a JSON-RPC 2.0 message (or a batch of them)')
+  }
+}
 
 const mcp: FastifyPluginAsyncTypebox = async (fastify) => {
   const tools = compileTools(mcpTools)
@@ -20,6 +42,7 @@ const mcp: FastifyPluginAsyncTypebox = async (fastify) => {
     handler: async (request, reply) => {
       const key = request.apiKey
       if (key === null) throw unauthorized('Missing API key')
+      assertStreamableRequest(request)
       const server = createMcpServer(tools, {
         key,
         eventTypes: fastify.eventTypes,

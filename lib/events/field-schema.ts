@@ -138,7 +138,9 @@ export function fieldsToJsonSchema (fields: FieldSpecs): JsonSchema {
 export type EventValidator = (payload: unknown) => ValidationIssue[]
 
 // One Ajv for every event type: compiled validators stay cached by the registry, not rebuilt.
-const ajv = createAjv({ coerceTypes: false, useDefaults: false })
+// ownProperties: a declared field named constructor or toString must be the payload's own, not
+// Object.prototype's, or a required one would never be missing.
+const ajv = createAjv({ coerceTypes: false, useDefaults: false, ownProperties: true })
 
 /** Compiles a declaration once; the returned function lists every issue (empty when valid). */
 export function compileEventValidator (fields: FieldSpecs): EventValidator {

@@ -64,6 +64,12 @@ const resolvingActions = new Set(['fixed', 'dismissed', 'auto_dismissed', 'close
 
 const failedConclusions = new Set(['failure', 'timed_out', 'startup_failure'])
 
+/** `table[key]` for the table's own keys only: an event or severity named `constructor` or
+ * `valueOf` (the header and the payload are the sender's) must not find Object.prototype's. */
+function ownEntry<T> (table: Record<string, T>, key: string | undefined): T | undefined {
+  return key !== undefined && Object.hasOwn(table, key) ? table[key] : undefined
+}
+
 function where (payload: unknown): string {
   const repo = textAt(payload, 'repository.full_name')
   return repo === undefined ? '' : ` in ${repo}`
@@ -92,7 +98,7 @@ function securityAlert (event: string, kind: SecurityAlertKind, payload: unknown
   }
   const stated = textAt(payload, ...kind.severityPaths)?.toLowerCase()
   // A leaked secret is always critical; an alert whose severity is missing or unknown errs urgent.
-  const severity: Severity = kind.severityPaths.length === 0 ? 'critical' : githubSeverities[stated ?? ''] ?? 'high'
+  const severity: Severity = kind.severityPaths.length === 0 ? 'critical' : ownEntry(githubSeverities, stated) ?? 'high'
   return mapping(severity, `GitHub: ${kind.label}${about} (${severity})${where(payload)}`, event, sourceId, url)
 }
 
@@ -146,7 +152,7 @@ function pushEvent (payload: unknown): SignalMapping {
 
 /** Severity, title and type for a GitHub delivery of `event` (the X-GitHub-Event header). */
 export function severityFromGithub (event: string, payload: unknown): SignalMapping {
-  const alert = securityAlerts[event]
+  const alert = ownEntry(securityAlerts, event)
   if (alert !== undefined) return securityAlert(event, alert, payload)
   if (event === 'workflow_run' || event === 'check_suite') return failedRun(event, payload)
   if (event === 'issues') return issueEvent(payload)

@@ -1,5 +1,8 @@
 // Reading fields out of provider payloads, which are untrusted JSON of any shape: every reader
-// returns undefined instead of throwing when a path is missing or holds the wrong type.
+// returns undefined instead of throwing when a path is missing or holds the wrong type. Text comes
+// back without U+0000, which PostgreSQL text columns (issue titles, signal types) cannot hold.
+
+const withoutNul = (text: string) => (text.includes('\u0000') ? text.replaceAll('\u0000', '') : text)
 
 /** The value at a dot path (`data.issue.title`), or undefined. */
 export function valueAt (payload: unknown, path: string): unknown {
@@ -16,7 +19,7 @@ export function valueAt (payload: unknown, path: string): unknown {
 export function textAt (payload: unknown, ...paths: string[]): string | undefined {
   for (const path of paths) {
     const value = valueAt(payload, path)
-    if (typeof value === 'string' && value.trim() !== '') return value.trim()
+    if (typeof value === 'string' && withoutNul(value).trim() !== '') return withoutNul(value).trim()
   }
   return undefined
 }
@@ -41,7 +44,7 @@ export function numberAt (payload: unknown, ...paths: string[]): number | undefi
 export function idAt (payload: unknown, ...paths: string[]): string | undefined {
   for (const path of paths) {
     const value = valueAt(payload, path)
-    if (typeof value === 'string' && value.trim() !== '') return value.trim()
+    if (typeof value === 'string' && withoutNul(value).trim() !== '') return withoutNul(value).trim()
     if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value)
   }
   return undefined

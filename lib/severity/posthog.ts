@@ -70,7 +70,8 @@ export function severityFromPosthog (payload: unknown): SignalMapping {
   // The HTTP-webhook destination posts `{ event: { event: "$pageview", properties, uuid, … }, person }`;
   // some templates flatten it to `{ event: "$pageview", properties }`.
   const event = valueAt(payload, 'event')
-  const eventName = typeof event === 'string' ? event : textAt(event, 'event')
+  // Through textAt even when it is the string itself: trimmed, and without U+0000 (titles are PostgreSQL text).
+  const eventName = typeof event === 'string' ? textAt(payload, 'event') : textAt(event, 'event')
   const properties = typeof event === 'string' ? valueAt(payload, 'properties') : valueAt(event, 'properties')
   if (eventName === insightAlertEvent) return insightAlert(payload, properties)
   if (eventName !== undefined && textAt(payload, 'event.name', 'name') === undefined) return plainEvent(payload, eventName)

@@ -22,7 +22,8 @@ export function checkTransform (transform: unknown, fields: FieldSpecs | null, b
   const issues: ValidationIssue[] = []
   for (const [field, expression] of Object.entries(transform)) {
     const path = `${base}.${field}`
-    if (fields !== null && !(field in fields)) {
+    // Own fields only: `in` would also find `constructor` or `toString` on every object.
+    if (fields !== null && !Object.hasOwn(fields, field)) {
       issues.push({ path, message: `The event type has no field '${field}'`, code: 'unrecognized_keys' })
       continue
     }

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { connect, type AddressInfo } from 'node:net'
 import { build, envelope } from '../helper.ts'
 
 const strictBody = {
@@ -16,6 +17,15 @@ const strictBody = {
 
 const app = await build(t, { LOOP_BODY_LIMIT: '2048' }, (app) => {
   app.post('/api/test/echo', { schema: { body: strictBody } }, async (request) => ({ ok: true, body: request.body }))
+  // A value PostgreSQL refuses, passed the way services pass values (MikroORM inlines them).
+  app.get('/api/test/store/:kind', async (request) => {
+    const kind = (request.params as { kind: string }).kind
+    const connection = app.orm.em.getConnection()
+    if (kind === 'number') await connection.execute('select ?::jsonb', ['{"n":1e999999}'])
+    if (kind === 'nul') await connection.execute('select ?::text', ['a\u0000b'])
+    if (kind === 'nul-json') await connection.execute('select ?::jsonb', ['{"s":"a\\u0000b"}'])
+    return { ok: true }
+  })
   app.get('/api/test/boom', async () => {
     throw new Error('select * from secrets where password = hunter2')
   })
@@ -80,4 +90,47 @@ t.test('an unexpected error is 500 INTERNAL_ERROR without internals', async (t) 
   t.equal(res.statusCode, 500)
   t.match(res.json(), envelope('INTERNAL_ERROR'))
   t.notMatch(res.body, /hunter2|select|stack|at /i)
+})
+
+t.test('a value PostgreSQL cannot store is 400 BAD_REQUEST naming it, not a 500', async (t) => {
+  const kinds: [string, string][] = [['number', 'out of the range'], ['nul', 'U+0000'], ['nul-json', 'U+0000']]
+  for (const [kind, says] of kinds) {
+    const res = await app.inject({ method: 'GET', url: `/api/test/store/${kind}` })
+    t.equal(res.statusCode, 400, kind)
+    t.match(res.json(), envelope('BAD_REQUEST'))
+    t.match(res.json().error.message, says)
+  }
+})
+
+t.test("the router's own refusals get the envelope: an undecodable URL 400, an over-long parameter 414", async (t) => {
+  const bad = await app.inject({ method: 'GET', url: '/api/events/schema/%ff%fe' })
+  t.equal(bad.statusCode, 400)
+  t.match(bad.json(), envelope('BAD_REQUEST'))
+  const long = await app.inject({ method: 'GET', url: `/api/events/schema/${'x'.repeat(500)}` })
+  t.equal(long.statusCode, 414)
+  t.match(long.json(), envelope('URI_TOO_LONG'))
+})
+
+t.test("requests Node's HTTP parser rejects get the envelope, and the answer arrives whole", async (t) => {
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const exchange = (head: string) => new Promise<string>((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1' }, () => socket.write(head))
+    let text = ''
+    socket.on('data', (chunk) => { text += chunk.toString('latin1') })
+    socket.on('close', () => resolve(text))
+    socket.on('error', reject)
+  })
+  const cases: [string, string, number, string][] = [
+    ['a NUL in a header value', 'GET /health HTTP/1.1\r\nhost: x\r\nx-a: a\u0000b\r\n\r\n', 400, 'BAD_REQUEST'],
+    ['a bare LF inside a header value', 'GET /health HTTP/1.1\r\nhost: x\r\nx-a: a\nb: c\r\n\r\n', 400, 'BAD_REQUEST'],
+    ['conflicting Content-Lengths', 'POST /api/test/echo HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}', 400, 'BAD_REQUEST'],
+    ['headers over the size limit', `GET /health HTTP/1.1\r\nhost: x\r\nx-a: ${'y'.repeat(80_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE']
+  ]
+  for (const [name, head, status, code] of cases) {
+    const answer = await exchange(head)
+    t.match(answer, new RegExp(`^HTTP/1.1 ${status} `), name)
+    const body = answer.slice(answer.indexOf('\r\n\r\n') + 4)
+    t.match(JSON.parse(body), envelope(code), `${name}: the envelope`)
+  }
 })

@@ -89,3 +89,10 @@ t.test('declarations are checked beyond what the contract can say', async (t) =>
   t.ok(checkFieldSpecs({ root: deep }).some((i) => i.code === 'too_big'), 'nesting is bounded')
   for (const [name, fields] of Object.entries(builtinEventTypes)) t.same(checkFieldSpecs(fields), [], `${name} is a valid declaration`)
 })
+
+t.test('fields named after Object.prototype members are read from the payload itself', async (t) => {
+  // As a declaration arrives: parsed JSON (TypeScript types a `constructor` key in a literal oddly).
+  const validate = compileEventValidator(JSON.parse('{"constructor":{"type":"string","required":true},"toString":{"type":"integer","required":false}}') as FieldSpecs)
+  t.same(validate({ constructor: 'x' }), [], 'an optional toString left out is not the inherited function')
+  t.match(validate({}), [{ path: 'constructor', code: 'required' }], 'a required constructor left out is missing')
+})

@@ -100,3 +100,15 @@ t.test('an id beyond 2^53 is never used as a source id (JSON.parse rounded it)',
 t.test('the description links to the source', async (t) => {
   t.equal(severityFromGithub('dependabot_alert', dependabot('high')).description, 'Source: https://github.com/octo/app/security/dependabot/7')
 })
+
+t.test('an event or stated severity named after an Object.prototype member is just an unknown name', async (t) => {
+  for (const event of ['valueOf', 'constructor', 'toString', '__proto__']) t.match(severityFromGithub(event, {}), { severity: 'low', type: event })
+  const alert = severityFromGithub('dependabot_alert', { action: 'created', alert: { number: 1, security_advisory: { severity: 'constructor' } } })
+  t.equal(alert.severity, 'high', 'an unknown stated severity errs urgent')
+})
+
+t.test('U+0000 in provider text is dropped: PostgreSQL text cannot hold it', async (t) => {
+  const mapped = severityFromGithub('issues', { action: 'opened', issue: { number: 3, title: 'a\u0000b' }, repository: { full_name: 'octo/\u0000app' } })
+  t.equal(mapped.title, 'GitHub: issue #3 opened: ab in octo/app')
+  t.equal(mapped.sourceId, 'octo/app#3')
+})

@@ -26,6 +26,8 @@ for (const expression of refused) {
 t.test('transforms name only declared fields and must be objects', async (t) => {
   t.same(checkTransform({ eventId: '$.id' }, { eventId: { type: 'string', required: true } }), [])
   t.match(checkTransform({ other: '$.id' }, { eventId: { type: 'string', required: true } }), [{ path: 'transform.other', code: 'unrecognized_keys' }])
+  // Object.prototype's members are no field of any event type.
+  t.match(checkTransform({ constructor: '$.id', toString: '$.x' }, { eventId: { type: 'string', required: true } }), [{ path: 'transform.constructor', code: 'unrecognized_keys' }, { path: 'transform.toString', code: 'unrecognized_keys' }])
   t.match(checkTransform(['$.id'], null), [{ path: 'transform', code: 'invalid_type' }])
 })
 
