@@ -11,10 +11,14 @@ import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { parse } from 'yaml'
 import { chromium, type Page } from 'playwright-core'
+import { chromiumPath } from './chromium.ts'
 import { authHeaders, buildWithDetails, testSecrets } from '../helper.ts'
 import { startReceiver, eventually } from '../receiver.ts'
 import { dependabotAlert, failedWorkflowRun } from '../fixtures/provider-deliveries.ts'
 import { FAST_SCHEDULE, lead } from '../webhook-api.ts'
+
+// Room for installing Chromium first on a machine without it (test/admin/chromium.ts).
+t.setTimeout(300_000)
 
 const artifacts = join(import.meta.dirname, '..', 'artifacts')
 await mkdir(artifacts, { recursive: true })
@@ -75,7 +79,7 @@ const rejected = await fetch(`${base}/webhooks/acme/signup`, { method: 'POST', h
 if (rejected.status !== 422) throw new Error(`inbound: expected 422, got ${rejected.status}`)
 
 // The browser. Launch failures propagate: the test fails when Chromium is missing.
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'], headless: true })
+const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'], headless: true })
 t.teardown(() => browser.close())
 const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } })
 await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base })
