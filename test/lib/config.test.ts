@@ -25,7 +25,7 @@ t.test('rate-limit settings: per-IP webhook bucket and Redis key prefix', async 
 })
 
 t.test('group commit settings: defaults and parsed values', async (t) => {
-  t.same(loadConfig({}).ingestBatch, { maxSize: 64, maxWaitMs: 5, maxInFlight: 4 })
+  t.same(loadConfig({}).ingestBatch, { maxSize: 64, maxWaitMs: 2, maxInFlight: 8 })
   t.same(loadConfig({ LOOP_INGEST_BATCH_SIZE: '1', LOOP_INGEST_BATCH_WAIT_MS: '0', LOOP_INGEST_BATCHES_IN_FLIGHT: '32' }).ingestBatch, { maxSize: 1, maxWaitMs: 0, maxInFlight: 32 })
 })
 
