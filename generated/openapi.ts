@@ -242,7 +242,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List brands
+         * @description Every brand, newest first, with how many of its keys are active (not revoked).
+         */
+        get: operations["listBrands"];
         put?: never;
         /**
          * Create a brand and its first API key
@@ -757,6 +761,19 @@ export interface components {
             tier?: components["schemas"]["KeyTier"];
             /** Format: uuid */
             brandId?: string;
+        };
+        BrandList: {
+            /** @constant */
+            ok: true;
+            brands: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** Format: date-time */
+                createdAt: string;
+                /** @description Keys of this brand that are not revoked. */
+                activeKeys: number;
+            }[];
         };
         BrandCreated: {
             /** @constant */
@@ -2467,6 +2484,45 @@ export interface operations {
             };
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listBrands: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every brand. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "brands": [
+                     *         {
+                     *           "id": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *           "name": "Acme Health",
+                     *           "createdAt": "2026-11-25T11:00:00.000Z",
+                     *           "activeKeys": 2
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BrandList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AdminOnly"];
             429: components["responses"]["RateLimited"];
         };
     };

@@ -398,6 +398,49 @@ export const CreateKeyRequest = /* @__PURE__ */ Type.Unsafe<components['schemas'
   }
 })
 
+export const BrandList = /* @__PURE__ */ Type.Unsafe<components['schemas']['BrandList']>({
+  "type": "object",
+  "required": [
+    "ok",
+    "brands"
+  ],
+  "properties": {
+    "ok": {
+      "type": "boolean",
+      "const": true
+    },
+    "brands": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "required": [
+          "id",
+          "name",
+          "createdAt",
+          "activeKeys"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "name": {
+            "type": "string"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "activeKeys": {
+            "type": "integer",
+            "minimum": 0
+          }
+        }
+      }
+    }
+  }
+})
+
 export const BrandCreated = /* @__PURE__ */ Type.Unsafe<components['schemas']['BrandCreated']>({
   "type": "object",
   "required": [

@@ -83,6 +83,18 @@ export async function createBrand (em: EntityManager, input: { name: string, key
   })
 }
 
+export interface BrandSummary extends BrandView { activeKeys: number }
+
+/** Every brand, newest first, with its count of unrevoked keys (one grouped query). */
+export async function listBrands (em: EntityManager): Promise<BrandSummary[]> {
+  const rows: { id: string, name: string, created_at: Date, active_keys: number }[] = await em.getConnection().execute(
+    `select b.id, b.name, b.created_at, count(k.id) filter (where k.revoked_at is null)::int as active_keys
+       from brands b left join api_keys k on k.brand_id = b.id
+      group by b.id order by b.created_at desc, b.id desc`, [], 'all'
+  )
+  return rows.map((row) => ({ id: row.id, name: row.name, createdAt: new Date(row.created_at).toISOString(), activeKeys: row.active_keys }))
+}
+
 /** Every key (revoked ones too), newest first; never a secret or a hash. */
 export async function listKeys (em: EntityManager, filter: { brandId?: string } = {}): Promise<ApiKeyView[]> {
   const rows = await em.find(ApiKey, filter.brandId === undefined ? {} : { brand: filter.brandId }, { orderBy: { createdAt: 'desc', id: 'desc' } })

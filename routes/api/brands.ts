@@ -1,9 +1,15 @@
-// POST /api/brands: a brand and its first API key (admin; also the MCP tool brands.create).
+// /api/brands (admin): list brands; POST creates a brand and its first API key (also the MCP
+// tool brands.create).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { createBrand as createBrandOp } from '../../generated/operations.ts'
-import { createBrand } from '../../lib/keys/key-service.ts'
+import { createBrand as createBrandOp, listBrands as listBrandsOp } from '../../generated/operations.ts'
+import { createBrand, listBrands } from '../../lib/keys/key-service.ts'
 
 const brands: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.route({
+    ...listBrandsOp,
+    handler: async (request) => ({ ok: true as const, brands: await listBrands(request.em) })
+  })
+
   fastify.route({
     ...createBrandOp,
     handler: async (request, reply) => {

@@ -250,6 +250,11 @@ t.test('brands: create one with its first key, secret shown once', async (t) => 
   await page.getByRole('heading', { name: /Brand "Acme Health" created/ }).waitFor()
   t.match(await page.getByTestId('secret').textContent(), /^lk_live_/)
   await page.getByRole('button', { name: 'I have stored it' }).click()
+  const row = page.locator('[data-testid="brand-row"][data-brand-name="Acme Health"]')
+  await row.waitFor()
+  t.equal((await row.locator('td').nth(2).textContent())?.trim(), '1', 'the new brand is listed with its one active key')
+  t.ok(await page.getByRole('option', { name: /^Acme Health \(/ }).count() > 0, 'and can be picked for a new key')
+  await page.screenshot({ path: join(artifacts, 'admin-brands.png'), fullPage: true })
 })
 
 t.test('a key without admin sees the error state on Keys; a revoked session key signs the console out', async (t) => {
@@ -261,8 +266,9 @@ t.test('a key without admin sees the error state on Keys; a revoked session key 
   // Still on #/keys, where this key may not look.
   await page.getByRole('heading', { level: 1, name: 'Keys & brands' }).waitFor()
   const refused = page.getByRole('alert').filter({ hasText: 'FORBIDDEN' })
-  await refused.waitFor()
-  await page.getByRole('button', { name: 'Try again' }).waitFor()
+  await refused.nth(1).waitFor()
+  t.equal(await refused.count(), 2, 'both the keys and the brands list show the error state')
+  await page.getByRole('button', { name: 'Try again' }).first().waitFor()
   await shot('keys-forbidden')
   await page.getByRole('link', { name: 'Issues' }).click()
   await page.getByTestId('issue-card').first().waitFor()
@@ -280,7 +286,7 @@ t.test('the page called only public operations of the API, and nothing failed in
   const offContract = requests.filter((r) => !statics.has(r.path) && !(r.path.startsWith('/api/') && operations.some((o) => o.method === r.method && o.pattern.test(r.path))))
   t.same(offContract, [], 'every request is an /admin file or a documented /api operation')
   const used = new Set(requests.filter((r) => r.path.startsWith('/api/')).map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/g, '{id}')}`))
-  for (const expected of ['GET /api/issues', 'GET /api/issues/{id}', 'GET /api/signals', 'GET /api/events', 'GET /api/events/rejections', 'GET /api/webhooks', 'GET /api/webhooks/{id}/deliveries', 'POST /api/webhooks/{id}/deliveries/{id}/retry', 'POST /api/keys', 'GET /api/keys', 'DELETE /api/keys/{id}', 'POST /api/brands']) {
+  for (const expected of ['GET /api/issues', 'GET /api/issues/{id}', 'GET /api/signals', 'GET /api/events', 'GET /api/events/rejections', 'GET /api/webhooks', 'GET /api/webhooks/{id}/deliveries', 'POST /api/webhooks/{id}/deliveries/{id}/retry', 'POST /api/keys', 'GET /api/keys', 'DELETE /api/keys/{id}', 'POST /api/brands', 'GET /api/brands']) {
     t.ok(used.has(expected), expected)
   }
   t.same(pageErrors.filter((message) => !/status of 40[13]|status of 304/.test(message)), [], 'no script errors in the page')

@@ -14,7 +14,9 @@ const tiers: KeyTier[] = ['standard', 'premium']
 
 interface Created { title: string, secret: string, detail: string }
 
-function CreateKeyForm ({ client, brandIds, onCreated }: { client: LoopClient, brandIds: string[], onCreated: (created: Created) => void }) {
+type BrandOption = Pick<Schemas['BrandList']['brands'][number], 'id' | 'name'>
+
+function CreateKeyForm ({ client, brands, onCreated }: { client: LoopClient, brands: BrandOption[], onCreated: (created: Created) => void }) {
   const [name, setName] = useState('')
   const [env, setEnv] = useState<KeyEnv>('live')
   const [tier, setTier] = useState<KeyTier>('standard')
@@ -54,7 +56,7 @@ function CreateKeyForm ({ client, brandIds, onCreated }: { client: LoopClient, b
       <label for='key-brand'>Brand (optional)</label>
       <select id='key-brand' value={brandId} onChange={(e) => setBrandId(e.currentTarget.value)}>
         <option value=''>No brand</option>
-        {brandIds.map((id) => <option key={id} value={id}>{id}</option>)}
+        {brands.map((b) => <option key={b.id} value={b.id}>{b.name} ({b.id.slice(0, 8)})</option>)}
       </select>
       {failure !== undefined && <p class='state state-error' role='alert'>{failure}</p>}
       <button type='submit' disabled={busy || scopes.length === 0}>{busy ? 'Creating…' : 'Create key'}</button>
@@ -119,8 +121,11 @@ function RevokeButton ({ client, apiKey, onRevoked }: { client: LoopClient, apiK
 export function KeysView ({ client, apiKey }: { client: LoopClient, apiKey: string }) {
   const keys = usePolled('keys', (init) => client.GET('/api/keys', init), null)
   const [created, setCreated] = useState<Created | null>(null)
-  const brandIds = [...new Set((keys.data?.keys ?? []).map((k) => k.brandId).filter((id): id is string => id !== null))]
-  const onCreated = (value: Created) => { setCreated(value); keys.refresh() }
+  const brands = usePolled('brands', (init) => client.GET('/api/brands', init), null)
+  const brandList = brands.data?.brands ?? []
+  const brandName = (id: string) => brandList.find((b) => b.id === id)?.name
+  const onCreated = (value: Created) => { setCreated(value); keys.refresh(); brands.refresh() }
+  const onRevoked = () => { keys.refresh(); brands.refresh() }
   return (
     <>
       {created !== null && (
@@ -129,7 +134,7 @@ export function KeysView ({ client, apiKey }: { client: LoopClient, apiKey: stri
         </SecretOnce>
       )}
       <div class='forms'>
-        <CreateKeyForm client={client} brandIds={brandIds} onCreated={onCreated} />
+        <CreateKeyForm client={client} brands={brandList} onCreated={onCreated} />
         <CreateBrandForm client={client} onCreated={onCreated} />
       </div>
       <h2>Keys</h2>
@@ -148,11 +153,32 @@ export function KeysView ({ client, apiKey }: { client: LoopClient, apiKey: stri
                     <td>{k.env}</td>
                     <td>{k.tier}</td>
                     <td>{k.scopes.join(', ')}</td>
-                    <td>{k.brandId === null ? <span class='muted'>none</span> : <code title={k.brandId}>{k.brandId.slice(0, 8)}</code>}</td>
+                    <td>{k.brandId === null ? <span class='muted'>none</span> : <span title={k.brandId}>{brandName(k.brandId) ?? <code>{k.brandId.slice(0, 8)}</code>}</span>}</td>
                     <td><Time at={k.lastUsedAt} /></td>
                     <td>{k.revokedAt !== null
                       ? <Badge kind='revoked'>revoked <Time at={k.revokedAt} /></Badge>
-                      : <RevokeButton client={client} apiKey={k} onRevoked={keys.refresh} />}</td>
+                      : <RevokeButton client={client} apiKey={k} onRevoked={onRevoked} />}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            )}
+      </Loaded>
+      <h2>Brands</h2>
+      <Loaded polled={brands} what='brands'>
+        {({ brands: list }) => list.length === 0
+          ? <Empty>No brands yet.</Empty>
+          : (
+            <table>
+              <caption>Brands, newest first, with their active (unrevoked) keys</caption>
+              <thead><tr><th scope='col'>Name</th><th scope='col'>Id</th><th scope='col'>Active keys</th><th scope='col'>Created</th></tr></thead>
+              <tbody>
+                {list.map((b) => (
+                  <tr key={b.id} data-testid='brand-row' data-brand-name={b.name}>
+                    <td>{b.name}</td>
+                    <td><code>{b.id}</code></td>
+                    <td>{b.activeKeys}</td>
+                    <td><Time at={b.createdAt} /></td>
                   </tr>
                 ))}
               </tbody>

@@ -46,3 +46,24 @@ t.test('invalid requests are 422 listing every issue; only admins may create bra
   t.equal((await app.inject({ method: 'POST', url: '/api/brands', headers: notAdmin, payload: { name: 'x' } })).statusCode, 403)
   t.equal((await app.inject({ method: 'POST', url: '/api/brands', payload: { name: 'x' } })).statusCode, 401)
 })
+
+t.test('GET /api/brands lists brands newest first with their active keys (admin only)', async (t) => {
+  const created = await app.inject({ method: 'POST', url: '/api/brands', headers: admin, payload: { name: 'Listed Brand' } })
+  const { brand, key } = created.json<{ brand: { id: string }, key: { id: string } }>()
+  const second = await app.inject({ method: 'POST', url: '/api/keys', headers: admin, payload: { name: 'second', env: 'test', scopes: ['events:read'], brandId: brand.id } })
+  t.equal(second.statusCode, 201)
+  await app.inject({ method: 'DELETE', url: `/api/keys/${key.id}`, headers: admin })
+
+  const res = await app.inject({ method: 'GET', url: '/api/brands', headers: admin })
+  t.equal(res.statusCode, 200)
+  const body = res.json<{ ok: true, brands: { id: string, name: string, createdAt: string, activeKeys: number }[] }>()
+  t.equal(body.ok, true)
+  t.same(body.brands[0], { id: brand.id, name: 'Listed Brand', createdAt: body.brands[0]?.createdAt, activeKeys: 1 }, 'newest first; the revoked key does not count')
+  const times = body.brands.map((b) => Date.parse(b.createdAt))
+  t.same(times, [...times].sort((a, b) => b - a), 'ordered newest first')
+
+  const notAdmin = await app.inject({ method: 'GET', url: '/api/brands', headers: await authHeaders(app, ['events:read']) })
+  t.equal(notAdmin.statusCode, 403)
+  t.match(notAdmin.json(), envelope('FORBIDDEN'))
+  t.equal((await app.inject({ method: 'GET', url: '/api/brands' })).statusCode, 401)
+})
