@@ -17,7 +17,7 @@ import type { MikroORM } from '@mikro-orm/postgresql'
 import { withSqlClient, type SqlClient } from '../db/raw-connection.ts'
 import { brandlessLiveCandidatesSql, enqueueForCandidates, type CandidateRow, type MessageContent } from '../delivery/fan-out.ts'
 import { toIssueResource } from '../issues/issue-resource.ts'
-import type { RecordedSignal, SignalRow } from '../signals/record-signal.ts'
+import { findRecordedSignal, type RecordedSignal, type SignalRow } from '../signals/record-signal.ts'
 import { toSignalResource } from '../signals/signal-resource.ts'
 import type { BatchWriter, ItemOutcome } from './group-commit.ts'
 
@@ -64,16 +64,6 @@ const insertSignalsAndIssues = `
   -- one row even when nothing was inserted, to carry "written" and the endpoints
   select proceed.written, (select coalesce(json_agg(endpoints), '[]') from endpoints) as endpoints, inserted.*
     from proceed left join inserted on true`
-
-const findByDelivery = `
-  select s.id as signal_id, i.id as issue_id
-  from signal s join issue i on i.signal_id = s.id
-  where s.source = $1 and s.delivery_id = $2`
-
-const findByContent = `
-  select s.id as signal_id, i.id as issue_id
-  from signal s join issue i on i.signal_id = s.id
-  where s.source = $1 and s.delivery_id is null and coalesce(s.source_id, '') = $2 and s.payload_hash = $3`
 
 interface StatementRow {
   written: boolean
@@ -198,14 +188,10 @@ function announcements (rows: readonly SignalRow[], signalIds: readonly string[]
   return messages
 }
 
-/** The ids stored by the first copy of a redelivery (committed before our insert skipped it). */
+/** The ids stored by the first copy of a redelivery, as an item's outcome. */
 async function findExisting (client: SqlClient, row: SignalRow): Promise<ItemOutcome<RecordedSignal>> {
   try {
-    const { rows: [existing] } = row.deliveryId !== null
-      ? await client.query<{ signal_id: string, issue_id: string }>(findByDelivery, [row.source, row.deliveryId])
-      : await client.query<{ signal_id: string, issue_id: string }>(findByContent, [row.source, row.sourceId ?? '', row.payloadHash])
-    if (existing === undefined) throw new Error(`signal conflict for ${row.source} without a recorded signal`)
-    return { ok: true, value: { signalId: existing.signal_id, issueId: existing.issue_id, duplicate: true } }
+    return { ok: true, value: await findRecordedSignal(async (sql, params) => (await client.query<{ signal_id: string, issue_id: string }>(sql, params)).rows, row) }
   } catch (error) {
     return { ok: false, error }
   }

@@ -46,15 +46,31 @@ const insertSignalAndIssue = `
   )
   select signal_id, id as issue_id from issue_row`
 
+// In node-postgres's $n form; the EntityManager path turns them into knex's `?` (same order).
 const findByDelivery = `
   select s.id as signal_id, i.id as issue_id
   from signal s join issue i on i.signal_id = s.id
-  where s.source = ? and s.delivery_id = ?`
+  where s.source = $1 and s.delivery_id = $2`
 
 const findByContent = `
   select s.id as signal_id, i.id as issue_id
   from signal s join issue i on i.signal_id = s.id
-  where s.source = ? and s.delivery_id is null and coalesce(s.source_id, '') = ? and s.payload_hash = ?`
+  where s.source = $1 and s.delivery_id is null and coalesce(s.source_id, '') = $2 and s.payload_hash = $3`
+
+type RecordedRow = { signal_id: string, issue_id: string }
+
+/**
+ * The ids a redelivery's first copy recorded. That copy committed before our insert skipped the
+ * row (the unique index made us wait for it), with its signal and issue together, so both are
+ * visible. `run` executes a $n-parameterized query on whichever connection the caller holds.
+ */
+export async function findRecordedSignal (run: (sql: string, params: unknown[]) => Promise<RecordedRow[]>, row: SignalRow): Promise<RecordedSignal> {
+  const [existing] = row.deliveryId !== null
+    ? await run(findByDelivery, [row.source, row.deliveryId])
+    : await run(findByContent, [row.source, row.sourceId ?? '', row.payloadHash])
+  if (existing === undefined) throw new Error(`signal conflict for ${row.source} without a recorded signal`)
+  return { signalId: existing.signal_id, issueId: existing.issue_id, duplicate: true }
+}
 
 // jsonb cannot hold U+0000 and PostgreSQL rejects the \u0000 escape, so such a payload could never
 // be stored. Only that escape (not an escaped backslash followed by "u0000") becomes \ufffd; the
@@ -96,8 +112,6 @@ export function signalRow (incoming: IncomingSignal): SignalRow {
   }
 }
 
-type RecordedRow = { signal_id: string, issue_id: string }
-
 /**
  * Records one signal with `em`, in its own transaction or in the caller's (an alert raised while
  * recording a delivery attempt). Provider webhooks go through the group commit (lib/ingest) instead.
@@ -115,11 +129,5 @@ export async function recordSignal (em: EntityManager, incoming: IncomingSignal)
     return inserted
   })
   if (created !== undefined) return { signalId: created.signal_id, issueId: created.issue_id, duplicate: false }
-  // A redelivery. Its first copy committed before our insert returned (the unique index made us
-  // wait for it), and committed its signal and issue together, so this read sees both.
-  const [existing] = row.deliveryId !== null
-    ? await em.execute<RecordedRow[]>(findByDelivery, [row.source, row.deliveryId])
-    : await em.execute<RecordedRow[]>(findByContent, [row.source, row.sourceId ?? '', row.payloadHash])
-  if (existing === undefined) throw new Error(`signal conflict for ${row.source} without a recorded signal`)
-  return { signalId: existing.signal_id, issueId: existing.issue_id, duplicate: true }
+  return await findRecordedSignal(async (sql, params) => await em.execute<RecordedRow[]>(sql.replace(/\$\d+/g, '?'), params), row)
 }
