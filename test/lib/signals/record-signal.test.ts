@@ -75,3 +75,13 @@ t.test('an over-long source id is dropped rather than failing the delivery', asy
   })
   t.equal(recorded.duplicate, false)
 })
+
+t.test('recordSignal outside the group commit answers a redelivery with the first copy\'s ids', async (t) => {
+  const mapping = { severity: 'high' as const, title: 'Loop: webhook endpoint failing', type: 'webhook_failing' }
+  for (const deliveryId of [`alert-${Date.now()}`, undefined]) {
+    const incoming = { source: 'posthog' as const, deliveryId, raw: Buffer.from(`{"name":"${String(deliveryId)}"}`), mapping }
+    const first = await recordSignal(app.orm.em.fork(), incoming)
+    const again = await recordSignal(app.orm.em.fork(), incoming)
+    t.same(again, { signalId: first.signalId, issueId: first.issueId, duplicate: true }, deliveryId === undefined ? 'by content' : 'by delivery id')
+  }
+})
