@@ -19,7 +19,8 @@ export function valueAt (payload: unknown, path: string): unknown {
 export function textAt (payload: unknown, ...paths: string[]): string | undefined {
   for (const path of paths) {
     const value = valueAt(payload, path)
-    if (typeof value === 'string' && withoutNul(value).trim() !== '') return withoutNul(value).trim()
+    const text = typeof value === 'string' ? withoutNul(value).trim() : ''
+    if (text !== '') return text
   }
   return undefined
 }
@@ -44,7 +45,8 @@ export function numberAt (payload: unknown, ...paths: string[]): number | undefi
 export function idAt (payload: unknown, ...paths: string[]): string | undefined {
   for (const path of paths) {
     const value = valueAt(payload, path)
-    if (typeof value === 'string' && withoutNul(value).trim() !== '') return withoutNul(value).trim()
+    const text = typeof value === 'string' ? withoutNul(value).trim() : ''
+    if (text !== '') return text
     if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value)
   }
   return undefined
