@@ -79,7 +79,7 @@ const keyCommands: Record<string, (args: string[]) => Promise<void>> = {
   list: async (args) => {
     const { values } = parseArgs({ args, options: { brand: { type: 'string' } } })
     const { listKeys } = await import('./lib/keys/key-service.ts')
-    const keys = await withOrm((orm) => listKeys(orm.em.fork(), values.brand === undefined ? {} : { brandId: values.brand }))
+    const keys = await withOrm((orm) => listKeys(orm.em.fork(), 'any', values.brand === undefined ? {} : { brandId: values.brand }))
     if (keys.length === 0) console.log('no keys')
     else console.log(['id', 'prefix', 'env', 'tier', 'scopes', 'brand', 'last used', 'state', 'name'].join('\t') + '\n' + keys.map(describe).join('\n'))
   },
@@ -89,7 +89,7 @@ const keyCommands: Record<string, (args: string[]) => Promise<void>> = {
     if (id === undefined || positionals.length > 1) throw new UsageError('keys revoke needs exactly one key id')
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError(`"${id}" is not a key id (a UUID, see keys list)`)
     const { revokeKey } = await import('./lib/keys/key-service.ts')
-    const key = await withOrm((orm) => revokeKey(orm.em.fork(), id))
+    const key = await withOrm((orm) => revokeKey(orm.em.fork(), id, 'any'))
     console.log(`revoked ${key.prefix} (${key.id}) at ${key.revokedAt ?? ''}`)
   }
 }

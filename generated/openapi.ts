@@ -244,15 +244,17 @@ export interface paths {
         };
         /**
          * List brands
-         * @description Every brand, newest first, with how many of its keys are active (not revoked).
+         * @description Every brand, newest first, with how many of its keys in the caller's env are active (not revoked).
          */
         get: operations["listBrands"];
         put?: never;
         /**
          * Create a brand and its first API key
-         * @description Creates a brand and one API key for it (defaults: env `live`, tier `standard`, scopes
+         * @description Creates a brand and one API key for it (defaults: the caller's env, tier `standard`, scopes
          *     `events:write`, `events:read`, `schemas:write`, `webhooks:manage`). The key's `secret` is
-         *     in this response and nowhere else, ever: store it now. Also the MCP tool `brands.create`.
+         *     in this response and nowhere else, ever: store it now. The key's env must be the caller's,
+         *     and it cannot hold `admin` (a brand key never does): either is 422. Also the MCP tool
+         *     `brands.create`.
          */
         post: operations["createBrand"];
         delete?: never;
@@ -270,8 +272,8 @@ export interface paths {
         };
         /**
          * List API keys
-         * @description Every key, newest first, revoked ones included (with `revokedAt`). Only the visible
-         *     `prefix` of each key is shown; secrets and hashes never leave Loop.
+         * @description Every key of the caller's env, newest first, revoked ones included (with `revokedAt`). Only
+         *     the visible `prefix` of each key is shown; secrets and hashes never leave Loop.
          */
         get: operations["listKeys"];
         put?: never;
@@ -279,6 +281,10 @@ export interface paths {
          * Create an API key
          * @description Creates a key `lk_<env>_<40 random letters and digits>`. The `secret` is in this response
          *     and nowhere else, ever. `brandId`, when given, must name an existing brand (404 otherwise).
+         *     Env is a wall: the key is made in the caller's env (`env` may be omitted, and any other
+         *     value is 422; a key of another env is made with an admin key of that env, or with
+         *     `npm run loop -- keys create`). `admin` is only for brandless keys: a brand key asking for
+         *     it is 422.
          */
         post: operations["createKey"];
         delete?: never;
@@ -319,8 +325,13 @@ export interface paths {
         put?: never;
         /**
          * Declare an event type (events.declare)
-         * @description Declares a new event type version. A declared version is immutable: the identical
-         *     declaration again answers 200, a different one 409. Names end in `.v<N>`.
+         * @description Declares a new event type version for the caller's brand (two brands may each declare the
+         *     same name; built-in types are shared). A declared version is immutable: the identical
+         *     declaration again answers 200, a different one 409. Names end in `.v<N>`. With
+         *     `webhookPath`, the declaration also creates (or, for its owner, updates) an inbound route:
+         *     paths are one global namespace, first come first served, and belong to the brand and env
+         *     of the declaring key; a path someone else owns is 409. Type and route commit together or
+         *     not at all.
          */
         post: operations["declareEventType"];
         delete?: never;
@@ -336,7 +347,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List every declared event type (public) */
+        /**
+         * List the event types the caller may see (public)
+         * @description Without a key: the built-in types. With a brand's key: the built-in types and that brand's
+         *     own declarations. With a brandless (operator) key: every type, every brand's included. A key
+         *     that is sent is checked: an unknown or revoked one is 401 here too.
+         */
         get: operations["listEventSchemas"];
         put?: never;
         post?: never;
@@ -353,7 +369,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Schema discovery for one event type (public) */
+        /**
+         * Schema discovery for one event type (public)
+         * @description The type as the caller sees it: a brand's own declaration of that name, else the built-in
+         *     one. Without a key only built-in types are found; another brand's declaration is 404.
+         */
         get: operations["getEventSchema"];
         put?: never;
         post?: never;
@@ -756,7 +776,7 @@ export interface components {
         };
         CreateKeyRequest: {
             name: string;
-            env: components["schemas"]["KeyEnv"];
+            env?: components["schemas"]["KeyEnv"];
             scopes: components["schemas"]["Scope"][];
             tier?: components["schemas"]["KeyTier"];
             /** Format: uuid */
@@ -874,7 +894,12 @@ export interface components {
         };
         EventSchema: {
             name: string;
-            builtIn?: boolean;
+            /**
+             * Format: uuid
+             * @description The brand that declared this type; null for built-in types (shared by every brand) and for the operator's own declarations.
+             */
+            brandId: string | null;
+            builtIn: boolean;
             fields: {
                 [key: string]: unknown;
             };
@@ -1183,6 +1208,8 @@ export interface components {
          *       "deliveryId": "8e6f1c5a-3b2d-4c1e-9f0a-7d6c5b4a3e2f",
          *       "payloadHash": "5d41402abc4b2a76b9719d911017c592ae1f2d3c4b5a6978877665544332211f",
          *       "issueId": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+         *       "brandId": null,
+         *       "env": "live",
          *       "createdAt": "2026-11-25T10:00:00.000Z"
          *     }
          */
@@ -1206,6 +1233,12 @@ export interface components {
             payloadHash: string;
             /** Format: uuid */
             issueId: string;
+            /**
+             * Format: uuid
+             * @description The owning brand: null for provider signals (the operator's); a `loop` alert about an endpoint belongs to the endpoint's brand and env.
+             */
+            brandId: string | null;
+            env: components["schemas"]["KeyEnv"];
             /** @description The body as received (stored as PostgreSQL jsonb parsed from the raw text). Present when one signal is read, left out of lists. */
             payload?: {
                 [key: string]: unknown;
@@ -1226,6 +1259,8 @@ export interface components {
          *       "assignee": null,
          *       "claimedBy": null,
          *       "claimedAt": null,
+         *       "brandId": null,
+         *       "env": "live",
          *       "createdAt": "2026-11-25T10:00:00.000Z",
          *       "updatedAt": "2026-11-25T10:00:00.000Z"
          *     }
@@ -1250,6 +1285,12 @@ export interface components {
             claimedBy: string | null;
             /** Format: date-time */
             claimedAt: string | null;
+            /**
+             * Format: uuid
+             * @description The owning brand; null for the operator's issues (signal issues from GitHub, Sentry and PostHog, and issues created with a brandless key).
+             */
+            brandId: string | null;
+            env: components["schemas"]["KeyEnv"];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1431,7 +1472,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description A valid key without the `admin` scope. */
+        /** @description A valid key without the `admin` scope (which only brandless, operator keys can hold). */
         AdminOnly: {
             headers: {
                 "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -1452,7 +1493,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description State conflict (request still in flight, already declared differently, invalid transition). */
+        /** @description State conflict (request still in flight, already declared differently, invalid transition, an inbound webhookPath another brand or env already owns). */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -1519,7 +1560,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Unknown resource. */
+        /** @description Unknown resource, or one the key may not see: another brand's or another env's rows are 404 exactly like ids that never existed (never 403), so ids cannot be probed. */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -1986,6 +2027,8 @@ export interface operations {
                      *           "deliveryId": null,
                      *           "payloadHash": "8f6a9f6e2c6f241a1e8a2bb6cc81aa91c0f4bdbd04647468ad274798521039b3",
                      *           "issueId": "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b",
+                     *           "brandId": null,
+                     *           "env": "live",
                      *           "createdAt": "2026-11-25T10:10:00.000Z"
                      *         },
                      *         {
@@ -1997,6 +2040,8 @@ export interface operations {
                      *           "deliveryId": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
                      *           "payloadHash": "1334cb90f0ceab6375dbb5e14246c3d3974ebf3bbeef779c39b84f09d1fbef34",
                      *           "issueId": "7f3a9b1c-2d4e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "brandId": null,
+                     *           "env": "live",
                      *           "createdAt": "2026-11-25T10:05:00.000Z"
                      *         }
                      *       ],
@@ -2045,6 +2090,8 @@ export interface operations {
                      *         "deliveryId": "8e6f1c5a-3b2d-4c1e-9f0a-7d6c5b4a3e2f",
                      *         "payloadHash": "5d41402abc4b2a76b9719d911017c592ae1f2d3c4b5a6978877665544332211f",
                      *         "issueId": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *         "brandId": null,
+                     *         "env": "live",
                      *         "createdAt": "2026-11-25T10:00:00.000Z",
                      *         "payload": {
                      *           "action": "created",
@@ -2158,6 +2205,8 @@ export interface operations {
                      *           "assignee": null,
                      *           "claimedBy": null,
                      *           "claimedAt": null,
+                     *           "brandId": null,
+                     *           "env": "live",
                      *           "createdAt": "2026-11-25T10:00:00.000Z",
                      *           "updatedAt": "2026-11-25T10:00:00.000Z"
                      *         },
@@ -2173,6 +2222,8 @@ export interface operations {
                      *           "assignee": null,
                      *           "claimedBy": null,
                      *           "claimedAt": null,
+                     *           "brandId": null,
+                     *           "env": "live",
                      *           "createdAt": "2026-11-25T10:05:00.000Z",
                      *           "updatedAt": "2026-11-25T10:05:00.000Z"
                      *         }
@@ -2230,6 +2281,8 @@ export interface operations {
                      *         "assignee": null,
                      *         "claimedBy": null,
                      *         "claimedAt": null,
+                     *         "brandId": null,
+                     *         "env": "live",
                      *         "createdAt": "2026-11-25T11:30:00.000Z",
                      *         "updatedAt": "2026-11-25T11:30:00.000Z"
                      *       }
@@ -2289,6 +2342,8 @@ export interface operations {
                      *         "assignee": null,
                      *         "claimedBy": "claude-code@build-box-1",
                      *         "claimedAt": "2026-11-25T11:45:00.000Z",
+                     *         "brandId": null,
+                     *         "env": "live",
                      *         "createdAt": "2026-11-25T10:00:00.000Z",
                      *         "updatedAt": "2026-11-25T11:45:00.000Z"
                      *       }
@@ -2348,6 +2403,8 @@ export interface operations {
                      *         "assignee": null,
                      *         "claimedBy": null,
                      *         "claimedAt": null,
+                     *         "brandId": null,
+                     *         "env": "live",
                      *         "createdAt": "2026-11-25T10:00:00.000Z",
                      *         "updatedAt": "2026-11-25T10:00:00.000Z"
                      *       },
@@ -2360,6 +2417,8 @@ export interface operations {
                      *         "deliveryId": "8e6f1c5a-3b2d-4c1e-9f0a-7d6c5b4a3e2f",
                      *         "payloadHash": "5d41402abc4b2a76b9719d911017c592ae1f2d3c4b5a6978877665544332211f",
                      *         "issueId": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *         "brandId": null,
+                     *         "env": "live",
                      *         "createdAt": "2026-11-25T10:00:00.000Z",
                      *         "payload": {
                      *           "action": "created",
@@ -2452,6 +2511,8 @@ export interface operations {
                      *         "assignee": null,
                      *         "claimedBy": "claude-code@build-box-1",
                      *         "claimedAt": "2026-11-25T11:45:00.000Z",
+                     *         "brandId": null,
+                     *         "env": "live",
                      *         "createdAt": "2026-11-25T10:00:00.000Z",
                      *         "updatedAt": "2026-11-25T12:15:00.000Z"
                      *       }
@@ -2918,7 +2979,8 @@ export interface operations {
                      *           ],
                      *           "additionalProperties": false
                      *         },
-                     *         "builtIn": false
+                     *         "builtIn": false,
+                     *         "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11"
                      *       }
                      *     }
                      */
@@ -3047,7 +3109,8 @@ export interface operations {
                      *             ],
                      *             "additionalProperties": false
                      *           },
-                     *           "builtIn": true
+                     *           "builtIn": true,
+                     *           "brandId": null
                      *         },
                      *         {
                      *           "name": "quiz.completed.v1",
@@ -3137,7 +3200,8 @@ export interface operations {
                      *             ],
                      *             "additionalProperties": false
                      *           },
-                     *           "builtIn": false
+                     *           "builtIn": false,
+                     *           "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11"
                      *         }
                      *       ]
                      *     }
@@ -3145,6 +3209,8 @@ export interface operations {
                     "application/json": components["schemas"]["EventSchemaList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
         };
     };
     getEventSchema: {
@@ -3254,13 +3320,16 @@ export interface operations {
                      *         ],
                      *         "additionalProperties": false
                      *       },
-                     *       "builtIn": true
+                     *       "builtIn": true,
+                     *       "brandId": null
                      *     }
                      */
                     "application/json": components["schemas"]["EventSchema"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
         };
     };
     listEvents: {

@@ -1618,7 +1618,7 @@ export const listSignals = {
     operationId: 'listSignals',
     tags: ["signals"],
     summary: "List signals, newest first",
-    security: [{"bearer":["signals:read"]}],
+    security: [{"bearer":["signals:read"]}] as Array<Record<string, string[]>>,
     querystring: Type.Unsafe<NonNullable<operations['listSignals']['parameters']['query']>>({
       "type": "object",
       "properties": {
@@ -1687,6 +1687,8 @@ export const listSignals = {
                 "deliveryId",
                 "payloadHash",
                 "issueId",
+                "brandId",
+                "env",
                 "createdAt"
               ],
               "properties": {
@@ -1734,6 +1736,21 @@ export const listSignals = {
                 "issueId": {
                   "type": "string",
                   "format": "uuid"
+                },
+                "brandId": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "format": "uuid"
+                },
+                "env": {
+                  "type": "string",
+                  "enum": [
+                    "live",
+                    "test",
+                    "dev"
+                  ]
                 },
                 "payload": {
                   "type": "object",
@@ -2005,7 +2022,7 @@ export const getSignal = {
     operationId: 'getSignal',
     tags: ["signals"],
     summary: "Read one signal, with its payload",
-    security: [{"bearer":["signals:read"]}],
+    security: [{"bearer":["signals:read"]}] as Array<Record<string, string[]>>,
     params: Type.Unsafe<NonNullable<operations['getSignal']['parameters']['path']>>({
       "type": "object",
       "properties": {
@@ -2041,6 +2058,8 @@ export const getSignal = {
               "deliveryId",
               "payloadHash",
               "issueId",
+              "brandId",
+              "env",
               "createdAt"
             ],
             "properties": {
@@ -2088,6 +2107,21 @@ export const getSignal = {
               "issueId": {
                 "type": "string",
                 "format": "uuid"
+              },
+              "brandId": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "uuid"
+              },
+              "env": {
+                "type": "string",
+                "enum": [
+                  "live",
+                  "test",
+                  "dev"
+                ]
               },
               "payload": {
                 "type": "object",
@@ -2412,7 +2446,7 @@ export const listIssues = {
     operationId: 'listIssues',
     tags: ["issues"],
     summary: "List issues, most urgent first",
-    security: [{"bearer":["issues:read"]}],
+    security: [{"bearer":["issues:read"]}] as Array<Record<string, string[]>>,
     querystring: Type.Unsafe<NonNullable<operations['listIssues']['parameters']['query']>>({
       "type": "object",
       "properties": {
@@ -2493,6 +2527,8 @@ export const listIssues = {
                 "assignee",
                 "claimedBy",
                 "claimedAt",
+                "brandId",
+                "env",
                 "createdAt",
                 "updatedAt"
               ],
@@ -2563,6 +2599,21 @@ export const listIssues = {
                     "null"
                   ],
                   "format": "date-time"
+                },
+                "brandId": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "format": "uuid"
+                },
+                "env": {
+                  "type": "string",
+                  "enum": [
+                    "live",
+                    "test",
+                    "dev"
+                  ]
                 },
                 "createdAt": {
                   "type": "string",
@@ -2834,7 +2885,7 @@ export const createIssue = {
     operationId: 'createIssue',
     tags: ["issues"],
     summary: "Create an issue",
-    security: [{"bearer":["issues:write"]}],
+    security: [{"bearer":["issues:write"]}] as Array<Record<string, string[]>>,
     body: Type.Unsafe<operations['createIssue']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
       "type": "object",
       "required": [
@@ -2913,6 +2964,8 @@ export const createIssue = {
               "assignee",
               "claimedBy",
               "claimedAt",
+              "brandId",
+              "env",
               "createdAt",
               "updatedAt"
             ],
@@ -2983,6 +3036,21 @@ export const createIssue = {
                   "null"
                 ],
                 "format": "date-time"
+              },
+              "brandId": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "uuid"
+              },
+              "env": {
+                "type": "string",
+                "enum": [
+                  "live",
+                  "test",
+                  "dev"
+                ]
               },
               "createdAt": {
                 "type": "string",
@@ -3367,7 +3435,7 @@ export const claimIssue = {
     operationId: 'claimIssue',
     tags: ["issues"],
     summary: "Claim the most urgent unclaimed issue",
-    security: [{"bearer":["issues:write"]}],
+    security: [{"bearer":["issues:write"]}] as Array<Record<string, string[]>>,
     body: Type.Unsafe<operations['claimIssue']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
       "type": "object",
       "required": [
@@ -3422,6 +3490,8 @@ export const claimIssue = {
               "assignee",
               "claimedBy",
               "claimedAt",
+              "brandId",
+              "env",
               "createdAt",
               "updatedAt"
             ],
@@ -3492,6 +3562,21 @@ export const claimIssue = {
                   "null"
                 ],
                 "format": "date-time"
+              },
+              "brandId": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "uuid"
+              },
+              "env": {
+                "type": "string",
+                "enum": [
+                  "live",
+                  "test",
+                  "dev"
+                ]
               },
               "createdAt": {
                 "type": "string",
@@ -3877,7 +3962,7 @@ export const getIssue = {
     operationId: 'getIssue',
     tags: ["issues"],
     summary: "Read one issue, with its signal",
-    security: [{"bearer":["issues:read"]}],
+    security: [{"bearer":["issues:read"]}] as Array<Record<string, string[]>>,
     params: Type.Unsafe<NonNullable<operations['getIssue']['parameters']['path']>>({
       "type": "object",
       "properties": {
@@ -3917,6 +4002,8 @@ export const getIssue = {
               "assignee",
               "claimedBy",
               "claimedAt",
+              "brandId",
+              "env",
               "createdAt",
               "updatedAt"
             ],
@@ -3988,6 +4075,21 @@ export const getIssue = {
                 ],
                 "format": "date-time"
               },
+              "brandId": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "uuid"
+              },
+              "env": {
+                "type": "string",
+                "enum": [
+                  "live",
+                  "test",
+                  "dev"
+                ]
+              },
               "createdAt": {
                 "type": "string",
                 "format": "date-time"
@@ -4011,6 +4113,8 @@ export const getIssue = {
                   "deliveryId",
                   "payloadHash",
                   "issueId",
+                  "brandId",
+                  "env",
                   "createdAt"
                 ],
                 "properties": {
@@ -4058,6 +4162,21 @@ export const getIssue = {
                   "issueId": {
                     "type": "string",
                     "format": "uuid"
+                  },
+                  "brandId": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "uuid"
+                  },
+                  "env": {
+                    "type": "string",
+                    "enum": [
+                      "live",
+                      "test",
+                      "dev"
+                    ]
                   },
                   "payload": {
                     "type": "object",
@@ -4387,7 +4506,7 @@ export const updateIssue = {
     operationId: 'updateIssue',
     tags: ["issues"],
     summary: "Update an issue",
-    security: [{"bearer":["issues:write"]}],
+    security: [{"bearer":["issues:write"]}] as Array<Record<string, string[]>>,
     params: Type.Unsafe<NonNullable<operations['updateIssue']['parameters']['path']>>({
       "type": "object",
       "properties": {
@@ -4476,6 +4595,8 @@ export const updateIssue = {
               "assignee",
               "claimedBy",
               "claimedAt",
+              "brandId",
+              "env",
               "createdAt",
               "updatedAt"
             ],
@@ -4546,6 +4667,21 @@ export const updateIssue = {
                   "null"
                 ],
                 "format": "date-time"
+              },
+              "brandId": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "uuid"
+              },
+              "env": {
+                "type": "string",
+                "enum": [
+                  "live",
+                  "test",
+                  "dev"
+                ]
               },
               "createdAt": {
                 "type": "string",
@@ -5050,7 +5186,7 @@ export const listBrands = {
     operationId: 'listBrands',
     tags: ["keys"],
     summary: "List brands",
-    security: [{"bearer":["admin"]}],
+    security: [{"bearer":["admin"]}] as Array<Record<string, string[]>>,
     response: {
       200: Type.Unsafe<operations['listBrands']['responses'][200]['content']['application/json']>({
         "type": "object",
@@ -5285,7 +5421,7 @@ export const createBrand = {
     operationId: 'createBrand',
     tags: ["keys"],
     summary: "Create a brand and its first API key",
-    security: [{"bearer":["admin"]}],
+    security: [{"bearer":["admin"]}] as Array<Record<string, string[]>>,
     body: Type.Unsafe<operations['createBrand']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
       "type": "object",
       "required": [
@@ -5850,7 +5986,7 @@ export const listKeys = {
     operationId: 'listKeys',
     tags: ["keys"],
     summary: "List API keys",
-    security: [{"bearer":["admin"]}],
+    security: [{"bearer":["admin"]}] as Array<Record<string, string[]>>,
     querystring: Type.Unsafe<NonNullable<operations['listKeys']['parameters']['query']>>({
       "type": "object",
       "properties": {
@@ -6213,12 +6349,11 @@ export const createKey = {
     operationId: 'createKey',
     tags: ["keys"],
     summary: "Create an API key",
-    security: [{"bearer":["admin"]}],
+    security: [{"bearer":["admin"]}] as Array<Record<string, string[]>>,
     body: Type.Unsafe<operations['createKey']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
       "type": "object",
       "required": [
         "name",
-        "env",
         "scopes"
       ],
       "additionalProperties": false,
@@ -6811,7 +6946,7 @@ export const revokeKey = {
     operationId: 'revokeKey',
     tags: ["keys"],
     summary: "Revoke an API key",
-    security: [{"bearer":["admin"]}],
+    security: [{"bearer":["admin"]}] as Array<Record<string, string[]>>,
     params: Type.Unsafe<NonNullable<operations['revokeKey']['parameters']['path']>>({
       "type": "object",
       "properties": {
@@ -7232,7 +7367,7 @@ export const declareEventType = {
     operationId: 'declareEventType',
     tags: ["events"],
     summary: "Declare an event type (events.declare)",
-    security: [{"bearer":["schemas:write"]}],
+    security: [{"bearer":["schemas:write"]}] as Array<Record<string, string[]>>,
     body: Type.Unsafe<operations['declareEventType']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
       "type": "object",
       "required": [
@@ -7350,12 +7485,21 @@ export const declareEventType = {
             "type": "object",
             "required": [
               "name",
+              "brandId",
+              "builtIn",
               "fields",
               "jsonSchema"
             ],
             "properties": {
               "name": {
                 "type": "string"
+              },
+              "brandId": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "uuid"
               },
               "builtIn": {
                 "type": "boolean"
@@ -7455,12 +7599,21 @@ export const declareEventType = {
             "type": "object",
             "required": [
               "name",
+              "brandId",
+              "builtIn",
               "fields",
               "jsonSchema"
             ],
             "properties": {
               "name": {
                 "type": "string"
+              },
+              "brandId": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "uuid"
               },
               "builtIn": {
                 "type": "boolean"
@@ -7851,7 +8004,8 @@ export const listEventSchemas = {
   schema: {
     operationId: 'listEventSchemas',
     tags: ["events"],
-    summary: "List every declared event type (public)",
+    summary: "List the event types the caller may see (public)",
+    security: [{},{"bearer":[]}] as Array<Record<string, string[]>>,
     response: {
       200: Type.Unsafe<operations['listEventSchemas']['responses'][200]['content']['application/json']>({
         "type": "object",
@@ -7865,12 +8019,21 @@ export const listEventSchemas = {
               "type": "object",
               "required": [
                 "name",
+                "brandId",
+                "builtIn",
                 "fields",
                 "jsonSchema"
               ],
               "properties": {
                 "name": {
                   "type": "string"
+                },
+                "brandId": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "format": "uuid"
                 },
                 "builtIn": {
                   "type": "boolean"
@@ -7882,6 +8045,126 @@ export const listEventSchemas = {
                 "jsonSchema": {
                   "type": "object",
                   "additionalProperties": true
+                }
+              }
+            }
+          }
+        }
+      }),
+      401: Type.Unsafe<operations['listEventSchemas']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      429: Type.Unsafe<operations['listEventSchemas']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
                 }
               }
             }
@@ -7899,6 +8182,7 @@ export const getEventSchema = {
     operationId: 'getEventSchema',
     tags: ["events"],
     summary: "Schema discovery for one event type (public)",
+    security: [{},{"bearer":[]}] as Array<Record<string, string[]>>,
     params: Type.Unsafe<NonNullable<operations['getEventSchema']['parameters']['path']>>({
       "type": "object",
       "properties": {
@@ -7916,12 +8200,21 @@ export const getEventSchema = {
         "type": "object",
         "required": [
           "name",
+          "brandId",
+          "builtIn",
           "fields",
           "jsonSchema"
         ],
         "properties": {
           "name": {
             "type": "string"
+          },
+          "brandId": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "uuid"
           },
           "builtIn": {
             "type": "boolean"
@@ -7936,7 +8229,127 @@ export const getEventSchema = {
           }
         }
       }),
+      401: Type.Unsafe<operations['getEventSchema']['responses'][401]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       404: Type.Unsafe<operations['getEventSchema']['responses'][404]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      429: Type.Unsafe<operations['getEventSchema']['responses'][429]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -8007,7 +8420,7 @@ export const listEvents = {
     operationId: 'listEvents',
     tags: ["events"],
     summary: "List stored events, newest first",
-    security: [{"bearer":["events:read"]}],
+    security: [{"bearer":["events:read"]}] as Array<Record<string, string[]>>,
     querystring: Type.Unsafe<NonNullable<operations['listEvents']['parameters']['query']>>({
       "type": "object",
       "properties": {
@@ -8362,7 +8775,7 @@ export const sendEvent = {
     operationId: 'sendEvent',
     tags: ["events"],
     summary: "Send an event (events.send)",
-    security: [{"bearer":["events:write"]}],
+    security: [{"bearer":["events:write"]}] as Array<Record<string, string[]>>,
     headers: Type.Unsafe<Record<string, string | undefined>>({
       "type": "object",
       "properties": {
@@ -8914,7 +9327,7 @@ export const getEvent = {
     operationId: 'getEvent',
     tags: ["events"],
     summary: "One stored event",
-    security: [{"bearer":["events:read"]}],
+    security: [{"bearer":["events:read"]}] as Array<Record<string, string[]>>,
     params: Type.Unsafe<NonNullable<operations['getEvent']['parameters']['path']>>({
       "type": "object",
       "properties": {
@@ -9296,7 +9709,7 @@ export const listEventRejections = {
     operationId: 'listEventRejections',
     tags: ["events"],
     summary: "Inbound webhook deliveries that failed validation, newest first",
-    security: [{"bearer":["events:read"]}],
+    security: [{"bearer":["events:read"]}] as Array<Record<string, string[]>>,
     querystring: Type.Unsafe<NonNullable<operations['listEventRejections']['parameters']['query']>>({
       "type": "object",
       "properties": {
@@ -9680,7 +10093,7 @@ export const replayEventRejection = {
     operationId: 'replayEventRejection',
     tags: ["events"],
     summary: "Run a rejected delivery again through its route's current transform and schema",
-    security: [{"bearer":["events:write"]}],
+    security: [{"bearer":["events:write"]}] as Array<Record<string, string[]>>,
     params: Type.Unsafe<NonNullable<operations['replayEventRejection']['parameters']['path']>>({
       "type": "object",
       "properties": {
@@ -10629,7 +11042,7 @@ export const listWebhooks = {
     operationId: 'listWebhooks',
     tags: ["webhooks"],
     summary: "List webhook endpoints, newest first",
-    security: [{"bearer":["webhooks:manage"]}],
+    security: [{"bearer":["webhooks:manage"]}] as Array<Record<string, string[]>>,
     querystring: Type.Unsafe<NonNullable<operations['listWebhooks']['parameters']['query']>>({
       "type": "object",
       "properties": {
@@ -10988,7 +11401,7 @@ export const createWebhook = {
     operationId: 'createWebhook',
     tags: ["webhooks"],
     summary: "Register a webhook endpoint (webhooks.create)",
-    security: [{"bearer":["webhooks:manage"]}],
+    security: [{"bearer":["webhooks:manage"]}] as Array<Record<string, string[]>>,
     body: Type.Unsafe<operations['createWebhook']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
       "type": "object",
       "required": [
@@ -11426,7 +11839,7 @@ export const getWebhook = {
     operationId: 'getWebhook',
     tags: ["webhooks"],
     summary: "One webhook endpoint",
-    security: [{"bearer":["webhooks:manage"]}],
+    security: [{"bearer":["webhooks:manage"]}] as Array<Record<string, string[]>>,
     params: Type.Unsafe<NonNullable<operations['getWebhook']['parameters']['path']>>({
       "type": "object",
       "properties": {
@@ -11823,7 +12236,7 @@ export const deleteWebhook = {
     operationId: 'deleteWebhook',
     tags: ["webhooks"],
     summary: "Delete a webhook endpoint and its delivery log",
-    security: [{"bearer":["webhooks:manage"]}],
+    security: [{"bearer":["webhooks:manage"]}] as Array<Record<string, string[]>>,
     params: Type.Unsafe<NonNullable<operations['deleteWebhook']['parameters']['path']>>({
       "type": "object",
       "properties": {
@@ -12149,7 +12562,7 @@ export const updateWebhook = {
     operationId: 'updateWebhook',
     tags: ["webhooks"],
     summary: "Change a webhook endpoint",
-    security: [{"bearer":["webhooks:manage"]}],
+    security: [{"bearer":["webhooks:manage"]}] as Array<Record<string, string[]>>,
     params: Type.Unsafe<NonNullable<operations['updateWebhook']['parameters']['path']>>({
       "type": "object",
       "properties": {
@@ -12643,7 +13056,7 @@ export const rotateWebhookSecret = {
     operationId: 'rotateWebhookSecret',
     tags: ["webhooks"],
     summary: "Rotate an endpoint's signing secret",
-    security: [{"bearer":["webhooks:manage"]}],
+    security: [{"bearer":["webhooks:manage"]}] as Array<Record<string, string[]>>,
     params: Type.Unsafe<NonNullable<operations['rotateWebhookSecret']['parameters']['path']>>({
       "type": "object",
       "properties": {
@@ -13055,7 +13468,7 @@ export const testWebhook = {
     operationId: 'testWebhook',
     tags: ["webhooks"],
     summary: "Send a webhook.test message to this endpoint",
-    security: [{"bearer":["webhooks:manage"]}],
+    security: [{"bearer":["webhooks:manage"]}] as Array<Record<string, string[]>>,
     params: Type.Unsafe<NonNullable<operations['testWebhook']['parameters']['path']>>({
       "type": "object",
       "properties": {
@@ -13462,7 +13875,7 @@ export const listWebhookDeliveries = {
     operationId: 'listWebhookDeliveries',
     tags: ["webhooks"],
     summary: "The delivery log of an endpoint, newest first",
-    security: [{"bearer":["webhooks:manage"]}],
+    security: [{"bearer":["webhooks:manage"]}] as Array<Record<string, string[]>>,
     params: Type.Unsafe<NonNullable<operations['listWebhookDeliveries']['parameters']['path']>>({
       "type": "object",
       "properties": {
@@ -13934,7 +14347,7 @@ export const retryWebhookDelivery = {
     operationId: 'retryWebhookDelivery',
     tags: ["webhooks"],
     summary: "Send a delivery again now",
-    security: [{"bearer":["webhooks:manage"]}],
+    security: [{"bearer":["webhooks:manage"]}] as Array<Record<string, string[]>>,
     params: Type.Unsafe<NonNullable<operations['retryWebhookDelivery']['parameters']['path']>>({
       "type": "object",
       "properties": {
@@ -14429,7 +14842,7 @@ export const mcp = {
     operationId: 'mcp',
     tags: ["mcp"],
     summary: "Model Context Protocol endpoint (Streamable HTTP)",
-    security: [{"bearer":[]}],
+    security: [{"bearer":[]}] as Array<Record<string, string[]>>,
     body: Type.Unsafe<operations['mcp']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
       "type": [
         "object",

@@ -348,7 +348,6 @@ export const CreateKeyRequest = /* @__PURE__ */ Type.Unsafe<components['schemas'
   "type": "object",
   "required": [
     "name",
-    "env",
     "scopes"
   ],
   "additionalProperties": false,
@@ -1195,12 +1194,21 @@ export const EventSchema = /* @__PURE__ */ Type.Unsafe<components['schemas']['Ev
   "type": "object",
   "required": [
     "name",
+    "brandId",
+    "builtIn",
     "fields",
     "jsonSchema"
   ],
   "properties": {
     "name": {
       "type": "string"
+    },
+    "brandId": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "format": "uuid"
     },
     "builtIn": {
       "type": "boolean"
@@ -1235,12 +1243,21 @@ export const EventTypeDeclared = /* @__PURE__ */ Type.Unsafe<components['schemas
       "type": "object",
       "required": [
         "name",
+        "brandId",
+        "builtIn",
         "fields",
         "jsonSchema"
       ],
       "properties": {
         "name": {
           "type": "string"
+        },
+        "brandId": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "uuid"
         },
         "builtIn": {
           "type": "boolean"
@@ -1334,12 +1351,21 @@ export const EventSchemaList = /* @__PURE__ */ Type.Unsafe<components['schemas']
         "type": "object",
         "required": [
           "name",
+          "brandId",
+          "builtIn",
           "fields",
           "jsonSchema"
         ],
         "properties": {
           "name": {
             "type": "string"
+          },
+          "brandId": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "uuid"
           },
           "builtIn": {
             "type": "boolean"
@@ -2665,6 +2691,8 @@ export const Signal = /* @__PURE__ */ Type.Unsafe<components['schemas']['Signal'
     "deliveryId",
     "payloadHash",
     "issueId",
+    "brandId",
+    "env",
     "createdAt"
   ],
   "properties": {
@@ -2713,6 +2741,21 @@ export const Signal = /* @__PURE__ */ Type.Unsafe<components['schemas']['Signal'
       "type": "string",
       "format": "uuid"
     },
+    "brandId": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "format": "uuid"
+    },
+    "env": {
+      "type": "string",
+      "enum": [
+        "live",
+        "test",
+        "dev"
+      ]
+    },
     "payload": {
       "type": "object",
       "additionalProperties": true
@@ -2738,6 +2781,8 @@ export const Issue = /* @__PURE__ */ Type.Unsafe<components['schemas']['Issue']>
     "assignee",
     "claimedBy",
     "claimedAt",
+    "brandId",
+    "env",
     "createdAt",
     "updatedAt"
   ],
@@ -2809,6 +2854,21 @@ export const Issue = /* @__PURE__ */ Type.Unsafe<components['schemas']['Issue']>
       ],
       "format": "date-time"
     },
+    "brandId": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "format": "uuid"
+    },
+    "env": {
+      "type": "string",
+      "enum": [
+        "live",
+        "test",
+        "dev"
+      ]
+    },
     "createdAt": {
       "type": "string",
       "format": "date-time"
@@ -2848,6 +2908,8 @@ export const IssueList = /* @__PURE__ */ Type.Unsafe<components['schemas']['Issu
           "assignee",
           "claimedBy",
           "claimedAt",
+          "brandId",
+          "env",
           "createdAt",
           "updatedAt"
         ],
@@ -2919,6 +2981,21 @@ export const IssueList = /* @__PURE__ */ Type.Unsafe<components['schemas']['Issu
             ],
             "format": "date-time"
           },
+          "brandId": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "uuid"
+          },
+          "env": {
+            "type": "string",
+            "enum": [
+              "live",
+              "test",
+              "dev"
+            ]
+          },
           "createdAt": {
             "type": "string",
             "format": "date-time"
@@ -2964,6 +3041,8 @@ export const IssueResponse = /* @__PURE__ */ Type.Unsafe<components['schemas']['
         "assignee",
         "claimedBy",
         "claimedAt",
+        "brandId",
+        "env",
         "createdAt",
         "updatedAt"
       ],
@@ -3034,6 +3113,21 @@ export const IssueResponse = /* @__PURE__ */ Type.Unsafe<components['schemas']['
             "null"
           ],
           "format": "date-time"
+        },
+        "brandId": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "uuid"
+        },
+        "env": {
+          "type": "string",
+          "enum": [
+            "live",
+            "test",
+            "dev"
+          ]
         },
         "createdAt": {
           "type": "string",
@@ -3074,6 +3168,8 @@ export const IssueDetailResponse = /* @__PURE__ */ Type.Unsafe<components['schem
         "assignee",
         "claimedBy",
         "claimedAt",
+        "brandId",
+        "env",
         "createdAt",
         "updatedAt"
       ],
@@ -3145,6 +3241,21 @@ export const IssueDetailResponse = /* @__PURE__ */ Type.Unsafe<components['schem
           ],
           "format": "date-time"
         },
+        "brandId": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "uuid"
+        },
+        "env": {
+          "type": "string",
+          "enum": [
+            "live",
+            "test",
+            "dev"
+          ]
+        },
         "createdAt": {
           "type": "string",
           "format": "date-time"
@@ -3168,6 +3279,8 @@ export const IssueDetailResponse = /* @__PURE__ */ Type.Unsafe<components['schem
             "deliveryId",
             "payloadHash",
             "issueId",
+            "brandId",
+            "env",
             "createdAt"
           ],
           "properties": {
@@ -3216,6 +3329,21 @@ export const IssueDetailResponse = /* @__PURE__ */ Type.Unsafe<components['schem
               "type": "string",
               "format": "uuid"
             },
+            "brandId": {
+              "type": [
+                "string",
+                "null"
+              ],
+              "format": "uuid"
+            },
+            "env": {
+              "type": "string",
+              "enum": [
+                "live",
+                "test",
+                "dev"
+              ]
+            },
             "payload": {
               "type": "object",
               "additionalProperties": true
@@ -3259,6 +3387,8 @@ export const SignalList = /* @__PURE__ */ Type.Unsafe<components['schemas']['Sig
           "deliveryId",
           "payloadHash",
           "issueId",
+          "brandId",
+          "env",
           "createdAt"
         ],
         "properties": {
@@ -3307,6 +3437,21 @@ export const SignalList = /* @__PURE__ */ Type.Unsafe<components['schemas']['Sig
             "type": "string",
             "format": "uuid"
           },
+          "brandId": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "uuid"
+          },
+          "env": {
+            "type": "string",
+            "enum": [
+              "live",
+              "test",
+              "dev"
+            ]
+          },
           "payload": {
             "type": "object",
             "additionalProperties": true
@@ -3349,6 +3494,8 @@ export const SignalResponse = /* @__PURE__ */ Type.Unsafe<components['schemas'][
         "deliveryId",
         "payloadHash",
         "issueId",
+        "brandId",
+        "env",
         "createdAt"
       ],
       "properties": {
@@ -3396,6 +3543,21 @@ export const SignalResponse = /* @__PURE__ */ Type.Unsafe<components['schemas'][
         "issueId": {
           "type": "string",
           "format": "uuid"
+        },
+        "brandId": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "uuid"
+        },
+        "env": {
+          "type": "string",
+          "enum": [
+            "live",
+            "test",
+            "dev"
+          ]
         },
         "payload": {
           "type": "object",

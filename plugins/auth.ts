@@ -2,18 +2,28 @@
 // (`security: [{ bearer: ['issues:read'] }]`, copied into its schema by `npm run generate`); only
 // those routes get the guard: authenticate (401), rate-limit per key (429), check scopes (403),
 // in that order so every authenticated response carries the X-RateLimit-* headers.
+//
+// The guard's result is the one caller context (docs/tenancy.md): handlers and MCP tools read
+// `request.caller`, which throws 401 when no key authenticated the request, so a route that forgot
+// to declare security fails closed instead of serving everything.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, onRequestHookHandler } from 'fastify'
-import { bearerToken, type Scope } from '../lib/keys/api-key.ts'
-import { authenticateKey, ensureAdminKey, touchKey, type AuthenticatedKey } from '../lib/keys/key-service.ts'
-import { assertScopes, bearerRequirement } from '../lib/keys/route-security.ts'
+import { bearerToken } from '../lib/keys/api-key.ts'
+import { authenticateKey, ensureAdminKey, missingKey, touchKey, type AuthenticatedKey } from '../lib/keys/key-service.ts'
+import { assertScopes, bearerRequirement, type RouteSecurity } from '../lib/keys/route-security.ts'
+import type { Caller } from '../lib/tenancy/caller.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The key that authenticated this request; set on every route declaring bearer security, null elsewhere. */
-    apiKey: AuthenticatedKey | null
+    /** Who is asking: the key that authenticated this request. Reading it without one is a 401. */
+    readonly caller: Caller
+    /** The caller, or null on a route that also answers without a key (public schema discovery). */
+    readonly optionalCaller: Caller | null
   }
 }
+
+const kCaller = Symbol('loop.caller')
+type WithCaller = { [kCaller]: AuthenticatedKey | null }
 
 /** lastUsedAt is kept to the minute: one write per key per minute, not one per request. */
 const TOUCH_EVERY_MS = 60_000
@@ -25,7 +35,17 @@ async function bootstrapAdminKey (fastify: FastifyInstance, secret: string): Pro
 }
 
 async function authPlugin (fastify: FastifyInstance): Promise<void> {
-  fastify.decorateRequest('apiKey', null)
+  fastify.decorateRequest(kCaller, null)
+  fastify.decorateRequest('caller', {
+    getter () {
+      const key = (this as unknown as WithCaller)[kCaller]
+      if (key === null) throw missingKey()
+      return key
+    }
+  })
+  fastify.decorateRequest('optionalCaller', {
+    getter () { return (this as unknown as WithCaller)[kCaller] }
+  })
   if (fastify.config.adminKey !== undefined) await bootstrapAdminKey(fastify, fastify.config.adminKey)
 
   // Recording use never delays a response. `lastTouch` only saves writes within this process;
@@ -33,29 +53,32 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
   const lastTouch = new Map<string, number>()
   const inFlight = new Set<Promise<void>>()
   const recordUse = (key: AuthenticatedKey, now: number) => {
-    const last = Math.max(key.lastUsedAt?.getTime() ?? 0, lastTouch.get(key.id) ?? 0)
+    const last = Math.max(key.lastUsedAt?.getTime() ?? 0, lastTouch.get(key.keyId) ?? 0)
     if (now - last < TOUCH_EVERY_MS) return
-    lastTouch.set(key.id, now)
-    const write = touchKey(fastify.orm.em.fork(), key.id, new Date(now), TOUCH_EVERY_MS)
-      .catch((error: unknown) => fastify.log.warn({ err: error, keyId: key.id }, 'could not record key use'))
+    lastTouch.set(key.keyId, now)
+    const write = touchKey(fastify.orm.em.fork(), key.keyId, new Date(now), TOUCH_EVERY_MS)
+      .catch((error: unknown) => fastify.log.warn({ err: error, keyId: key.keyId }, 'could not record key use'))
       .finally(() => inFlight.delete(write))
     inFlight.add(write)
   }
   fastify.addHook('onClose', async () => { await Promise.all(inFlight) })
 
-  const guard = (alternatives: Scope[][]): onRequestHookHandler => async (request, reply) => {
-    const key = await authenticateKey(request.em, bearerToken(request.headers.authorization))
-    request.apiKey = key
+  const guard = (security: RouteSecurity): onRequestHookHandler => async (request, reply) => {
+    const presented = bearerToken(request.headers.authorization)
+    // A route that also answers anonymously still checks a key that is presented (SPEC section 6).
+    if (presented === null && security.anonymous) return
+    const key = await authenticateKey(request.em, presented)
+    ;(request as unknown as WithCaller)[kCaller] = key
     recordUse(key, Date.now())
     await fastify.limitApiKey(request, reply)
-    assertScopes(key.scopes, alternatives)
+    assertScopes(key.scopes, security.alternatives)
   }
 
   fastify.addHook('onRoute', (route) => {
-    const alternatives = bearerRequirement((route.schema as { security?: unknown } | undefined)?.security)
-    if (alternatives === null) return
+    const security = bearerRequirement((route.schema as { security?: unknown } | undefined)?.security)
+    if (security === null) return
     // First of the route's own hooks: nothing route-specific runs for an unauthenticated caller.
-    route.onRequest = [guard(alternatives), ...(route.onRequest === undefined ? [] : [route.onRequest].flat())]
+    route.onRequest = [guard(security), ...(route.onRequest === undefined ? [] : [route.onRequest].flat())]
   })
 }
 

@@ -6,10 +6,14 @@ import type { FastifyInstance } from 'fastify'
 import { GroupCommit } from '../lib/ingest/group-commit.ts'
 import { signalBatchWriter } from '../lib/ingest/signal-batch.ts'
 import { signalRow, type IncomingSignal, type RecordedSignal, type SignalRow } from '../lib/signals/record-signal.ts'
+import { providerOwner } from '../lib/tenancy/caller.ts'
 
 export interface Ingest {
-  /** Records a signal and its triage issue together with the deliveries arriving alongside it. */
-  recordSignal: (incoming: IncomingSignal) => Promise<RecordedSignal>
+  /**
+   * Records a provider's signal and its triage issue together with the deliveries arriving
+   * alongside it; provider signals are the operator's live rows (docs/tenancy.md).
+   */
+  recordSignal: (incoming: Omit<IncomingSignal, 'owner'>) => Promise<RecordedSignal>
   /** The signal batcher, for its stats. */
   signals: GroupCommit<SignalRow, RecordedSignal>
 }
@@ -24,7 +28,7 @@ async function ingestPlugin (fastify: FastifyInstance): Promise<void> {
   const signals = new GroupCommit(signalBatchWriter(fastify.orm), fastify.config.ingestBatch)
   fastify.decorate('ingest', {
     // The row (payload hash, storable JSON) is prepared here, in the request, not in the batch.
-    recordSignal: async (incoming: IncomingSignal) => await signals.submit(signalRow(incoming)),
+    recordSignal: async (incoming) => await signals.submit(signalRow({ ...incoming, owner: providerOwner })),
     signals
   })
   fastify.addHook('onClose', async () => { await signals.close() })

@@ -20,7 +20,7 @@ import { bucketLimits, MemoryBuckets, retryAfterSeconds, sustainedRate, type Buc
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Takes a token from `request.apiKey`'s bucket and sets the X-RateLimit-* headers; 429 when it is empty. */
+    /** Takes a token from `request.caller`'s bucket and sets the X-RateLimit-* headers; 429 when it is empty. */
     limitApiKey: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
   }
 }
@@ -79,11 +79,10 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
   const limiterFor = (limits: BucketLimits, keyOf: (request: FastifyRequest) => string): Limiter =>
     fastify.createRateLimit({ max: limits.capacity, timeWindow: limits.windowMs, keyGenerator: keyOf })
 
-  const keyOf = (request: FastifyRequest) => `key:${request.apiKey?.id ?? ''}`
+  const keyOf = (request: FastifyRequest) => `key:${request.caller.keyId}`
   const perTier = { standard: limiterFor(tierLimits.standard, keyOf), premium: limiterFor(tierLimits.premium, keyOf) }
   fastify.decorate('limitApiKey', async (request: FastifyRequest, reply: FastifyReply) => {
-    const tier = request.apiKey?.tier
-    if (tier === undefined) throw new Error('limitApiKey runs after authentication')
+    const tier = request.caller.tier
     await consume(perTier[tier], tierLimits[tier], request, reply)
   })
 

@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { mcp as mcpOp } from '../generated/operations.ts'
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js'
-import { AppError, badRequest, unauthorized } from '../lib/errors.ts'
+import { AppError, badRequest } from '../lib/errors.ts'
 import { compileTools, createMcpServer } from '../lib/mcp/server.ts'
 import { mcpTools } from '../lib/mcp/tools.ts'
 
@@ -40,11 +40,10 @@ const mcp: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...mcpOp,
     handler: async (request, reply) => {
-      const key = request.apiKey
-      if (key === null) throw unauthorized('Missing API key')
+      const caller = request.caller
       assertStreamableRequest(request)
       const server = createMcpServer(tools, {
-        key,
+        caller,
         eventTypes: fastify.eventTypes,
         webhookPolicy,
         forkEm: () => request.em.fork(),

@@ -85,7 +85,8 @@ function renderOperations (document: JsonSchema, deref: (s: JsonSchema) => JsonS
     parts.push(`    operationId: '${id}'`)
     if (op.tags.length > 0) parts.push(`    tags: ${JSON.stringify(op.tags)}`)
     if (op.summary) parts.push(`    summary: ${JSON.stringify(op.summary)}`)
-    if (op.security) parts.push(`    security: ${JSON.stringify(op.security)}`)
+    // Typed as Fastify's schema wants it: `[{}, { bearer: [] }]` (a key is optional) would otherwise infer a union.
+    if (op.security) parts.push(`    security: ${JSON.stringify(op.security)} as Array<Record<string, string[]>>`)
     for (const [part, location] of [['params', 'path'], ['querystring', 'query'], ['headers', 'header']] as const) {
       const params = op.parameters.filter((p) => p.in === location)
       if (params.length === 0) continue

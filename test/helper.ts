@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildOptions } from '../app.ts'
 import { loadConfig, type Config } from '../lib/config.ts'
-import { createBrand } from '../lib/keys/key-service.ts'
+import { createBrand, createKey } from '../lib/keys/key-service.ts'
 import type { KeyEnv, KeyTier, Scope } from '../lib/keys/api-key.ts'
 import { createTestDatabase } from './database.ts'
 
@@ -79,5 +79,14 @@ export async function authHeaders (app: FastifyInstance, scopes: string[], optio
     name: `test brand ${scopes.join(' ')}`,
     key: { name: 'test key', env: options.env ?? 'live', tier: options.tier ?? 'standard', scopes: scopes as Scope[] }
   })
+  return { authorization: `Bearer ${key.secret}` }
+}
+
+/**
+ * Headers of a fresh brandless key: the operator, who sees every brand's rows of its env and
+ * owns the provider signals and their issues (docs/tenancy.md).
+ */
+export async function operatorHeaders (app: FastifyInstance, scopes: string[], options: { env?: KeyEnv, tier?: KeyTier } = {}): Promise<Record<string, string>> {
+  const key = await createKey(app.orm.em.fork(), { name: 'test operator key', env: options.env ?? 'live', tier: options.tier ?? 'standard', scopes: scopes as Scope[] })
   return { authorization: `Bearer ${key.secret}` }
 }

@@ -2,11 +2,13 @@
 // `failing`, in the transaction that records the attempt which exhausted the retries. It is a
 // webhook.failing message to the endpoints subscribed to it, and a high-severity signal (source
 // `loop`) with its triage issue, so people and agents see it where they see every other alert.
+// Both belong to the endpoint's brand and env (docs/tenancy.md).
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { recordSignal } from '../signals/record-signal.ts'
 import { clipTitle } from '../severity/signal-mapping.ts'
 import { enqueueDeliveries } from './fan-out.ts'
+import { sql } from '../db/sql.ts'
 
 export interface FailedDeliverySummary {
   deliveryId: string
@@ -24,10 +26,10 @@ interface FlippedRow { id: string, url: string, env: 'live' | 'test', brand_id: 
  * whether this call raised it.
  */
 export async function raiseEndpointFailing (em: EntityManager, endpointId: string, delivery: FailedDeliverySummary): Promise<boolean> {
-  const [endpoint] = await em.getConnection().execute<FlippedRow[]>(
+  const [endpoint] = await sql<FlippedRow>(em,
     `update webhook_endpoint set status = 'failing', failing_since = now(), updated_at = now()
       where id = ? and status = 'active' returning id, url, env, brand_id, description, failing_since`,
-    [endpointId], 'all', em.getTransactionContext()
+    [endpointId]
   )
   if (endpoint === undefined) return false
   const failingSince = new Date(endpoint.failing_since).toISOString()
@@ -50,8 +52,10 @@ export async function raiseEndpointFailing (em: EntityManager, endpointId: strin
   // a webhook URL's path or query often carries the receiver's own token.
   const origin = new URL(endpoint.url).origin
   const outcome = delivery.statusCode !== null ? `HTTP ${delivery.statusCode}` : (delivery.error ?? 'no response')
+  // The alert is the endpoint's owner's: that brand (and the operator) sees it, no other brand.
   await recordSignal(em, {
     source: 'loop',
+    owner: { brandId: endpoint.brand_id, env: endpoint.env },
     // One signal per transition: the delivery that exhausted its retries names it.
     deliveryId: `webhook-failing:${delivery.deliveryId}`,
     raw: Buffer.from(JSON.stringify({ endpoint: { id: endpoint.id, origin, env: endpoint.env, brandId: endpoint.brand_id, failingSince }, delivery: lastDelivery })),

@@ -1,21 +1,20 @@
 // Signal and issue changes as outbound messages (SPEC section 8): signal.created, issue.created,
-// issue.updated. Called inside the transaction that makes the change. Signals and issues belong
-// to no brand and come from real providers, so they go to brandless live endpoints (those a key
-// with signals:read or issues:read registered); `data` is the resource the API shows.
+// issue.updated. Called inside the transaction that makes the change. Each goes to the endpoints
+// of its owner's env and brand, and to the operator's (brandless) ones of that env
+// (docs/tenancy.md); `data` is the resource the API shows.
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { Issue } from '../db/entities/issue.ts'
 import { Signal } from '../db/entities/signal.ts'
 import { toIssueResource } from '../issues/issue-resource.ts'
 import { toSignalResource } from '../signals/signal-resource.ts'
-import { enqueueMessages, type Audience } from './fan-out.ts'
-
-const everyBrand: Audience = { env: 'live', brandId: null }
+import type { Owner } from '../tenancy/caller.ts'
+import { enqueueMessages } from './fan-out.ts'
 
 /** signal.created and issue.created for a signal just recorded with its triage issue. */
-export async function announceSignal (em: EntityManager, signalId: string, issueId: string): Promise<void> {
+export async function announceSignal (em: EntityManager, owner: Owner, signalId: string, issueId: string): Promise<void> {
   const createdAt = new Date().toISOString()
-  await enqueueMessages(em, everyBrand, [
+  await enqueueMessages(em, owner, [
     {
       id: randomUUID(),
       type: 'signal.created',
@@ -35,7 +34,7 @@ export async function announceSignal (em: EntityManager, signalId: string, issue
 
 /** issue.created or issue.updated for an issue as it now stands (flushed in this transaction). */
 export async function announceIssue (em: EntityManager, issue: Issue, type: 'issue.created' | 'issue.updated'): Promise<void> {
-  await enqueueMessages(em, everyBrand, [
+  await enqueueMessages(em, { env: issue.env, brandId: issue.brandId ?? null }, [
     { id: randomUUID(), type, createdAt: new Date().toISOString(), dataJson: JSON.stringify(toIssueResource(issue)) }
   ])
 }

@@ -16,7 +16,7 @@ export interface OutboundMessage {
   dataJson: string | (() => Promise<string>)
   /** live goes to live endpoints, test to test endpoints, dev nowhere. */
   env: MessageEnv
-  /** The brand concerned; null for brandless events and for signals and issues, which have none. */
+  /** The owning brand; null for the operator's rows (provider signals and their issues, brandless keys' events). */
   brandId: string | null
   /** An endpoint that must not receive this message (a failing endpoint is not told about itself). */
   excludeEndpointId?: string

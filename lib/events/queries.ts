@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
 import { Event } from '../db/entities/event.ts'
 import { AppError, notFound } from '../errors.ts'
+import { ownedBy, type Caller } from '../tenancy/caller.ts'
 
 export type StoredEvent = components['schemas']['StoredEvent']
 export type EventList = components['schemas']['EventList']
@@ -38,11 +39,10 @@ export function decodeCursor (cursor: string): { receivedAt: Date, id: string } 
 
 export interface EventFilter { event?: string, since?: string, until?: string, limit?: number, cursor?: string }
 
-/** `brandId`: a brand's key sees only its brand's events; a brandless (operator) key sees all. */
-export async function listEvents (em: EntityManager, filter: EventFilter, brandId: string | null): Promise<EventList> {
+/** The caller's own events (its env; its brand, or every brand for the operator). */
+export async function listEvents (em: EntityManager, caller: Caller, filter: EventFilter): Promise<EventList> {
   const limit = filter.limit ?? 50
-  const where: Record<string, unknown> = {}
-  if (brandId !== null) where.brandId = brandId
+  const where: Record<string, unknown> = { ...ownedBy(caller) }
   if (filter.event !== undefined) where.name = filter.event
   const receivedAt: Record<string, Date> = {}
   if (filter.since !== undefined) receivedAt.$gte = new Date(filter.since)
@@ -61,8 +61,8 @@ export async function listEvents (em: EntityManager, filter: EventFilter, brandI
   }
 }
 
-export async function getEvent (em: EntityManager, id: string, brandId: string | null): Promise<StoredEvent> {
-  const row = await em.findOne(Event, { id, ...(brandId !== null ? { brandId } : {}) }, { disableIdentityMap: true })
+export async function getEvent (em: EntityManager, caller: Caller, id: string): Promise<StoredEvent> {
+  const row = await em.findOne(Event, { id, ...ownedBy(caller) }, { disableIdentityMap: true })
   if (row === null) throw notFound(`Event ${id} not found`)
   return toStoredEvent(row)
 }

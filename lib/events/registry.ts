@@ -1,64 +1,103 @@
 // The event type registry: declarations in PostgreSQL, each compiled once into a validator and
-// cached by name. Declared versions are immutable, so a cached entry never goes stale and every
-// instance converges by reading the same rows; a lookup is one Map read however many types exist.
+// cached by owner and name. Built-in types are brandless and shared by every brand; a declared
+// type belongs to the brand that declared it (docs/tenancy.md), so two brands may each declare
+// `quiz.completed.v1`. Declared versions are immutable, so a cached entry never goes stale and
+// every instance converges by reading the same rows; a lookup is one or two Map reads.
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { conflict, validationError } from '../errors.ts'
 import { canonicalJson } from '../canonical-json.ts'
+import { sql } from '../db/sql.ts'
 import { EventType } from '../db/entities/event-type.ts'
+import type { Caller } from '../tenancy/caller.ts'
 import { checkFieldSpecs, compileEventValidator, fieldsToJsonSchema, normalizeFields, type EventValidator, type FieldSpecs, type JsonSchema } from './field-schema.ts'
 
 export interface RegisteredEventType {
   name: string
+  /** The declaring brand; null for built-in types and the operator's own declarations. */
+  brandId: string | null
   fields: FieldSpecs
   jsonSchema: JsonSchema
   builtIn: boolean
   validate: EventValidator
 }
 
+type TypeRow = Omit<RegisteredEventType, 'validate'>
+
+/** A declaration about to be committed: the registry learns it only once its transaction has. */
+export interface PendingDeclaration { created: boolean, type: TypeRow }
+
+const cacheKey = (brandId: string | null, name: string) => `${brandId ?? ''}/${name}`
+
 export class EventTypeRegistry {
   private readonly cache = new Map<string, RegisteredEventType>()
   /** How many declarations were compiled; stays flat however many events are validated. */
   compiled = 0
 
-  private remember (row: { name: string, fields: FieldSpecs, jsonSchema: JsonSchema, builtIn: boolean }): RegisteredEventType {
-    const cached = this.cache.get(row.name)
+  /** Compiles and caches a committed row (or returns the cached entry). */
+  remember (row: TypeRow): RegisteredEventType {
+    const key = cacheKey(row.brandId, row.name)
+    const cached = this.cache.get(key)
     if (cached !== undefined) return cached
-    const entry = { name: row.name, fields: row.fields, jsonSchema: row.jsonSchema, builtIn: row.builtIn, validate: compileEventValidator(row.fields) }
+    const entry = { ...row, validate: compileEventValidator(row.fields) }
     this.compiled++
-    this.cache.set(row.name, entry)
+    this.cache.set(key, entry)
     return entry
   }
 
-  async get (em: EntityManager, name: string): Promise<RegisteredEventType | null> {
-    const cached = this.cache.get(name)
-    if (cached !== undefined) return cached
-    const row = await em.findOne(EventType, { name }, { disableIdentityMap: true })
-    return row === null ? null : this.remember(row)
+  /**
+   * The type `name` as `brandId` sees it: its own declaration, else the built-in one. The operator
+   * (null) sees its own declarations and the built-ins. Another brand's declaration is never found.
+   */
+  async get (em: EntityManager, brandId: string | null, name: string): Promise<RegisteredEventType | null> {
+    const own = this.cache.get(cacheKey(brandId, name))
+    if (own !== undefined) return own
+    const shared = brandId === null ? undefined : this.cache.get(cacheKey(null, name))
+    if (shared?.builtIn === true) return shared
+    const rows = await em.find(EventType, { name, $or: [{ brandId }, { brandId: null, builtIn: true }] }, { disableIdentityMap: true })
+    const row = rows.find((r) => (r.brandId ?? null) === brandId) ?? rows.find((r) => r.builtIn)
+    return row === undefined ? null : this.remember(toTypeRow(row))
   }
 
-  async list (em: EntityManager): Promise<RegisteredEventType[]> {
-    const rows = await em.find(EventType, {}, { orderBy: { name: 'asc' }, disableIdentityMap: true })
-    return rows.map((row) => this.cache.get(row.name) ?? { ...row, validate: () => [] })
+  /**
+   * What `caller` may see, by name: the built-ins and its brand's declarations; every brand's for
+   * the operator; the built-ins alone without a caller (public discovery).
+   */
+  async list (em: EntityManager, caller: Pick<Caller, 'brandId'> | null): Promise<TypeRow[]> {
+    const where = caller === null ? { builtIn: true } : caller.brandId === null ? {} : { $or: [{ builtIn: true }, { brandId: caller.brandId }] }
+    const rows = await em.find(EventType, where, { orderBy: { name: 'asc', brandId: 'asc' }, disableIdentityMap: true })
+    return rows.map(toTypeRow)
   }
 
-  /** Declares a version; the identical declaration again is `created: false`, a different one 409. */
-  async declare (em: EntityManager, name: string, fields: FieldSpecs): Promise<{ created: boolean, type: RegisteredEventType }> {
+  /**
+   * Declares a version for `brandId` inside the caller's transaction; the identical declaration
+   * again is `created: false`, a different one 409, and so is redeclaring a built-in type with
+   * other fields. Call `remember` with the result once the transaction has committed.
+   */
+  async declare (tx: EntityManager, brandId: string | null, name: string, fields: FieldSpecs): Promise<PendingDeclaration> {
     const issues = checkFieldSpecs(fields)
     if (issues.length > 0) throw validationError(issues)
     const normalized = normalizeFields(fields)
     const jsonSchema = fieldsToJsonSchema(normalized)
-    const inserted = await em.getConnection().execute<{ name: string }[]>(
-      'insert into event_type (name, fields, json_schema) values (?, ?, ?) on conflict (name) do nothing returning name',
-      [name, JSON.stringify(normalized), JSON.stringify(jsonSchema)]
-    )
-    if (inserted.length > 0) return { created: true, type: this.remember({ name, fields: normalized, jsonSchema, builtIn: false }) }
-    const existing = await this.get(em, name)
-    if (existing === null) throw new Error(`event type ${name} vanished during declaration`)
-    if (canonicalJson(normalizeFields(existing.fields)) !== canonicalJson(normalized)) {
-      throw conflict(`${name} is already declared with different fields; declare a new version (e.g. ${nextVersion(name)})`)
+    const existing = await this.get(tx, brandId, name)
+    if (existing === null) {
+      const inserted = await sql<{ name: string }>(tx,
+        'insert into event_type (brand_id, name, fields, json_schema) values (?, ?, ?, ?) on conflict (brand_id, name) do nothing returning name',
+        [brandId, name, JSON.stringify(normalized), JSON.stringify(jsonSchema)]
+      )
+      if (inserted.length > 0) return { created: true, type: { name, brandId, fields: normalized, jsonSchema, builtIn: false } }
     }
-    return { created: false, type: existing }
+    // Declared meanwhile (a concurrent declaration committed first) or already there: compare.
+    const current = existing ?? await this.get(tx, brandId, name)
+    if (current === null) throw new Error(`event type ${name} vanished during declaration`)
+    if (canonicalJson(normalizeFields(current.fields)) !== canonicalJson(normalized)) {
+      throw conflict(`${name} is already ${current.builtIn ? 'a built-in type' : 'declared'} with different fields; declare a new version (e.g. ${nextVersion(name)})`)
+    }
+    return { created: false, type: current }
   }
+}
+
+function toTypeRow (row: { name: string, brandId?: string | null, fields: FieldSpecs, jsonSchema: JsonSchema, builtIn: boolean }): TypeRow {
+  return { name: row.name, brandId: row.brandId ?? null, fields: row.fields, jsonSchema: row.jsonSchema, builtIn: row.builtIn }
 }
 
 function nextVersion (name: string): string {

@@ -9,13 +9,15 @@ import { enqueueDeliveries } from '../delivery/fan-out.ts'
 import type { EventTypeRegistry } from './registry.ts'
 import { eventIssues } from './validate-event.ts'
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type IdempotencyScope } from './idempotency.ts'
+import { sql } from '../db/sql.ts'
+import type { Owner } from '../tenancy/caller.ts'
 
 export type SendEventRequest = components['schemas']['SendEventRequest']
 export type EventAccepted = components['schemas']['EventAccepted']
 export type KeyEnv = 'live' | 'test' | 'dev'
 
-/** Who is sending: the API key, its brand and its env (stored with every event). */
-export interface EventCaller { keyId: string | null, brandId: string | null, env: KeyEnv }
+/** Who is sending: the API key (or the key that declared an inbound route) and the owner it writes as. */
+export interface EventCaller extends Owner { keyId: string | null }
 
 /** Only successes are kept for replay; a failed request frees its Idempotency-Key. */
 export interface SentEvent { status: 200, body: string, replayed: boolean }
@@ -26,8 +28,9 @@ function payloadEventId (payload: Record<string, unknown>): string | null {
   return typeof id === 'string' ? id : typeof id === 'number' ? String(id) : null
 }
 
-export async function validateEventRequest (em: EntityManager, registry: EventTypeRegistry, request: SendEventRequest): Promise<void> {
-  const type = await registry.get(em, request.event)
+export async function validateEventRequest (em: EntityManager, registry: EventTypeRegistry, request: SendEventRequest, owner: Owner): Promise<void> {
+  // The caller's brand's own types and the built-in ones: another brand's declaration is not there.
+  const type = await registry.get(em, owner.brandId, request.event)
   // The SDK's validateEvent runs this same function, so both report the same issues.
   const issues = eventIssues(request.event, request.payload, type?.validate ?? null)
   if (issues.length === 0) return
@@ -37,15 +40,13 @@ export async function validateEventRequest (em: EntityManager, registry: EventTy
 
 interface InsertedRow { id: string, received_at: Date }
 
-/** Stores a validated event (or finds the one already stored for this brand and eventId). */
+/** Stores a validated event (or finds the one already stored for this brand, env and eventId). */
 export async function storeEvent (em: EntityManager, name: string, payload: Record<string, unknown>, payloadText: string, caller: EventCaller, source: string, rawBody: string | null = null): Promise<EventAccepted> {
-  const connection = em.getConnection()
-  const ctx = em.getTransactionContext()
   const eventId = payloadEventId(payload)
-  const inserted = await connection.execute<InsertedRow[]>(
+  const inserted = await sql<InsertedRow>(em,
     `insert into event (name, event_id, payload, key_id, brand_id, env, source, raw_body) values (?, ?, ?::jsonb, ?, ?, ?, ?, ?)
-     on conflict (brand_id, name, event_id) where event_id is not null do nothing returning id, received_at`,
-    [name, eventId, payloadText, caller.keyId, caller.brandId, caller.env, source, rawBody], 'all', ctx
+     on conflict (brand_id, env, name, event_id) where event_id is not null do nothing returning id, received_at`,
+    [name, eventId, payloadText, caller.keyId, caller.brandId, caller.env, source, rawBody]
   )
   const row = inserted[0]
   if (row !== undefined) {
@@ -55,8 +56,8 @@ export async function storeEvent (em: EntityManager, name: string, payload: Reco
     await enqueueDeliveries(em, { id: row.id, type: name, createdAt: receivedAt, dataJson: payloadText, env: caller.env, brandId: caller.brandId })
     return { ok: true, eventId: row.id, event: name, receivedAt }
   }
-  const [existing] = await connection.execute<(InsertedRow & { name: string })[]>(
-    'select id, name, received_at from event where brand_id is not distinct from ? and name = ? and event_id = ?', [caller.brandId, name, eventId], 'all', ctx
+  const [existing] = await sql<InsertedRow & { name: string }>(em,
+    'select id, name, received_at from event where brand_id is not distinct from ? and env = ? and name = ? and event_id = ?', [caller.brandId, caller.env, name, eventId]
   )
   if (existing === undefined) throw new Error('event vanished between conflict and read')
   return { ok: true, eventId: existing.id, event: existing.name, receivedAt: new Date(existing.received_at).toISOString(), duplicate: true }
@@ -71,7 +72,7 @@ export async function sendEvent (em: EntityManager, registry: EventTypeRegistry,
     if (claim.kind === 'replay') return { status: 200, body: claim.body, replayed: true }
   }
   try {
-    await validateEventRequest(em, registry, request)
+    await validateEventRequest(em, registry, request, caller)
     const body = await em.transactional(async (tx) => {
       const accepted = await storeEvent(tx, request.event, request.payload, JSON.stringify(request.payload), caller, 'api')
       const text = JSON.stringify(accepted)

@@ -1,12 +1,13 @@
 // Attaching an inbound webhook route to an event type (the inbound half of events.declare).
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
-import { conflict, validationError, type ValidationIssue } from '../errors.ts'
+import { conflict, type ValidationIssue } from '../errors.ts'
 import type { FieldSpecs } from '../events/field-schema.ts'
 import type { EventCaller } from '../events/send-event.ts'
 import { builtinTransformFor, inboundSources, type InboundSource } from '../transforms/builtin.ts'
 import { checkTransform } from '../transforms/jsonpath-transform.ts'
 import { inboundRoutesChannel } from './route-cache.ts'
+import { sql } from '../db/sql.ts'
 
 export type InboundRouteView = components['schemas']['InboundRoute']
 export type InboundDeclaration = { source?: InboundSource, webhookPath?: string, transform?: Record<string, unknown>, secret?: string }
@@ -68,36 +69,29 @@ export function toRouteView (row: Omit<RouteRecord, 'inserted'>): InboundRouteVi
 }
 
 /**
- * Creates the route, or updates transform and secret of the same type's route at that path (an
- * omitted secret keeps the old one). A path bound to another type or source is a 409.
+ * Creates the route, or updates transform and secret of the caller's own route of the same type at
+ * that path (an omitted secret keeps the old one). Paths are one global namespace, first come first
+ * served: a path another brand or env owns, or bound to another type or source, is a 409 that says
+ * the path is taken and nothing of its owner. Runs in the caller's transaction (events.declare),
+ * after `checkInboundDeclaration`.
  */
-export async function upsertInboundRoute (em: EntityManager, eventType: string, fields: FieldSpecs, declaration: InboundDeclaration, caller: EventCaller): Promise<{ created: boolean, route: InboundRouteView }> {
-  const issues = checkInboundDeclaration(eventType, fields, declaration)
-  if (issues.length > 0) throw validationError(issues)
-  return await em.transactional(async (tx) => {
-    const connection = tx.getConnection()
-    const ctx = tx.getTransactionContext()
-    const rows = await connection.execute<RouteRecord[]>(
-      `insert into inbound_route (event_type, source, webhook_path, transform, secret, key_id, brand_id, env)
-       values (?, ?, ?, ?, ?, ?, ?, ?)
-       on conflict (webhook_path) do update set
-         transform = excluded.transform,
-         secret = coalesce(excluded.secret, inbound_route.secret),
-         updated_at = now()
-       where inbound_route.event_type = excluded.event_type and inbound_route.source = excluded.source
-       returning ${columns}, (xmax = 0) as inserted`,
-      [eventType, declaration.source, declaration.webhookPath, declaration.transform === undefined ? null : JSON.stringify(declaration.transform),
-        declaration.secret ?? null, caller.keyId, caller.brandId, caller.env],
-      'all', ctx
-    )
-    const row = rows[0]
-    if (row === undefined) throw conflict(`${declaration.webhookPath} already receives another event type or source`)
-    await connection.execute('select pg_notify(?, ?)', [inboundRoutesChannel, row.webhook_path], 'all', ctx)
-    return { created: row.inserted, route: toRouteView(row) }
-  })
-}
-
-export async function routesForType (em: EntityManager, eventType: string): Promise<InboundRouteView[]> {
-  const rows = await em.getConnection().execute<RouteRecord[]>(`select ${columns} from inbound_route where event_type = ? order by webhook_path`, [eventType])
-  return rows.map(toRouteView)
+export async function upsertInboundRoute (tx: EntityManager, eventType: string, declaration: InboundDeclaration, caller: EventCaller): Promise<{ created: boolean, route: InboundRouteView }> {
+  const rows = await sql<RouteRecord>(tx,
+    `insert into inbound_route (event_type, source, webhook_path, transform, secret, key_id, brand_id, env)
+     values (?, ?, ?, ?, ?, ?, ?, ?)
+     on conflict (webhook_path) do update set
+       transform = excluded.transform,
+       secret = coalesce(excluded.secret, inbound_route.secret),
+       updated_at = now()
+     where inbound_route.brand_id is not distinct from excluded.brand_id and inbound_route.env = excluded.env
+       and inbound_route.event_type = excluded.event_type and inbound_route.source = excluded.source
+     returning ${columns}, (xmax = 0) as inserted`,
+    [eventType, declaration.source, declaration.webhookPath, declaration.transform === undefined ? null : JSON.stringify(declaration.transform),
+      declaration.secret ?? null, caller.keyId, caller.brandId, caller.env]
+  )
+  const row = rows[0]
+  if (row === undefined) throw conflict(`${declaration.webhookPath} is already taken: choose another webhookPath`)
+  // Every instance drops its cached copy of this path once the transaction commits.
+  await sql(tx, 'select pg_notify(?, ?)', [inboundRoutesChannel, row.webhook_path])
+  return { created: row.inserted, route: toRouteView(row) }
 }

@@ -11,6 +11,8 @@ import { coerceToFields } from '../transforms/jsonpath-transform.ts'
 import { EventRejection } from '../db/entities/event-rejection.ts'
 import { InboundRoute } from '../db/entities/inbound-route.ts'
 import { compileRoute, type CompiledRoute } from './route-cache.ts'
+import { sql } from '../db/sql.ts'
+import { ownedBy, type Caller } from '../tenancy/caller.ts'
 
 export type InboundAccepted = components['schemas']['InboundAccepted']
 export type Headers = Record<string, string | string[] | undefined>
@@ -43,7 +45,8 @@ function parseBody (raw: Buffer): Record<string, unknown> {
 }
 
 async function mapPayload (em: EntityManager, registry: EventTypeRegistry, route: CompiledRoute, payload: Record<string, unknown>) {
-  const type = await registry.get(em, route.eventType)
+  // The route's brand's own type, or the built-in one: never another brand's declaration.
+  const type = await registry.get(em, route.brandId, route.eventType)
   if (type === null) throw notFound(`Event type ${route.eventType} is not declared`)
   let values = route.transform === null ? payload : route.transform(payload)
   if (route.builtin?.finish !== undefined) values = route.builtin.finish(payload, values)
@@ -55,13 +58,11 @@ async function mapPayload (em: EntityManager, registry: EventTypeRegistry, route
 
 async function storeOnce (em: EntityManager, route: CompiledRoute, dedupeKey: string | null, values: Record<string, unknown>, rawBody: string, onStored?: (tx: EntityManager, eventId: string) => Promise<void>): Promise<EventAccepted> {
   return await em.transactional(async (tx) => {
-    const connection = tx.getConnection()
-    const ctx = tx.getTransactionContext()
     if (dedupeKey !== null) {
-      const claimed = await connection.execute<unknown[]>('insert into inbound_receipt (route_id, dedupe_key) values (?, ?) on conflict do nothing returning 1', [route.id, dedupeKey], 'all', ctx)
+      const claimed = await sql(tx, 'insert into inbound_receipt (route_id, dedupe_key) values (?, ?) on conflict do nothing returning 1', [route.id, dedupeKey])
       if (claimed.length === 0) {
-        const [receipt] = await connection.execute<{ event_id: string, name: string, received_at: Date }[]>(
-          'select r.event_id, e.name, e.received_at from inbound_receipt r join event e on e.id = r.event_id where r.route_id = ? and r.dedupe_key = ?', [route.id, dedupeKey], 'all', ctx)
+        const [receipt] = await sql<{ event_id: string, name: string, received_at: Date }>(tx,
+          'select r.event_id, e.name, e.received_at from inbound_receipt r join event e on e.id = r.event_id where r.route_id = ? and r.dedupe_key = ?', [route.id, dedupeKey])
         if (receipt === undefined) throw conflict('This delivery is being stored by a concurrent request')
         await onStored?.(tx, receipt.event_id)
         return { ok: true, eventId: receipt.event_id, event: receipt.name, receivedAt: new Date(receipt.received_at).toISOString(), duplicate: true }
@@ -69,7 +70,7 @@ async function storeOnce (em: EntityManager, route: CompiledRoute, dedupeKey: st
     }
     const caller = { keyId: route.keyId, brandId: route.brandId, env: route.env }
     const accepted = await storeEvent(tx, route.eventType, values, JSON.stringify(values), caller, `webhook:${route.source}`, rawBody)
-    if (dedupeKey !== null) await connection.execute('update inbound_receipt set event_id = ? where route_id = ? and dedupe_key = ?', [accepted.eventId, route.id, dedupeKey], 'run', ctx)
+    if (dedupeKey !== null) await sql(tx, 'update inbound_receipt set event_id = ? where route_id = ? and dedupe_key = ?', [accepted.eventId, route.id, dedupeKey])
     await onStored?.(tx, accepted.eventId)
     return accepted
   })
@@ -86,19 +87,20 @@ export async function receiveInbound (em: EntityManager, registry: EventTypeRegi
   const dedupeKey = rules.dedupeKey(headers, payload, values)
   const rawBody = raw.toString('utf8')
   if (issues.length > 0) {
-    await em.getConnection().execute(
-      `insert into event_rejection (route_id, event_type, source, webhook_path, dedupe_key, headers, body, issues, brand_id)
-       select ?, ?, ?, ?, ?, ?, ?, ?, ? where not exists (select 1 from event_rejection where route_id = ? and dedupe_key = ? and replayed_at is null)`,
-      [route.id, route.eventType, route.source, route.webhookPath, dedupeKey, JSON.stringify(safeHeaders(headers)), rawBody, JSON.stringify(issues), route.brandId, route.id, dedupeKey]
+    // Kept under the route's owner: only that brand and env (and the operator) can read it.
+    await sql(em,
+      `insert into event_rejection (route_id, event_type, source, webhook_path, dedupe_key, headers, body, issues, brand_id, env)
+       select ?, ?, ?, ?, ?, ?, ?, ?, ?, ? where not exists (select 1 from event_rejection where route_id = ? and dedupe_key = ? and replayed_at is null)`,
+      [route.id, route.eventType, route.source, route.webhookPath, dedupeKey, JSON.stringify(safeHeaders(headers)), rawBody, JSON.stringify(issues), route.brandId, route.env, route.id, dedupeKey]
     )
     throw new AppError(422, 'VALIDATION_ERROR', summarizeIssues(issues, 'event'), issues)
   }
   return await storeOnce(em, route, dedupeKey, values, rawBody)
 }
 
-/** Runs a kept rejection through its route's current transform and schema; stores it when valid. */
-export async function replayRejection (em: EntityManager, registry: EventTypeRegistry, rejectionId: string, brandId: string | null): Promise<EventAccepted> {
-  const rejection = await em.findOne(EventRejection, { id: rejectionId, ...(brandId !== null ? { brandId } : {}) }, { disableIdentityMap: true })
+/** Runs one of the caller's kept rejections through its route's current transform and schema; stores it when valid. */
+export async function replayRejection (em: EntityManager, registry: EventTypeRegistry, caller: Caller, rejectionId: string): Promise<EventAccepted> {
+  const rejection = await em.findOne(EventRejection, { id: rejectionId, ...ownedBy(caller) }, { disableIdentityMap: true })
   if (rejection === null) throw notFound(`Rejection ${rejectionId} not found`)
   if (rejection.replayedAt != null) throw conflict(`Rejection ${rejectionId} was already replayed as event ${rejection.replayedEventId ?? ''}`)
   const row = await em.findOne(InboundRoute, { id: rejection.routeId }, { disableIdentityMap: true })
@@ -106,10 +108,10 @@ export async function replayRejection (em: EntityManager, registry: EventTypeReg
   const route = compileRoute(row)
   const { values, issues } = await mapPayload(em, registry, route, parseBody(Buffer.from(rejection.body, 'utf8')))
   if (issues.length > 0) {
-    await em.getConnection().execute('update event_rejection set issues = ? where id = ?', [JSON.stringify(issues), rejection.id])
+    await sql(em, 'update event_rejection set issues = ? where id = ?', [JSON.stringify(issues), rejection.id])
     throw new AppError(422, 'VALIDATION_ERROR', summarizeIssues(issues, 'event'), issues)
   }
   return await storeOnce(em, route, rejection.dedupeKey ?? null, values, rejection.body, async (tx, eventId) => {
-    await tx.getConnection().execute('update event_rejection set replayed_at = now(), replayed_event_id = ? where id = ?', [eventId, rejection.id], 'run', tx.getTransactionContext())
+    await sql(tx, 'update event_rejection set replayed_at = now(), replayed_event_id = ? where id = ?', [eventId, rejection.id])
   })
 }

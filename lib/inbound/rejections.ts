@@ -3,13 +3,14 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
 import { EventRejection } from '../db/entities/event-rejection.ts'
 import { decodeCursor, encodeCursor } from '../events/queries.ts'
+import { ownedBy, type Caller } from '../tenancy/caller.ts'
 
 export type EventRejectionList = components['schemas']['EventRejectionList']
 
-export async function listRejections (em: EntityManager, filter: { event?: string, limit?: number, cursor?: string }, brandId: string | null): Promise<EventRejectionList> {
+/** The caller's own rejections: those of routes its brand and env declared (every brand's for the operator). */
+export async function listRejections (em: EntityManager, caller: Caller, filter: { event?: string, limit?: number, cursor?: string }): Promise<EventRejectionList> {
   const limit = filter.limit ?? 50
-  const where: Record<string, unknown> = {}
-  if (brandId !== null) where.brandId = brandId
+  const where: Record<string, unknown> = { ...ownedBy(caller) }
   if (filter.event !== undefined) where.eventType = filter.event
   if (filter.cursor !== undefined) {
     const after = decodeCursor(filter.cursor)

@@ -20,6 +20,7 @@ import { toIssueResource } from '../issues/issue-resource.ts'
 import { findRecordedSignal, type RecordedSignal, type SignalRow } from '../signals/record-signal.ts'
 import { toSignalResource } from '../signals/signal-resource.ts'
 import type { BatchWriter, ItemOutcome } from './group-commit.ts'
+import { providerOwner } from '../tenancy/caller.ts'
 
 // One statement, so one round trip and PostgreSQL's implicit transaction, for the usual batch:
 // signals and issues together, all or nothing. Its last parameter says whether webhook endpoints
@@ -42,15 +43,15 @@ const insertSignalsAndIssues = `
   ), proceed as (
     select $14::boolean or not exists (select 1 from endpoints) as written
   ), signal_rows as (
-    insert into signal (id, source, type, severity, source_id, delivery_id, payload, payload_hash)
-    select signal_id, source, type, severity, source_id, delivery_id, payload::jsonb, payload_hash
+    insert into signal (id, source, type, severity, source_id, delivery_id, payload, payload_hash, brand_id, env)
+    select signal_id, source, type, severity, source_id, delivery_id, payload::jsonb, payload_hash, null, 'live'
       from input where (select written from proceed)
      order by dedupe_key collate "C"
     on conflict do nothing
     returning id, created_at
   ), issue_rows as (
-    insert into issue (id, type, status, priority, title, description, signal_id)
-    select input.issue_id, 'signal', 'triage', input.priority, input.title, input.description, input.signal_id
+    insert into issue (id, type, status, priority, title, description, signal_id, brand_id, env)
+    select input.issue_id, 'signal', 'triage', input.priority, input.title, input.description, input.signal_id, null, 'live'
       from input join signal_rows on signal_rows.id = input.signal_id
      order by input.position
     returning id, number, signal_id, created_at, updated_at
@@ -85,9 +86,16 @@ export function dedupeKey (row: SignalRow): string {
     : `content ${row.source} ${row.sourceId ?? ''} ${row.payloadHash}`
 }
 
-/** The group commit's writer: each batch on one pooled connection. */
+/**
+ * The group commit's writer: each batch on one pooled connection. Provider webhooks are all it
+ * writes, so every row is the operator's live one (providerOwner, docs/tenancy.md): the statement
+ * writes that owner, and the endpoints it considers are the operator's live ones.
+ */
 export function signalBatchWriter (orm: MikroORM): BatchWriter<SignalRow, RecordedSignal> {
-  return async (rows) => await withSqlClient(orm, async (client) => await writeSignals(client, rows))
+  return async (rows) => {
+    if (rows.some((row) => row.brandId !== providerOwner.brandId || row.env !== providerOwner.env)) throw new Error('the signal batch writes provider signals only')
+    return await withSqlClient(orm, async (client) => await writeSignals(client, rows))
+  }
 }
 
 /** Writes `rows` as one transaction; if the database refuses it, writes each row on its own. */
@@ -173,11 +181,11 @@ function announcements (rows: readonly SignalRow[], signalIds: readonly string[]
     if (inserted === undefined) return
     const signal = {
       id: signalId, source: row.source, type: row.type, severity: row.severity, sourceId: row.sourceId,
-      deliveryId: row.deliveryId, payloadHash: row.payloadHash, createdAt: new Date(inserted.signal_created_ms)
+      deliveryId: row.deliveryId, payloadHash: row.payloadHash, createdAt: new Date(inserted.signal_created_ms), ...providerOwner
     }
     const issue = {
       id: inserted.issue_id, number: inserted.number, type: 'signal' as const, status: 'triage' as const, priority: row.priority,
-      title: row.title, description: row.description, signalId, assignee: null, claimedBy: null, claimedAt: null,
+      title: row.title, description: row.description, signalId, assignee: null, claimedBy: null, claimedAt: null, ...providerOwner,
       createdAt: new Date(inserted.issue_created_ms), updatedAt: new Date(inserted.issue_updated_ms)
     }
     messages.push(

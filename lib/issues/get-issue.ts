@@ -3,10 +3,12 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import { notFound } from '../errors.ts'
 import { Issue } from '../db/entities/issue.ts'
 import { Signal } from '../db/entities/signal.ts'
+import { ownedBy, type Caller } from '../tenancy/caller.ts'
 
-export async function getIssue (em: EntityManager, id: string): Promise<{ issue: Issue, signal: Signal | null }> {
-  const issue = await em.findOne(Issue, { id })
+export async function getIssue (em: EntityManager, caller: Caller, id: string): Promise<{ issue: Issue, signal: Signal | null }> {
+  const issue = await em.findOne(Issue, { id, ...ownedBy(caller) })
   if (issue === null) throw notFound(`Issue ${id} not found`)
-  const signal = issue.signalId == null ? null : await em.findOne(Signal, { id: issue.signalId }, { populate: ['payload'] })
+  // The signal has its issue's owner (they are written together), so it is the caller's too.
+  const signal = issue.signalId == null ? null : await em.findOne(Signal, { id: issue.signalId, ...ownedBy(caller) }, { populate: ['payload'] })
   return { issue, signal }
 }

@@ -5,7 +5,7 @@ import type { Issue } from '../db/entities/issue.ts'
 export type IssueResource = components['schemas']['Issue']
 
 /** What the resource is made of: an entity, or the columns a batch insert returned (lib/ingest). */
-export type IssueFields = Pick<Issue, 'id' | 'number' | 'type' | 'status' | 'priority' | 'title' | 'description' | 'signalId' | 'assignee' | 'claimedBy' | 'claimedAt' | 'createdAt' | 'updatedAt'>
+export type IssueFields = Pick<Issue, 'id' | 'number' | 'type' | 'status' | 'priority' | 'title' | 'description' | 'signalId' | 'assignee' | 'claimedBy' | 'claimedAt' | 'brandId' | 'env' | 'createdAt' | 'updatedAt'>
 
 export function toIssueResource (issue: IssueFields): IssueResource {
   return {
@@ -20,6 +20,8 @@ export function toIssueResource (issue: IssueFields): IssueResource {
     assignee: issue.assignee ?? null,
     claimedBy: issue.claimedBy ?? null,
     claimedAt: issue.claimedAt?.toISOString() ?? null,
+    brandId: issue.brandId ?? null,
+    env: issue.env,
     createdAt: issue.createdAt.toISOString(),
     updatedAt: issue.updatedAt.toISOString()
   }

@@ -3,6 +3,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { Issue, type IssuePriority, type IssueStatus, type IssueType } from '../db/entities/issue.ts'
 import { decodeCursor, encodeCursor } from '../pagination/cursor.ts'
+import { ownedBy, type Caller } from '../tenancy/caller.ts'
 
 export interface IssueQuery {
   status?: IssueStatus[]
@@ -15,9 +16,10 @@ export interface IssueQuery {
 const isIssueKey = (key: unknown[]): key is [IssuePriority, number] =>
   key.length === 2 && [1, 2, 3, 4].includes(key[0] as number) && Number.isSafeInteger(key[1])
 
-export async function listIssues (em: EntityManager, query: IssueQuery): Promise<{ issues: Issue[], nextCursor: string | null }> {
+export async function listIssues (em: EntityManager, caller: Caller, query: IssueQuery): Promise<{ issues: Issue[], nextCursor: string | null }> {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isIssueKey)
   const rows = await em.find(Issue, {
+    ...ownedBy(caller),
     ...(query.status !== undefined ? { status: { $in: query.status } } : {}),
     ...(query.type !== undefined ? { type: { $in: query.type } } : {}),
     ...(query.priority !== undefined ? { priority: { $in: query.priority } } : {}),

@@ -9,12 +9,13 @@ import { Issue, type IssuePriority } from '../db/entities/issue.ts'
 import { assertTransition, releasesClaim } from './status-transitions.ts'
 import { toIssueResource } from './issue-resource.ts'
 import { announceIssue } from '../delivery/announcements.ts'
+import { ownedBy, type Caller } from '../tenancy/caller.ts'
 
 export type IssueChanges = components['schemas']['UpdateIssueRequest']
 
-export async function updateIssue (em: EntityManager, id: string, changes: IssueChanges): Promise<Issue> {
+export async function updateIssue (em: EntityManager, caller: Caller, id: string, changes: IssueChanges): Promise<Issue> {
   return await em.transactional(async (tx) => {
-    const issue = await tx.findOne(Issue, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE })
+    const issue = await tx.findOne(Issue, { id, ...ownedBy(caller) }, { lockMode: LockMode.PESSIMISTIC_WRITE })
     if (issue === null) throw notFound(`Issue ${id} not found`)
     const before = JSON.stringify(toIssueResource(issue))
     const { status, priority, ...fields } = changes

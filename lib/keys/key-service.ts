@@ -1,10 +1,16 @@
 // Brands and API keys in the database: every query and transaction on them lives here. Routes,
 // the auth plugin, the CLI and tests call these with an EntityManager (a fork per request).
+// Keys are the operator's to manage (scope `admin`, held only by brandless keys), and keys are
+// rows of an env like any other (docs/tenancy.md): an admin key creates, lists and revokes keys
+// of its own env only, so no test or dev key can ever mint or see a live one.
 import { randomUUID } from 'node:crypto'
-import type { EntityManager, InferEntity } from '@mikro-orm/core'
+import type { InferEntity } from '@mikro-orm/core'
+import type { EntityManager } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
 import { ApiKey, Brand } from '../db/entities/index.ts'
-import { notFound, unauthorized } from '../errors.ts'
+import { notFound, unauthorized, validationError, type ValidationIssue } from '../errors.ts'
+import type { Caller } from '../tenancy/caller.ts'
+import { sql } from '../db/sql.ts'
 import { generateApiKey, hashApiKey, parseApiKey, visiblePrefix, type KeyEnv, type KeyTier, type Scope } from './api-key.ts'
 
 export type ApiKeyRow = InferEntity<typeof ApiKey>
@@ -19,6 +25,9 @@ export interface NewKey {
   tier?: KeyTier
   brandId?: string | null
 }
+
+/** A key request through the API: its env defaults to the caller's, and must be the caller's. */
+export type KeyRequest = Omit<NewKey, 'env'> & { env?: KeyEnv | undefined }
 
 /** What a brand's first key gets unless the request says otherwise: an integrator's scopes, not admin. */
 export const defaultBrandKeyScopes: Scope[] = ['events:write', 'events:read', 'schemas:write', 'webhooks:manage']
@@ -58,24 +67,51 @@ function insertKey (em: EntityManager, input: NewKey): ApiKeyWithSecret {
   return { ...toApiKeyView(row), secret }
 }
 
-/** A new key; its secret is in the result and nowhere else. 404 when `brandId` names no brand. */
-export async function createKey (em: EntityManager, input: NewKey): Promise<ApiKeyWithSecret> {
+/** `admin` is the operator's alone: a brand key holding it could see and mint every brand's keys. */
+export function keyIssues (input: Pick<NewKey, 'scopes' | 'brandId'>, path = 'scopes'): ValidationIssue[] {
+  return input.brandId != null && input.scopes.includes('admin')
+    ? [{ path, message: 'admin is only for brandless (operator) keys; a brand key cannot hold it', code: 'invalid_enum_value' }]
+    : []
+}
+
+// These issues are whole sentences: they are the message too.
+const ruleBroken = (issues: ValidationIssue[]) => validationError(issues, issues.map((issue) => issue.message).join('; '))
+
+function envIssues (env: KeyEnv | undefined, caller: Pick<Caller, 'env'>, path: string): ValidationIssue[] {
+  return env === undefined || env === caller.env
+    ? []
+    : [{ path, message: `A ${caller.env} key creates ${caller.env} keys only (env is a wall); make a ${env} key with a ${env} admin key or \`npm run loop -- keys create --env ${env}\``, code: 'invalid_enum_value' }]
+}
+
+/**
+ * A new key; its secret is in the result and nowhere else. 404 when `brandId` names no brand.
+ * `caller` is the admin key asking (the CLI, the operator's own tool, passes none).
+ */
+export async function createKey (em: EntityManager, input: KeyRequest, caller?: Pick<Caller, 'env'>): Promise<ApiKeyWithSecret> {
+  const env = input.env ?? caller?.env
+  if (env === undefined) throw new Error('createKey needs an env or a caller')
+  const issues = [...keyIssues(input), ...(caller === undefined ? [] : envIssues(env, caller, 'env'))]
+  if (issues.length > 0) throw ruleBroken(issues)
   return await em.transactional(async (tx) => {
     if (input.brandId != null && await tx.findOne(Brand, input.brandId) === null) {
       throw notFound(`Brand ${input.brandId} not found`)
     }
-    return insertKey(tx, input)
+    return insertKey(tx, { ...input, env })
   })
 }
 
-/** A brand and its first key, committed together. */
-export async function createBrand (em: EntityManager, input: { name: string, key?: Partial<Omit<NewKey, 'brandId'>> }): Promise<{ brand: BrandView, key: ApiKeyWithSecret }> {
+/** A brand and its first key (in the caller's env unless the CLI says otherwise), committed together. */
+export async function createBrand (em: EntityManager, input: { name: string, key?: Partial<Omit<NewKey, 'brandId'>> | undefined }, caller?: Pick<Caller, 'env'>): Promise<{ brand: BrandView, key: ApiKeyWithSecret }> {
+  const env = input.key?.env ?? caller?.env ?? 'live'
+  const scopes = input.key?.scopes ?? defaultBrandKeyScopes
+  const issues = [...keyIssues({ scopes, brandId: 'new' }, 'key.scopes'), ...(caller === undefined ? [] : envIssues(env, caller, 'key.env'))]
+  if (issues.length > 0) throw ruleBroken(issues)
   return await em.transactional(async (tx) => {
     const brand = tx.create(Brand, { id: randomUUID(), name: input.name, createdAt: new Date() })
     const key = insertKey(tx, {
       name: input.key?.name ?? `${input.name} key`,
-      env: input.key?.env ?? 'live',
-      scopes: input.key?.scopes ?? defaultBrandKeyScopes,
+      env,
+      scopes,
       tier: input.key?.tier ?? 'standard',
       brandId: brand.id
     })
@@ -85,28 +121,35 @@ export async function createBrand (em: EntityManager, input: { name: string, key
 
 export interface BrandSummary extends BrandView { activeKeys: number }
 
-/** Every brand, newest first, with its count of unrevoked keys (one grouped query). */
-export async function listBrands (em: EntityManager): Promise<BrandSummary[]> {
-  const rows: { id: string, name: string, created_at: Date, active_keys: number }[] = await em.getConnection().execute(
+/** Every brand, newest first, with its count of unrevoked keys in `env` (one grouped query). */
+export async function listBrands (em: EntityManager, env: KeyEnv): Promise<BrandSummary[]> {
+  const rows = await sql<{ id: string, name: string, created_at: Date, active_keys: number }>(em,
     `select b.id, b.name, b.created_at, count(k.id) filter (where k.revoked_at is null)::int as active_keys
-       from brands b left join api_keys k on k.brand_id = b.id
-      group by b.id order by b.created_at desc, b.id desc`, [], 'all'
+       from brands b left join api_keys k on k.brand_id = b.id and k.env = ?
+      group by b.id order by b.created_at desc, b.id desc`, [env]
   )
   return rows.map((row) => ({ id: row.id, name: row.name, createdAt: new Date(row.created_at).toISOString(), activeKeys: row.active_keys }))
 }
 
-/** Every key (revoked ones too), newest first; never a secret or a hash. */
-export async function listKeys (em: EntityManager, filter: { brandId?: string } = {}): Promise<ApiKeyView[]> {
-  const rows = await em.find(ApiKey, filter.brandId === undefined ? {} : { brand: filter.brandId }, { orderBy: { createdAt: 'desc', id: 'desc' } })
+/**
+ * Which keys an operation may touch: an admin key's own env, or `any` for the CLI (the operator at
+ * the database, outside the API's walls) — said explicitly, never a default.
+ */
+export type KeyEnvScope = KeyEnv | 'any'
+const envWhere = (env: KeyEnvScope) => (env === 'any' ? {} : { env })
+
+/** Every key of `env` (revoked ones too), newest first; never a secret or a hash. */
+export async function listKeys (em: EntityManager, env: KeyEnvScope, filter: { brandId?: string | undefined } = {}): Promise<ApiKeyView[]> {
+  const rows = await em.find(ApiKey, { ...envWhere(env), ...(filter.brandId === undefined ? {} : { brand: filter.brandId }) }, { orderBy: { createdAt: 'desc', id: 'desc' } })
   return rows.map(toApiKeyView)
 }
 
-/** Revokes the key; revoking twice keeps the first revokedAt. 404 when no key has this id. */
-export async function revokeKey (em: EntityManager, id: string): Promise<ApiKeyView> {
+/** Revokes the key of `env`; revoking twice keeps the first revokedAt. 404 when `env` has no key with this id. */
+export async function revokeKey (em: EntityManager, id: string, env: KeyEnvScope): Promise<ApiKeyView> {
   return await em.transactional(async (tx) => {
     // One conditional UPDATE: concurrent revocations cannot overwrite each other's timestamp.
-    await tx.nativeUpdate(ApiKey, { id, revokedAt: null }, { revokedAt: new Date() })
-    const row = await tx.findOne(ApiKey, id, { refresh: true })
+    await tx.nativeUpdate(ApiKey, { id, ...envWhere(env), revokedAt: null }, { revokedAt: new Date() })
+    const row = await tx.findOne(ApiKey, { id, ...envWhere(env) }, { refresh: true })
     if (row === null) throw notFound(`API key ${id} not found`)
     return toApiKeyView(row)
   })
@@ -117,14 +160,9 @@ export async function findKeyByHash (em: EntityManager, hash: string): Promise<A
   return await em.findOne(ApiKey, { keyHash: hash })
 }
 
-/** Who a request is: what `request.apiKey` holds on routes that declare bearer security. */
-export interface AuthenticatedKey {
-  id: string
+/** Who a request is (`request.caller`), and what the auth plugin needs to record its use. */
+export interface AuthenticatedKey extends Caller {
   name: string
-  env: KeyEnv
-  scopes: Scope[]
-  tier: KeyTier
-  brandId: string | null
   prefix: string
   lastUsedAt: Date | null
 }
@@ -133,18 +171,21 @@ export interface AuthenticatedKey {
 const missingChallenge = { 'www-authenticate': 'Bearer realm="loop"' }
 const invalidChallenge = { 'www-authenticate': 'Bearer realm="loop", error="invalid_token"' }
 
+/** The 401 of a request that carries no key where one is needed. */
+export const missingKey = () => unauthorized('Missing API key: send Authorization: Bearer <key>', missingChallenge)
+
 /**
  * The key a request presents, or a 401. The database is asked by the SHA-256 of the presented
  * key, so the lookup never compares the secret itself; a malformed key is refused without a query.
  * Nothing here is cached: a revocation is seen by the very next request, on every instance.
  */
 export async function authenticateKey (em: EntityManager, presented: string | null): Promise<AuthenticatedKey> {
-  if (presented === null) throw unauthorized('Missing API key: send Authorization: Bearer <key>', missingChallenge)
+  if (presented === null) throw missingKey()
   const row = parseApiKey(presented) === null ? null : await findKeyByHash(em, hashApiKey(presented))
   if (row === null) throw unauthorized('Invalid API key', invalidChallenge)
   if (row.revokedAt != null) throw unauthorized('This API key has been revoked', invalidChallenge)
   return {
-    id: row.id,
+    keyId: row.id,
     name: row.name,
     env: row.env,
     scopes: row.scopes,

@@ -3,28 +3,45 @@
 import { forbidden } from '../errors.ts'
 import { grantsScopes, isScope, type Scope } from './api-key.ts'
 
+export interface RouteSecurity {
+  /** Scope alternatives: any one suffices, and each lists the scopes it needs (all of them). */
+  alternatives: Scope[][]
+  /**
+   * OpenAPI's empty requirement `{}` among the alternatives: the route also answers without a key
+   * (public schema discovery). A key that is presented is still checked, and says who is asking.
+   */
+  anonymous: boolean
+}
+
 /**
  * OpenAPI semantics: the array lists alternatives (any one suffices) and each alternative lists
- * the scopes it needs (all of them). Returns null for a public route (no `security`, or `[]`).
- * Throws at start-up on anything Loop cannot enforce, so a typo in the contract never leaves a
- * route open.
+ * the scopes it needs (all of them); `{}` is "no key needed". Returns null for a route that never
+ * takes a key (no `security`, `[]`, or only `{}`). Throws at start-up on anything Loop cannot
+ * enforce, so a typo in the contract never leaves a route open.
  */
-export function bearerRequirement (security: unknown): Scope[][] | null {
+export function bearerRequirement (security: unknown): RouteSecurity | null {
   if (security === undefined || security === null) return null
   if (!Array.isArray(security)) throw new Error('security must be an array of requirements')
-  if (security.length === 0) return null
-  return security.map((requirement: unknown) => {
-    const schemes = requirement !== null && typeof requirement === 'object' ? Object.keys(requirement) : []
-    if (schemes.length !== 1 || schemes[0] !== 'bearer') {
-      throw new Error(`unsupported security requirement ${JSON.stringify(requirement)}: use { bearer: [scopes] }`)
+  let anonymous = false
+  const alternatives: Scope[][] = []
+  for (const requirement of security as unknown[]) {
+    const schemes = requirement !== null && typeof requirement === 'object' && !Array.isArray(requirement) ? Object.keys(requirement) : null
+    if (schemes !== null && schemes.length === 0) {
+      anonymous = true
+      continue
+    }
+    if (schemes === null || schemes.length !== 1 || schemes[0] !== 'bearer') {
+      throw new Error(`unsupported security requirement ${JSON.stringify(requirement)}: use { bearer: [scopes] } or {}`)
     }
     const needed: unknown = (requirement as { bearer: unknown }).bearer
     if (!Array.isArray(needed)) throw new Error('bearer scopes must be an array')
     for (const scope of needed) {
       if (typeof scope !== 'string' || !isScope(scope)) throw new Error(`unknown scope ${JSON.stringify(scope)}`)
     }
-    return needed as Scope[]
-  })
+    alternatives.push(needed as Scope[])
+  }
+  if (alternatives.length === 0) return null
+  return { alternatives, anonymous }
 }
 
 /** 403 unless `held` satisfies one of the alternatives `bearerRequirement` returned (REST routes and MCP tools alike). */

@@ -38,11 +38,11 @@ export async function callTool (tools: Map<string, CompiledTool>, name: string, 
   try {
     const tool = tools.get(name)
     if (tool === undefined) throw notFound(`Unknown tool ${name}`)
-    if (tool.scopes !== null) assertScopes(context.key.scopes, tool.scopes)
+    if (tool.scopes !== null) assertScopes(context.caller.scopes, tool.scopes)
     // Validated in place (defaults filled, query-style values coerced), as Fastify does for REST.
     const input = args ?? {}
     if (!tool.validate(input)) throw validationError(issuesFromAjv(tool.validate.errors))
-    const result = await tool.run(input, { em: context.forkEm(), key: context.key, eventTypes: context.eventTypes, webhookPolicy: context.webhookPolicy })
+    const result = await tool.run(input, { em: context.forkEm(), caller: context.caller, eventTypes: context.eventTypes, webhookPolicy: context.webhookPolicy })
     return {
       content: [{ type: 'text', text: JSON.stringify(result) }],
       ...(result !== null && typeof result === 'object' && !Array.isArray(result) ? { structuredContent: result as Record<string, unknown> } : {})

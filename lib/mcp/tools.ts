@@ -13,19 +13,21 @@ import { claimNextIssue } from '../issues/claim-next-issue.ts'
 import { toIssueResource } from '../issues/issue-resource.ts'
 import { listIssues } from '../issues/list-issues.ts'
 import { updateIssue } from '../issues/update-issue.ts'
-import type { AuthenticatedKey } from '../keys/key-service.ts'
 import { createBrand } from '../keys/key-service.ts'
+import type { Caller } from '../tenancy/caller.ts'
 import { bearerRequirement } from '../keys/route-security.ts'
 import type { Scope } from '../keys/api-key.ts'
 import { listSignals } from '../signals/list-signals.ts'
 import { toSignalResource } from '../signals/signal-resource.ts'
-import { webhookCaller } from '../webhooks/caller.ts'
 import { createEndpoint, type DestinationPolicy } from '../webhooks/endpoints.ts'
 
-/** What a tool call runs with: a fresh EntityManager fork, the key that authenticated /mcp, the app's services. */
+/**
+ * What a tool call runs with: a fresh EntityManager fork, the caller (the key that authenticated
+ * /mcp, the same context REST routes read as `request.caller`), the app's services.
+ */
 export interface ToolContext {
   em: EntityManager
-  key: AuthenticatedKey
+  caller: Caller
   eventTypes: EventTypeRegistry
   webhookPolicy: DestinationPolicy
 }
@@ -57,13 +59,11 @@ function tool<S extends TSchema> (definition: {
     description: definition.description,
     inputSchema: definition.inputSchema,
     coerce: definition.coerce ?? false,
-    scopes: bearerRequirement((definition.operation.schema as { security?: unknown }).security),
+    scopes: bearerRequirement((definition.operation.schema as { security?: unknown }).security)?.alternatives ?? null,
     // Arguments reach `run` only after validation against `inputSchema` (lib/mcp/server.ts).
     run: async (args, context) => await definition.run(args as Static<S>, context)
   }
 }
-
-const eventCaller = (key: AuthenticatedKey) => ({ keyId: key.id, brandId: key.brandId, env: key.env })
 
 // issues.update takes the path's id next to the body's changes, each under its generated schema.
 const issueIdSchema = (ops.updateIssue.schema.params as unknown as { properties: { id: TSchema } }).properties.id
@@ -87,15 +87,15 @@ export const mcpTools: readonly McpTool[] = [
     description: 'Declare an event type version (fields), an inbound webhook route for it, or both (POST /api/events/types; scope schemas:write).',
     operation: ops.declareEventType,
     inputSchema: ops.declareEventType.schema.body,
-    run: async (args, { em, key, eventTypes }) => await declareEventType(em, eventTypes, args, eventCaller(key))
+    run: async (args, { em, caller, eventTypes }) => await declareEventType(em, eventTypes, args, caller)
   }),
   tool({
     name: 'events.schema',
     description: 'The fields and JSON Schema an event type\'s payload must match (GET /api/events/schema/{name}; public).',
     operation: ops.getEventSchema,
     inputSchema: ops.getEventSchema.schema.params,
-    run: async ({ name }, { em, eventTypes }) => {
-      const type = await eventTypes.get(em, name)
+    run: async ({ name }, { em, caller, eventTypes }) => {
+      const type = await eventTypes.get(em, caller.brandId, name)
       if (type === null) throw notFound(`Event type ${name} is not declared`)
       return schemaView(type)
     }
@@ -105,8 +105,8 @@ export const mcpTools: readonly McpTool[] = [
     description: 'Send a typed event; the payload is validated against its declared type. Pass idempotencyKey (e.g. the eventId) to make retries safe (POST /api/events; scope events:write).',
     operation: ops.sendEvent,
     inputSchema: sendEventInput,
-    run: async ({ event, payload, idempotencyKey }, { em, key, eventTypes }) => {
-      const sent = await sendEvent(em, eventTypes, { event, payload }, eventCaller(key), idempotencyKey)
+    run: async ({ event, payload, idempotencyKey }, { em, caller, eventTypes }) => {
+      const sent = await sendEvent(em, eventTypes, { event, payload }, caller, idempotencyKey)
       const body = JSON.parse(sent.body) as Record<string, unknown>
       return sent.replayed ? { ...body, idempotentReplayed: true } : body
     }
@@ -116,7 +116,7 @@ export const mcpTools: readonly McpTool[] = [
     description: 'Create a brand and its first API key; the key\'s secret is shown once (POST /api/brands; scope admin).',
     operation: ops.createBrand,
     inputSchema: ops.createBrand.schema.body,
-    run: async (args, { em }) => ({ ok: true, ...await createBrand(em, args) })
+    run: async (args, { em, caller }) => ({ ok: true, ...await createBrand(em, args, caller) })
   }),
   tool({
     name: 'issues.list',
@@ -124,9 +124,9 @@ export const mcpTools: readonly McpTool[] = [
     operation: ops.listIssues,
     inputSchema: ops.listIssues.schema.querystring,
     coerce: true,
-    run: async ({ priority, limit, ...filters }, { em }) => {
+    run: async ({ priority, limit, ...filters }, { em, caller }) => {
       // The schema admits only 1–4, which is what IssuePriority names.
-      const page = await listIssues(em, { ...filters, priority: priority as IssuePriority[] | undefined, limit: limit ?? defaultLimit })
+      const page = await listIssues(em, caller, { ...filters, priority: priority as IssuePriority[] | undefined, limit: limit ?? defaultLimit })
       return { ok: true, issues: page.issues.map(toIssueResource), nextCursor: page.nextCursor }
     }
   }),
@@ -135,8 +135,8 @@ export const mcpTools: readonly McpTool[] = [
     description: 'Atomically claim the most urgent unclaimed triage/todo issue for `agent` (now in_progress); `issue` is null when there is nothing to claim (POST /api/issues/claim; scope issues:write).',
     operation: ops.claimIssue,
     inputSchema: ops.claimIssue.schema.body,
-    run: async ({ agent, types }, { em }) => {
-      const issue = await claimNextIssue(em, agent, types)
+    run: async ({ agent, types }, { em, caller }) => {
+      const issue = await claimNextIssue(em, caller, agent, types)
       return { ok: true, issue: issue === null ? null : toIssueResource(issue) }
     }
   }),
@@ -145,16 +145,16 @@ export const mcpTools: readonly McpTool[] = [
     description: 'Change an issue\'s fields; status changes follow the workflow (PATCH /api/issues/{id}; scope issues:write).',
     operation: ops.updateIssue,
     inputSchema: updateIssueInput,
-    run: async ({ id, changes }, { em }) => ({ ok: true, issue: toIssueResource(await updateIssue(em, id, changes)) })
+    run: async ({ id, changes }, { em, caller }) => ({ ok: true, issue: toIssueResource(await updateIssue(em, caller, id, changes)) })
   }),
   tool({
     name: 'signals.list',
-    description: 'List provider signals (GitHub, Sentry, PostHog), newest first, filtered by source and severity (GET /api/signals; scope signals:read).',
+    description: 'List signals (provider webhooks for the operator, Loop\'s endpoint alerts for a brand), newest first, filtered by source and severity (GET /api/signals; scope signals:read).',
     operation: ops.listSignals,
     inputSchema: ops.listSignals.schema.querystring,
     coerce: true,
-    run: async (args, { em }) => {
-      const page = await listSignals(em, { ...args, limit: args.limit ?? defaultLimit })
+    run: async (args, { em, caller }) => {
+      const page = await listSignals(em, caller, { ...args, limit: args.limit ?? defaultLimit })
       return {
         ok: true,
         signals: page.signals.map(({ signal, issueId }) => toSignalResource(signal, issueId, { payload: false })),
@@ -167,6 +167,6 @@ export const mcpTools: readonly McpTool[] = [
     description: 'Register an outbound webhook endpoint for event types; its signing secret is shown once (POST /api/webhooks; scope webhooks:manage).',
     operation: ops.createWebhook,
     inputSchema: ops.createWebhook.schema.body,
-    run: async (args, { em, key, webhookPolicy }) => await createEndpoint(em, args, webhookCaller(key), webhookPolicy)
+    run: async (args, { em, caller, webhookPolicy }) => await createEndpoint(em, args, caller, webhookPolicy)
   })
 ]

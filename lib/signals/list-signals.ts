@@ -4,6 +4,7 @@ import { Issue } from '../db/entities/issue.ts'
 import { Signal, type SignalSource } from '../db/entities/signal.ts'
 import type { Severity } from '../severity/signal-mapping.ts'
 import { decodeCursor, encodeCursor } from '../pagination/cursor.ts'
+import { ownedBy, type Caller } from '../tenancy/caller.ts'
 
 export interface SignalQuery {
   source?: SignalSource[]
@@ -21,10 +22,12 @@ export interface SignalPage {
   nextCursor: string | null
 }
 
-export async function listSignals (em: EntityManager, query: SignalQuery): Promise<SignalPage> {
+/** The caller's signals: the operator's (every brand's alerts and the providers'), or its brand's alerts. */
+export async function listSignals (em: EntityManager, caller: Caller, query: SignalQuery): Promise<SignalPage> {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isSignalKey)
   const before = after === undefined ? undefined : new Date(after[0])
   const rows = await em.find(Signal, {
+    ...ownedBy(caller),
     ...(query.source !== undefined ? { source: { $in: query.source } } : {}),
     ...(query.severity !== undefined ? { severity: { $in: query.severity } } : {}),
     ...(after !== undefined ? { $or: [{ createdAt: { $lt: before } }, { createdAt: before, id: { $lt: after[1] } }] } : {})

@@ -8,9 +8,13 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import type { SignalSource } from '../db/entities/signal.ts'
 import { priorityFromSeverity, type SignalMapping } from '../severity/signal-mapping.ts'
 import { announceSignal } from '../delivery/announcements.ts'
+import { sql } from '../db/sql.ts'
+import type { Owner } from '../tenancy/caller.ts'
 
 export interface IncomingSignal {
   source: SignalSource
+  /** Whose it is: the operator's live rows for provider webhooks (providerOwner), an endpoint's owner for Loop's alerts. */
+  owner: Owner
   /** The provider's delivery id when it sends one (X-GitHub-Delivery, Sentry Request-ID). */
   deliveryId: string | undefined
   /** The body exactly as received. */
@@ -35,13 +39,13 @@ const maxSourceIdLength = 500
 // indexes; when it skips the signal, `issue` inserts nothing and no row comes back.
 const insertSignalAndIssue = `
   with signal_row as (
-    insert into signal (source, type, severity, source_id, delivery_id, payload, payload_hash)
-    values (?, ?, ?, ?, ?, ?::jsonb, ?)
+    insert into signal (source, type, severity, source_id, delivery_id, payload, payload_hash, brand_id, env)
+    values (?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?)
     on conflict do nothing
-    returning id
+    returning id, brand_id, env
   ), issue_row as (
-    insert into issue (type, status, priority, title, description, signal_id)
-    select 'signal', 'triage', ?, ?, ?, id from signal_row
+    insert into issue (type, status, priority, title, description, signal_id, brand_id, env)
+    select 'signal', 'triage', ?, ?, ?, id, brand_id, env from signal_row
     returning id, signal_id
   )
   select signal_id, id as issue_id from issue_row`
@@ -94,11 +98,15 @@ export interface SignalRow {
   priority: 1 | 2 | 3 | 4
   title: string
   description: string | null
+  brandId: string | null
+  env: Owner['env']
 }
 
 export function signalRow (incoming: IncomingSignal): SignalRow {
-  const { source, deliveryId, raw, mapping } = incoming
+  const { source, deliveryId, raw, mapping, owner } = incoming
   return {
+    brandId: owner.brandId,
+    env: owner.env,
     source,
     type: mapping.type.slice(0, maxTypeLength),
     severity: mapping.severity,
@@ -121,13 +129,13 @@ export async function recordSignal (em: EntityManager, incoming: IncomingSignal)
   // A transaction around the one statement: signal.created and issue.created are queued for
   // webhook endpoints (the outbox) in it, so the deliveries commit with the signal or not at all.
   const created = await em.transactional(async (tx) => {
-    const [inserted] = await tx.execute<RecordedRow[]>(insertSignalAndIssue, [
-      row.source, row.type, row.severity, row.sourceId, row.deliveryId, row.payload, row.payloadHash,
+    const [inserted] = await sql<RecordedRow>(tx, insertSignalAndIssue, [
+      row.source, row.type, row.severity, row.sourceId, row.deliveryId, row.payload, row.payloadHash, row.brandId, row.env,
       row.priority, row.title, row.description
     ])
-    if (inserted !== undefined) await announceSignal(tx, inserted.signal_id, inserted.issue_id)
+    if (inserted !== undefined) await announceSignal(tx, incoming.owner, inserted.signal_id, inserted.issue_id)
     return inserted
   })
   if (created !== undefined) return { signalId: created.signal_id, issueId: created.issue_id, duplicate: false }
-  return await findRecordedSignal(async (sql, params) => await em.execute<RecordedRow[]>(sql.replace(/\$\d+/g, '?'), params), row)
+  return await findRecordedSignal(async (text, params) => await sql<RecordedRow>(em, text.replace(/\$\d+/g, '?'), params), row)
 }

@@ -5,7 +5,7 @@ import type { Signal } from '../db/entities/signal.ts'
 export type SignalResource = components['schemas']['Signal']
 
 /** What the resource is made of: an entity, or the columns a batch insert returned (lib/ingest). */
-export type SignalFields = Pick<Signal, 'id' | 'source' | 'type' | 'severity' | 'sourceId' | 'deliveryId' | 'payloadHash' | 'createdAt'> & Partial<Pick<Signal, 'payload'>>
+export type SignalFields = Pick<Signal, 'id' | 'source' | 'type' | 'severity' | 'sourceId' | 'deliveryId' | 'payloadHash' | 'brandId' | 'env' | 'createdAt'> & Partial<Pick<Signal, 'payload'>>
 
 export function toSignalResource (signal: SignalFields, issueId: string, options: { payload: boolean }): SignalResource {
   return {
@@ -17,6 +17,8 @@ export function toSignalResource (signal: SignalFields, issueId: string, options
     deliveryId: signal.deliveryId ?? null,
     payloadHash: signal.payloadHash,
     issueId,
+    brandId: signal.brandId ?? null,
+    env: signal.env,
     ...(options.payload ? { payload: signal.payload } : {}),
     createdAt: signal.createdAt.toISOString()
   }

@@ -1,5 +1,6 @@
 // An endpoint's deliveries as a service: the log (every attempt in order), a manual retry, and a
-// webhook.test message queued like any other.
+// webhook.test message queued like any other. Each starts by finding the endpoint as the caller
+// owns it (findEndpoint), so another brand's or env's deliveries are a 404.
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
@@ -9,6 +10,7 @@ import { conflict, notFound } from '../errors.ts'
 import { decodeCursor, encodeCursor } from '../events/queries.ts'
 import { messageBody } from '../delivery/message.ts'
 import { findEndpoint, type WebhookCaller } from './endpoints.ts'
+import { sql } from '../db/sql.ts'
 
 export type WebhookDeliveryView = components['schemas']['WebhookDelivery']
 export type WebhookDeliveryList = components['schemas']['WebhookDeliveryList']
@@ -82,7 +84,7 @@ export async function listDeliveries (em: EntityManager, endpointId: string, cal
 export async function retryDelivery (em: EntityManager, endpointId: string, deliveryId: string, caller: WebhookCaller): Promise<WebhookDeliveryView> {
   const endpoint = await findEndpoint(em, endpointId, caller)
   if (endpoint.status === 'disabled') throw conflict('This endpoint is disabled; enable it to retry its deliveries')
-  const updated = await em.getConnection().execute<{ id: string }[]>(
+  const updated = await sql<{ id: string }>(em,
     `update webhook_delivery
         set manual_retry = (status <> 'pending'), status = 'pending', next_attempt_at = now(), updated_at = now()
       where id = ? and endpoint_id = ? and (locked_until is null or locked_until <= now())
@@ -107,7 +109,7 @@ export async function sendTestMessage (em: EntityManager, endpointId: string, ca
     createdAt: new Date().toISOString(),
     dataJson: JSON.stringify({ endpointId, message: 'A test message from Loop: if you can read this, your endpoint works.' })
   })
-  const [row] = await em.getConnection().execute<{ id: string }[]>(
+  const [row] = await sql<{ id: string }>(em,
     "insert into webhook_delivery (endpoint_id, message_id, event_type, body) values (?, ?, 'webhook.test', ?) returning id",
     [endpointId, messageId, body]
   )

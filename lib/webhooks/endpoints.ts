@@ -1,6 +1,7 @@
 // Webhook endpoints as a service: register (secret shown once), read, change, delete, rotate the
-// secret. An endpoint belongs to the brand of the key that registered it; other brands' keys
-// see nothing of it (404), an admin key sees every endpoint.
+// secret. An endpoint belongs to the brand and env of the key that registered it
+// (docs/tenancy.md): keys of other brands or envs see nothing of it (404); the operator (a
+// brandless key) sees every brand's endpoints of its env.
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
@@ -10,6 +11,8 @@ import { decodeCursor, encodeCursor } from '../events/queries.ts'
 import { destinationProblem, type ResolveAll } from '../delivery/ssrf.ts'
 import { patternReachable } from '../delivery/subscriptions.ts'
 import { generateWebhookSecret } from '../signing/outbound.ts'
+import { ownedBy, ownerSql, type Caller } from '../tenancy/caller.ts'
+import { sql } from '../db/sql.ts'
 
 export type WebhookEndpointView = components['schemas']['WebhookEndpoint']
 export type WebhookEndpointWithSecret = components['schemas']['WebhookEndpointWithSecret']
@@ -17,8 +20,8 @@ export type WebhookEndpointList = components['schemas']['WebhookEndpointList']
 export type CreateWebhookRequest = components['schemas']['CreateWebhookRequest']
 export type UpdateWebhookRequest = components['schemas']['UpdateWebhookRequest']
 
-/** The API key acting: its brand owns what it registers, its scopes bound what that receives. */
-export interface WebhookCaller { keyId: string, brandId: string | null, env: 'live' | 'test' | 'dev', scopes: readonly string[] }
+/** The API key acting: its brand and env own what it registers, its scopes bound what that receives. */
+export type WebhookCaller = Pick<Caller, 'keyId' | 'brandId' | 'env' | 'scopes'>
 
 export interface DestinationPolicy { allowPrivateUrls: boolean, resolve?: ResolveAll }
 
@@ -46,19 +49,15 @@ export function toEndpointView (row: EndpointRow, now = new Date()): WebhookEndp
   }
 }
 
-const isAdmin = (caller: WebhookCaller) => caller.scopes.includes('admin')
-
-/** The filter that keeps a caller to its own brand's endpoints. */
-export function ownedBy (caller: WebhookCaller): Record<string, unknown> {
-  return isAdmin(caller) ? {} : { brandId: caller.brandId }
-}
-
 /** The endpoint if the caller may see it; 404 otherwise (another brand's endpoint does not exist for it). */
 export async function findEndpoint (em: EntityManager, id: string, caller: WebhookCaller) {
-  const row = await em.findOne(WebhookEndpoint, { id, ...ownedBy(caller) })
+  const row = await em.findOne(WebhookEndpoint, { id, ...ownedEndpoints(caller) })
   if (row === null) throw notFound(`Webhook endpoint ${id} not found`)
   return row
 }
+
+/** `ownedBy` typed for this table, whose env is live or test: a dev key's filter simply matches nothing. */
+const ownedEndpoints = (caller: WebhookCaller) => ownedBy(caller) as { env: 'live' | 'test', brandId?: string }
 
 async function urlIssues (url: string | undefined, policy: DestinationPolicy): Promise<ValidationIssue[]> {
   if (url === undefined) return []
@@ -74,8 +73,8 @@ function patternIssues (events: readonly string[] | undefined, scopes: readonly 
 
 function envIssues (env: CreateWebhookRequest['env'], caller: WebhookCaller): ValidationIssue[] {
   if (env === 'dev') return [{ path: 'env', message: 'dev events are never delivered: register a live or test endpoint', code: 'invalid_enum_value' }]
-  // A sandbox key must not be able to subscribe to real traffic.
-  if (env === 'live' && caller.env !== 'live' && !isAdmin(caller)) return [{ path: 'env', message: `A ${caller.env} key can only register test endpoints`, code: 'invalid_enum_value' }]
+  // Env is a wall: an endpoint lives in its key's env, so a sandbox key never subscribes to real traffic.
+  if (env !== caller.env) return [{ path: 'env', message: `A ${caller.env} key registers ${caller.env} endpoints only`, code: 'invalid_enum_value' }]
   return []
 }
 
@@ -97,9 +96,8 @@ export async function createEndpoint (em: EntityManager, input: CreateWebhookReq
     updatedAt: now
   }
   const secret = generateWebhookSecret()
-  // Through knex, so the secret travels as a bind parameter: MikroORM's execute() inlines values
-  // into the SQL text, which a failing query would carry into the error log.
-  await em.getKnex().raw(
+  // A bound parameter (lib/db/sql.ts), so the secret never appears in SQL text or a log line.
+  await sql(em,
     `insert into webhook_endpoint (id, url, events, env, description, brand_id, key_id, scopes, secret, status, created_at, updated_at)
      values (?, ?, ?::text[], ?, ?, ?, ?, ?::text[], ?, 'active', ?, ?)`,
     [row.id, row.url, row.events, row.env, row.description, row.brandId, caller.keyId, [...caller.scopes], secret, now, now]
@@ -109,7 +107,7 @@ export async function createEndpoint (em: EntityManager, input: CreateWebhookReq
 
 export async function listEndpoints (em: EntityManager, caller: WebhookCaller, query: { limit?: number, cursor?: string }): Promise<WebhookEndpointList> {
   const limit = query.limit ?? 50
-  const where: Record<string, unknown> = { ...ownedBy(caller) }
+  const where: Record<string, unknown> = { ...ownedEndpoints(caller) }
   if (query.cursor !== undefined) {
     const after = decodeCursor(query.cursor)
     where.$or = [{ createdAt: { $lt: after.receivedAt } }, { createdAt: after.receivedAt, id: { $lt: after.id } }]
@@ -153,17 +151,17 @@ export async function updateEndpoint (em: EntityManager, id: string, patch: Upda
  * workers' claim query never has to walk past them; enabling it makes them due at once.
  */
 async function parkPendingDeliveries (em: EntityManager, endpointId: string, park: boolean): Promise<void> {
-  await em.getConnection().execute(
+  await sql(em,
     park
       ? "update webhook_delivery set next_attempt_at = 'infinity', updated_at = now() where endpoint_id = ? and status = 'pending'"
       : "update webhook_delivery set next_attempt_at = now(), updated_at = now() where endpoint_id = ? and status = 'pending' and next_attempt_at = 'infinity'",
-    [endpointId], 'run', em.getTransactionContext()
+    [endpointId]
   )
 }
 
 /** Deletes the endpoint with its deliveries and their attempts; a send in flight records nothing. */
 export async function deleteEndpoint (em: EntityManager, id: string, caller: WebhookCaller): Promise<void> {
-  const deleted = await em.nativeDelete(WebhookEndpoint, { id, ...ownedBy(caller) })
+  const deleted = await em.nativeDelete(WebhookEndpoint, { id, ...ownedEndpoints(caller) })
   if (deleted === 0) throw notFound(`Webhook endpoint ${id} not found`)
 }
 
@@ -173,16 +171,16 @@ export async function deleteEndpoint (em: EntityManager, id: string, caller: Web
  * window drops the older secret at once.
  */
 export async function rotateSecret (em: EntityManager, id: string, caller: WebhookCaller): Promise<WebhookEndpointWithSecret> {
-  await findEndpoint(em, id, caller)
   const secret = generateWebhookSecret()
-  // A bind parameter (knex), never SQL text: see createEndpoint.
-  const updated = await em.getKnex().raw<{ rowCount: number }>(
+  // The owner is in the UPDATE itself: another brand's or env's endpoint is not found.
+  const owner = ownerSql(caller)
+  const updated = await sql<{ id: string }>(em,
     `update webhook_endpoint
         set previous_secret = secret, previous_secret_expires_at = now() + ? * interval '1 millisecond', secret = ?, updated_at = now()
-      where id = ?`,
-    [ROTATION_OVERLAP_MS, secret, id]
+      where id = ? and ${owner.sql} returning id`,
+    [ROTATION_OVERLAP_MS, secret, id, ...owner.params]
   )
-  if (updated.rowCount === 0) throw notFound(`Webhook endpoint ${id} not found`)
+  if (updated.length === 0) throw notFound(`Webhook endpoint ${id} not found`)
   const row = await em.fork().findOneOrFail(WebhookEndpoint, { id })
   return { ...toEndpointView(row), secret }
 }

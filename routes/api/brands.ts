@@ -1,5 +1,5 @@
-// /api/brands (admin): list brands; POST creates a brand and its first API key (also the MCP
-// tool brands.create).
+// /api/brands (admin, so the operator): list brands; POST creates a brand and its first API key
+// in the caller's env (also the MCP tool brands.create).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { createBrand as createBrandOp, listBrands as listBrandsOp } from '../../generated/operations.ts'
 import { createBrand, listBrands } from '../../lib/keys/key-service.ts'
@@ -7,13 +7,13 @@ import { createBrand, listBrands } from '../../lib/keys/key-service.ts'
 const brands: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...listBrandsOp,
-    handler: async (request) => ({ ok: true as const, brands: await listBrands(request.em) })
+    handler: async (request) => ({ ok: true as const, brands: await listBrands(request.em, request.caller.env) })
   })
 
   fastify.route({
     ...createBrandOp,
     handler: async (request, reply) => {
-      const created = await createBrand(request.em, request.body)
+      const created = await createBrand(request.em, request.body, request.caller)
       return reply.code(201).send({ ok: true as const, ...created })
     }
   })

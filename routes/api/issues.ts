@@ -1,5 +1,6 @@
-// /api/issues (SPEC section 5): list, read, create, update and the agents' claim loop. Scopes are
-// declared per operation in openapi/loop.yaml (issues:read, issues:write) and enforced by auth.
+// /api/issues (SPEC section 5): list, read, create, update and the agents' claim loop, each over
+// the caller's own issues (docs/tenancy.md). Scopes are declared per operation in
+// openapi/loop.yaml (issues:read, issues:write) and enforced by auth.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import * as ops from '../../generated/operations.ts'
 import type { IssuePriority } from '../../lib/db/entities/issue.ts'
@@ -19,7 +20,7 @@ const issues: FastifyPluginAsyncTypebox = async (fastify) => {
     handler: async (request) => {
       const { priority, limit, ...filters } = request.query
       // The schema admits only 1–4, which is what IssuePriority names.
-      const page = await listIssues(request.em, { ...filters, priority: priority as IssuePriority[] | undefined, limit: limit ?? defaultLimit })
+      const page = await listIssues(request.em, request.caller, { ...filters, priority: priority as IssuePriority[] | undefined, limit: limit ?? defaultLimit })
       return { ok: true as const, issues: page.issues.map(toIssueResource), nextCursor: page.nextCursor }
     }
   })
@@ -27,7 +28,7 @@ const issues: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...ops.getIssue,
     handler: async (request) => {
-      const { issue, signal } = await getIssue(request.em, request.params.id)
+      const { issue, signal } = await getIssue(request.em, request.caller, request.params.id)
       return { ok: true as const, issue: toIssueResource(issue), signal: signal === null ? null : toSignalResource(signal, issue.id, { payload: true }) }
     }
   })
@@ -35,7 +36,7 @@ const issues: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...ops.createIssue,
     handler: async (request, reply) => {
-      const issue = await createIssue(request.em, request.body)
+      const issue = await createIssue(request.em, request.caller, request.body)
       return await reply.code(201).send({ ok: true as const, issue: toIssueResource(issue) })
     }
   })
@@ -43,7 +44,7 @@ const issues: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...ops.updateIssue,
     handler: async (request) => {
-      const issue = await updateIssue(request.em, request.params.id, request.body)
+      const issue = await updateIssue(request.em, request.caller, request.params.id, request.body)
       return { ok: true as const, issue: toIssueResource(issue) }
     }
   })
@@ -51,7 +52,7 @@ const issues: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...ops.claimIssue,
     handler: async (request, reply) => {
-      const issue = await claimNextIssue(request.em, request.body.agent, request.body.types)
+      const issue = await claimNextIssue(request.em, request.caller, request.body.agent, request.body.types)
       if (issue === null) return await reply.code(204).send(null)
       return { ok: true as const, issue: toIssueResource(issue) }
     }

@@ -1,4 +1,5 @@
-// /api/keys: create, list and revoke API keys (admin). Secrets leave Loop only in the 201.
+// /api/keys: create, list and revoke API keys (admin, so the operator), each within the caller's
+// env (docs/tenancy.md). Secrets leave Loop only in the 201.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { createKey as createKeyOp, listKeys as listKeysOp, revokeKey as revokeKeyOp } from '../../generated/operations.ts'
 import { createKey, listKeys, revokeKey } from '../../lib/keys/key-service.ts'
@@ -7,19 +8,19 @@ const keys: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...createKeyOp,
     handler: async (request, reply) => {
-      const key = await createKey(request.em, request.body)
+      const key = await createKey(request.em, request.body, request.caller)
       return reply.code(201).send({ ok: true as const, key })
     }
   })
 
   fastify.route({
     ...listKeysOp,
-    handler: async (request) => ({ ok: true as const, keys: await listKeys(request.em, request.query) })
+    handler: async (request) => ({ ok: true as const, keys: await listKeys(request.em, request.caller.env, request.query) })
   })
 
   fastify.route({
     ...revokeKeyOp,
-    handler: async (request) => ({ ok: true as const, key: await revokeKey(request.em, request.params.id) })
+    handler: async (request) => ({ ok: true as const, key: await revokeKey(request.em, request.params.id, request.caller.env) })
   })
 }
 

@@ -62,8 +62,8 @@ t.test('every /api operation declares bearer security with known scopes, unless 
   for (const op of allOperations.filter((o) => o.path.startsWith('/api/'))) {
     const label = `${op.method.toUpperCase()} ${op.path}`
     const requirement = bearerRequirement(op.security) // throws on an unknown scope
-    if (isPublic(op.method, op.path)) t.equal(requirement, null, `${label} is public`)
-    else t.ok(requirement !== null && requirement.length > 0, `${label} takes a key`)
+    if (isPublic(op.method, op.path)) t.ok(requirement === null || requirement.anonymous, `${label} is public`)
+    else t.ok(requirement !== null && !requirement.anonymous && requirement.alternatives.length > 0, `${label} takes a key`)
   }
 })
 
@@ -72,7 +72,7 @@ t.test('operations taking a key document 401 and 429, and 403 when they need a s
     const requirement = bearerRequirement(op.security)
     if (requirement === null) continue
     const statuses = op.responses.map(([status]) => status)
-    const needsScope = requirement.every((scopes) => scopes.length > 0)
+    const needsScope = requirement.alternatives.every((scopes) => scopes.length > 0)
     for (const status of needsScope ? [401, 403, 429] : [401, 429]) t.ok(statuses.includes(status), `${op.method.toUpperCase()} ${op.path} documents ${status}`)
   }
 })
@@ -81,5 +81,5 @@ t.test('POST /mcp takes any valid key: each MCP tool checks its own scope', asyn
   const op = operations.get('mcp')
   t.equal(op?.path, '/mcp')
   t.same(op?.security, [{ bearer: [] }])
-  t.same(bearerRequirement(op?.security), [[]])
+  t.same(bearerRequirement(op?.security), { alternatives: [[]], anonymous: false })
 })

@@ -9,11 +9,11 @@ const admin = { authorization: `Bearer ${adminSecret}` }
 
 // Scopes are declared only as OpenAPI security in the route schema, as generated operations do.
 function addRoutes (app: FastifyInstance): void {
-  app.get('/api/test/issues', { schema: { security: [{ bearer: ['issues:read'] }] } }, async (request) => ({ ok: true, keyId: request.apiKey?.id }))
+  app.get('/api/test/issues', { schema: { security: [{ bearer: ['issues:read'] }] } }, async (request) => ({ ok: true, keyId: request.caller.keyId }))
   app.post('/api/test/both', { schema: { security: [{ bearer: ['issues:read', 'issues:write'] }] } }, async () => ({ ok: true }))
   app.get('/api/test/either', { schema: { security: [{ bearer: ['signals:read'] }, { bearer: ['issues:read'] }] } }, async () => ({ ok: true }))
   app.get('/api/test/any-key', { schema: { security: [{ bearer: [] }] } }, async () => ({ ok: true }))
-  app.get('/api/test/public', async (request) => ({ ok: true, apiKey: request.apiKey }))
+  app.get('/api/test/public', async (request) => ({ ok: true, apiKey: request.optionalCaller }))
 }
 
 const { app, databaseUrl } = await buildWithDetails(t, { LOOP_ADMIN_KEY: adminSecret }, addRoutes)

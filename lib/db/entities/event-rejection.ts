@@ -16,6 +16,7 @@ export const EventRejection = defineEntity({
     body: p.text(),
     issues: p.json<ValidationIssue[]>(),
     brandId: p.uuid().nullable(),
+    env: p.text().$type<'live' | 'test' | 'dev'>(),
     createdAt: p.datetime().defaultRaw('now()'),
     replayedAt: p.datetime().nullable(),
     replayedEventId: p.uuid().nullable()

@@ -1,4 +1,6 @@
-// event_type: the registry of declared event types (SPEC section 7). A version never changes.
+// event_type: the registry of event types (SPEC section 7). Built-in types are brandless and
+// shared; a declared type belongs to the brand that declared it (null: the operator). A version
+// never changes.
 import { defineEntity } from '@mikro-orm/core'
 import type { FieldSpecs, JsonSchema } from '../../events/field-schema.ts'
 
@@ -6,7 +8,9 @@ export const EventType = defineEntity({
   name: 'EventType',
   tableName: 'event_type',
   properties: (p) => ({
-    name: p.text().primary(),
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    brandId: p.uuid().nullable(),
+    name: p.text(),
     fields: p.json<FieldSpecs>(),
     jsonSchema: p.json<JsonSchema>(),
     builtIn: p.boolean().default(false),

@@ -2,6 +2,7 @@
 // signal; the rest through the API. `number` is a PostgreSQL identity: sequential without races.
 import { randomUUID } from 'node:crypto'
 import { defineEntity, p, type InferEntity, type Opt } from '@mikro-orm/core'
+import type { KeyEnv } from '../../keys/api-key.ts'
 
 export const issueTypes = ['signal', 'bug', 'feature', 'task'] as const
 export type IssueType = typeof issueTypes[number]
@@ -26,6 +27,9 @@ export const Issue = defineEntity({
     // A plain column rather than a relation: the issue's one signal is loaded only where it is shown.
     signalId: p.uuid().nullable(),
     assignee: p.string().nullable(),
+    // The owner (docs/tenancy.md): a signal issue's is its signal's; any other the creating key's.
+    brandId: p.uuid().nullable(),
+    env: p.string().$type<KeyEnv>(),
     claimedBy: p.string().nullable(),
     claimedAt: p.datetime(3).nullable(),
     createdAt: p.datetime(3).onCreate(() => new Date()),

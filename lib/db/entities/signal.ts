@@ -2,6 +2,7 @@
 // payload is jsonb parsed by PostgreSQL from the raw text, so integers beyond 2^53 keep every digit.
 import { randomUUID } from 'node:crypto'
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
+import type { KeyEnv } from '../../keys/api-key.ts'
 import type { Severity } from '../../severity/signal-mapping.ts'
 
 // `loop`: raised by Loop itself (a webhook endpoint that started failing).
@@ -21,6 +22,10 @@ export const Signal = defineEntity({
     // Lazy: lists never carry payloads (they can be up to LOOP_BODY_LIMIT each); one signal does.
     payload: p.json<Record<string, unknown>>().lazy(true, false),
     payloadHash: p.string(),
+    // The owner (docs/tenancy.md): provider signals are the operator's live rows (brand null);
+    // Loop's own alerts about an endpoint belong to that endpoint's brand and env.
+    brandId: p.uuid().nullable(),
+    env: p.string().$type<KeyEnv>(),
     createdAt: p.datetime(3).onCreate(() => new Date())
   }
 })

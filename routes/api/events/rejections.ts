@@ -1,4 +1,5 @@
-// Rejected inbound deliveries: GET /api/events/rejections (events:read), replay (events:write).
+// Rejected inbound deliveries of the caller's own routes: GET /api/events/rejections
+// (events:read), replay (events:write).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { listEventRejections, replayEventRejection } from '../../../generated/operations.ts'
 import { listRejections } from '../../../lib/inbound/rejections.ts'
@@ -7,12 +8,12 @@ import { replayRejection } from '../../../lib/inbound/receive.ts'
 const rejections: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...listEventRejections,
-    handler: async (request) => await listRejections(request.em, request.query, request.apiKey?.brandId ?? null)
+    handler: async (request) => await listRejections(request.em, request.caller, request.query)
   })
 
   fastify.route({
     ...replayEventRejection,
-    handler: async (request) => await replayRejection(request.em, fastify.eventTypes, request.params.id, request.apiKey?.brandId ?? null)
+    handler: async (request) => await replayRejection(request.em, fastify.eventTypes, request.caller, request.params.id)
   })
 }
 

@@ -1,23 +1,24 @@
-// Public schema discovery (SPEC section 7): no key needed to read what an event must look like.
+// Schema discovery (SPEC section 7): no key needed to read what a built-in event must look like;
+// a brand's own declarations are shown to that brand's keys (and the operator's) only.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { getEventSchema, listEventSchemas } from '../../../generated/operations.ts'
 import { notFound } from '../../../lib/errors.ts'
 import { schemaView } from '../../../lib/events/declare.ts'
 
-const view = schemaView
-
 const eventSchemas: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...listEventSchemas,
-    handler: async (request) => ({ data: (await fastify.eventTypes.list(request.em)).map(view) })
+    handler: async (request) => ({ data: (await fastify.eventTypes.list(request.em, request.optionalCaller)).map(schemaView) })
   })
 
   fastify.route({
     ...getEventSchema,
     handler: async (request) => {
-      const type = await fastify.eventTypes.get(request.em, request.params.name)
-      if (type === null) throw notFound(`Event type ${request.params.name} is not declared`)
-      return view(type)
+      const caller = request.optionalCaller
+      const type = await fastify.eventTypes.get(request.em, caller?.brandId ?? null, request.params.name)
+      // Without a key only the built-in types are public.
+      if (type === null || (caller === null && !type.builtIn)) throw notFound(`Event type ${request.params.name} is not declared`)
+      return schemaView(type)
     }
   })
 }

@@ -12,7 +12,7 @@ const signals: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...ops.listSignals,
     handler: async (request) => {
-      const page = await listSignals(request.em, { ...request.query, limit: request.query.limit ?? defaultLimit })
+      const page = await listSignals(request.em, request.caller, { ...request.query, limit: request.query.limit ?? defaultLimit })
       return {
         ok: true as const,
         signals: page.signals.map(({ signal, issueId }) => toSignalResource(signal, issueId, { payload: false })),
@@ -24,7 +24,7 @@ const signals: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...ops.getSignal,
     handler: async (request) => {
-      const { signal, issueId } = await getSignal(request.em, request.params.id)
+      const { signal, issueId } = await getSignal(request.em, request.caller, request.params.id)
       return { ok: true as const, signal: toSignalResource(signal, issueId, { payload: true }) }
     }
   })

@@ -1,23 +1,22 @@
 // An endpoint's deliveries: the log, a manual retry, and a test message through the normal queue.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { listWebhookDeliveries, retryWebhookDelivery, testWebhook } from '../../../generated/operations.ts'
-import { webhookCaller } from '../../../lib/webhooks/caller.ts'
 import { listDeliveries, retryDelivery, sendTestMessage } from '../../../lib/webhooks/deliveries.ts'
 
 const deliveries: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...listWebhookDeliveries,
-    handler: async (request) => await listDeliveries(request.em, request.params.id, webhookCaller(request.apiKey), request.query)
+    handler: async (request) => await listDeliveries(request.em, request.params.id, request.caller, request.query)
   })
 
   fastify.route({
     ...retryWebhookDelivery,
-    handler: async (request, reply) => reply.code(202).send(await retryDelivery(request.em, request.params.id, request.params.deliveryId, webhookCaller(request.apiKey)))
+    handler: async (request, reply) => reply.code(202).send(await retryDelivery(request.em, request.params.id, request.params.deliveryId, request.caller))
   })
 
   fastify.route({
     ...testWebhook,
-    handler: async (request, reply) => reply.code(202).send(await sendTestMessage(request.em, request.params.id, webhookCaller(request.apiKey)))
+    handler: async (request, reply) => reply.code(202).send(await sendTestMessage(request.em, request.params.id, request.caller))
   })
 }
 

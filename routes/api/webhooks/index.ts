@@ -2,7 +2,6 @@
 // /api/webhooks/{id}/rotate-secret. Scope webhooks:manage, declared in the contract.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { createWebhook, deleteWebhook, getWebhook, listWebhooks, rotateWebhookSecret, updateWebhook } from '../../../generated/operations.ts'
-import { webhookCaller } from '../../../lib/webhooks/caller.ts'
 import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, rotateSecret, updateEndpoint } from '../../../lib/webhooks/endpoints.ts'
 
 const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -10,35 +9,35 @@ const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.route({
     ...createWebhook,
-    handler: async (request, reply) => reply.code(201).send(await createEndpoint(request.em, request.body, webhookCaller(request.apiKey), policy))
+    handler: async (request, reply) => reply.code(201).send(await createEndpoint(request.em, request.body, request.caller, policy))
   })
 
   fastify.route({
     ...listWebhooks,
-    handler: async (request) => await listEndpoints(request.em, webhookCaller(request.apiKey), request.query)
+    handler: async (request) => await listEndpoints(request.em, request.caller, request.query)
   })
 
   fastify.route({
     ...getWebhook,
-    handler: async (request) => await getEndpoint(request.em, request.params.id, webhookCaller(request.apiKey))
+    handler: async (request) => await getEndpoint(request.em, request.params.id, request.caller)
   })
 
   fastify.route({
     ...updateWebhook,
-    handler: async (request) => await updateEndpoint(request.em, request.params.id, request.body, webhookCaller(request.apiKey), policy)
+    handler: async (request) => await updateEndpoint(request.em, request.params.id, request.body, request.caller, policy)
   })
 
   fastify.route({
     ...deleteWebhook,
     handler: async (request, reply) => {
-      await deleteEndpoint(request.em, request.params.id, webhookCaller(request.apiKey))
+      await deleteEndpoint(request.em, request.params.id, request.caller)
       return reply.code(204).send(null)
     }
   })
 
   fastify.route({
     ...rotateWebhookSecret,
-    handler: async (request) => await rotateSecret(request.em, request.params.id, webhookCaller(request.apiKey))
+    handler: async (request) => await rotateSecret(request.em, request.params.id, request.caller)
   })
 }
 

@@ -1,5 +1,6 @@
 // signal.created, issue.created and issue.updated are queued in the transaction of the change,
-// for brandless live endpoints whose key may read them. Real database, no worker, no HTTP.
+// for the endpoints of the owner's env and brand, and the operator's (brandless) ones of that env,
+// whose key may read them. Real database, no worker, no HTTP.
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
@@ -9,11 +10,16 @@ import { recordSignal } from '../../../lib/signals/record-signal.ts'
 import { createIssue } from '../../../lib/issues/create-issue.ts'
 import { updateIssue } from '../../../lib/issues/update-issue.ts'
 import { claimNextIssue } from '../../../lib/issues/claim-next-issue.ts'
+import type { Scope } from '../../../lib/keys/api-key.ts'
+import { providerOwner, type Caller } from '../../../lib/tenancy/caller.ts'
 
 const { app } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true' }, undefined, { deliveryWorker: false })
 const em = () => app.orm.em.fork() as unknown as EntityManager
 
-const caller = (brandId: string | null, scopes: string[], env: WebhookCaller['env'] = 'live'): WebhookCaller => ({ keyId: randomUUID(), brandId, env, scopes })
+const caller = (brandId: string | null, scopes: Scope[], env: WebhookCaller['env'] = 'live'): Caller => ({ keyId: randomUUID(), brandId, env, scopes, tier: 'standard' })
+const brandId = randomUUID()
+const operator = caller(null, ['admin'])
+const brand = caller(brandId, ['issues:read', 'issues:write'])
 const register = async (who: WebhookCaller, events: string[]) =>
   (await createEndpoint(em(), { url: 'http://127.0.0.1:9/hook', events }, who, { allowPrivateUrls: true })).id
 
@@ -21,7 +27,8 @@ const endpoints = {
   everything: await register(caller(null, ['admin']), ['*']),
   signalsOnly: await register(caller(null, ['webhooks:manage', 'signals:read']), ['*']),
   issuesOnly: await register(caller(null, ['webhooks:manage', 'issues:read']), ['issue.*']),
-  branded: await register(caller(randomUUID(), ['admin']), ['*']),
+  branded: await register(caller(brandId, ['webhooks:manage', 'signals:read', 'issues:read']), ['*']),
+  otherBrand: await register(caller(randomUUID(), ['webhooks:manage', 'signals:read', 'issues:read']), ['*']),
   sandbox: await register(caller(null, ['admin'], 'test'), ['*'])
 }
 const names = new Map(Object.entries(endpoints).map(([name, id]) => [id, name]))
@@ -39,6 +46,7 @@ await queued()
 t.test('a recorded signal queues signal.created and issue.created for brandless live endpoints that may read them', async (t) => {
   const recorded = await recordSignal(em(), {
     source: 'github',
+    owner: providerOwner,
     deliveryId: randomUUID(),
     raw: Buffer.from('{"action":"created","alert":{"id":820982911946154508}}'),
     mapping: { severity: 'high', type: 'dependabot_alert', title: 'GitHub: dependabot alert: lodash (high) in octo/app' }
@@ -55,6 +63,7 @@ t.test('a recorded signal queues signal.created and issue.created for brandless 
 
   const duplicate = await recordSignal(em(), {
     source: 'github',
+    owner: providerOwner,
     deliveryId: (await em().getConnection().execute<{ delivery_id: string }[]>('select delivery_id from signal where id = ?', [recorded.signalId]))[0]?.delivery_id,
     raw: Buffer.from('{}'),
     mapping: { severity: 'high', type: 'dependabot_alert', title: 'x' }
@@ -64,28 +73,37 @@ t.test('a recorded signal queues signal.created and issue.created for brandless 
 })
 
 t.test('creating, changing and claiming an issue queue issue.created and issue.updated; a no-op change queues nothing', async (t) => {
-  const issue = await createIssue(em(), { title: 'Write the runbook', type: 'task', status: 'todo', priority: 1 })
+  const issue = await createIssue(em(), operator, { title: 'Write the runbook', type: 'task', status: 'todo', priority: 1 })
   const afterCreate = await queued()
   t.same(summary(afterCreate), ['issue.created → everything', 'issue.created → issuesOnly'])
   t.match(afterCreate[0]?.body.data, { id: issue.id, title: 'Write the runbook', status: 'todo' })
 
-  await updateIssue(em(), issue.id, { title: 'Write the runbook', priority: 1 })
+  await updateIssue(em(), operator, issue.id, { title: 'Write the runbook', priority: 1 })
   t.same(await queued(), [], 'nothing changed, nothing sent')
-  await updateIssue(em(), issue.id, { priority: 2 })
+  await updateIssue(em(), operator, issue.id, { priority: 2 })
   const updated = await queued()
   t.same(summary(updated), ['issue.updated → everything', 'issue.updated → issuesOnly'])
   t.match(updated[0]?.body.data, { id: issue.id, priority: 2 })
 
-  const claimed = await claimNextIssue(em(), 'agent-7')
+  const claimed = await claimNextIssue(em(), operator, 'agent-7')
   t.ok(claimed !== null)
   const claims = await queued()
   t.same(summary(claims), ['issue.updated → everything', 'issue.updated → issuesOnly'])
   t.match(claims[0]?.body.data, { id: claimed?.id, status: 'in_progress', claimedBy: 'agent-7' })
 })
 
+t.test("a brand's issue is announced to that brand's endpoints and the operator's, never another brand's", async (t) => {
+  const issue = await createIssue(em(), brand, { title: 'Brand work', type: 'task' })
+  const created = await queued()
+  t.same(summary(created), ['issue.created → branded', 'issue.created → everything', 'issue.created → issuesOnly'])
+  t.match(created[0]?.body.data, { id: issue.id, brandId, env: 'live' })
+  await updateIssue(em(), brand, issue.id, { priority: 1 })
+  t.same(summary(await queued()), ['issue.updated → branded', 'issue.updated → everything', 'issue.updated → issuesOnly'])
+})
+
 t.test('when the change rolls back, so do its deliveries', async (t) => {
   await t.rejects(em().transactional(async (tx) => {
-    await createIssue(tx, { title: 'never', type: 'bug' })
+    await createIssue(tx, operator, { title: 'never', type: 'bug' })
     throw new Error('rolled back')
   }))
   t.same(await queued(), [])

@@ -1,6 +1,7 @@
 // The queue's guarantees on a real database, without a running worker: a claim is exclusive
 // while its lease lasts, a lapsed lease (a worker that died mid-send) hands the same attempt to
 // the next claimer, and only the lease holder can record the attempt.
+import type { Scope } from '../../../lib/keys/api-key.ts'
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
@@ -12,7 +13,7 @@ import type { SendResult } from '../../../lib/delivery/send.ts'
 
 const { app } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true' }, undefined, { deliveryWorker: false })
 const em = () => app.orm.em.fork() as unknown as EntityManager
-const caller = { keyId: randomUUID(), brandId: randomUUID(), env: 'live' as const, scopes: ['webhooks:manage', 'events:read'] }
+const caller = { keyId: randomUUID(), brandId: randomUUID(), env: 'live' as const, scopes: ['webhooks:manage', 'events:read'] as Scope[] }
 const endpoint = await createEndpoint(em(), { url: 'http://127.0.0.1:9/hook', events: ['*'] }, caller, { allowPrivateUrls: true })
 const schedule = [100, 100]
 const ok: SendResult = { statusCode: 200, error: null, responseBody: 'OK', latencyMs: 3 }

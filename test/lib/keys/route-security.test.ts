@@ -4,15 +4,17 @@ import { bearerRequirement } from '../../../lib/keys/route-security.ts'
 t.test('a route security declaration becomes scope alternatives', async (t) => {
   t.equal(bearerRequirement(undefined), null, 'no security: public')
   t.equal(bearerRequirement([]), null, 'empty security: public')
-  t.same(bearerRequirement([{ bearer: ['issues:read'] }]), [['issues:read']])
-  t.same(bearerRequirement([{ bearer: [] }]), [[]], 'any valid key')
-  t.same(bearerRequirement([{ bearer: ['issues:read', 'signals:read'] }, { bearer: ['admin'] }]), [['issues:read', 'signals:read'], ['admin']])
+  t.same(bearerRequirement([{ bearer: ['issues:read'] }]), { alternatives: [['issues:read']], anonymous: false })
+  t.same(bearerRequirement([{ bearer: [] }]), { alternatives: [[]], anonymous: false }, 'any valid key')
+  t.same(bearerRequirement([{ bearer: ['issues:read', 'signals:read'] }, { bearer: ['admin'] }]), { alternatives: [['issues:read', 'signals:read'], ['admin']], anonymous: false })
+  t.same(bearerRequirement([{}, { bearer: [] }]), { alternatives: [[]], anonymous: true }, 'a key is optional, and checked when sent')
+  t.equal(bearerRequirement([{}]), null, 'only {}: public')
 })
 
 t.test('what Loop cannot enforce fails at start-up instead of leaving a route open', async (t) => {
   t.throws(() => bearerRequirement([{ bearer: ['issues:reed'] }]), /unknown scope "issues:reed"/)
   t.throws(() => bearerRequirement([{ apiKey: [] }]), /unsupported security requirement/)
-  t.throws(() => bearerRequirement([{}]), /unsupported security requirement/)
+  t.throws(() => bearerRequirement([[]]), /unsupported security requirement/)
   t.throws(() => bearerRequirement([{ bearer: 'admin' }]), /must be an array/)
   t.throws(() => bearerRequirement({ bearer: ['admin'] }), /must be an array/)
 })

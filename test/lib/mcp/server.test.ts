@@ -19,7 +19,7 @@ const tools = compileTools([failing])
 
 function context (scopes: Scope[], logged: unknown[] = []): CallContext {
   return {
-    key: { id: 'k', name: 'k', env: 'live', scopes, tier: 'standard', brandId: null, prefix: 'lk_live_AbCd', lastUsedAt: null },
+    caller: { keyId: 'k', env: 'live', scopes, tier: 'standard', brandId: null },
     eventTypes: {} as EventTypeRegistry,
     webhookPolicy: { allowPrivateUrls: false },
     forkEm: () => ({}) as EntityManager,

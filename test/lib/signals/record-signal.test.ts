@@ -1,3 +1,4 @@
+import { providerOwner } from '../../../lib/tenancy/caller.ts'
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { build, envelope } from '../../helper.ts'
@@ -24,6 +25,7 @@ t.test('when the issue insert fails, the signal insert is rolled back with it', 
   t.teardown(restore)
   const error = await recordSignal(app.orm.em.fork(), {
     source: 'github',
+    owner: providerOwner,
     deliveryId: randomUUID(),
     raw: Buffer.from(JSON.stringify(dependabotAlert())),
     mapping: { severity: 'high', title: 'GitHub: dependabot alert: lodash (high) in octo/app', type: 'dependabot_alert' }
@@ -69,6 +71,7 @@ t.test('storableJson replaces only real \\u0000 escapes, not an escaped backslas
 t.test('an over-long source id is dropped rather than failing the delivery', async (t) => {
   const recorded = await recordSignal(app.orm.em.fork(), {
     source: 'posthog',
+    owner: providerOwner,
     deliveryId: undefined,
     raw: Buffer.from('{"name":"x"}'),
     mapping: { severity: 'low', title: 'PostHog: x (recent)', type: 'metric_change', sourceId: 'x'.repeat(501) }
@@ -79,7 +82,7 @@ t.test('an over-long source id is dropped rather than failing the delivery', asy
 t.test('recordSignal outside the group commit answers a redelivery with the first copy\'s ids', async (t) => {
   const mapping = { severity: 'high' as const, title: 'Loop: webhook endpoint failing', type: 'webhook_failing' }
   for (const deliveryId of [`alert-${Date.now()}`, undefined]) {
-    const incoming = { source: 'posthog' as const, deliveryId, raw: Buffer.from(`{"name":"${String(deliveryId)}"}`), mapping }
+    const incoming = { source: 'posthog' as const, owner: providerOwner, deliveryId, raw: Buffer.from(`{"name":"${String(deliveryId)}"}`), mapping }
     const first = await recordSignal(app.orm.em.fork(), incoming)
     const again = await recordSignal(app.orm.em.fork(), incoming)
     t.same(again, { signalId: first.signalId, issueId: first.issueId, duplicate: true }, deliveryId === undefined ? 'by content' : 'by delivery id')
