@@ -71,10 +71,13 @@ export type { KeyEnv, KeyTier }
 
 /**
  * Headers that authenticate as a fresh API key with `scopes` (default env `live`, tier
- * `standard`: 100 requests/s, bursts of 200), made for a fresh brand through the key service.
+ * `standard`: 100 requests/s, bursts of 200), made for a fresh brand through the key service
+ * (with `admin`, a brandless operator key instead).
  * This is the one seam tests use to call protected routes.
  */
 export async function authHeaders (app: FastifyInstance, scopes: string[], options: { env?: KeyEnv, tier?: KeyTier } = {}): Promise<Record<string, string>> {
+  // `admin` exists only on brandless keys: asking for it asks for the operator.
+  if (scopes.includes('admin')) return await operatorHeaders(app, scopes, options)
   const { key } = await createBrand(app.orm.em.fork(), {
     name: `test brand ${scopes.join(' ')}`,
     key: { name: 'test key', env: options.env ?? 'live', tier: options.tier ?? 'standard', scopes: scopes as Scope[] }

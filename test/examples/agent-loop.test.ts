@@ -27,14 +27,15 @@ t.test('the example agent claims and completes seeded issues', async (t) => {
   const signal = await loop.app.inject(githubDelivery('dependabot_alert', dependabotAlert('critical')))
   t.equal(signal.statusCode, 201)
   const signalIssueId = signal.json<{ issueId: string }>().issueId
-  const admin = { authorization: `Bearer ${await loop.keyWith(['issues:write'])}` }
+  // The operator's keys throughout: GitHub's signal issues are the operator's (docs/tenancy.md).
+  const admin = { authorization: `Bearer ${await loop.operatorKeyWith(['issues:write'])}` }
   const filed = await loop.app.inject({ method: 'POST', url: '/api/issues', headers: admin, payload: { title: 'Renew the TLS certificate', type: 'task', priority: 3 } })
   t.equal(filed.statusCode, 201)
   const filedId = filed.json<{ issue: { id: string } }>().issue.id
 
   const run = await runExample({
     LOOP_URL: loop.baseUrl,
-    LOOP_API_KEY: await loop.keyWith(['issues:read', 'issues:write']),
+    LOOP_API_KEY: await loop.operatorKeyWith(['issues:read', 'issues:write']),
     LOOP_AGENT: 'example-agent@ci',
     LOOP_EXIT_WHEN_IDLE: 'true'
   })
@@ -43,7 +44,7 @@ t.test('the example agent claims and completes seeded issues', async (t) => {
   t.match(run.stdout, /claimed #\d+: Renew the TLS certificate/)
 
   for (const id of [signalIssueId, filedId]) {
-    const res = await loop.app.inject({ method: 'GET', url: `/api/issues/${id}`, headers: { authorization: `Bearer ${await loop.keyWith(['issues:read'])}` } })
+    const res = await loop.app.inject({ method: 'GET', url: `/api/issues/${id}`, headers: { authorization: `Bearer ${await loop.operatorKeyWith(['issues:read'])}` } })
     const { issue } = res.json<{ issue: { status: string, claimedBy: string, description: string } }>()
     t.equal(issue.status, 'done')
     t.equal(issue.claimedBy, 'example-agent@ci')

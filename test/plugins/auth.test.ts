@@ -79,7 +79,8 @@ t.test('HEAD of a protected GET is protected too', async (t) => {
 
 t.test('a revoked key is refused on its very next request, also on another instance', async (t) => {
   const { app: other } = await buildWithDetails(t, {}, addRoutes, { databaseUrl })
-  const key = await authHeaders(app, ['issues:read'])
+  // The admin key is a test key, and an admin key revokes keys of its own env.
+  const key = await authHeaders(app, ['issues:read'], { env: 'test' })
   t.equal((await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })).statusCode, 200)
   t.equal((await other.inject({ method: 'GET', url: '/api/test/issues', headers: key })).statusCode, 200)
   const id = (await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })).json().keyId

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { createHmac, randomUUID } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
-import { authHeaders, testSecrets } from '../helper.ts'
+import { authHeaders, operatorHeaders, testSecrets } from '../helper.ts'
 import { eventually, seedExpressReceiver, startReceiver, type Answer } from '../receiver.ts'
 import { deliveryLog, endpointStatus, headerOf, pause, register, sendLead, settledLog, startLoop } from '../webhook-api.ts'
 import { loopSignature } from '../../lib/signing/outbound.ts'
@@ -93,9 +93,12 @@ t.test('an endpoint that always fails ends failing with exactly one alert; a lat
   t.match(JSON.parse(alert?.body.toString() ?? '{}'), { type: 'webhook.failing', data: { endpoint: { id: endpoint.id, url: failing.url, status: 'failing' }, delivery: { attempts: 6, lastStatusCode: 503 } } })
   t.equal((await settledLog(loop, alerts.id))[0]?.status, 'succeeded')
   t.equal(failing.requests.filter((r) => headerOf(r, 'x-loop-event') === 'webhook.failing').length, 0, 'the failing endpoint is not alerted about itself')
-  const reader = await authHeaders(loop.app, ['signals:read', 'issues:read'])
+  // The alert belongs to the endpoint's brand: the operator sees it, another brand does not.
+  const reader = await operatorHeaders(loop.app, ['signals:read', 'issues:read'])
   const signals = (await loop.app.inject({ method: 'GET', url: '/api/signals?source=loop', headers: reader })).json().signals
   t.equal(signals.length, 1, 'one alert signal')
+  const stranger = await authHeaders(loop.app, ['signals:read'])
+  t.same((await loop.app.inject({ method: 'GET', url: '/api/signals?source=loop', headers: stranger })).json().signals, [], 'another brand sees none of it')
   t.match(signals[0], { source: 'loop', type: 'webhook.failing', severity: 'high', sourceId: endpoint.id })
   const issue = (await loop.app.inject({ method: 'GET', url: `/api/issues/${signals[0].issueId}`, headers: reader })).json().issue
   t.match(issue, { type: 'signal', status: 'triage', priority: 2, title: /^Loop: webhook endpoint failing: http:\/\/127\.0\.0\.1:\d+ / })

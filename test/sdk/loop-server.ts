@@ -1,8 +1,15 @@
 // A listening Loop for the SDK tests: the SDK talks real HTTP (fetch), not app.inject.
 import type { FastifyInstance } from 'fastify'
-import { authHeaders, build, type TestContext } from '../helper.ts'
+import { authHeaders, build, operatorHeaders, type TestContext } from '../helper.ts'
 
-export interface ListeningLoop { app: FastifyInstance, baseUrl: string, keyWith: (scopes: string[]) => Promise<string> }
+export interface ListeningLoop {
+  app: FastifyInstance
+  baseUrl: string
+  /** A fresh brand's key. */
+  keyWith: (scopes: string[]) => Promise<string>
+  /** A brandless (operator) key: provider signals and their issues are the operator's. */
+  operatorKeyWith: (scopes: string[]) => Promise<string>
+}
 
 export async function listeningLoop (t: TestContext, env: Record<string, string> = {}): Promise<ListeningLoop> {
   const app = await build(t, env)
@@ -12,6 +19,7 @@ export async function listeningLoop (t: TestContext, env: Record<string, string>
   return {
     app,
     baseUrl: `http://127.0.0.1:${address.port}`,
-    keyWith: async (scopes) => ((await authHeaders(app, scopes, { tier: 'premium' })).authorization ?? '').slice('Bearer '.length)
+    keyWith: async (scopes) => ((await authHeaders(app, scopes, { tier: 'premium' })).authorization ?? '').slice('Bearer '.length),
+    operatorKeyWith: async (scopes) => ((await operatorHeaders(app, scopes, { tier: 'premium' })).authorization ?? '').slice('Bearer '.length)
   }
 }

@@ -10,6 +10,7 @@ import { recordSignal } from '../../../lib/signals/record-signal.ts'
 import { createIssue } from '../../../lib/issues/create-issue.ts'
 import { updateIssue } from '../../../lib/issues/update-issue.ts'
 import { claimNextIssue } from '../../../lib/issues/claim-next-issue.ts'
+import { createBrand } from '../../../lib/keys/key-service.ts'
 import type { Scope } from '../../../lib/keys/api-key.ts'
 import { providerOwner, type Caller } from '../../../lib/tenancy/caller.ts'
 
@@ -17,7 +18,8 @@ const { app } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true' }, u
 const em = () => app.orm.em.fork() as unknown as EntityManager
 
 const caller = (brandId: string | null, scopes: Scope[], env: WebhookCaller['env'] = 'live'): Caller => ({ keyId: randomUUID(), brandId, env, scopes, tier: 'standard' })
-const brandId = randomUUID()
+const newBrand = async (name: string) => (await createBrand(em(), { name })).brand.id
+const brandId = await newBrand('announced')
 const operator = caller(null, ['admin'])
 const brand = caller(brandId, ['issues:read', 'issues:write'])
 const register = async (who: WebhookCaller, events: string[]) =>
@@ -28,7 +30,7 @@ const endpoints = {
   signalsOnly: await register(caller(null, ['webhooks:manage', 'signals:read']), ['*']),
   issuesOnly: await register(caller(null, ['webhooks:manage', 'issues:read']), ['issue.*']),
   branded: await register(caller(brandId, ['webhooks:manage', 'signals:read', 'issues:read']), ['*']),
-  otherBrand: await register(caller(randomUUID(), ['webhooks:manage', 'signals:read', 'issues:read']), ['*']),
+  otherBrand: await register(caller(await newBrand('other'), ['webhooks:manage', 'signals:read', 'issues:read']), ['*']),
   sandbox: await register(caller(null, ['admin'], 'test'), ['*'])
 }
 const names = new Map(Object.entries(endpoints).map(([name, id]) => [id, name]))

@@ -9,13 +9,15 @@ import { storeEvent, type EventCaller } from '../../../lib/events/send-event.ts'
 import { createEndpoint, updateEndpoint, type WebhookCaller } from '../../../lib/webhooks/endpoints.ts'
 import { raiseEndpointFailing } from '../../../lib/delivery/alerts.ts'
 import { messageBody } from '../../../lib/delivery/message.ts'
+import { createBrand } from '../../../lib/keys/key-service.ts'
 
 const { app } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true' }, undefined, { deliveryWorker: false })
 const em = () => app.orm.em.fork() as unknown as EntityManager
 const policy = { allowPrivateUrls: true }
 
-const brandB = randomUUID()
-const brandC = randomUUID()
+// Real brands: signals and issues reference them (an alert belongs to its endpoint's brand).
+const brandB = (await createBrand(em(), { name: 'B' })).brand.id
+const brandC = (await createBrand(em(), { name: 'C' })).brand.id
 const caller = (brandId: string | null, scopes: Scope[], env: WebhookCaller['env'] = 'live'): WebhookCaller => ({ keyId: randomUUID(), brandId, env, scopes })
 const register = async (who: WebhookCaller, events: string[], env?: 'live' | 'test') =>
   (await createEndpoint(em(), { url: 'http://127.0.0.1:9/hook', events, ...(env !== undefined ? { env } : {}) }, who, policy)).id

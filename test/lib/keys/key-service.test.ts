@@ -22,7 +22,7 @@ t.test('createBrand makes the brand and its first key together; only the hash is
 
 t.test('createKey refuses an unknown brand with 404 and writes nothing', async (t) => {
   const before = (await listKeys(em(), 'any')).length
-  const error = await createKey(em(), { name: 'x', env: 'dev', scopes: ['admin'], brandId: '00000000-0000-4000-8000-000000000000' }).catch((e: unknown) => e)
+  const error = await createKey(em(), { name: 'x', env: 'dev', scopes: ['events:read'], brandId: '00000000-0000-4000-8000-000000000000' }).catch((e: unknown) => e)
   t.ok(error instanceof AppError && error.statusCode === 404, String(error))
   t.equal((await listKeys(em(), 'any')).length, before)
 })

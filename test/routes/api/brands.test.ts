@@ -24,16 +24,22 @@ t.test('POST /api/brands creates a brand and its first key, secret shown once', 
   t.notOk(listed.body.includes(body.key.secret.slice(12)), 'never shown again')
 })
 
-t.test('the first key can be shaped in the request', async (t) => {
+t.test('the first key can be shaped in the request, within the caller\'s env', async (t) => {
+  const testAdmin = await authHeaders(app, ['admin'], { env: 'test' })
   const res = await app.inject({
     method: 'POST',
     url: '/api/brands',
-    headers: admin,
+    headers: testAdmin,
     payload: { name: 'Beta', key: { name: 'beta sandbox', env: 'test', scopes: ['events:write'], tier: 'premium' } }
   })
   t.equal(res.statusCode, 201)
   t.match(res.json().key, { name: 'beta sandbox', env: 'test', scopes: ['events:write'], tier: 'premium' })
   t.match(res.json().key.secret, /^lk_test_/)
+  const crossing = await app.inject({ method: 'POST', url: '/api/brands', headers: admin, payload: { name: 'Gamma', key: { env: 'test' } } })
+  t.equal(crossing.statusCode, 422, 'a live admin key makes no test key: env is a wall')
+  t.match(crossing.json(), { error: { code: 'VALIDATION_ERROR', issues: [{ path: 'key.env' }] } })
+  const admin422 = await app.inject({ method: 'POST', url: '/api/brands', headers: admin, payload: { name: 'Delta', key: { scopes: ['admin'] } } })
+  t.equal(admin422.statusCode, 422, 'a brand key never holds admin')
 })
 
 t.test('invalid requests are 422 listing every issue; only admins may create brands', async (t) => {
@@ -50,7 +56,7 @@ t.test('invalid requests are 422 listing every issue; only admins may create bra
 t.test('GET /api/brands lists brands newest first with their active keys (admin only)', async (t) => {
   const created = await app.inject({ method: 'POST', url: '/api/brands', headers: admin, payload: { name: 'Listed Brand' } })
   const { brand, key } = created.json<{ brand: { id: string }, key: { id: string } }>()
-  const second = await app.inject({ method: 'POST', url: '/api/keys', headers: admin, payload: { name: 'second', env: 'test', scopes: ['events:read'], brandId: brand.id } })
+  const second = await app.inject({ method: 'POST', url: '/api/keys', headers: admin, payload: { name: 'second', scopes: ['events:read'], brandId: brand.id } })
   t.equal(second.statusCode, 201)
   await app.inject({ method: 'DELETE', url: `/api/keys/${key.id}`, headers: admin })
 

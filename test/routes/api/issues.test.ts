@@ -1,13 +1,17 @@
 import t from 'tap'
 import type { FastifyInstance, InjectOptions } from 'fastify'
-import { authHeaders, build, envelope } from '../../helper.ts'
+import { build, envelope, operatorHeaders } from '../../helper.ts'
 import { dependabotAlert, githubDelivery } from '../../fixtures/provider-deliveries.ts'
 
 type Body = Record<string, unknown>
 
-/** A caller holding a key with `scopes` (authHeaders is the one seam for API keys). */
+/**
+ * A caller holding an operator key with `scopes`: the operator owns the signal issues providers
+ * raise and sees every brand's, so readers and writers share one view (the walls between tenants
+ * are test/reliability/tenancy.test.ts's).
+ */
 async function caller (app: FastifyInstance, scopes: string[]) {
-  const headers = await authHeaders(app, scopes)
+  const headers = await operatorHeaders(app, scopes)
   return async (method: InjectOptions['method'], url: string, payload?: Body) =>
     await app.inject({ method, url, headers, ...(payload !== undefined ? { payload } : {}) })
 }

@@ -10,7 +10,9 @@ async function newBrand (name: string): Promise<string> {
 
 t.test('POST /api/keys creates a key for a brand; its secret works at once', async (t) => {
   const brandId = await newBrand('Keys Inc')
-  const res = await app.inject({ method: 'POST', url: '/api/keys', headers: admin, payload: { name: 'CI sandbox', env: 'dev', scopes: ['issues:read', 'issues:write'], brandId } })
+  // An admin key makes keys of its own env (env is a wall): a dev key takes a dev admin key.
+  const devAdmin = await authHeaders(app, ['admin'], { env: 'dev' })
+  const res = await app.inject({ method: 'POST', url: '/api/keys', headers: devAdmin, payload: { name: 'CI sandbox', env: 'dev', scopes: ['issues:read', 'issues:write'], brandId } })
   t.equal(res.statusCode, 201)
   const key = res.json().key
   t.match(key, { name: 'CI sandbox', env: 'dev', scopes: ['issues:read', 'issues:write'], tier: 'standard', brandId, revokedAt: null })
@@ -19,7 +21,7 @@ t.test('POST /api/keys creates a key for a brand; its secret works at once', asy
 })
 
 t.test('POST /api/keys: unknown brand 404, bad body 422 with every issue', async (t) => {
-  const missing = await app.inject({ method: 'POST', url: '/api/keys', headers: admin, payload: { name: 'x', env: 'live', scopes: ['admin'], brandId: '00000000-0000-4000-8000-000000000000' } })
+  const missing = await app.inject({ method: 'POST', url: '/api/keys', headers: admin, payload: { name: 'x', env: 'live', scopes: ['events:read'], brandId: '00000000-0000-4000-8000-000000000000' } })
   t.equal(missing.statusCode, 404)
   t.match(missing.json(), envelope('NOT_FOUND'))
   const bad = await app.inject({ method: 'POST', url: '/api/keys', headers: admin, payload: { env: 'staging', scopes: ['admin', 'admin', 'root'], tier: 'gold', brandId: 'acme' } })

@@ -1,10 +1,11 @@
 import t from 'tap'
 import type { InjectOptions } from 'fastify'
-import { authHeaders, build, envelope } from '../../../helper.ts'
+import { build, envelope, operatorHeaders } from '../../../helper.ts'
 import { dependabotAlert, githubDelivery, posthogDelivery, sentryDelivery, sentryIssue } from '../../../fixtures/provider-deliveries.ts'
 
 const app = await build(t)
-const headers = await authHeaders(app, ['signals:read'])
+// Provider signals are the operator's (docs/tenancy.md).
+const headers = await operatorHeaders(app, ['signals:read'])
 const read = async (url: string) => await app.inject({ method: 'GET', url, headers } satisfies InjectOptions)
 
 const github = (await app.inject(githubDelivery('dependabot_alert', dependabotAlert('high')))).json()
