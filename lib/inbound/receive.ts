@@ -20,7 +20,8 @@ export type Headers = Record<string, string | string[] | undefined>
 /** What each source says it sent, and the key that identifies a delivery across redeliveries. */
 export interface SourceRules {
   topic: (headers: Headers, payload: Record<string, unknown>) => string | undefined
-  dedupeKey: (headers: Headers, payload: Record<string, unknown>, values: Record<string, unknown>) => string | null
+  /** `raw` is the verified body: where a source signs only the body, its hash is what identifies a delivery. */
+  dedupeKey: (headers: Headers, payload: Record<string, unknown>, values: Record<string, unknown>, raw: Buffer) => string | null
 }
 
 /** Headers worth keeping with a rejection: everything but credentials and signatures. */
@@ -84,7 +85,7 @@ export async function receiveInbound (em: EntityManager, registry: EventTypeRegi
     return { ok: true, ignored: `${route.webhookPath} takes ${route.builtin.topic}, not ${topic}` }
   }
   const { values, issues } = await mapPayload(em, registry, route, payload)
-  const dedupeKey = rules.dedupeKey(headers, payload, values)
+  const dedupeKey = rules.dedupeKey(headers, payload, values, raw)
   const rawBody = raw.toString('utf8')
   if (issues.length > 0) {
     // Kept under the route's owner: only that brand and env (and the operator) can read it.

@@ -79,12 +79,16 @@ interface StatementRow {
 }
 type InsertedRow = StatementRow & { signal_id: string }
 
-/** What makes two deliveries the same one: the unique index on signal that would reject the second. */
-export function dedupeKey (row: SignalRow): string {
-  return row.deliveryId !== null
-    ? `delivery ${row.source} ${row.deliveryId}`
-    : `content ${row.source} ${row.sourceId ?? ''} ${row.payloadHash}`
+/**
+ * What makes two deliveries the same one: the unique indexes on signal that would reject the
+ * second, by delivery id and by body. The first key also orders a batch's inserts.
+ */
+export function dedupeKeys (row: SignalRow): string[] {
+  const content = `content ${row.source} ${row.payloadHash}`
+  return row.deliveryId !== null ? [`delivery ${row.source} ${row.deliveryId}`, content] : [content]
 }
+
+export const dedupeKey = (row: SignalRow): string => dedupeKeys(row)[0] as string
 
 /**
  * The group commit's writer: each batch on one pooled connection. Provider webhooks are all it
@@ -103,12 +107,12 @@ export async function writeSignals (client: SqlClient, rows: readonly SignalRow[
   // Later copies of a delivery already in this batch are not inserted: they take the first's answer.
   const firstOfKey = new Map<string, number>()
   const copyOf = rows.map((row, i) => {
-    const key = dedupeKey(row)
-    const first = firstOfKey.get(key)
-    if (first === undefined) firstOfKey.set(key, i)
-    return first ?? i
+    const keys = dedupeKeys(row)
+    const first = keys.map((key) => firstOfKey.get(key)).find((index) => index !== undefined) ?? i
+    for (const key of keys) if (!firstOfKey.has(key)) firstOfKey.set(key, first)
+    return first
   })
-  const unique = [...firstOfKey.values()]
+  const unique = [...new Set(copyOf)]
 
   let written: (RecordedSignal | null)[]
   try {

@@ -50,16 +50,15 @@ const insertSignalAndIssue = `
   )
   select signal_id, id as issue_id from issue_row`
 
-// In node-postgres's $n form; the EntityManager path turns them into knex's `?` (same order).
-const findByDelivery = `
+// In node-postgres's $n form; the EntityManager path turns them into knex's `?` (same order, so
+// each placeholder appears once). A delivery is the one with its delivery id, else the one with
+// its body: providers sign the body, not the id, so a replay under a fresh id is the same delivery.
+const findRecorded = `
   select s.id as signal_id, i.id as issue_id
   from signal s join issue i on i.signal_id = s.id
-  where s.source = $1 and s.delivery_id = $2`
-
-const findByContent = `
-  select s.id as signal_id, i.id as issue_id
-  from signal s join issue i on i.signal_id = s.id
-  where s.source = $1 and s.delivery_id is null and coalesce(s.source_id, '') = $2 and s.payload_hash = $3`
+  where s.source = $1 and (s.delivery_id = $2 or (s.payload_hash = $3 and s.duplicate_of is null))
+  order by s.delivery_id is not distinct from $4 desc
+  limit 1`
 
 type RecordedRow = { signal_id: string, issue_id: string }
 
@@ -69,9 +68,7 @@ type RecordedRow = { signal_id: string, issue_id: string }
  * visible. `run` executes a $n-parameterized query on whichever connection the caller holds.
  */
 export async function findRecordedSignal (run: (sql: string, params: unknown[]) => Promise<RecordedRow[]>, row: SignalRow): Promise<RecordedSignal> {
-  const [existing] = row.deliveryId !== null
-    ? await run(findByDelivery, [row.source, row.deliveryId])
-    : await run(findByContent, [row.source, row.sourceId ?? '', row.payloadHash])
+  const [existing] = await run(findRecorded, [row.source, row.deliveryId, row.payloadHash, row.deliveryId])
   if (existing === undefined) throw new Error(`signal conflict for ${row.source} without a recorded signal`)
   return { signalId: existing.signal_id, issueId: existing.issue_id, duplicate: true }
 }

@@ -19,12 +19,21 @@ function canonicalForm (raw: Buffer): string | null {
   }
 }
 
+/**
+ * The bytes `header` signs under `secret`: the raw body, or its canonical JSON.stringify form;
+ * null when it signs neither. What is stored is what was signed: a canonical match means the raw
+ * bytes themselves were not covered (they may differ in digits or escapes), so they are not kept.
+ */
+export function signedSentryBody (raw: Buffer, header: string | undefined, secret: string): Buffer | null {
+  if (header === undefined) return null
+  const given = decodeHex(header.trim())
+  if (given === null) return null
+  if (constantTimeEqual(given, createHmac('sha256', secret).update(raw).digest())) return raw
+  const canonical = canonicalForm(raw)
+  return canonical !== null && constantTimeEqual(given, createHmac('sha256', secret).update(canonical).digest()) ? Buffer.from(canonical, 'utf8') : null
+}
+
 /** True when `header` signs the raw bytes, or their canonical JSON.stringify form, under `secret`. */
 export function verifySentrySignature (raw: Buffer, header: string | undefined, secret: string): boolean {
-  if (header === undefined) return false
-  const given = decodeHex(header.trim())
-  if (given === null) return false
-  if (constantTimeEqual(given, createHmac('sha256', secret).update(raw).digest())) return true
-  const canonical = canonicalForm(raw)
-  return canonical !== null && constantTimeEqual(given, createHmac('sha256', secret).update(canonical).digest())
+  return signedSentryBody(raw, header, secret) !== null
 }

@@ -26,6 +26,8 @@ export const Signal = defineEntity({
     // Loop's own alerts about an endpoint belong to that endpoint's brand and env.
     brandId: p.uuid().nullable(),
     env: p.string().$type<KeyEnv>(),
+    /** Set only on copies stored before replays were recognised by payload hash: the first copy. */
+    duplicateOf: p.uuid().nullable(),
     createdAt: p.datetime(3).onCreate(() => new Date())
   }
 })

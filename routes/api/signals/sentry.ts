@@ -6,7 +6,7 @@ import rawBody from 'fastify-raw-body'
 import { receiveSentrySignal } from '../../../generated/operations.ts'
 import { unauthorized } from '../../../lib/errors.ts'
 import { severityFromSentry } from '../../../lib/severity/sentry.ts'
-import { verifySentrySignature } from '../../../lib/signing/sentry.ts'
+import { signedSentryBody } from '../../../lib/signing/sentry.ts'
 import { assertJsonObject, rawBodyOf, requireSecret, signalReceipt } from './webhook-request.ts'
 
 const secretVariable = 'SENTRY_CLIENT_SECRET'
@@ -20,9 +20,11 @@ const sentry: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addHook('preValidation', async (request) => {
     const header = request.headers['sentry-hook-signature']
     if (typeof header !== 'string') throw unauthorized('Missing Sentry-Hook-Signature header')
-    if (!verifySentrySignature(rawBodyOf(request), header, requireSecret(secret, secretVariable))) {
-      throw unauthorized('Sentry-Hook-Signature does not match the body')
-    }
+    const signed = signedSentryBody(rawBodyOf(request), header, requireSecret(secret, secretVariable))
+    if (signed === null) throw unauthorized('Sentry-Hook-Signature does not match the body')
+    // From here on the body is the bytes the signature covers: the canonical form, when that is
+    // what verified, so no digit the signature did not cover is stored (or hashed).
+    request.rawBody = signed
     assertJsonObject(request.body)
   })
 

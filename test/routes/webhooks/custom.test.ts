@@ -104,3 +104,20 @@ t.test("the seed's order.completed.v1 declaration: a Shopify route with the seed
   const event = (await app.inject({ method: 'GET', url: `/api/events/${received.json().eventId}`, headers: admin })).json()
   t.match(event.payload, { eventId: '1001', brandId: 'brand-7', email: 'x@y.co', source: 'shopify' })
 })
+
+t.test('an X-Loop-Signature body replayed under a fresh webhook-id is the same delivery (its hash identifies it)', async (t) => {
+  // X-Loop-Signature covers the body alone; the webhook-id header is anyone's to change.
+  const declared = await declare({ name: 'acme.note.v1', fields: { note: { type: 'string', required: true } }, source: 'custom', webhookPath: '/webhooks/acme/notes', secret, transform: { note: '$.note' } })
+  t.equal(declared.statusCode, 201, declared.body)
+  const body = JSON.stringify({ note: 'ship it' })
+  const sign = createHmac('sha256', secret).update(body).digest('hex')
+  const deliver = (webhookId: string) => app.inject({ method: 'POST', url: '/webhooks/acme/notes', headers: { 'content-type': 'application/json', 'x-loop-signature': sign, 'webhook-id': webhookId }, payload: body })
+  const first = await deliver('msg_1')
+  const replay = await deliver('msg_2')
+  t.equal(first.statusCode, 200, first.body)
+  t.equal(replay.statusCode, 200)
+  t.equal(replay.json().duplicate, true)
+  t.equal(replay.json().eventId, first.json().eventId)
+  const listed = await app.inject({ method: 'GET', url: '/api/events?event=acme.note.v1', headers: admin })
+  t.equal(listed.json().data.length, 1, 'stored once')
+})

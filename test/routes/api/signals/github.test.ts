@@ -123,12 +123,19 @@ t.test('10 concurrent redeliveries of one delivery create exactly one signal and
   t.equal(await countRows(app, 'issue'), issues + 1)
 })
 
-t.test('the same content under a new X-GitHub-Delivery is a new delivery', async (t) => {
-  const first = await app.inject(githubDelivery('dependabot_alert', dependabotAlert()))
-  const second = await app.inject(githubDelivery('dependabot_alert', dependabotAlert()))
+t.test('the same signed body under a new X-GitHub-Delivery is a replay, recognised by its payload hash', async (t) => {
+  // GitHub signs the body, not the delivery id: anyone holding one signed body could mint "new"
+  // deliveries by changing the header alone.
+  const payload = { ...dependabotAlert(), alert: { ...dependabotAlert().alert, number: 4242 } }
+  const first = await app.inject(githubDelivery('dependabot_alert', payload))
+  const signals = await countRows(app, 'signal')
+  const replay = await app.inject(githubDelivery('dependabot_alert', payload))
   t.equal(first.statusCode, 201)
-  t.equal(second.statusCode, 201)
-  t.not(first.json().issueId, second.json().issueId)
+  t.equal(replay.statusCode, 200)
+  t.same(replay.json(), { ok: true, signalId: first.json().signalId, issueId: first.json().issueId, duplicate: true })
+  t.equal(await countRows(app, 'signal'), signals, 'nothing new stored')
+  const concurrent = await Promise.all(Array.from({ length: 5 }, () => app.inject(githubDelivery('dependabot_alert', { ...payload, sequence: 'x' }))))
+  t.same(concurrent.map((r) => r.statusCode).sort(), [200, 200, 200, 200, 201], 'concurrent replays under fresh ids store one signal')
 })
 
 t.test('without X-GitHub-Delivery, the same body twice is recognised by its content', async (t) => {

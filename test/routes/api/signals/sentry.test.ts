@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createHmac } from 'node:crypto'
+import { createHash, createHmac } from 'node:crypto'
 import { build, envelope, testSecrets } from '../../../helper.ts'
 import { githubDelivery, pythonJson, sentryDelivery, sentryIssue } from '../../../fixtures/provider-deliveries.ts'
 import { countRows, issueRow, signalPayloadText } from '../../../fixtures/database-rows.ts'
@@ -37,6 +37,20 @@ t.test('a signature over JSON.stringify(JSON.parse(body)), as seed 001 documents
   const body = pythonJson(sentryIssue({ title: 'Café crashed' }))
   const delivery = sentryDelivery(null, { body, headers: { 'sentry-hook-signature': sign(JSON.stringify(JSON.parse(body))) } })
   t.equal((await app.inject(delivery)).statusCode, 201)
+})
+
+t.test('when only the canonical form verifies, what is stored is that signed form, never digits it did not cover', async (t) => {
+  // The raw bytes carry digits JSON.parse rounds away; the signature covers the rounded form only.
+  const body = '{"action":"created","data":{"issue":{"id":"77","title":"Big","count":"3","level":"error"}},"marker":12345678901234567891}'
+  const canonical = JSON.stringify(JSON.parse(body))
+  t.not(canonical, body)
+  const res = await app.inject(sentryDelivery(null, { body, headers: { 'sentry-hook-signature': sign(canonical) } }))
+  t.equal(res.statusCode, 201)
+  const stored = await signalPayloadText(app, res.json().signalId)
+  t.match(stored, /12345678901234567000/)
+  t.notMatch(stored, /12345678901234567891/, 'the unsigned digits are not kept')
+  const [row] = await app.orm.em.fork().getConnection().execute<{ payload_hash: string }[]>('select payload_hash from signal where id = ?', [res.json().signalId])
+  t.equal(row?.payload_hash, createHash('sha256').update(canonical).digest('hex'), 'the hash is of the signed bytes too')
 })
 
 const rejected: [string, Parameters<typeof sentryDelivery>[1]][] = [
