@@ -1,7 +1,8 @@
 // Keys and brands (admin keys only): create a key or a brand with its first key, the secret
-// shown once with a copy button, and revoke keys, with a confirmation step first.
+// shown once with a copy button, and revoke keys, with a confirmation step first. Keys are made
+// in the signed-in key's env (env is a wall, docs/tenancy.md), and `admin` only without a brand.
 import { useState } from 'preact/hooks'
-import { describeError, usePolled, type LoopClient, type Schemas } from '../api.ts'
+import { describeError, storedKey, usePolled, type LoopClient, type Schemas } from '../api.ts'
 import { Badge, Empty, Loaded, SecretOnce, Time, useAnnounce } from '../components.tsx'
 
 type Scope = Schemas['Scope']
@@ -9,7 +10,13 @@ type KeyEnv = Schemas['KeyEnv']
 type KeyTier = Schemas['KeyTier']
 
 const allScopes: Scope[] = ['admin', 'events:write', 'events:read', 'schemas:write', 'webhooks:manage', 'issues:read', 'issues:write', 'signals:read']
-const envs: KeyEnv[] = ['live', 'test', 'dev']
+
+/** The signed-in key's env, read off its `lk_<env>_` prefix: the env every key made here gets. */
+const ownEnv = (): KeyEnv => (/^lk_(live|test|dev)_/.exec(storedKey() ?? '')?.[1] as KeyEnv | undefined) ?? 'live'
+
+function EnvNote ({ id }: { id: string }) {
+  return <p class='hint' id={id}>Made in this key's environment, <strong>{ownEnv()}</strong>: a key of another environment takes an admin key of that environment, or <code>npm run loop -- keys create</code>.</p>
+}
 const tiers: KeyTier[] = ['standard', 'premium']
 
 interface Created { title: string, secret: string, detail: string }
@@ -18,7 +25,6 @@ type BrandOption = Pick<Schemas['BrandList']['brands'][number], 'id' | 'name'>
 
 function CreateKeyForm ({ client, brands, onCreated }: { client: LoopClient, brands: BrandOption[], onCreated: (created: Created) => void }) {
   const [name, setName] = useState('')
-  const [env, setEnv] = useState<KeyEnv>('live')
   const [tier, setTier] = useState<KeyTier>('standard')
   const [scopes, setScopes] = useState<Scope[]>(['issues:read'])
   const [brandId, setBrandId] = useState('')
@@ -29,7 +35,7 @@ function CreateKeyForm ({ client, brands, onCreated }: { client: LoopClient, bra
     event.preventDefault()
     setFailure(undefined)
     setBusy(true)
-    const body = { name: name.trim(), env, tier, scopes, ...(brandId === '' ? {} : { brandId }) }
+    const body = { name: name.trim(), tier, scopes, ...(brandId === '' ? {} : { brandId }) }
     const { data, error, response } = await client.POST('/api/keys', { body })
     setBusy(false)
     if (data === undefined) { setFailure(describeError(error, response)); return }
@@ -41,20 +47,18 @@ function CreateKeyForm ({ client, brands, onCreated }: { client: LoopClient, bra
       <h2 id='create-key-title'>Create a key</h2>
       <label for='key-name'>Name</label>
       <input id='key-name' value={name} required maxLength={200} onInput={(e) => setName(e.currentTarget.value)} />
-      <div class='row'>
-        <span><label for='key-env'>Environment</label>
-          <select id='key-env' value={env} onChange={(e) => setEnv(e.currentTarget.value as KeyEnv)}>{envs.map((v) => <option key={v} value={v}>{v}</option>)}</select></span>
-        <span><label for='key-tier'>Tier</label>
-          <select id='key-tier' value={tier} onChange={(e) => setTier(e.currentTarget.value as KeyTier)}>{tiers.map((v) => <option key={v} value={v}>{v}</option>)}</select></span>
-      </div>
+      <EnvNote id='key-env' />
+      <label for='key-tier'>Tier</label>
+      <select id='key-tier' value={tier} onChange={(e) => setTier(e.currentTarget.value as KeyTier)}>{tiers.map((v) => <option key={v} value={v}>{v}</option>)}</select>
       <fieldset>
         <legend>Scopes</legend>
         {allScopes.map((scope) => (
-          <label class='check' key={scope}><input type='checkbox' name='scope' value={scope} checked={scopes.includes(scope)} onChange={(e) => toggle(scope, e.currentTarget.checked)} /> {scope}</label>
+          // admin is the operator's: a brand key never holds it.
+          <label class='check' key={scope}><input type='checkbox' name='scope' value={scope} disabled={scope === 'admin' && brandId !== ''} checked={scopes.includes(scope)} onChange={(e) => toggle(scope, e.currentTarget.checked)} /> {scope}</label>
         ))}
       </fieldset>
       <label for='key-brand'>Brand (optional)</label>
-      <select id='key-brand' value={brandId} onChange={(e) => setBrandId(e.currentTarget.value)}>
+      <select id='key-brand' value={brandId} onChange={(e) => { setBrandId(e.currentTarget.value); if (e.currentTarget.value !== '') setScopes(scopes.filter((s) => s !== 'admin')) }}>
         <option value=''>No brand</option>
         {brands.map((b) => <option key={b.id} value={b.id}>{b.name} ({b.id.slice(0, 8)})</option>)}
       </select>
@@ -67,15 +71,14 @@ function CreateKeyForm ({ client, brands, onCreated }: { client: LoopClient, bra
 function CreateBrandForm ({ client, onCreated }: { client: LoopClient, onCreated: (created: Created) => void }) {
   const [name, setName] = useState('')
   const [keyName, setKeyName] = useState('')
-  const [env, setEnv] = useState<KeyEnv>('live')
   const [failure, setFailure] = useState<string | undefined>()
   const [busy, setBusy] = useState(false)
   const submit = async (event: Event) => {
     event.preventDefault()
     setFailure(undefined)
     setBusy(true)
-    const key = { env, ...(keyName.trim() === '' ? {} : { name: keyName.trim() }) }
-    const { data, error, response } = await client.POST('/api/brands', { body: { name: name.trim(), key } })
+    const body = { name: name.trim(), ...(keyName.trim() === '' ? {} : { key: { name: keyName.trim() } }) }
+    const { data, error, response } = await client.POST('/api/brands', { body })
     setBusy(false)
     if (data === undefined) { setFailure(describeError(error, response)); return }
     setName('')
@@ -89,8 +92,7 @@ function CreateBrandForm ({ client, onCreated }: { client: LoopClient, onCreated
       <input id='brand-name' value={name} required maxLength={200} onInput={(e) => setName(e.currentTarget.value)} />
       <label for='brand-key-name'>First key's name (optional)</label>
       <input id='brand-key-name' value={keyName} maxLength={200} onInput={(e) => setKeyName(e.currentTarget.value)} />
-      <label for='brand-key-env'>First key's environment</label>
-      <select id='brand-key-env' value={env} onChange={(e) => setEnv(e.currentTarget.value as KeyEnv)}>{envs.map((v) => <option key={v} value={v}>{v}</option>)}</select>
+      <EnvNote id='brand-key-env' />
       {failure !== undefined && <p class='state state-error' role='alert'>{failure}</p>}
       <button type='submit' disabled={busy}>{busy ? 'Creating…' : 'Create brand'}</button>
     </form>
