@@ -21,6 +21,10 @@ export const EnvSchema = Type.Object({
   SENTRY_CLIENT_SECRET: secret('the Sentry client secret'),
   POSTHOG_WEBHOOK_SECRET: secret('the PostHog shared secret'),
   LOOP_BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 104857600, default: 1048576, description: 'a body size in bytes between 1024 and 104857600' }),
+  // Provider payloads nest about ten levels; 64 leaves room for any real one. The cap keeps the
+  // recursive code that walks a body (canonical hashing, transforms, JSON.stringify, PostgreSQL's
+  // jsonb parser) far below the depths where their stacks overflow (thousands of levels).
+  LOOP_JSON_MAX_DEPTH: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'how many levels deep objects and arrays in a JSON body may nest, an integer from 1 to 1000' }),
   LOOP_DELIVERY_SCHEDULE: Type.String({ default: '1m,5m,30m,2h,24h', description: 'a comma-separated list of durations such as 1m,5m,30m,2h,24h or 100ms,200ms' }),
   LOOP_INGEST_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'the most webhook deliveries committed together in one transaction, an integer from 1 to 1000' }),
   LOOP_INGEST_BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 2, description: 'how long (ms) a delivery may wait for batch-mates while another batch is being written, an integer from 0 to 1000' }),
@@ -45,6 +49,8 @@ export interface Config {
   adminKey: string | undefined
   secrets: { github: string | undefined, sentry: string | undefined, posthog: string | undefined }
   bodyLimit: number
+  /** Deepest nesting of objects and arrays a JSON body may have; deeper is 400 before parsing. */
+  jsonMaxDepth: number
   /** Delays before each retry of an outbound delivery, in milliseconds. */
   deliverySchedule: number[]
   /** Group commit of provider webhooks (lib/ingest): batch size, wait for batch-mates, batches at once. */
@@ -113,6 +119,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     adminKey: valid.LOOP_ADMIN_KEY,
     secrets: { github: valid.GITHUB_WEBHOOK_SECRET, sentry: valid.SENTRY_CLIENT_SECRET, posthog: valid.POSTHOG_WEBHOOK_SECRET },
     bodyLimit: valid.LOOP_BODY_LIMIT,
+    jsonMaxDepth: valid.LOOP_JSON_MAX_DEPTH,
     deliverySchedule,
     ingestBatch: { maxSize: valid.LOOP_INGEST_BATCH_SIZE, maxWaitMs: valid.LOOP_INGEST_BATCH_WAIT_MS, maxInFlight: valid.LOOP_INGEST_BATCHES_IN_FLIGHT },
     allowPrivateUrls: valid.LOOP_ALLOW_PRIVATE_URLS,

@@ -159,3 +159,20 @@ t.test('authenticated responses carry the key\'s rate-limit headers; GET and DEL
     t.match(refused.json(), envelope('METHOD_NOT_ALLOWED'))
   }
 })
+
+const rpcHeaders = (key: Record<string, string>) => ({ ...key, 'content-type': 'application/json', accept: 'application/json, text/event-stream' })
+const toolsList = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/list' })
+const postRpc = async (key: Record<string, string>, body: unknown) =>
+  await fetch(mcpUrl, { method: 'POST', headers: rpcHeaders(key), body: typeof body === 'string' ? body : JSON.stringify(body) })
+
+t.test('a JSON-RPC body nested deeper than LOOP_JSON_MAX_DEPTH is 400 in the envelope', async (t) => {
+  // tools/list with `params._meta.x` holding the rest: root, params and _meta are three levels.
+  const nested = (depth: number) => `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"x":${'{"a":'.repeat(depth - 3)}1${'}'.repeat(depth - 3)}}}}`
+  for (const depth of [65, 20_000]) {
+    const res = await postRpc(agentKey, nested(depth))
+    t.equal(res.status, 400, `${depth} levels`)
+    t.match(await res.json(), envelope('BAD_REQUEST'))
+  }
+  const fits = await postRpc(agentKey, nested(64))
+  t.equal(fits.status, 200, '64 levels')
+})

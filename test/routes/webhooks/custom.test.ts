@@ -104,3 +104,19 @@ t.test("the seed's order.completed.v1 declaration: a Shopify route with the seed
   const event = (await app.inject({ method: 'GET', url: `/api/events/${received.json().eventId}`, headers: admin })).json()
   t.match(event.payload, { eventId: '1001', brandId: 'brand-7', email: 'x@y.co', source: 'shopify' })
 })
+
+t.test('a signed delivery nested deeper than LOOP_JSON_MAX_DEPTH is 400; 64 levels are stored', async (t) => {
+  const declared = await declare({ name: 'acme.signup.v1', source: 'custom', webhookPath: '/webhooks/acme/deep', secret, transform: { eventId: '$.id', email: '$.user.email', plan: '$.user.plan' } })
+  t.equal(declared.statusCode, 201, declared.body)
+  // The body object is the first level; `extra` holds the other depth - 1.
+  const body = (id: string, depth: number) => `{"id":"${id}","user":{"email":"d@acme.dev","plan":"pro"},"extra":${'{"a":'.repeat(depth - 1)}1${'}'.repeat(depth - 1)}}`
+  const deep = await send('/webhooks/acme/deep', body('evt_deep_65', 65))
+  t.equal(deep.statusCode, 400, deep.body)
+  t.match(deep.json(), envelope('BAD_REQUEST'))
+  t.match(deep.json().error.message, /nested more than 64 levels/)
+  const huge = await send('/webhooks/acme/deep', `{"id":"evt_huge","x":${'['.repeat(20_000)}${']'.repeat(20_000)}}`)
+  t.equal(huge.statusCode, 400, huge.body.slice(0, 200))
+  t.match(huge.json(), envelope('BAD_REQUEST'))
+  const fits = await send('/webhooks/acme/deep', body('evt_deep_64', 64))
+  t.equal(fits.statusCode, 200, fits.body)
+})
