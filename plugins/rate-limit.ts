@@ -14,14 +14,18 @@ import { rateLimited } from '../lib/errors.ts'
 import type { KeyTier } from '../lib/keys/api-key.ts'
 import { bearerRequirement } from '../lib/keys/route-security.ts'
 import { FallbackBuckets } from '../lib/rate-limit/fallback-buckets.ts'
-import { tokenBucketStore } from '../lib/rate-limit/fastify-store.ts'
+import { tokenBucketStore, withCost } from '../lib/rate-limit/fastify-store.ts'
 import { RedisBuckets } from '../lib/rate-limit/redis-buckets.ts'
 import { bucketLimits, MemoryBuckets, retryAfterSeconds, sustainedRate, type BucketBackend, type BucketLimits } from '../lib/rate-limit/token-bucket.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Takes a token from `request.apiKey`'s bucket and sets the X-RateLimit-* headers; 429 when it is empty. */
-    limitApiKey: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    /**
+     * Takes `cost` tokens (default 1) from `request.apiKey`'s bucket and sets the X-RateLimit-*
+     * headers; 429 when it holds fewer. The auth guard takes one per request; /mcp one more per
+     * further JSON-RPC call in a batch.
+     */
+    limitApiKey: (request: FastifyRequest, reply: FastifyReply, cost?: number) => Promise<void>
   }
 }
 
@@ -61,14 +65,14 @@ async function openBuckets (fastify: FastifyInstance): Promise<BucketBackend> {
   })
 }
 
-/** Runs `limiter` and sets the headers from its answer; throws 429 with Retry-After when refused. */
-async function consume (limiter: Limiter, limits: BucketLimits, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const result = await limiter(request)
+/** Runs `limiter` for `cost` tokens and sets the headers from its answer; throws 429 with Retry-After when refused. */
+async function consume (limiter: Limiter, limits: BucketLimits, request: FastifyRequest, reply: FastifyReply, cost = 1): Promise<void> {
+  const result = cost === 1 ? await limiter(request) : await withCost(cost, async () => await limiter(request))
   if (result.isAllowed) return // allow-listed (none configured today)
   reply.header('x-ratelimit-limit', sustainedRate(limits))
   reply.header('x-ratelimit-remaining', result.remaining)
   reply.header('x-ratelimit-reset', Math.ceil((Date.now() + result.ttl) / 1000))
-  if (result.isExceeded) throw rateLimited(retryAfterSeconds(result.ttl, limits))
+  if (result.isExceeded) throw rateLimited(retryAfterSeconds(result.ttl, limits, cost))
 }
 
 async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
@@ -81,10 +85,10 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
 
   const keyOf = (request: FastifyRequest) => `key:${request.apiKey?.id ?? ''}`
   const perTier = { standard: limiterFor(tierLimits.standard, keyOf), premium: limiterFor(tierLimits.premium, keyOf) }
-  fastify.decorate('limitApiKey', async (request: FastifyRequest, reply: FastifyReply) => {
+  fastify.decorate('limitApiKey', async (request: FastifyRequest, reply: FastifyReply, cost = 1) => {
     const tier = request.apiKey?.tier
     if (tier === undefined) throw new Error('limitApiKey runs after authentication')
-    await consume(perTier[tier], tierLimits[tier], request, reply)
+    await consume(perTier[tier], tierLimits[tier], request, reply, cost)
   })
 
   const { ratePerSecond, burst } = fastify.config.webhookRateLimit
