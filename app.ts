@@ -61,6 +61,19 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const app = Fastify({
     logger: options.logger ?? (options.logStream === undefined ? loggerOptions(config) : { ...loggerOptions(config), stream: options.logStream }),
     bodyLimit: config.bodyLimit,
+    // No client holds a socket for ever (SPEC section 10): a request must arrive whole within
+    // requestTimeout (408 envelope, plugins/errors.ts), and a silent socket is closed.
+    requestTimeout: config.timeouts.requestMs,
+    connectionTimeout: config.timeouts.connectionMs,
+    // Node checks request deadlines on a timer, every 30 s by default, which would let a request
+    // outlive its timeout by that much: a tenth of the timeout, at most 1 s, instead. Node also
+    // skips requestTimeout while headersTimeout (60 s unless told) is the longer one, which is what
+    // Fastify leaves when it sets requestTimeout after creating the server: both are given here.
+    http: {
+      requestTimeout: config.timeouts.requestMs,
+      headersTimeout: config.timeouts.requestMs,
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(config.timeouts.requestMs / 10))
+    },
     // A hop count is "trust the nearest n proxies", which Fastify's typings only take as a function.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     genReqId: () => randomUUID(),

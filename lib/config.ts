@@ -25,6 +25,12 @@ export const EnvSchema = Type.Object({
   // recursive code that walks a body (canonical hashing, transforms, JSON.stringify, PostgreSQL's
   // jsonb parser) far below the depths where their stacks overflow (thousands of levels).
   LOOP_JSON_MAX_DEPTH: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'how many levels deep objects and arrays in a JSON body may nest, an integer from 1 to 1000' }),
+  // 30 s for the whole request, headers and body: a provider sends its payload in milliseconds, and
+  // even a full LOOP_BODY_LIMIT (1 MiB) over a 300 kbit/s link arrives in that time.
+  LOOP_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 30000, description: 'how long (ms) a client may take to send a whole request, an integer from 100 to 600000' }),
+  // 60 s without a byte either way while a request is open: longer than the request timeout, so a
+  // slow sender gets the 408 answer first; it bounds a client that stops reading its response.
+  LOOP_CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 60000, description: 'how long (ms) a connection may stay silent before it is closed, an integer from 100 to 600000' }),
   LOOP_DELIVERY_SCHEDULE: Type.String({ default: '1m,5m,30m,2h,24h', description: 'a comma-separated list of durations such as 1m,5m,30m,2h,24h or 100ms,200ms' }),
   LOOP_INGEST_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'the most webhook deliveries committed together in one transaction, an integer from 1 to 1000' }),
   LOOP_INGEST_BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 2, description: 'how long (ms) a delivery may wait for batch-mates while another batch is being written, an integer from 0 to 1000' }),
@@ -51,6 +57,8 @@ export interface Config {
   bodyLimit: number
   /** Deepest nesting of objects and arrays a JSON body may have; deeper is 400 before parsing. */
   jsonMaxDepth: number
+  /** Fastify's requestTimeout (whole request received) and connectionTimeout (socket inactivity), ms. */
+  timeouts: { requestMs: number, connectionMs: number }
   /** Delays before each retry of an outbound delivery, in milliseconds. */
   deliverySchedule: number[]
   /** Group commit of provider webhooks (lib/ingest): batch size, wait for batch-mates, batches at once. */
@@ -120,6 +128,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     secrets: { github: valid.GITHUB_WEBHOOK_SECRET, sentry: valid.SENTRY_CLIENT_SECRET, posthog: valid.POSTHOG_WEBHOOK_SECRET },
     bodyLimit: valid.LOOP_BODY_LIMIT,
     jsonMaxDepth: valid.LOOP_JSON_MAX_DEPTH,
+    timeouts: { requestMs: valid.LOOP_REQUEST_TIMEOUT_MS, connectionMs: valid.LOOP_CONNECTION_TIMEOUT_MS },
     deliverySchedule,
     ingestBatch: { maxSize: valid.LOOP_INGEST_BATCH_SIZE, maxWaitMs: valid.LOOP_INGEST_BATCH_WAIT_MS, maxInFlight: valid.LOOP_INGEST_BATCHES_IN_FLIGHT },
     allowPrivateUrls: valid.LOOP_ALLOW_PRIVATE_URLS,
