@@ -1463,7 +1463,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Over the key's rate (or the per-IP rate of an unauthenticated route). */
+        /** @description Over the key's rate, the per-IP rate of an unauthenticated route, or the per-IP budget of failed authentications (then without the X-RateLimit-* headers). */
         RateLimited: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];

@@ -15,6 +15,11 @@ export const EnvSchema = Type.Object({
   LOOP_REDIS_PREFIX: Type.String({ minLength: 1, maxLength: 100, default: 'loop:', description: 'a prefix for every Redis key Loop writes, such as loop: (at most 100 characters)' }),
   LOOP_WEBHOOK_RATE: Type.Integer({ minimum: 1, maximum: 1000000, default: 1000, description: 'requests per second one IP address may sustain on unauthenticated webhook routes, an integer from 1' }),
   LOOP_WEBHOOK_BURST: Type.Integer({ minimum: 1, maximum: 1000000, default: 2000, description: 'the burst one IP address may send to unauthenticated webhook routes, an integer from 1' }),
+  // Failed authentications per IP: a burst of 20 covers a person or a deploy retrying a stale key
+  // (or several behind one NAT); then one a second, which bounds the key lookups one address can
+  // cause and makes guessing a 238-bit key hopeless. Valid keys never touch this bucket.
+  LOOP_AUTH_FAILURE_RATE: Type.Number({ minimum: 0.01, maximum: 1000000, default: 1, description: 'failed authentications per second one IP address may sustain, a number from 0.01' }),
+  LOOP_AUTH_FAILURE_BURST: Type.Integer({ minimum: 1, maximum: 1000000, default: 20, description: 'the failed authentications one IP address may make in a burst, an integer from 1' }),
   LOOP_DATA_DIR: Type.String({ minLength: 1, default: './.loop', description: 'a directory for the embedded database' }),
   LOOP_ADMIN_KEY: Type.Optional(Type.String({ pattern: '^lk_(live|test|dev)_[A-Za-z0-9]{32,}$', description: 'an API key like lk_live_ followed by at least 32 letters and digits' })),
   GITHUB_WEBHOOK_SECRET: secret('the GitHub webhook secret'),
@@ -51,6 +56,8 @@ export interface Config {
   redisPrefix: string
   /** Per-IP token bucket for the unauthenticated webhook routes (/api/signals/*, /webhooks/*). */
   webhookRateLimit: { ratePerSecond: number, burst: number }
+  /** Per-IP token bucket of failed authentications (a key presented and refused); 429 once empty. */
+  authFailureRateLimit: { ratePerSecond: number, burst: number }
   dataDir: string
   adminKey: string | undefined
   secrets: { github: string | undefined, sentry: string | undefined, posthog: string | undefined }
@@ -123,6 +130,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: valid.REDIS_URL,
     redisPrefix: valid.LOOP_REDIS_PREFIX,
     webhookRateLimit: { ratePerSecond: valid.LOOP_WEBHOOK_RATE, burst: valid.LOOP_WEBHOOK_BURST },
+    authFailureRateLimit: { ratePerSecond: valid.LOOP_AUTH_FAILURE_RATE, burst: valid.LOOP_AUTH_FAILURE_BURST },
     dataDir: valid.LOOP_DATA_DIR,
     adminKey: valid.LOOP_ADMIN_KEY,
     secrets: { github: valid.GITHUB_WEBHOOK_SECRET, sentry: valid.SENTRY_CLIENT_SECRET, posthog: valid.POSTHOG_WEBHOOK_SECRET },

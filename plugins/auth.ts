@@ -1,7 +1,8 @@
 // Bearer API keys (SPEC section 6). A route asks for a key by declaring OpenAPI security
 // (`security: [{ bearer: ['issues:read'] }]`, copied into its schema by `npm run generate`); only
-// those routes get the guard: authenticate (401), rate-limit per key (429), check scopes (403),
-// in that order so every authenticated response carries the X-RateLimit-* headers.
+// those routes get the guard: authenticate (401, or 429 after a burst of failures from one IP),
+// rate-limit per key (429), check scopes (403), in that order so every authenticated response
+// carries the X-RateLimit-* headers.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, onRequestHookHandler } from 'fastify'
 import { bearerToken, type Scope } from '../lib/keys/api-key.ts'
@@ -44,7 +45,8 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.addHook('onClose', async () => { await Promise.all(inFlight) })
 
   const guard = (alternatives: Scope[][]): onRequestHookHandler => async (request, reply) => {
-    const key = await authenticateKey(request.em, bearerToken(request.headers.authorization))
+    // Failed guesses are limited per IP (429); a valid key goes straight through.
+    const key = await fastify.limitAuthFailures(request, async () => await authenticateKey(request.em, bearerToken(request.headers.authorization)))
     request.apiKey = key
     recordUse(key, Date.now())
     await fastify.limitApiKey(request, reply)

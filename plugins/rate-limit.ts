@@ -1,6 +1,7 @@
 // Rate limits (SPEC section 6) with @fastify/rate-limit over token buckets: per API key by tier
-// (`fastify.limitApiKey`, called by the auth plugin right after it authenticates), and per IP on
-// the unauthenticated webhook routes. Buckets live in this process, or in Redis with REDIS_URL so
+// (`fastify.limitApiKey`, called by the auth plugin right after it authenticates), per IP on
+// the unauthenticated webhook routes, and per IP on failed authentications
+// (`fastify.limitAuthFailures`). Buckets live in this process, or in Redis with REDIS_URL so
 // every instance draws from the same budget.
 //
 // The plugin's own hooks are not used (global: false): they write X-RateLimit-Limit as the bucket
@@ -10,7 +11,7 @@ import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import { Redis } from 'ioredis'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import { rateLimited } from '../lib/errors.ts'
+import { AppError, rateLimited } from '../lib/errors.ts'
 import type { KeyTier } from '../lib/keys/api-key.ts'
 import { bearerRequirement } from '../lib/keys/route-security.ts'
 import { FallbackBuckets } from '../lib/rate-limit/fallback-buckets.ts'
@@ -26,6 +27,12 @@ declare module 'fastify' {
      * further JSON-RPC call in a batch.
      */
     limitApiKey: (request: FastifyRequest, reply: FastifyReply, cost?: number) => Promise<void>
+    /**
+     * Runs `authenticate`; when it refuses a presented credential (401), takes a token from the
+     * request IP's failure bucket, and answers 429 instead once that is empty. A valid key costs
+     * nothing here. A refused IP is then refused at once, before `authenticate`, until Retry-After.
+     */
+    limitAuthFailures: <T>(request: FastifyRequest, authenticate: () => Promise<T>) => Promise<T>
   }
 }
 
@@ -89,6 +96,33 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
     const tier = request.apiKey?.tier
     if (tier === undefined) throw new Error('limitApiKey runs after authentication')
     await consume(perTier[tier], tierLimits[tier], request, reply, cost)
+  })
+
+  const failureLimits = bucketLimits(fastify.config.authFailureRateLimit.ratePerSecond, fastify.config.authFailureRateLimit.burst)
+  // Addresses whose failure bucket refused, and until when: this instance refuses them without a
+  // key lookup or a bucket round trip. Other instances learn it from the shared bucket on their
+  // own next failure. Entries last until Retry-After; the sweep forgets the expired ones.
+  const blockedUntil = new Map<string, number>()
+  const sweeper = setInterval(() => {
+    const now = Date.now()
+    for (const [ip, until] of blockedUntil) if (until <= now) blockedUntil.delete(ip)
+  }, 10_000)
+  sweeper.unref()
+  fastify.addHook('onClose', async () => { clearInterval(sweeper) })
+  fastify.decorate('limitAuthFailures', async <T>(request: FastifyRequest, authenticate: () => Promise<T>): Promise<T> => {
+    const until = blockedUntil.get(request.ip)
+    if (until !== undefined && until > Date.now()) throw rateLimited(Math.ceil((until - Date.now()) / 1000))
+    try {
+      return await authenticate()
+    } catch (error) {
+      // A request without credentials is not a guess and costs no lookup, so it is not counted.
+      if (!(error instanceof AppError) || error.statusCode !== 401 || request.headers.authorization === undefined) throw error
+      const decision = await buckets.take(`authfail:${request.ip}`, failureLimits)
+      if (decision.allowed) throw error
+      const retryAfter = retryAfterSeconds(decision.msUntilFull, failureLimits)
+      blockedUntil.set(request.ip, Date.now() + retryAfter * 1000)
+      throw rateLimited(retryAfter)
+    }
   })
 
   const { ratePerSecond, burst } = fastify.config.webhookRateLimit
