@@ -7,6 +7,7 @@ import { loggerOptions } from './lib/logging.ts'
 import { createAjv } from './lib/validation/ajv.ts'
 import configPlugin from './plugins/config.ts'
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.ts'
+import jsonBodyPlugin from './plugins/json-body.ts'
 import databasePlugin from './plugins/database.ts'
 import rateLimitPlugin from './plugins/rate-limit.ts'
 import authPlugin from './plugins/auth.ts'
@@ -60,6 +61,19 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const app = Fastify({
     logger: options.logger ?? (options.logStream === undefined ? loggerOptions(config) : { ...loggerOptions(config), stream: options.logStream }),
     bodyLimit: config.bodyLimit,
+    // No client holds a socket for ever (SPEC section 10): a request must arrive whole within
+    // requestTimeout (408 envelope, plugins/errors.ts), and a silent socket is closed.
+    requestTimeout: config.timeouts.requestMs,
+    connectionTimeout: config.timeouts.connectionMs,
+    // Node checks request deadlines on a timer, every 30 s by default, which would let a request
+    // outlive its timeout by that much: a tenth of the timeout, at most 1 s, instead. Node also
+    // skips requestTimeout while headersTimeout (60 s unless told) is the longer one, which is what
+    // Fastify leaves when it sets requestTimeout after creating the server: both are given here.
+    http: {
+      requestTimeout: config.timeouts.requestMs,
+      headersTimeout: config.timeouts.requestMs,
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(config.timeouts.requestMs / 10))
+    },
     // A hop count is "trust the nearest n proxies", which Fastify's typings only take as a function.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     genReqId: () => randomUUID(),
@@ -90,6 +104,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 async function registerPlugins (app: FastifyInstance, config: Config, options: BuildOptions): Promise<void> {
   await app.register(configPlugin, { config })
   await app.register(errorsPlugin)
+  // Before any route: every JSON body, the provider receivers' and /mcp's included, parses here.
+  await app.register(jsonBodyPlugin)
   // Before the database: a REDIS_URL that cannot connect fails the start before anything runs.
   // Both this and auth come before any route: they read each route's security as it is added.
   await app.register(rateLimitPlugin)

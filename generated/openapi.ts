@@ -673,8 +673,10 @@ export interface paths {
         put?: never;
         /**
          * Model Context Protocol endpoint (Streamable HTTP)
-         * @description One JSON-RPC 2.0 message per request (`initialize`, `tools/list`, `tools/call`, ...),
-         *     answered as JSON. A body that is not a JSON-RPC message is 400, a wrong `Accept` 406 and a
+         * @description One JSON-RPC 2.0 message per request (`initialize`, `tools/list`, `tools/call`, ...), or a
+         *     batch of up to 100, answered as JSON. Each message costs one token of the key's rate limit:
+         *     a batch of 100 takes 100 at once, or is refused whole with 429 when fewer are left. A body
+         *     that is not a JSON-RPC message (or a batch over 100) is 400, a wrong `Accept` 406 and a
          *     wrong `Content-Type` 415, each as the error envelope. Any valid key may connect; each tool checks its own scope. `GET` and
          *     `DELETE` answer 405: the server is stateless and keeps no sessions or streams.
          */
@@ -1502,7 +1504,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Over the key's rate (or the per-IP rate of an unauthenticated route). */
+        /** @description Over the key's rate, the per-IP rate of an unauthenticated route, or the per-IP budget of failed authentications (then without the X-RateLimit-* headers). */
         RateLimited: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];

@@ -15,12 +15,27 @@ export const EnvSchema = Type.Object({
   LOOP_REDIS_PREFIX: Type.String({ minLength: 1, maxLength: 100, default: 'loop:', description: 'a prefix for every Redis key Loop writes, such as loop: (at most 100 characters)' }),
   LOOP_WEBHOOK_RATE: Type.Integer({ minimum: 1, maximum: 1000000, default: 1000, description: 'requests per second one IP address may sustain on unauthenticated webhook routes, an integer from 1' }),
   LOOP_WEBHOOK_BURST: Type.Integer({ minimum: 1, maximum: 1000000, default: 2000, description: 'the burst one IP address may send to unauthenticated webhook routes, an integer from 1' }),
+  // Failed authentications per IP: a burst of 20 covers a person or a deploy retrying a stale key
+  // (or several behind one NAT); then one a second, which bounds the key lookups one address can
+  // cause and makes guessing a 238-bit key hopeless. Valid keys never touch this bucket.
+  LOOP_AUTH_FAILURE_RATE: Type.Number({ minimum: 0.01, maximum: 1000000, default: 1, description: 'failed authentications per second one IP address may sustain, a number from 0.01' }),
+  LOOP_AUTH_FAILURE_BURST: Type.Integer({ minimum: 1, maximum: 1000000, default: 20, description: 'the failed authentications one IP address may make in a burst, an integer from 1' }),
   LOOP_DATA_DIR: Type.String({ minLength: 1, default: './.loop', description: 'a directory for the embedded database' }),
   LOOP_ADMIN_KEY: Type.Optional(Type.String({ pattern: '^lk_(live|test|dev)_[A-Za-z0-9]{32,}$', description: 'an API key like lk_live_ followed by at least 32 letters and digits' })),
   GITHUB_WEBHOOK_SECRET: secret('the GitHub webhook secret'),
   SENTRY_CLIENT_SECRET: secret('the Sentry client secret'),
   POSTHOG_WEBHOOK_SECRET: secret('the PostHog shared secret'),
   LOOP_BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 104857600, default: 1048576, description: 'a body size in bytes between 1024 and 104857600' }),
+  // Provider payloads nest about ten levels; 64 leaves room for any real one. The cap keeps the
+  // recursive code that walks a body (canonical hashing, transforms, JSON.stringify, PostgreSQL's
+  // jsonb parser) far below the depths where their stacks overflow (thousands of levels).
+  LOOP_JSON_MAX_DEPTH: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'how many levels deep objects and arrays in a JSON body may nest, an integer from 1 to 1000' }),
+  // 30 s for the whole request, headers and body: a provider sends its payload in milliseconds, and
+  // even a full LOOP_BODY_LIMIT (1 MiB) over a 300 kbit/s link arrives in that time.
+  LOOP_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 30000, description: 'how long (ms) a client may take to send a whole request, an integer from 100 to 600000' }),
+  // 60 s without a byte either way while a request is open: longer than the request timeout, so a
+  // slow sender gets the 408 answer first; it bounds a client that stops reading its response.
+  LOOP_CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 60000, description: 'how long (ms) a connection may stay silent before it is closed, an integer from 100 to 600000' }),
   LOOP_DELIVERY_SCHEDULE: Type.String({ default: '1m,5m,30m,2h,24h', description: 'a comma-separated list of durations such as 1m,5m,30m,2h,24h or 100ms,200ms' }),
   LOOP_INGEST_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'the most webhook deliveries committed together in one transaction, an integer from 1 to 1000' }),
   LOOP_INGEST_BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 2, description: 'how long (ms) a delivery may wait for batch-mates while another batch is being written, an integer from 0 to 1000' }),
@@ -41,10 +56,16 @@ export interface Config {
   redisPrefix: string
   /** Per-IP token bucket for the unauthenticated webhook routes (/api/signals/*, /webhooks/*). */
   webhookRateLimit: { ratePerSecond: number, burst: number }
+  /** Per-IP token bucket of failed authentications (a key presented and refused); 429 once empty. */
+  authFailureRateLimit: { ratePerSecond: number, burst: number }
   dataDir: string
   adminKey: string | undefined
   secrets: { github: string | undefined, sentry: string | undefined, posthog: string | undefined }
   bodyLimit: number
+  /** Deepest nesting of objects and arrays a JSON body may have; deeper is 400 before parsing. */
+  jsonMaxDepth: number
+  /** Fastify's requestTimeout (whole request received) and connectionTimeout (socket inactivity), ms. */
+  timeouts: { requestMs: number, connectionMs: number }
   /** Delays before each retry of an outbound delivery, in milliseconds. */
   deliverySchedule: number[]
   /** Group commit of provider webhooks (lib/ingest): batch size, wait for batch-mates, batches at once. */
@@ -109,10 +130,13 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: valid.REDIS_URL,
     redisPrefix: valid.LOOP_REDIS_PREFIX,
     webhookRateLimit: { ratePerSecond: valid.LOOP_WEBHOOK_RATE, burst: valid.LOOP_WEBHOOK_BURST },
+    authFailureRateLimit: { ratePerSecond: valid.LOOP_AUTH_FAILURE_RATE, burst: valid.LOOP_AUTH_FAILURE_BURST },
     dataDir: valid.LOOP_DATA_DIR,
     adminKey: valid.LOOP_ADMIN_KEY,
     secrets: { github: valid.GITHUB_WEBHOOK_SECRET, sentry: valid.SENTRY_CLIENT_SECRET, posthog: valid.POSTHOG_WEBHOOK_SECRET },
     bodyLimit: valid.LOOP_BODY_LIMIT,
+    jsonMaxDepth: valid.LOOP_JSON_MAX_DEPTH,
+    timeouts: { requestMs: valid.LOOP_REQUEST_TIMEOUT_MS, connectionMs: valid.LOOP_CONNECTION_TIMEOUT_MS },
     deliverySchedule,
     ingestBatch: { maxSize: valid.LOOP_INGEST_BATCH_SIZE, maxWaitMs: valid.LOOP_INGEST_BATCH_WAIT_MS, maxInFlight: valid.LOOP_INGEST_BATCHES_IN_FLIGHT },
     allowPrivateUrls: valid.LOOP_ALLOW_PRIVATE_URLS,

@@ -1,7 +1,8 @@
 // Bearer API keys (SPEC section 6). A route asks for a key by declaring OpenAPI security
 // (`security: [{ bearer: ['issues:read'] }]`, copied into its schema by `npm run generate`); only
-// those routes get the guard: authenticate (401), rate-limit per key (429), check scopes (403),
-// in that order so every authenticated response carries the X-RateLimit-* headers.
+// those routes get the guard: authenticate (401, or 429 after a burst of failures from one IP),
+// rate-limit per key (429), check scopes (403), in that order so every authenticated response
+// carries the X-RateLimit-* headers.
 //
 // The guard's result is the one caller context (docs/tenancy.md): handlers and MCP tools read
 // `request.caller`, which throws 401 when no key authenticated the request, so a route that forgot
@@ -67,7 +68,8 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     const presented = bearerToken(request.headers.authorization)
     // A route that also answers anonymously still checks a key that is presented (SPEC section 6).
     if (presented === null && security.anonymous) return
-    const key = await authenticateKey(request.em, presented)
+    // Failed guesses are limited per IP (429); a valid key goes straight through.
+    const key = await fastify.limitAuthFailures(request, async () => await authenticateKey(request.em, presented))
     ;(request as unknown as WithCaller)[kCaller] = key
     recordUse(key, Date.now())
     await fastify.limitApiKey(request, reply)

@@ -1,6 +1,7 @@
 // Rate limits (SPEC section 6) with @fastify/rate-limit over token buckets: per API key by tier
-// (`fastify.limitApiKey`, called by the auth plugin right after it authenticates), and per IP on
-// the unauthenticated webhook routes. Buckets live in this process, or in Redis with REDIS_URL so
+// (`fastify.limitApiKey`, called by the auth plugin right after it authenticates), per IP on
+// the unauthenticated webhook routes, and per IP on failed authentications
+// (`fastify.limitAuthFailures`). Buckets live in this process, or in Redis with REDIS_URL so
 // every instance draws from the same budget.
 //
 // The plugin's own hooks are not used (global: false): they write X-RateLimit-Limit as the bucket
@@ -10,18 +11,28 @@ import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import { Redis } from 'ioredis'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import { rateLimited } from '../lib/errors.ts'
+import { AppError, rateLimited } from '../lib/errors.ts'
 import type { KeyTier } from '../lib/keys/api-key.ts'
 import { bearerRequirement } from '../lib/keys/route-security.ts'
 import { FallbackBuckets } from '../lib/rate-limit/fallback-buckets.ts'
-import { tokenBucketStore } from '../lib/rate-limit/fastify-store.ts'
+import { tokenBucketStore, withCost } from '../lib/rate-limit/fastify-store.ts'
 import { RedisBuckets } from '../lib/rate-limit/redis-buckets.ts'
 import { bucketLimits, MemoryBuckets, retryAfterSeconds, sustainedRate, type BucketBackend, type BucketLimits } from '../lib/rate-limit/token-bucket.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Takes a token from `request.caller`'s bucket and sets the X-RateLimit-* headers; 429 when it is empty. */
-    limitApiKey: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    /**
+     * Takes `cost` tokens (default 1) from `request.caller`'s bucket and sets the X-RateLimit-*
+     * headers; 429 when it holds fewer. The auth guard takes one per request; /mcp one more per
+     * further JSON-RPC call in a batch.
+     */
+    limitApiKey: (request: FastifyRequest, reply: FastifyReply, cost?: number) => Promise<void>
+    /**
+     * Runs `authenticate`; when it refuses a presented credential (401), takes a token from the
+     * request IP's failure bucket, and answers 429 instead once that is empty. A valid key costs
+     * nothing here. A refused IP is then refused at once, before `authenticate`, until Retry-After.
+     */
+    limitAuthFailures: <T>(request: FastifyRequest, authenticate: () => Promise<T>) => Promise<T>
   }
 }
 
@@ -61,14 +72,14 @@ async function openBuckets (fastify: FastifyInstance): Promise<BucketBackend> {
   })
 }
 
-/** Runs `limiter` and sets the headers from its answer; throws 429 with Retry-After when refused. */
-async function consume (limiter: Limiter, limits: BucketLimits, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const result = await limiter(request)
+/** Runs `limiter` for `cost` tokens and sets the headers from its answer; throws 429 with Retry-After when refused. */
+async function consume (limiter: Limiter, limits: BucketLimits, request: FastifyRequest, reply: FastifyReply, cost = 1): Promise<void> {
+  const result = cost === 1 ? await limiter(request) : await withCost(cost, async () => await limiter(request))
   if (result.isAllowed) return // allow-listed (none configured today)
   reply.header('x-ratelimit-limit', sustainedRate(limits))
   reply.header('x-ratelimit-remaining', result.remaining)
   reply.header('x-ratelimit-reset', Math.ceil((Date.now() + result.ttl) / 1000))
-  if (result.isExceeded) throw rateLimited(retryAfterSeconds(result.ttl, limits))
+  if (result.isExceeded) throw rateLimited(retryAfterSeconds(result.ttl, limits, cost))
 }
 
 async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
@@ -81,9 +92,36 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
 
   const keyOf = (request: FastifyRequest) => `key:${request.caller.keyId}`
   const perTier = { standard: limiterFor(tierLimits.standard, keyOf), premium: limiterFor(tierLimits.premium, keyOf) }
-  fastify.decorate('limitApiKey', async (request: FastifyRequest, reply: FastifyReply) => {
+  fastify.decorate('limitApiKey', async (request: FastifyRequest, reply: FastifyReply, cost = 1) => {
     const tier = request.caller.tier
-    await consume(perTier[tier], tierLimits[tier], request, reply)
+    await consume(perTier[tier], tierLimits[tier], request, reply, cost)
+  })
+
+  const failureLimits = bucketLimits(fastify.config.authFailureRateLimit.ratePerSecond, fastify.config.authFailureRateLimit.burst)
+  // Addresses whose failure bucket refused, and until when: this instance refuses them without a
+  // key lookup or a bucket round trip. Other instances learn it from the shared bucket on their
+  // own next failure. Entries last until Retry-After; the sweep forgets the expired ones.
+  const blockedUntil = new Map<string, number>()
+  const sweeper = setInterval(() => {
+    const now = Date.now()
+    for (const [ip, until] of blockedUntil) if (until <= now) blockedUntil.delete(ip)
+  }, 10_000)
+  sweeper.unref()
+  fastify.addHook('onClose', async () => { clearInterval(sweeper) })
+  fastify.decorate('limitAuthFailures', async <T>(request: FastifyRequest, authenticate: () => Promise<T>): Promise<T> => {
+    const until = blockedUntil.get(request.ip)
+    if (until !== undefined && until > Date.now()) throw rateLimited(Math.ceil((until - Date.now()) / 1000))
+    try {
+      return await authenticate()
+    } catch (error) {
+      // A request without credentials is not a guess and costs no lookup, so it is not counted.
+      if (!(error instanceof AppError) || error.statusCode !== 401 || request.headers.authorization === undefined) throw error
+      const decision = await buckets.take(`authfail:${request.ip}`, failureLimits)
+      if (decision.allowed) throw error
+      const retryAfter = retryAfterSeconds(decision.msUntilFull, failureLimits)
+      blockedUntil.set(request.ip, Date.now() + retryAfter * 1000)
+      throw rateLimited(retryAfter)
+    }
   })
 
   const { ratePerSecond, burst } = fastify.config.webhookRateLimit

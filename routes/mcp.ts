@@ -1,12 +1,13 @@
 // /mcp: the Model Context Protocol over Streamable HTTP (SPEC section 9), stateless: one server and
 // transport per POST. The contract's `security: [{ bearer: [] }]` gives this route the same guard
-// as /api (401 without a valid key, the key's rate limit and X-RateLimit-* headers); each tool then
-// checks the scope of the REST operation it mirrors (lib/mcp/tools.ts).
+// as /api (401 without a valid key, the key's rate limit and X-RateLimit-* headers; a batch costs
+// one token per call); each tool then checks the scope of the REST operation it mirrors (lib/mcp/tools.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { mcp as mcpOp } from '../generated/operations.ts'
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js'
+import { MAX_BATCH_SIZE } from '@modelcontextprotocol/sdk/server/requestBody.js'
 import { AppError, badRequest } from '../lib/errors.ts'
 import { compileTools, createMcpServer } from '../lib/mcp/server.ts'
 import { mcpTools } from '../lib/mcp/tools.ts'
@@ -14,10 +15,11 @@ import { mcpTools } from '../lib/mcp/tools.ts'
 const version = '0.1.0'
 
 /**
- * What the transport would refuse itself, but in JSON-RPC's shape (406, 415, 400 -32700): checked
- * first, so /mcp answers with the SPEC section 3 envelope like every other route.
+ * What the transport would refuse itself, but in JSON-RPC's shape (406, 415, 400 -32700, a batch
+ * over the SDK's MAX_BATCH_SIZE): checked first, so /mcp answers with the SPEC section 3 envelope
+ * like every other route. Returns the number of JSON-RPC messages.
  */
-function assertStreamableRequest (request: FastifyRequest): void {
+function assertStreamableRequest (request: FastifyRequest): number {
   const accept = request.headers.accept ?? ''
   if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
     throw new AppError(406, 'NOT_ACCEPTABLE', 'Send Accept: application/json, text/event-stream (MCP Streamable HTTP)')
@@ -28,9 +30,11 @@ function assertStreamableRequest (request: FastifyRequest): void {
     throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type: send one Content-Type, application/json')
   }
   const messages: unknown[] = Array.isArray(request.body) ? request.body : [request.body]
+  if (messages.length > MAX_BATCH_SIZE) throw badRequest(`A JSON-RPC batch holds at most ${MAX_BATCH_SIZE} messages`)
   if (messages.length === 0 || !messages.every((m) => JSONRPCMessageSchema.safeParse(m).success)) {
     throw badRequest('Body is not a JSON-RPC 2.0 message (or a batch of them)')
   }
+  return messages.length
 }
 
 const mcp: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -41,7 +45,10 @@ const mcp: FastifyPluginAsyncTypebox = async (fastify) => {
     ...mcpOp,
     handler: async (request, reply) => {
       const caller = request.caller
-      assertStreamableRequest(request)
+      const calls = assertStreamableRequest(request)
+      // SPEC section 6: each JSON-RPC call costs one token. The guard took one before the body was
+      // read; the rest of a batch is taken here in one decision, all or none (429 when short).
+      if (calls > 1) await fastify.limitApiKey(request, reply, calls - 1)
       const server = createMcpServer(tools, {
         caller,
         eventTypes: fastify.eventTypes,

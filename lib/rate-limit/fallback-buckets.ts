@@ -12,9 +12,9 @@ export class FallbackBuckets implements BucketBackend {
     private readonly onStateChange: (degraded: boolean, error?: unknown) => void
   ) {}
 
-  async take (key: string, limits: BucketLimits): Promise<BucketDecision> {
+  async take (key: string, limits: BucketLimits, cost = 1): Promise<BucketDecision> {
     try {
-      const decision = await this.primary.take(key, limits)
+      const decision = await this.primary.take(key, limits, cost)
       if (this.degraded) {
         this.degraded = false
         this.onStateChange(false)
@@ -25,7 +25,7 @@ export class FallbackBuckets implements BucketBackend {
         this.degraded = true
         this.onStateChange(true, error)
       }
-      return await this.fallback.take(key, limits)
+      return await this.fallback.take(key, limits, cost)
     }
   }
 

@@ -12,6 +12,7 @@ import type { BucketBackend, BucketDecision, BucketLimits } from './token-bucket
 export const takeTokenScript = `
 local capacity = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
@@ -23,8 +24,8 @@ else
   tokens = math.min(capacity, tokens + math.max(0, now - tonumber(state[2])) * perUs)
 end
 local allowed = 0
-if tokens >= 1 then
-  tokens = tokens - 1
+if tokens >= cost then
+  tokens = tokens - cost
   allowed = 1
 end
 local untilFull = math.ceil((capacity - tokens) / (perUs * 1000))
@@ -46,8 +47,8 @@ export class RedisBuckets implements BucketBackend {
     return new RedisBuckets(redis, prefix, sha)
   }
 
-  async take (key: string, limits: BucketLimits): Promise<BucketDecision> {
-    const args = [1, this.prefix + key, limits.capacity, limits.windowMs] as const
+  async take (key: string, limits: BucketLimits, cost = 1): Promise<BucketDecision> {
+    const args = [1, this.prefix + key, limits.capacity, limits.windowMs, cost] as const
     let reply: unknown
     try {
       reply = await this.redis.evalsha(this.sha, ...args)

@@ -1,7 +1,7 @@
 // Token buckets (SPEC section 6): a bucket holds up to `capacity` tokens (the burst) and refills
 // continuously, from empty to full in `windowMs`, so it sustains capacity / windowMs requests.
-// Each request takes one token or is refused. Pure math plus an in-process store; redis-buckets.ts
-// runs the same math in Redis for several instances.
+// Each request takes one token (an /mcp batch one per call) or is refused. Pure math plus an
+// in-process store; redis-buckets.ts runs the same math in Redis for several instances.
 
 export interface BucketLimits {
   /** Largest burst: tokens in a full bucket. */
@@ -34,14 +34,17 @@ export function sustainedRate ({ capacity, windowMs }: BucketLimits): number {
   return Math.round((capacity * 1000) / windowMs)
 }
 
-/** Refills `state` up to `now`, then takes one token if there is one. */
-export function takeToken (state: BucketState | undefined, now: number, { capacity, windowMs }: BucketLimits): { state: BucketState, decision: BucketDecision } {
+/**
+ * Refills `state` up to `now`, then takes `cost` tokens if there are that many. A refusal takes
+ * none: what is left still serves smaller requests.
+ */
+export function takeToken (state: BucketState | undefined, now: number, { capacity, windowMs }: BucketLimits, cost = 1): { state: BucketState, decision: BucketDecision } {
   const perMs = capacity / windowMs
   // A clock that steps backwards refills nothing rather than draining the bucket.
   const elapsed = state === undefined ? 0 : Math.max(0, now - state.at)
   let tokens = state === undefined ? capacity : Math.min(capacity, state.tokens + elapsed * perMs)
-  const allowed = tokens >= 1
-  if (allowed) tokens -= 1
+  const allowed = tokens >= cost
+  if (allowed) tokens -= cost
   return {
     state: { tokens, at: now },
     decision: { allowed, remaining: Math.floor(tokens), msUntilFull: Math.ceil((capacity - tokens) / perMs) }
@@ -49,17 +52,18 @@ export function takeToken (state: BucketState | undefined, now: number, { capaci
 }
 
 /**
- * Seconds a refused client should wait: until one whole token is back, at least 1 (Retry-After
- * has second granularity, and 0 would invite an immediate retry that is refused again).
+ * Seconds a refused client should wait: until `cost` whole tokens are back, at least 1
+ * (Retry-After has second granularity, and 0 would invite an immediate retry that is refused again).
  */
-export function retryAfterSeconds (msUntilFull: number, { capacity, windowMs }: BucketLimits): number {
-  const msUntilOneToken = msUntilFull - ((capacity - 1) * windowMs) / capacity
-  return Math.max(1, Math.ceil(msUntilOneToken / 1000))
+export function retryAfterSeconds (msUntilFull: number, { capacity, windowMs }: BucketLimits, cost = 1): number {
+  const msUntilCost = msUntilFull - ((capacity - cost) * windowMs) / capacity
+  return Math.max(1, Math.ceil(msUntilCost / 1000))
 }
 
 /** Where buckets live: this process (MemoryBuckets) or Redis (RedisBuckets). */
 export interface BucketBackend {
-  take: (key: string, limits: BucketLimits) => Promise<BucketDecision>
+  /** Takes `cost` tokens (default 1) from `key`'s bucket, or none when it holds fewer. */
+  take: (key: string, limits: BucketLimits, cost?: number) => Promise<BucketDecision>
   close: () => Promise<void>
 }
 
@@ -77,15 +81,15 @@ export class MemoryBuckets implements BucketBackend {
     this.sweeper.unref()
   }
 
-  takeSync (key: string, limits: BucketLimits): BucketDecision {
+  takeSync (key: string, limits: BucketLimits, cost = 1): BucketDecision {
     const now = this.now()
-    const { state, decision } = takeToken(this.buckets.get(key), now, limits)
+    const { state, decision } = takeToken(this.buckets.get(key), now, limits, cost)
     this.buckets.set(key, { ...state, fullAt: now + decision.msUntilFull })
     return decision
   }
 
-  async take (key: string, limits: BucketLimits): Promise<BucketDecision> {
-    return this.takeSync(key, limits)
+  async take (key: string, limits: BucketLimits, cost = 1): Promise<BucketDecision> {
+    return this.takeSync(key, limits, cost)
   }
 
   get size (): number {

@@ -7,6 +7,7 @@ import { receiveInboundWebhook } from '../../generated/operations.ts'
 import { notConfigured, notFound, unauthorized } from '../../lib/errors.ts'
 import type { CompiledRoute } from '../../lib/inbound/route-cache.ts'
 import { receiveInbound, type Headers, type SourceRules } from '../../lib/inbound/receive.ts'
+import { exceedsNesting, nestedTooDeep } from '../../lib/json/nesting.ts'
 import type { InboundSource } from '../../lib/transforms/builtin.ts'
 
 export interface InboundSourceDefinition extends SourceRules {
@@ -29,7 +30,12 @@ const { body: _documentedBody, params: _documentedPath, ...schema } = receiveInb
 export function inboundSource (definition: InboundSourceDefinition): FastifyPluginAsync {
   return async (fastify) => {
     fastify.removeAllContentTypeParsers()
-    fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
+    // Kept as bytes, but the nesting limit still applies at parse time, as to every JSON body.
+    const maxDepth = fastify.config.jsonMaxDepth
+    fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
+      if (exceedsNesting(body, maxDepth)) done(nestedTooDeep(maxDepth), undefined)
+      else done(null, body)
+    })
 
     fastify.addHook('preHandler', async (request: FastifyRequest) => {
       const path = (request.url.split('?')[0] ?? '').replace(/\/+$/, '')

@@ -158,3 +158,51 @@ t.test('keys never reach the logs', async (t) => {
   t.notMatch(log, /lk_(live|test|dev)_[A-Za-z0-9]{20,}/, 'no key-shaped string at all')
   t.notOk(log.includes(logged.config.adminKey?.slice(12) ?? 'unset'))
 })
+
+const ping = (headers: Record<string, string>, remoteAddress: string) => app.inject({ method: 'GET', url: '/api/test/issues', headers, remoteAddress })
+const unknownKey = (i: number) => ({ authorization: `Bearer lk_live_${String(i).padStart(40, 'x')}` })
+
+t.test('a burst of bad keys from one IP turns into 429 with Retry-After; the IP is then refused before any key lookup', async (t) => {
+  const attacker = '198.51.100.7'
+  // LOOP_AUTH_FAILURE_BURST is 20 by default: unknown, malformed and revoked keys all count.
+  const revoked = await authHeaders(app, ['issues:read'])
+  const revokedId = (await ping(revoked, '192.0.2.1')).json().keyId as string
+  await app.orm.em.getConnection().execute('update api_keys set revoked_at = now() where id = ?', [revokedId])
+  const good = await authHeaders(app, ['issues:read'])
+  const guesses = [...Array.from({ length: 18 }, (_, i) => unknownKey(i)), { authorization: 'Bearer lk_live_short' }, revoked]
+  const statuses: number[] = []
+  for (const guess of guesses) statuses.push((await ping(guess, attacker)).statusCode)
+  t.same(statuses, Array(20).fill(401), 'the burst of 20 failures is answered 401')
+
+  const refused = await ping(unknownKey(99), attacker)
+  t.equal(refused.statusCode, 429)
+  t.match(refused.json(), envelope('RATE_LIMITED'))
+  t.equal(refused.headers['retry-after'], '1', 'one failure a second (LOOP_AUTH_FAILURE_RATE)')
+  t.equal(refused.headers['www-authenticate'], undefined)
+
+  // Blocked until Retry-After: even a good key from that address is refused, which it could
+  // only be if no lookup happened.
+  const blocked = await ping(good, attacker)
+  t.equal(blocked.statusCode, 429, 'refused before the key is looked up')
+  t.equal((await ping(good, '198.51.100.8')).statusCode, 200, 'a valid key from another IP keeps working meanwhile')
+  t.equal((await ping(unknownKey(100), '198.51.100.8')).statusCode, 401, 'and another IP has its own failure budget')
+})
+
+t.test('valid keys never take failure tokens, and requests without a key are not guesses', async (t) => {
+  const office = '198.51.100.20'
+  const good = await authHeaders(app, ['issues:read'])
+  for (let i = 0; i < 50; i++) t.equal((await ping(good, office)).statusCode, 200)
+  for (let i = 0; i < 30; i++) t.equal((await ping({}, office)).statusCode, 401)
+  const statuses: number[] = []
+  for (let i = 0; i < 21; i++) statuses.push((await ping(unknownKey(i), office)).statusCode)
+  t.same(statuses, [...Array(20).fill(401), 429], 'after 50 valid requests and 30 without a key, the whole burst of 20 is still there')
+})
+
+t.test('LOOP_AUTH_FAILURE_RATE and LOOP_AUTH_FAILURE_BURST set the failure bucket', async (t) => {
+  const { app: strict } = await buildWithDetails(t, { LOOP_AUTH_FAILURE_RATE: '0.1', LOOP_AUTH_FAILURE_BURST: '3' }, addRoutes, { databaseUrl })
+  const statuses: number[] = []
+  for (let i = 0; i < 4; i++) statuses.push((await strict.inject({ method: 'GET', url: '/api/test/issues', headers: unknownKey(i), remoteAddress: '198.51.100.30' })).statusCode)
+  t.same(statuses, [401, 401, 401, 429])
+  const refused = await strict.inject({ method: 'GET', url: '/api/test/issues', headers: unknownKey(9), remoteAddress: '198.51.100.30' })
+  t.equal(refused.headers['retry-after'], '10', 'one failure every 10 s')
+})

@@ -51,6 +51,22 @@ if (redis !== null) {
     t.equal(fromB.headers['retry-after'], '1')
   })
 
+  t.test('failed authentications from one IP are counted across instances', async (t) => {
+    const remoteAddress = '203.0.113.77'
+    const guess = (i: number) => ({ authorization: `Bearer lk_live_${String(i).padStart(40, 'y')}` })
+    const good = await authHeaders(app, ['events:read'])
+    const statuses: number[] = []
+    // The default burst of 20, split over both instances.
+    for (let i = 0; i < 20; i++) statuses.push((await (i % 2 === 0 ? app : other).inject({ method: 'GET', url: '/api/test/ping', headers: guess(i), remoteAddress })).statusCode)
+    t.same(statuses, Array(20).fill(401))
+    const onB = await other.inject({ method: 'GET', url: '/api/test/ping', headers: guess(20), remoteAddress })
+    t.equal(onB.statusCode, 429, 'instance B refuses the 21st failure')
+    t.equal(onB.headers['retry-after'], '1')
+    t.equal((await other.inject({ method: 'GET', url: '/api/test/ping', headers: good, remoteAddress })).statusCode, 429, 'and then the address, before any lookup')
+    t.equal((await other.inject({ method: 'GET', url: '/api/test/ping', headers: good, remoteAddress: '203.0.113.78' })).statusCode, 200, 'another address is served')
+    t.equal((await redis.keys(`${env.LOOP_REDIS_PREFIX}rl:authfail:*`)).length, 1, 'one shared failure bucket, for the guessing address only')
+  })
+
   t.test('a revoked key is refused at once by the other instance', async (t) => {
     const admin = await authHeaders(app, ['admin'])
     const created = await app.inject({ method: 'POST', url: '/api/keys', headers: admin, payload: { name: 'short-lived', env: 'live', scopes: ['events:read'] } })

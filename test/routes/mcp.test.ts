@@ -159,3 +159,60 @@ t.test('authenticated responses carry the key\'s rate-limit headers; GET and DEL
     t.match(refused.json(), envelope('METHOD_NOT_ALLOWED'))
   }
 })
+
+const rpcHeaders = (key: Record<string, string>) => ({ ...key, 'content-type': 'application/json', accept: 'application/json, text/event-stream' })
+const toolsList = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/list' })
+const postRpc = async (key: Record<string, string>, body: unknown) =>
+  await fetch(mcpUrl, { method: 'POST', headers: rpcHeaders(key), body: typeof body === 'string' ? body : JSON.stringify(body) })
+
+t.test('each JSON-RPC call in a batch costs one token: 100 calls leave 99 fewer than one call', async (t) => {
+  const one = await postRpc(await authHeaders(app, ['events:read']), toolsList(1))
+  t.equal(one.status, 200)
+  t.equal(one.headers.get('x-ratelimit-remaining'), '199', 'a fresh standard bucket (burst 200) less one call')
+  const key = await authHeaders(app, ['events:read'])
+  const batch = Array.from({ length: 100 }, (_, i) => toolsList(i + 1))
+  const hundred = await postRpc(key, batch)
+  t.equal(hundred.status, 200)
+  t.equal(hundred.headers.get('x-ratelimit-remaining'), '100', 'a fresh bucket less 100 calls')
+  const answers = await hundred.json() as { id: number, result?: { tools: unknown[] } }[]
+  t.equal(answers.length, 100)
+  t.ok(answers.every((a) => Array.isArray(a.result?.tools)), 'every call answered')
+
+  // About 100 tokens are left, plus what each request's few milliseconds refill (100/s): the
+  // second batch fits, the third finds only that refill and is refused as a whole.
+  const statuses: number[] = []
+  let refused: Response | undefined
+  while (refused === undefined && statuses.length < 5) {
+    const res = await postRpc(key, batch)
+    statuses.push(res.status)
+    if (res.status === 429) refused = res
+    else await res.arrayBuffer()
+  }
+  t.same(statuses.slice(0, 1), [200], 'the second batch of 100 fits in what was left')
+  t.ok(refused !== undefined, `a batch bigger than what is left is refused (statuses ${statuses.join(', ')})`)
+  if (refused === undefined) return
+  t.match(await refused.json(), envelope('RATE_LIMITED'))
+  t.ok(Number(refused.headers.get('retry-after')) >= 1, `Retry-After ${String(refused.headers.get('retry-after'))}`)
+  const left = Number(refused.headers.get('x-ratelimit-remaining'))
+  t.ok(left < 99, `X-RateLimit-Remaining ${left}: fewer tokens than the batch needs`)
+})
+
+t.test('a batch of more than 100 messages is 400 in the SPEC envelope, before any token is spent on it', async (t) => {
+  const key = await authHeaders(app, ['events:read'])
+  const res = await postRpc(key, Array.from({ length: 101 }, (_, i) => toolsList(i + 1)))
+  t.equal(res.status, 400)
+  t.match(await res.json(), envelope('BAD_REQUEST'))
+  t.equal(res.headers.get('x-ratelimit-remaining'), '199', 'only the request itself was counted')
+})
+
+t.test('a JSON-RPC body nested deeper than LOOP_JSON_MAX_DEPTH is 400 in the envelope', async (t) => {
+  // tools/list with `params._meta.x` holding the rest: root, params and _meta are three levels.
+  const nested = (depth: number) => `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"x":${'{"a":'.repeat(depth - 3)}1${'}'.repeat(depth - 3)}}}}`
+  for (const depth of [65, 20_000]) {
+    const res = await postRpc(agentKey, nested(depth))
+    t.equal(res.status, 400, `${depth} levels`)
+    t.match(await res.json(), envelope('BAD_REQUEST'))
+  }
+  const fits = await postRpc(agentKey, nested(64))
+  t.equal(fits.status, 200, '64 levels')
+})

@@ -7,7 +7,7 @@ import { receiveGithubSignal } from '../../../generated/operations.ts'
 import { unauthorized } from '../../../lib/errors.ts'
 import { severityFromGithub } from '../../../lib/severity/github.ts'
 import { verifyGithubSignature } from '../../../lib/signing/github.ts'
-import { assertJsonObject, rawBodyOf, requireSecret, signalReceipt } from './webhook-request.ts'
+import { assertJsonObject, rawBodyOf, rawBodyOptions, requireSecret, signalReceipt } from './webhook-request.ts'
 
 const secretVariable = 'GITHUB_WEBHOOK_SECRET'
 
@@ -15,7 +15,7 @@ const github: FastifyPluginAsyncTypebox = async (fastify) => {
   const secret = fastify.config.secrets.github
   // Bytes, not text: a UTF-8 round trip would drop a BOM or rewrite invalid sequences, and the
   // HMAC must cover exactly what GitHub signed. runFirst captures them before anything else reads.
-  await fastify.register(rawBody, { global: false, runFirst: true, encoding: false })
+  await fastify.register(rawBody, rawBodyOptions)
 
   // Unconfigured: refused before the body is even read.
   fastify.addHook('onRequest', async () => { requireSecret(secret, secretVariable) })

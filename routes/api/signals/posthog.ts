@@ -7,7 +7,7 @@ import { receivePosthogSignal } from '../../../generated/operations.ts'
 import { unauthorized } from '../../../lib/errors.ts'
 import { severityFromPosthog } from '../../../lib/severity/posthog.ts'
 import { verifyPosthogSecret } from '../../../lib/signing/posthog.ts'
-import { assertJsonObject, rawBodyOf, requireSecret, signalReceipt } from './webhook-request.ts'
+import { assertJsonObject, rawBodyOf, rawBodyOptions, requireSecret, signalReceipt } from './webhook-request.ts'
 
 const secretVariable = 'POSTHOG_WEBHOOK_SECRET'
 
@@ -15,7 +15,7 @@ const posthog: FastifyPluginAsyncTypebox = async (fastify) => {
   const secret = fastify.config.secrets.posthog
   // PostHog signs nothing, but the raw bytes are what gets stored (and hashed for dedupe, since
   // PostHog sends no delivery id), so they are captured exactly as for the HMAC providers.
-  await fastify.register(rawBody, { global: false, runFirst: true, encoding: false })
+  await fastify.register(rawBody, rawBodyOptions)
 
   fastify.addHook('onRequest', async () => { requireSecret(secret, secretVariable) })
   fastify.addHook('preValidation', async (request) => {

@@ -7,14 +7,14 @@ import { receiveSentrySignal } from '../../../generated/operations.ts'
 import { unauthorized } from '../../../lib/errors.ts'
 import { severityFromSentry } from '../../../lib/severity/sentry.ts'
 import { signedSentryBody } from '../../../lib/signing/sentry.ts'
-import { assertJsonObject, rawBodyOf, requireSecret, signalReceipt } from './webhook-request.ts'
+import { assertJsonObject, rawBodyOf, rawBodyOptions, requireSecret, signalReceipt } from './webhook-request.ts'
 
 const secretVariable = 'SENTRY_CLIENT_SECRET'
 
 const sentry: FastifyPluginAsyncTypebox = async (fastify) => {
   const secret = fastify.config.secrets.sentry
   // Bytes, not text: Sentry signs the exact bytes it sends (\uXXXX escapes, 1.0 floats).
-  await fastify.register(rawBody, { global: false, runFirst: true, encoding: false })
+  await fastify.register(rawBody, rawBodyOptions)
 
   fastify.addHook('onRequest', async () => { requireSecret(secret, secretVariable) })
   fastify.addHook('preValidation', async (request) => {

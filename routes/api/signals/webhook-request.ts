@@ -2,6 +2,7 @@
 // fastify-raw-body and its own signature hook inside its own encapsulated context; these helpers
 // only read what that context captured and shape what a provider gets back.
 import type { FastifyRequest } from 'fastify'
+import type { RawBodyPluginOptions } from 'fastify-raw-body'
 import { badRequest, notConfigured } from '../../../lib/errors.ts'
 import type { RecordedSignal } from '../../../lib/signals/record-signal.ts'
 
@@ -10,6 +11,14 @@ export function requireSecret (secret: string | undefined, variable: string): st
   if (secret === undefined) throw notConfigured(`${variable} is not set; this provider's webhooks are refused until it is`)
   return secret
 }
+
+/**
+ * fastify-raw-body for a provider route: the bytes as sent (`encoding: false`), captured before
+ * anything else reads them (`runFirst`). With `encoding: false` the plugin would also install its
+ * own JSON parser; `jsonContentTypes: []` keeps Loop's app-wide one (plugins/json-body.ts), so the
+ * nesting limit and prototype-poisoning checks apply here as everywhere.
+ */
+export const rawBodyOptions: RawBodyPluginOptions = { global: false, runFirst: true, encoding: false, jsonContentTypes: [] }
 
 /**
  * The body exactly as the provider sent it (fastify-raw-body, `encoding: false`). A request

@@ -42,6 +42,18 @@ if (redis !== null) {
     t.ok(second.remaining >= 198 && second.remaining <= Math.min(199, 198 + refilled), `remaining ${second.remaining}`)
   })
 
+  t.test('a decision costing several tokens takes them all at once, or none', async (t) => {
+    const first = await buckets.take('cost', standard, 150)
+    t.same([first.allowed, first.remaining, first.msUntilFull], [true, 50, 1500])
+    const startedAt = Date.now()
+    const refused = await buckets.take('cost', standard, 100)
+    const refilled = Math.floor((Date.now() - startedAt) / 10) + 1
+    t.equal(refused.allowed, false, '100 do not fit in about 50')
+    t.ok(refused.remaining >= 50 && refused.remaining <= 50 + refilled, `a refusal takes nothing: remaining ${refused.remaining}`)
+    const rest = await buckets.take('cost', standard, 50)
+    t.equal(rest.allowed, true, 'the 50 left are still there')
+  })
+
   t.test('a bucket key expires once the bucket would be full, so idle clients cost nothing', async (t) => {
     await buckets.take('expiry', standard)
     const ttl = await redis.pttl(`${prefix}expiry`)

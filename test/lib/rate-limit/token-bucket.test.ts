@@ -58,6 +58,32 @@ t.test('the bucket never holds more than its capacity, and a clock stepping back
   t.equal(takeToken(drained.state, 1000, standard).decision.allowed, false)
 })
 
+t.test('a decision can cost several tokens: all of them are taken, or none', async (t) => {
+  // [tokens in the bucket before, cost, allowed, remaining after, msUntilFull after]
+  const cases: [number, number, boolean, number, number][] = [
+    [200, 1, true, 199, 10],
+    [200, 100, true, 100, 1000],
+    [200, 200, true, 0, 2000],
+    [100, 100, true, 0, 2000],
+    [99, 100, false, 99, 1010], // refused: the 99 stay for smaller requests
+    [99.5, 100, false, 99, 1005],
+    [200, 201, false, 200, 0], // more than the bucket can ever hold
+    [0.5, 1, false, 0, 1995]
+  ]
+  for (const [before, cost, allowed, remaining, msUntilFull] of cases) {
+    const { decision } = takeToken({ tokens: before, at: 0 }, 0, standard, cost)
+    t.same(decision, { allowed, remaining, msUntilFull }, `${before} tokens, cost ${cost}`)
+  }
+})
+
+t.test('MemoryBuckets takes a cost in one decision', async (t) => {
+  const buckets = new MemoryBuckets(() => 0, 60_000)
+  t.teardown(() => buckets.close())
+  t.same(buckets.takeSync('k', standard, 150), { allowed: true, remaining: 50, msUntilFull: 1500 })
+  t.same(buckets.takeSync('k', standard, 51), { allowed: false, remaining: 50, msUntilFull: 1500 })
+  t.same(await buckets.take('k', standard, 50), { allowed: true, remaining: 0, msUntilFull: 2000 })
+})
+
 t.test('Retry-After is the wait for one token, at least one second', async (t) => {
   const cases: [number, ReturnType<typeof bucketLimits>, number][] = [
     [2000, standard, 1], // empty standard bucket: 10 ms to the next token, rounded up to 1 s
@@ -67,6 +93,18 @@ t.test('Retry-After is the wait for one token, at least one second', async (t) =
     [59_000, bucketLimits(1, 60), 1]
   ]
   for (const [msUntilFull, limits, expected] of cases) t.equal(retryAfterSeconds(msUntilFull, limits), expected, `${msUntilFull} ms, ${JSON.stringify(limits)}`)
+})
+
+t.test('Retry-After for a decision costing several tokens is the wait for all of them', async (t) => {
+  // [msUntilFull, limits, cost, expected seconds]
+  const cases: [number, ReturnType<typeof bucketLimits>, number, number][] = [
+    [2000, standard, 100, 1], // empty standard bucket: 100 tokens take 1 s
+    [2000, standard, 150, 2], // 1.5 s, rounded up
+    [1010, standard, 100, 1], // 99 left: one more token, 10 ms
+    [60_000, bucketLimits(1, 60), 5, 5],
+    [2000, standard, 1, 1]
+  ]
+  for (const [msUntilFull, limits, cost, expected] of cases) t.equal(retryAfterSeconds(msUntilFull, limits, cost), expected, `${msUntilFull} ms, cost ${cost}`)
 })
 
 t.test('MemoryBuckets keeps one bucket per key and sweeps the full ones', async (t) => {
@@ -105,4 +143,7 @@ t.test('FallbackBuckets uses the local buckets while the shared ones fail, and s
   failing = false
   t.equal((await buckets.take('k', standard)).remaining, 42, 'shared again')
   t.same(changes, [true, false])
+  failing = true
+  const left = (await buckets.take('k', standard, 50)).remaining
+  t.ok(left >= 148 && left <= 150, `the cost reaches the local buckets too: 198 (plus a few ms of refill) less 50 is ${left}`)
 })

@@ -121,3 +121,19 @@ t.test('an X-Loop-Signature body replayed under a fresh webhook-id is the same d
   const listed = await app.inject({ method: 'GET', url: '/api/events?event=acme.note.v1', headers: admin })
   t.equal(listed.json().data.length, 1, 'stored once')
 })
+
+t.test('a signed delivery nested deeper than LOOP_JSON_MAX_DEPTH is 400; 64 levels are stored', async (t) => {
+  const declared = await declare({ name: 'acme.signup.v1', source: 'custom', webhookPath: '/webhooks/acme/deep', secret, transform: { eventId: '$.id', email: '$.user.email', plan: '$.user.plan' } })
+  t.equal(declared.statusCode, 201, declared.body)
+  // The body object is the first level; `extra` holds the other depth - 1.
+  const body = (id: string, depth: number) => `{"id":"${id}","user":{"email":"d@acme.dev","plan":"pro"},"extra":${'{"a":'.repeat(depth - 1)}1${'}'.repeat(depth - 1)}}`
+  const deep = await send('/webhooks/acme/deep', body('evt_deep_65', 65))
+  t.equal(deep.statusCode, 400, deep.body)
+  t.match(deep.json(), envelope('BAD_REQUEST'))
+  t.match(deep.json().error.message, /nested more than 64 levels/)
+  const huge = await send('/webhooks/acme/deep', `{"id":"evt_huge","x":${'['.repeat(20_000)}${']'.repeat(20_000)}}`)
+  t.equal(huge.statusCode, 400, huge.body.slice(0, 200))
+  t.match(huge.json(), envelope('BAD_REQUEST'))
+  const fits = await send('/webhooks/acme/deep', body('evt_deep_64', 64))
+  t.equal(fits.statusCode, 200, fits.body)
+})

@@ -131,3 +131,41 @@ t.test('a key without events:write gets 403', async (t) => {
   t.equal(res.statusCode, 403)
   t.match(res.json(), envelope('FORBIDDEN'))
 })
+
+/** `depth` levels in all, counting the `{event, payload}` wrapper and the payload, built as text. */
+const nestedSend = (depth: number) => {
+  const payload = JSON.stringify(freshPayload()).slice(0, -1).replace('"attribution":{}', `"attribution":${'{"a":'.repeat(depth - 2)}1${'}'.repeat(depth - 2)}`)
+  return `{"event":"lead.captured.v1","payload":${payload}}}`
+}
+
+t.test('JSON nested 20,000 levels deep with an Idempotency-Key is 400, not a stack overflow', async (t) => {
+  const body = '{"event":"lead.captured.v1","payload":' + '{"a":'.repeat(20_000) + '1' + '}'.repeat(20_000) + '}'
+  const res = await app.inject({ method: 'POST', url: '/api/events', headers: { ...writer, 'content-type': 'application/json', 'idempotency-key': 'deep-20000' }, payload: body })
+  t.equal(res.statusCode, 400, res.body.slice(0, 200))
+  t.match(res.json(), envelope('BAD_REQUEST'))
+  t.match(res.json().error.message, /nested more than 64 levels/)
+})
+
+t.test('a body 64 levels deep is accepted and one 65 levels deep is 400 (LOOP_JSON_MAX_DEPTH, default 64)', async (t) => {
+  const accepted = await app.inject({ method: 'POST', url: '/api/events', headers: { ...writer, 'content-type': 'application/json', 'idempotency-key': 'deep-64' }, payload: nestedSend(64) })
+  t.equal(accepted.statusCode, 200, accepted.body)
+  const refused = await app.inject({ method: 'POST', url: '/api/events', headers: { ...writer, 'content-type': 'application/json' }, payload: nestedSend(65) })
+  t.equal(refused.statusCode, 400, refused.body)
+  t.match(refused.json(), envelope('BAD_REQUEST'))
+})
+
+t.test('LOOP_JSON_MAX_DEPTH sets the limit', async (t) => {
+  const shallow = await build(t, { LOOP_JSON_MAX_DEPTH: '8' })
+  const key = await authHeaders(shallow, ['events:write'])
+  const deep = await shallow.inject({ method: 'POST', url: '/api/events', headers: { ...key, 'content-type': 'application/json' }, payload: nestedSend(9) })
+  t.equal(deep.statusCode, 400, deep.body)
+  t.match(deep.json().error.message, /nested more than 8 levels/)
+  const fits = await shallow.inject({ method: 'POST', url: '/api/events', headers: { ...key, 'content-type': 'application/json' }, payload: nestedSend(8) })
+  t.equal(fits.statusCode, 200, fits.body)
+})
+
+t.test('the JSON parser keeps refusing __proto__ keys (secure-json-parse, as Fastify does)', async (t) => {
+  const res = await app.inject({ method: 'POST', url: '/api/events', headers: { ...writer, 'content-type': 'application/json' }, payload: `{"event":"lead.captured.v1","payload":${JSON.stringify(freshPayload()).slice(0, -1)},"__proto__":{"x":1}}}` })
+  t.equal(res.statusCode, 400, res.body)
+  t.match(res.json(), envelope('BAD_REQUEST'))
+})

@@ -162,3 +162,16 @@ t.test('with GITHUB_WEBHOOK_SECRET unset, even a correctly signed delivery is 50
   t.equal(await countRows(unconfigured, 'signal'), 0)
   t.equal((await unconfigured.inject(githubDelivery('ping', githubPing))).statusCode, 500, 'a ping too')
 })
+
+t.test('a signed delivery nested deeper than LOOP_JSON_MAX_DEPTH is 400; 64 levels are recorded', async (t) => {
+  // The wrapper object is the first level; `data` holds the other depth - 1.
+  const body = (depth: number) => `{"action":"created","repository":${JSON.stringify({ full_name: 'octo/app' })},"data":${'{"a":'.repeat(depth - 1)}1${'}'.repeat(depth - 1)}}`
+  const deep = await app.inject(githubDelivery('push', null, { body: body(65) }))
+  t.equal(deep.statusCode, 400, deep.body)
+  t.match(deep.json(), envelope('BAD_REQUEST'))
+  t.match(deep.json().error.message, /nested more than 64 levels/)
+  const fits = await app.inject(githubDelivery('push', null, { body: body(64) }))
+  t.equal(fits.statusCode, 201, fits.body)
+  const huge = await app.inject(githubDelivery('push', null, { body: '{"a":'.repeat(20_000) + '1' + '}'.repeat(20_000) }))
+  t.equal(huge.statusCode, 400, huge.body.slice(0, 200))
+})
