@@ -34,7 +34,7 @@ t.test('missing, malformed and unknown keys are 401 UNAUTHORIZED with a Bearer c
   }
 })
 
-t.test('a valid key reaches the handler as request.apiKey; public routes see null', async (t) => {
+t.test('a valid key reaches the handler as request.caller; public routes see null', async (t) => {
   const key = await authHeaders(app, ['issues:read'])
   const res = await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })
   t.equal(res.statusCode, 200)

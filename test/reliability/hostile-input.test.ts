@@ -272,7 +272,8 @@ t.test('POST /mcp without the Accept header MCP clients send gets the envelope, 
 
 t.test('provider headers and fields named after Object.prototype members are plain names', async (t) => {
   for (const event of ['valueOf', 'constructor', 'toString', '__proto__']) {
-    const body = Buffer.from(JSON.stringify({ action: 'created', alert: { number: 7, security_advisory: { severity: 'constructor' } }, repository: { full_name: 'octo/app' } }))
+    // One body per header: the same signed body again would be a replay (its hash identifies it).
+    const body = Buffer.from(JSON.stringify({ action: 'created', alert: { number: 7, security_advisory: { severity: 'constructor' } }, repository: { full_name: 'octo/app' }, case: event }))
     const res = await call(`${loop.url}/api/signals/github`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signGithubPayload(body, testSecrets.GITHUB_WEBHOOK_SECRET) }, body })
     t.equal(res.status, 201, `X-GitHub-Event: ${event} is recorded as a low signal`, { body: res.text })
   }
