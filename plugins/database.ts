@@ -31,7 +31,7 @@ async function databasePlugin (fastify: FastifyInstance): Promise<void> {
       log: (message) => fastify.log.debug({ component: 'embedded-postgres' }, message)
     })
     url = embedded.url
-    fastify.log.info({ dataDir: fastify.config.dataDir }, 'embedded PostgreSQL started')
+    fastify.log.info({ dataDir: fastify.config.dataDir, postgresDataDir: embedded.pgDir, note: embedded.note }, 'embedded PostgreSQL started')
   }
   let orm: MikroORM
   try {

