@@ -7,6 +7,7 @@ import { loggerOptions } from './lib/logging.ts'
 import { createAjv } from './lib/validation/ajv.ts'
 import configPlugin from './plugins/config.ts'
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.ts'
+import securityHeadersPlugin from './plugins/security-headers.ts'
 import databasePlugin from './plugins/database.ts'
 import rateLimitPlugin from './plugins/rate-limit.ts'
 import authPlugin from './plugins/auth.ts'
@@ -90,6 +91,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 async function registerPlugins (app: FastifyInstance, config: Config, options: BuildOptions): Promise<void> {
   await app.register(configPlugin, { config })
   await app.register(errorsPlugin)
+  // First of the hooks, so that every answer carries the headers, a 401 or a 404 as much as a page.
+  await app.register(securityHeadersPlugin)
   // Before the database: a REDIS_URL that cannot connect fails the start before anything runs.
   // Both this and auth come before any route: they read each route's security as it is added.
   await app.register(rateLimitPlugin)
