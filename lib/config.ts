@@ -1,5 +1,6 @@
 // Every setting Loop reads, in one TypeBox schema, validated once at start (SPEC section 2).
-// A bad value yields one clear line per problem; the caller prints them and exits non-zero.
+// A bad value yields one clear line per problem; the caller prints them and exits non-zero. A line
+// names the variable and what it must be, never the value: values include keys and passwords.
 import { isIP } from 'node:net'
 import { Type, type Static } from '@sinclair/typebox'
 import { createAjv } from './validation/ajv.ts'
@@ -96,29 +97,31 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     const value = source[key]
     if (value !== undefined && value.trim() !== '') env[key] = value.trim()
   }
-  const original = { ...env }
   const problems: string[] = []
+  const refused = (key: string) => problems.some((p) => p.startsWith(`${key} `))
+  const refuse = (key: string, fallback = 'valid') => {
+    if (refused(key)) return
+    const described = (EnvSchema.properties as Record<string, { description?: string }>)[key]?.description
+    problems.push(`${key} must be ${described ?? fallback}`)
+  }
   if (!validateEnv(env)) {
-    for (const error of validateEnv.errors ?? []) {
-      const key = error.instancePath.split('/')[1] ?? ''
-      if (problems.some((p) => p.startsWith(`${key} `))) continue
-      const described = (EnvSchema.properties as Record<string, { description?: string }>)[key]?.description
-      problems.push(`${key} must be ${described ?? error.message ?? 'valid'} (got ${JSON.stringify(original[key])})`)
-    }
+    for (const error of validateEnv.errors ?? []) refuse(error.instancePath.split('/')[1] ?? '', error.message)
+  }
+  // The pattern only checks the scheme; a URL no client can parse (a port over 65535, a stray %)
+  // would otherwise fail later with an error that names neither the variable nor the problem.
+  for (const key of ['DATABASE_URL', 'REDIS_URL'] as const) {
+    if (env[key] !== undefined && !refused(key) && !isParsableUrl(String(env[key]))) refuse(key)
   }
   let deliverySchedule: number[] = []
-  if (!problems.some((p) => p.startsWith('LOOP_DELIVERY_SCHEDULE '))) {
+  if (!refused('LOOP_DELIVERY_SCHEDULE')) {
     const parsed = parseDurationList(String(env.LOOP_DELIVERY_SCHEDULE))
-    if (parsed === null) {
-      problems.push(`LOOP_DELIVERY_SCHEDULE must be ${EnvSchema.properties.LOOP_DELIVERY_SCHEDULE.description} (got ${JSON.stringify(original.LOOP_DELIVERY_SCHEDULE)})`)
-    } else {
-      deliverySchedule = parsed
-    }
+    if (parsed === null) refuse('LOOP_DELIVERY_SCHEDULE')
+    else deliverySchedule = parsed
   }
   let trustProxy: Config['trustProxy'] = false
-  if (!problems.some((p) => p.startsWith('LOOP_TRUST_PROXY '))) {
+  if (!refused('LOOP_TRUST_PROXY')) {
     const parsed = parseTrustProxy(String(env.LOOP_TRUST_PROXY))
-    if (parsed === null) problems.push(`LOOP_TRUST_PROXY must be ${EnvSchema.properties.LOOP_TRUST_PROXY.description} (got ${JSON.stringify(original.LOOP_TRUST_PROXY)})`)
+    if (parsed === null) refuse('LOOP_TRUST_PROXY')
     else trustProxy = parsed
   }
   if (problems.length > 0) throw new ConfigError(problems)
@@ -142,6 +145,18 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateUrls: valid.LOOP_ALLOW_PRIVATE_URLS,
     trustProxy,
     logLevel: valid.LOG_LEVEL
+  }
+}
+
+/** As the PostgreSQL and Redis clients read a URL: WHATWG parsing, then the percent-decoded user and password. */
+function isParsableUrl (text: string): boolean {
+  try {
+    const url = new URL(text)
+    decodeURIComponent(url.username)
+    decodeURIComponent(url.password)
+    return true
+  } catch {
+    return false
   }
 }
 

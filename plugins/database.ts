@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../lib/db/embedded-postgres.ts'
-import { migrate, openOrm } from '../lib/db/orm.ts'
+import { checkConnection, migrate, openOrm } from '../lib/db/orm.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,13 +23,15 @@ const kEm = Symbol('loop.em')
 async function databasePlugin (fastify: FastifyInstance): Promise<void> {
   let embedded: EmbeddedDatabase | undefined
   let url = fastify.config.databaseUrl
-  if (url === undefined) {
+  if (url !== undefined) {
+    await checkConnection(url, 'DATABASE_URL')
+  } else {
     embedded = await startEmbeddedPostgres({
       dataDir: fastify.config.dataDir,
       log: (message) => fastify.log.debug({ component: 'embedded-postgres' }, message)
     })
     url = embedded.url
-    fastify.log.info({ dataDir: fastify.config.dataDir }, 'embedded PostgreSQL started')
+    fastify.log.info({ dataDir: fastify.config.dataDir, postgresDataDir: embedded.pgDir, note: embedded.note }, 'embedded PostgreSQL started')
   }
   let orm: MikroORM
   try {

@@ -39,8 +39,6 @@ export default async function adminRoutes (fastify: FastifyInstance): Promise<vo
     setHeaders: (reply) => {
       reply.header('cache-control', 'no-cache')
       reply.header('content-security-policy', contentSecurityPolicy)
-      reply.header('x-content-type-options', 'nosniff')
-      reply.header('referrer-policy', 'no-referrer')
     }
   })
   const hidden = { schema: { hide: true } }

@@ -1,6 +1,7 @@
 // `npm run loop -- keys …` as an operator runs it, against a real database.
 import t from 'tap'
 import { spawn } from 'node:child_process'
+import { freePort } from '../lib/db/embedded-postgres.ts'
 import { createTestDatabase } from './database.ts'
 
 const database = await createTestDatabase()
@@ -58,4 +59,17 @@ t.test('an unknown key is exit 1 with a one-line reason', async (t) => {
   const revoke = await loop('keys', 'revoke', '00000000-0000-4000-8000-000000000000')
   t.equal(revoke.code, 1)
   t.equal(revoke.stderr.trim(), 'loop keys: API key 00000000-0000-4000-8000-000000000000 not found')
+})
+
+t.test('an unreachable DATABASE_URL is exit 1 naming the variable, never its password', async (t) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli.ts', 'migrate'], {
+    env: { ...process.env, DATABASE_URL: `postgres://loop:cli-Pa55word@127.0.0.1:${await freePort()}/loop`, LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  t.equal(await new Promise<number | null>((resolve) => child.on('exit', resolve)), 1)
+  t.match(output, /^loop migrate: DATABASE_URL: cannot connect to PostgreSQL \(.*ECONNREFUSED.*\)\n$/)
+  t.notOk(output.includes('cli-Pa55word'))
 })

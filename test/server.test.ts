@@ -1,12 +1,13 @@
 // `npm start` as an operator runs it: embedded PostgreSQL under LOOP_DATA_DIR, data kept across
 // restarts, a clean stop on SIGTERM, and a clean start after the previous process was killed -9.
 import t from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import { freePort } from '../lib/db/embedded-postgres.ts'
 
 const dataDir = await mkdtemp(join(tmpdir(), 'loop-server-'))
 t.teardown(() => rm(dataDir, { recursive: true, force: true }))
@@ -86,4 +87,21 @@ t.test('after kill -9 the next start reclaims the orphaned PostgreSQL and keeps 
   second.child.kill('SIGTERM')
   t.equal(await second.exited, 0)
   t.notOk(orphan !== null && alive(orphan), 'the orphan is gone')
+})
+
+t.test('a DATABASE_URL that cannot be used is named in one line, without its password', async (t) => {
+  const serverUrl = new URL(process.env.LOOP_TEST_SERVER_URL ?? '')
+  const wrongPassword = new URL(serverUrl)
+  wrongPassword.password = 'not-the-Pa55word'
+  const refused = new URL(`postgres://loop:refused-Pa55word@127.0.0.1:${await freePort()}/loop`)
+  for (const url of [wrongPassword, refused]) {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'server.ts'], {
+      env: { ...process.env, DATABASE_URL: url.toString(), PORT: '0', LOG_LEVEL: 'warn' },
+      encoding: 'utf8',
+      timeout: 60_000
+    })
+    t.equal(result.status, 1, result.stderr)
+    t.match(result.stderr, /^Loop failed to start: DATABASE_URL: cannot connect to PostgreSQL \(.+\)\n$/)
+    t.notOk(result.stderr.includes(url.password) || result.stdout.includes(url.password), 'the password is not printed')
+  }
 })

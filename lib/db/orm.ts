@@ -23,6 +23,29 @@ export function ormOptions (clientUrl: string, pool: { min?: number, max?: numbe
   }
 }
 
+/**
+ * Connects once and, when that fails, says so naming `variable` (DATABASE_URL) and the socket's or
+ * the server's reason: the ORM would report a bare "connect ECONNREFUSED" that names no setting.
+ * The URL is never repeated, as it holds the password.
+ */
+export async function checkConnection (clientUrl: string, variable: string): Promise<void> {
+  const client = new pg.Client({ connectionString: clientUrl, connectionTimeoutMillis: 10_000 })
+  try {
+    await client.connect()
+  } catch (error) {
+    throw new Error(`${variable}: cannot connect to PostgreSQL (${reasonOf(error)})`)
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+function reasonOf (error: unknown): string {
+  // A host name with several addresses fails with an AggregateError whose own message is empty.
+  if (error instanceof AggregateError && error.errors.length > 0) return error.errors.map(reasonOf).join('; ')
+  if (error instanceof Error) return error.message !== '' ? error.message : (error as NodeJS.ErrnoException).code ?? error.name
+  return String(error)
+}
+
 export async function openOrm (clientUrl: string): Promise<MikroORM> {
   return await MikroORM.init(ormOptions(clientUrl))
 }

@@ -38,22 +38,24 @@ export async function freshDatabase (t: TestContext): Promise<string> {
  * allowed, LOG_LEVEL warn, plus `env`. The process is SIGKILLed at teardown if still running.
  */
 export async function startLoopProcess (t: TestContext, databaseUrl: string, env: Record<string, string> = {}): Promise<LoopProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'production',
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: '',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      LOOP_ALLOW_PRIVATE_URLS: 'true',
-      ...testSecrets,
-      ...env
-    },
-    stdio: ['ignore', 'pipe', 'pipe']
+  return await launchServer(t, {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: '',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    LOOP_ALLOW_PRIVATE_URLS: 'true',
+    ...testSecrets,
+    ...env
   })
+}
+
+/** Starts `server.ts` in `cwd` with exactly `env`; resolves once it listens, SIGKILLed at teardown if still running. */
+export async function launchServer (t: TestContext, env: NodeJS.ProcessEnv, cwd = process.cwd()): Promise<LoopProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const collect = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-65_536) }
   child.stdout?.on('data', collect)
