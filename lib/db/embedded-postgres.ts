@@ -179,7 +179,7 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
     port,
     user: credentials.user,
     // The library writes `password` for initdb to a file in os.tmpdir() that anyone may read, so
-    // it gets a placeholder: initdb takes the last --pwfile, Loop's own private one (below).
+    // it gets a stand-in value: initdb takes the last --pwfile, Loop's own private one (below).
     password: 'unused: Loop passes its own --pwfile',
     initdbFlags: [`--pwfile=${passwordFile}`],
     authMethod: 'scram-sha-256',

@@ -51,7 +51,7 @@ const insertSignalAndIssue = `
   select signal_id, id as issue_id from issue_row`
 
 // In node-postgres's $n form; the EntityManager path turns them into knex's `?` (same order, so
-// each placeholder appears once). A delivery is the one with its delivery id, else the one with
+// each $n appears once). A delivery is the one with its delivery id, else the one with
 // its body: providers sign the body, not the id, so a replay under a fresh id is the same delivery.
 const findRecorded = `
   select s.id as signal_id, i.id as issue_id
