@@ -865,6 +865,13 @@ export interface components {
         /**
          * @description Target field → RFC 9535 JSONPath over the provider payload (a string starting with `$`),
          *     or a literal value. Expressions are checked at declaration; no script is ever evaluated.
+         *     A path yields its first match. `match`/`search` patterns are I-Regexps (RFC 9485) given as
+         *     string literals and run on RE2 (at most 100 instructions each, 8 distinct per transform).
+         *     Bounds, each a 422 `too_big`: 64 KiB of JSON, literals nested at most 8 levels, paths of at
+         *     most 500 characters with at most one `..`, filters nested at most 2 deep, selector lists
+         *     multiplying to at most 16; root queries inside filters must be singular. Each evaluation
+         *     may visit 10,000 nodes and scan 2,000,000 characters × pattern instructions; a delivery
+         *     needing more is rejected with 422 naming the field.
          * @example {
          *       "eventId": "$.id",
          *       "occurredAt": "$.created_at",

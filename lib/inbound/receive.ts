@@ -49,12 +49,14 @@ async function mapPayload (em: EntityManager, registry: EventTypeRegistry, route
   // The route's brand's own type, or the built-in one: never another brand's declaration.
   const type = await registry.get(em, route.brandId, route.eventType)
   if (type === null) throw notFound(`Event type ${route.eventType} is not declared`)
-  let values = route.transform === null ? payload : route.transform(payload)
+  const mapped = route.transform === null ? { values: payload, issues: [] } : route.transform(payload)
+  let values = mapped.values
   if (route.builtin?.finish !== undefined) values = route.builtin.finish(payload, values)
   // The route knows its provider: a `source` field the transform leaves out names it.
   if ('source' in type.fields && values.source === undefined) values = { ...values, source: route.source }
   values = coerceToFields(values, type.fields)
-  return { values, issues: type.validate(values) }
+  // A transform stopped by its budget left fields out; their absence is not the payload's fault.
+  return { values, issues: mapped.issues.length > 0 ? mapped.issues : type.validate(values) }
 }
 
 async function storeOnce (em: EntityManager, route: CompiledRoute, dedupeKey: string | null, values: Record<string, unknown>, rawBody: string, onStored?: (tx: EntityManager, eventId: string) => Promise<void>): Promise<EventAccepted> {

@@ -48,24 +48,41 @@ export function verifyCalendlySignature (raw: Buffer, headers: Headers, secret: 
   return constantTimeEqual(given, hmac(secret, Buffer.concat([Buffer.from(`${t}.`), raw])))
 }
 
+/** Standard Webhooks' replay window, in seconds (the `standardwebhooks` package's tolerance). */
+export const standardWebhookToleranceSeconds = 300
+
+/** Why a Standard Webhooks delivery was refused, or `valid`. */
+export type StandardWebhookCheck = 'valid' | 'missing_headers' | 'invalid_timestamp' | 'timestamp_too_old' | 'timestamp_too_new' | 'invalid_signature'
+
 /**
- * Standard Webhooks (BigCommerce, and custom senders that choose it): `webhook-signature: v1,<base64>`
- * over `id.timestamp.body`, 5-minute window, checked by the `standardwebhooks` package. A `whsec_`
- * secret is the scheme's own base64 key; any other secret is used as its raw bytes (BigCommerce
- * keys with the app's client secret).
+ * Standard Webhooks (BigCommerce, custom senders that choose it, and receivers of Loop's own
+ * deliveries through the SDK): `webhook-signature: v1,<base64>` over `id.timestamp.body`, 5-minute
+ * window, the signature checked by the `standardwebhooks` package. A `whsec_` secret is the
+ * scheme's own base64 key; any other secret is used as its raw bytes (BigCommerce keys with the
+ * app's client secret). The window is checked here first so a stale delivery is told apart from
+ * a forged one; the package checks it again.
  */
-export function verifyStandardWebhook (raw: Buffer, headers: Headers, secret: string): boolean {
+export function checkStandardWebhook (raw: Buffer, headers: Headers, secret: string, nowMs = Date.now()): StandardWebhookCheck {
   const id = header(headers, 'webhook-id')
   const timestamp = header(headers, 'webhook-timestamp')
   const signature = header(headers, 'webhook-signature')
-  if (id === undefined || timestamp === undefined || signature === undefined) return false
+  if (id === undefined || timestamp === undefined || signature === undefined) return 'missing_headers'
+  if (!/^\d{1,12}$/.test(timestamp)) return 'invalid_timestamp'
+  const age = Math.floor(nowMs / 1000) - Number(timestamp)
+  if (age > standardWebhookToleranceSeconds) return 'timestamp_too_old'
+  if (-age > standardWebhookToleranceSeconds) return 'timestamp_too_new'
   try {
     const webhook = secret.startsWith('whsec_') ? new Webhook(secret) : new Webhook(Buffer.from(secret, 'utf8').toString('base64'))
     webhook.verify(raw, { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signature })
-    return true
+    return 'valid'
   } catch {
-    return false
+    return 'invalid_signature'
   }
+}
+
+/** True only for a valid signature inside the window: what a route checks. */
+export function verifyStandardWebhook (raw: Buffer, headers: Headers, secret: string): boolean {
+  return checkStandardWebhook(raw, headers, secret) === 'valid'
 }
 
 /** Loop's own scheme for custom senders: `X-Loop-Signature: <hex HMAC-SHA256 of the body>`. */

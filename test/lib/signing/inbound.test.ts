@@ -2,7 +2,7 @@
 import t from 'tap'
 import { createHmac } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
-import { verifyCalendlySignature, verifyCustomSignature, verifyShopifySignature, verifyStandardWebhook, verifyTypeformSignature } from '../../../lib/signing/inbound.ts'
+import { checkStandardWebhook, verifyCalendlySignature, verifyCustomSignature, verifyShopifySignature, verifyStandardWebhook, verifyTypeformSignature } from '../../../lib/signing/inbound.ts'
 
 const body = Buffer.from('{"id":820982911946154508}')
 const secret = 'shh-secret'
@@ -44,6 +44,26 @@ t.test('Standard Webhooks with a raw client secret (BigCommerce) and with whsec_
   t.ok(verifyStandardWebhook(body, { ...headers, 'webhook-signature': keyed.sign('msg_1', at, body) }, whsec))
   const old = new Date(Date.now() - 10 * 60_000)
   t.notOk(verifyStandardWebhook(body, { 'webhook-id': 'msg_1', 'webhook-timestamp': String(Math.floor(old.getTime() / 1000)), 'webhook-signature': raw.sign('msg_1', old, body) }, secret), 'outside 5 minutes')
+})
+
+t.test('Standard Webhooks refusals say why: a stale or future delivery is not reported as forged', async (t) => {
+  const raw = new Webhook(Buffer.from(secret).toString('base64'))
+  const now = Date.now()
+  const signed = (offsetSeconds: number) => {
+    const at = new Date(now + offsetSeconds * 1000)
+    return { 'webhook-id': 'msg_1', 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': raw.sign('msg_1', at, body) }
+  }
+  const cases: [string, Record<string, string>, string][] = [
+    ['fresh', signed(0), 'valid'],
+    ['299 s old', signed(-299), 'valid'],
+    ['301 s old', signed(-301), 'timestamp_too_old'],
+    ['301 s ahead', signed(301), 'timestamp_too_new'],
+    ['another id', { ...signed(0), 'webhook-id': 'msg_2' }, 'invalid_signature'],
+    ['a timestamp that is no number', { ...signed(0), 'webhook-timestamp': '17e8' }, 'invalid_timestamp'],
+    ['no webhook-id', { 'webhook-timestamp': signed(0)['webhook-timestamp'], 'webhook-signature': signed(0)['webhook-signature'] }, 'missing_headers'],
+    ['nothing', {}, 'missing_headers']
+  ]
+  for (const [name, headers, expected] of cases) t.equal(checkStandardWebhook(body, headers, secret, now), expected, name)
 })
 
 t.test('custom senders: X-Loop-Signature or Standard Webhooks', async (t) => {

@@ -63,6 +63,47 @@ t.test('JSONPath that tries script evaluation is refused at declaration and has 
   t.match(unknown.json(), envelope('NOT_FOUND'))
 })
 
+t.test("a transform's regular expression cannot stall Loop: search(@.name, '(a+)+b') on 28 a's answers at once, and /health meanwhile", async (t) => {
+  const declared = await declare({
+    name: 'acme.redos.v1',
+    fields: { eventId: { type: 'string', required: true }, name: { type: 'string' } },
+    source: 'custom',
+    webhookPath: '/webhooks/acme/redos',
+    secret,
+    transform: { eventId: '$.id', name: "$.items[?search(@.name, '(a+)+b')].name" }
+  })
+  t.equal(declared.statusCode, 201, declared.body)
+  const body = JSON.stringify({ id: 'evt_redos', items: [{ name: 'a'.repeat(28) }] })
+  const timed = async <T>(work: Promise<T>) => { const started = performance.now(); const result = await work; return { result, ms: performance.now() - started } }
+  // On V8's backtracking RegExp this one search held the event loop for 1.8 s, doubling per
+  // character. /health is asked again and again while the delivery runs: a stall shows as a gap
+  // between two of its answers, the time a /health caller would have waited.
+  let settled = false
+  const delivery = timed(send('/webhooks/acme/redos', body)).finally(() => { settled = true })
+  let lastAnswer = performance.now()
+  let longestWait = 0
+  while (!settled) {
+    const health = await app.inject({ method: 'GET', url: '/health' })
+    if (health.statusCode !== 200) t.fail(`/health answered ${health.statusCode}`)
+    // inject completes without I/O; let the delivery's database round trips in between.
+    await new Promise((resolve) => setImmediate(resolve))
+    longestWait = Math.max(longestWait, performance.now() - lastAnswer)
+    lastAnswer = performance.now()
+  }
+  const { result, ms } = await delivery
+  t.equal(result.statusCode, 200, result.body)
+  t.match(result.json(), { ok: true, event: 'acme.redos.v1', eventId: String, receivedAt: String }, 'stored; the search simply did not match')
+  t.ok(ms < 1000, `the delivery took ${ms.toFixed(0)} ms`)
+  t.ok(longestWait < 1000, `/health waited at most ${longestWait.toFixed(0)} ms meanwhile`)
+})
+
+t.test('a regular expression RE2 cannot run is refused at declaration with the reason', async (t) => {
+  const res = await declare({ name: 'acme.signup.v1', source: 'custom', webhookPath: '/webhooks/acme/lookahead', secret, transform: { eventId: "$.ids[?match(@, '(?=x)x')]", email: '$.e', plan: '$.p' } })
+  t.equal(res.statusCode, 422)
+  t.match(res.json(), envelope('VALIDATION_ERROR'))
+  t.match(res.json().error.issues, [{ path: 'transform.eventId', code: 'invalid_string', message: /I-Regexp/ }])
+})
+
 t.test('a route without a secret refuses deliveries with 500 NOT_CONFIGURED', async (t) => {
   const declared = await declare({ name: 'acme.signup.v1', source: 'custom', webhookPath: '/webhooks/acme/open' })
   t.equal(declared.statusCode, 201)

@@ -53,6 +53,17 @@ t.test('bad declarations are 422 with the bad path', async (t) => {
   t.match(unknownType.json().error.issues[0], { path: 'fields.plan.type', code: 'invalid_enum_value' })
 })
 
+t.test('a transform with a deeply nested literal is 422 with the envelope, not stored', async (t) => {
+  let deep: unknown = 'x'
+  for (let level = 0; level < 30; level++) deep = { a: deep }
+  const res = await declare({ name: 'quiz.completed.v1', source: 'custom', webhookPath: '/webhooks/quiz/deep', secret: 'quiz-secret-1', transform: { eventId: '$.id', answers: deep } })
+  t.equal(res.statusCode, 422, res.body)
+  t.match(res.json(), envelope('VALIDATION_ERROR'))
+  t.match(res.json().error.issues, [{ path: 'transform.answers', code: 'too_big', message: /nest at most 8 levels/ }])
+  const probe = await app.inject({ method: 'POST', url: '/webhooks/quiz/deep', headers: { 'content-type': 'application/json' }, payload: '{}' })
+  t.equal(probe.statusCode, 404, 'no route was created')
+})
+
 t.test('declaring needs schemas:write', async (t) => {
   const res = await app.inject({ method: 'POST', url: '/api/events/types', headers: await authHeaders(app, ['events:write']), payload: quiz })
   t.equal(res.statusCode, 403)
