@@ -68,8 +68,8 @@ function insertKey (em: EntityManager, input: NewKey): ApiKeyWithSecret {
 }
 
 /** `admin` is the operator's alone: a brand key holding it could see and mint every brand's keys. */
-export function keyIssues (input: Pick<NewKey, 'scopes' | 'brandId'>, path = 'scopes'): ValidationIssue[] {
-  return input.brandId != null && input.scopes.includes('admin')
+function adminIssues (scopes: readonly Scope[], forBrand: boolean, path: string): ValidationIssue[] {
+  return forBrand && scopes.includes('admin')
     ? [{ path, message: 'admin is only for brandless (operator) keys; a brand key cannot hold it', code: 'invalid_enum_value' }]
     : []
 }
@@ -90,7 +90,7 @@ function envIssues (env: KeyEnv | undefined, caller: Pick<Caller, 'env'>, path: 
 export async function createKey (em: EntityManager, input: KeyRequest, caller?: Pick<Caller, 'env'>): Promise<ApiKeyWithSecret> {
   const env = input.env ?? caller?.env
   if (env === undefined) throw new Error('createKey needs an env or a caller')
-  const issues = [...keyIssues(input), ...(caller === undefined ? [] : envIssues(env, caller, 'env'))]
+  const issues = [...adminIssues(input.scopes, input.brandId != null, 'scopes'), ...(caller === undefined ? [] : envIssues(env, caller, 'env'))]
   if (issues.length > 0) throw ruleBroken(issues)
   return await em.transactional(async (tx) => {
     if (input.brandId != null && await tx.findOne(Brand, input.brandId) === null) {
@@ -104,7 +104,7 @@ export async function createKey (em: EntityManager, input: KeyRequest, caller?: 
 export async function createBrand (em: EntityManager, input: { name: string, key?: Partial<Omit<NewKey, 'brandId'>> | undefined }, caller?: Pick<Caller, 'env'>): Promise<{ brand: BrandView, key: ApiKeyWithSecret }> {
   const env = input.key?.env ?? caller?.env ?? 'live'
   const scopes = input.key?.scopes ?? defaultBrandKeyScopes
-  const issues = [...keyIssues({ scopes, brandId: 'new' }, 'key.scopes'), ...(caller === undefined ? [] : envIssues(env, caller, 'key.env'))]
+  const issues = [...adminIssues(scopes, true, 'key.scopes'), ...(caller === undefined ? [] : envIssues(env, caller, 'key.env'))]
   if (issues.length > 0) throw ruleBroken(issues)
   return await em.transactional(async (tx) => {
     const brand = tx.create(Brand, { id: randomUUID(), name: input.name, createdAt: new Date() })
