@@ -12,6 +12,7 @@ import securityHeadersPlugin from './plugins/security-headers.ts'
 import databasePlugin from './plugins/database.ts'
 import rateLimitPlugin from './plugins/rate-limit.ts'
 import authPlugin from './plugins/auth.ts'
+import idempotencyPlugin from './plugins/idempotency.ts'
 import docsPlugin from './plugins/docs.ts'
 import conditionalGetPlugin from './plugins/conditional-get.ts'
 import eventTypesPlugin from './plugins/event-types.ts'
@@ -114,6 +115,7 @@ async function registerPlugins (app: FastifyInstance, config: Config, options: B
   await app.register(rateLimitPlugin)
   await app.register(databasePlugin)
   await app.register(authPlugin)
+  await app.register(idempotencyPlugin)
   await app.register(docsPlugin)
   await app.register(conditionalGetPlugin)
   await app.register(eventTypesPlugin)

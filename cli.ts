@@ -83,7 +83,16 @@ const keyCommands: Record<string, (args: string[]) => Promise<void>> = {
   list: async (args) => {
     const { values } = parseArgs({ args, options: { brand: { type: 'string' } } })
     const { listKeys } = await import('./lib/keys/key-service.ts')
-    const keys = await withOrm((orm) => listKeys(orm.em.fork(), 'any', values.brand === undefined ? {} : { brandId: values.brand }))
+    const filters = values.brand === undefined ? {} : { brandId: values.brand }
+    const keys = await withOrm(async (orm) => {
+      const all = []
+      for (let iterator: string | undefined; ;) {
+        const page = await listKeys(orm.em.fork(), 'any', filters, { limit: 250, iterator })
+        all.push(...page.data)
+        if (page.iterator === null) return all
+        iterator = page.iterator
+      }
+    })
     if (keys.length === 0) console.log('no keys')
     else console.log(['id', 'prefix', 'env', 'tier', 'scopes', 'brand', 'last used', 'state', 'name'].join('\t') + '\n' + keys.map(describe).join('\n'))
   },

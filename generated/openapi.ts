@@ -306,7 +306,7 @@ export interface paths {
         /**
          * Revoke an API key
          * @description Revokes the key: from the very next request on, on every Loop instance, it gets 401.
-         *     Revoking a revoked key changes nothing and answers 200 with the original `revokedAt`.
+         *     Revoking a revoked key changes nothing (the original `revokedAt` stays) and answers 204 too.
          */
         delete: operations["revokeKey"];
         options?: never;
@@ -784,39 +784,34 @@ export interface components {
             /** Format: uuid */
             brandId?: string;
         };
-        BrandList: {
-            /** @constant */
-            ok: true;
-            brands: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-                /** Format: date-time */
-                createdAt: string;
-                /** @description Keys of this brand that are not revoked. */
-                activeKeys: number;
-            }[];
+        /** @description A brand as the brand list shows it. */
+        BrandSummary: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Keys of this brand that are not revoked. */
+            activeKeys: number;
         };
+        /** @description A page of brands (the list envelope, docs/api.md#lists). */
+        BrandList: {
+            data: components["schemas"]["BrandSummary"][];
+            iterator: components["schemas"]["ListIterator"];
+            prevIterator: components["schemas"]["ListPrevIterator"];
+            done: components["schemas"]["ListDone"];
+        };
+        /** @description The new brand and its first key (the key's secret is shown this once). */
         BrandCreated: {
-            /** @constant */
-            ok: true;
             brand: components["schemas"]["Brand"];
             key: components["schemas"]["ApiKeyWithSecret"];
         };
-        KeyCreated: {
-            /** @constant */
-            ok: true;
-            key: components["schemas"]["ApiKeyWithSecret"];
-        };
+        /** @description A page of API keys (the list envelope, docs/api.md#lists). */
         KeyList: {
-            /** @constant */
-            ok: true;
-            keys: components["schemas"]["ApiKey"][];
-        };
-        KeyRevoked: {
-            /** @constant */
-            ok: true;
-            key: components["schemas"]["ApiKey"];
+            data: components["schemas"]["ApiKey"][];
+            iterator: components["schemas"]["ListIterator"];
+            prevIterator: components["schemas"]["ListPrevIterator"];
+            done: components["schemas"]["ListDone"];
         };
         /** @enum {string} */
         EventFieldType: "uuid" | "datetime" | "email" | "url" | "string" | "number" | "integer" | "boolean" | "enum" | "object" | "array";
@@ -916,16 +911,16 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        EventTypeDeclared: {
-            /** @constant */
-            ok: true;
-            /** @description true when this declaration created the type or attached a new inbound route. */
-            created: boolean;
-            schema: components["schemas"]["EventSchema"];
+        /** @description The declared event type, with its inbound route when the declaration has one. */
+        EventTypeDeclared: components["schemas"]["EventSchema"] & {
             inbound?: components["schemas"]["InboundRoute"];
         };
+        /** @description A page of event types (the list envelope, docs/api.md#lists). */
         EventSchemaList: {
             data: components["schemas"]["EventSchema"][];
+            iterator: components["schemas"]["ListIterator"];
+            prevIterator: components["schemas"]["ListPrevIterator"];
+            done: components["schemas"]["ListDone"];
         };
         SendEventRequest: {
             event: string;
@@ -939,9 +934,11 @@ export interface components {
             ok: true;
             /**
              * Format: uuid
-             * @description Loop's id of the stored event.
+             * @description Loop's id of the stored event, the one `GET /api/events/{id}` takes.
              */
-            eventId: string;
+            id: string;
+            /** @description The payload's own `eventId` (null for a type without one). */
+            eventId: string | null;
             event: string;
             /** Format: date-time */
             receivedAt: string;
@@ -966,15 +963,23 @@ export interface components {
             /** Format: date-time */
             receivedAt: string;
         };
+        /** @description A page of stored events (the list envelope, docs/api.md#lists). */
         EventList: {
             data: components["schemas"]["StoredEvent"][];
-            nextCursor: string | null;
+            iterator: components["schemas"]["ListIterator"];
+            prevIterator: components["schemas"]["ListPrevIterator"];
+            done: components["schemas"]["ListDone"];
         };
         InboundAccepted: {
             /** @constant */
             ok: true;
-            /** Format: uuid */
-            eventId?: string;
+            /**
+             * Format: uuid
+             * @description Loop's id of the stored event, the one `GET /api/events/{id}` takes.
+             */
+            id?: string;
+            /** @description The payload's own `eventId` (null for a type without one). */
+            eventId?: string | null;
             event?: string;
             /** Format: date-time */
             receivedAt?: string;
@@ -1002,9 +1007,12 @@ export interface components {
             /** Format: uuid */
             replayedEventId?: string | null;
         };
+        /** @description A page of rejections (the list envelope, docs/api.md#lists). */
         EventRejectionList: {
             data: components["schemas"]["EventRejection"][];
-            nextCursor: string | null;
+            iterator: components["schemas"]["ListIterator"];
+            prevIterator: components["schemas"]["ListPrevIterator"];
+            done: components["schemas"]["ListDone"];
         };
         /**
          * @description An event type (`lead.captured.v1`, `issue.created`), a prefix ending in `.*` (`order.*`), or `*` for every type the key may read.
@@ -1063,17 +1071,12 @@ export interface components {
             /** @description `whsec_` and 32 random bytes in base64. Shown once; Loop never returns it again. */
             secret: string;
         };
+        /** @description A page of webhook endpoints (the list envelope, docs/api.md#lists). */
         WebhookEndpointList: {
             data: components["schemas"]["WebhookEndpoint"][];
-            nextCursor: string | null;
-        };
-        WebhookTestQueued: {
-            /** @constant */
-            ok: true;
-            /** Format: uuid */
-            messageId: string;
-            /** Format: uuid */
-            deliveryId: string;
+            iterator: components["schemas"]["ListIterator"];
+            prevIterator: components["schemas"]["ListPrevIterator"];
+            done: components["schemas"]["ListDone"];
         };
         /**
          * @description `pending` until an attempt succeeds (`succeeded`) or the last retry fails (`failed`).
@@ -1115,9 +1118,12 @@ export interface components {
             updatedAt: string;
             attempts: components["schemas"]["WebhookAttempt"][];
         };
+        /** @description A page of deliveries (the list envelope, docs/api.md#lists). */
         WebhookDeliveryList: {
             data: components["schemas"]["WebhookDelivery"][];
-            nextCursor: string | null;
+            iterator: components["schemas"]["ListIterator"];
+            prevIterator: components["schemas"]["ListPrevIterator"];
+            done: components["schemas"]["ListDone"];
         };
         /** @description The body of every outbound webhook, serialized once and sent byte for byte on every attempt. */
         WebhookMessage: {
@@ -1305,36 +1311,30 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        /** @description A page of issues (the list envelope, docs/api.md#lists). */
         IssueList: {
-            /** @constant */
-            ok: true;
-            issues: components["schemas"]["Issue"][];
-            /** @description Pass as `cursor` for the next page; null on the last page. */
-            nextCursor: string | null;
+            data: components["schemas"]["Issue"][];
+            iterator: components["schemas"]["ListIterator"];
+            prevIterator: components["schemas"]["ListPrevIterator"];
+            done: components["schemas"]["ListDone"];
         };
-        IssueResponse: {
-            /** @constant */
-            ok: true;
-            issue: components["schemas"]["Issue"];
-        };
-        IssueDetailResponse: {
-            /** @constant */
-            ok: true;
-            issue: components["schemas"]["Issue"];
+        /** @description Pass as `iterator` for the next page; null when `done` is true. */
+        ListIterator: string | null;
+        /** @description Pass as `iterator` for the page before this one (on the first page, for what has been added before it since); null when the page is empty. */
+        ListPrevIterator: string | null;
+        /** @description true when no page follows this one. */
+        ListDone: boolean;
+        /** @description An issue with its signal. */
+        IssueDetail: components["schemas"]["Issue"] & {
             /** @description The issue's signal with its payload; null for issues that did not come from one. */
             signal: components["schemas"]["Signal"] | null;
         };
+        /** @description A page of signals (the list envelope, docs/api.md#lists). */
         SignalList: {
-            /** @constant */
-            ok: true;
-            signals: components["schemas"]["Signal"][];
-            /** @description Pass as `cursor` for the next page; null on the last page. */
-            nextCursor: string | null;
-        };
-        SignalResponse: {
-            /** @constant */
-            ok: true;
-            signal: components["schemas"]["Signal"];
+            data: components["schemas"]["Signal"][];
+            iterator: components["schemas"]["ListIterator"];
+            prevIterator: components["schemas"]["ListPrevIterator"];
+            done: components["schemas"]["ListDone"];
         };
         CreateIssueRequest: {
             title: string;
@@ -1725,16 +1725,12 @@ export interface components {
          * @example 2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59
          */
         SignalId: string;
-        /**
-         * @description The `nextCursor` of the previous page; omit for the first page.
-         * @example WzIsMTNd
-         */
-        Cursor: string;
-        /**
-         * @description Page size.
-         * @example 2
-         */
+        /** @description The `iterator` (next page) or `prevIterator` (previous page) of a page of this same list with the same filters; omit for the first page. Any other value is 422. */
+        Iterator: string;
+        /** @description Page size. */
         Limit: number;
+        /** @description Any unique string per logical request (a UUID, or the payload's eventId). For 24 hours the same key with the same body replays the first response with `Idempotent-Replayed: true`; with a different body it is 422 `IDEMPOTENCY_KEY_REUSED`; while the first is still in flight it is 409. Keys are per API key. */
+        IdempotencyKey: string;
     };
     requestBodies: never;
     headers: {
@@ -1984,31 +1980,13 @@ export interface operations {
     listSignals: {
         parameters: {
             query?: {
-                /**
-                 * @description Only these providers (repeat the parameter for several).
-                 * @example [
-                 *       "github",
-                 *       "posthog"
-                 *     ]
-                 */
+                /** @description Only these providers (repeat the parameter for several). */
                 source?: components["schemas"]["SignalSource"][];
-                /**
-                 * @description Only these severities (repeat the parameter for several).
-                 * @example [
-                 *       "critical",
-                 *       "high"
-                 *     ]
-                 */
+                /** @description Only these severities (repeat the parameter for several). */
                 severity?: components["schemas"]["Severity"][];
-                /**
-                 * @description The `nextCursor` of the previous page; omit for the first page.
-                 * @example WzE3OTU2MDExMDAwMDAsIjVjMWQ4ZTJmLTZhM2ItNGM3ZC04ZTlmLTBhMWIyYzNkNGU1ZiJd
-                 */
-                cursor?: string;
-                /**
-                 * @description Page size.
-                 * @example 2
-                 */
+                /** @description The `iterator` (next page) or `prevIterator` (previous page) of a page of this same list with the same filters; omit for the first page. Any other value is 422. */
+                iterator?: components["parameters"]["Iterator"];
+                /** @description Page size. */
                 limit?: components["parameters"]["Limit"];
             };
             header?: never;
@@ -2025,8 +2003,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "ok": true,
-                     *       "signals": [
+                     *       "data": [
                      *         {
                      *           "id": "c4e2a7b9-1d3f-4a5b-8c6d-7e8f9a0b1c2d",
                      *           "source": "posthog",
@@ -2054,7 +2031,9 @@ export interface operations {
                      *           "createdAt": "2026-11-25T10:05:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "WzE3OTU2MDExMDAwMDAsIjVjMWQ4ZTJmLTZhM2ItNGM3ZC04ZTlmLTBhMWIyYzNkNGU1ZiJd"
+                     *       "iterator": "WzE3OTU2MDExMDAwMDAsIjVjMWQ4ZTJmLTZhM2ItNGM3ZC04ZTlmLTBhMWIyYzNkNGU1ZiJd",
+                     *       "prevIterator": null,
+                     *       "done": false
                      *     }
                      */
                     "application/json": components["schemas"]["SignalList"];
@@ -2089,56 +2068,53 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "ok": true,
-                     *       "signal": {
-                     *         "id": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
-                     *         "source": "sentry",
-                     *         "type": "created",
-                     *         "severity": "critical",
-                     *         "sourceId": "1170820242",
-                     *         "deliveryId": "8e6f1c5a-3b2d-4c1e-9f0a-7d6c5b4a3e2f",
-                     *         "payloadHash": "5d41402abc4b2a76b9719d911017c592ae1f2d3c4b5a6978877665544332211f",
-                     *         "issueId": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
-                     *         "brandId": null,
-                     *         "env": "live",
-                     *         "createdAt": "2026-11-25T10:00:00.000Z",
-                     *         "payload": {
-                     *           "action": "created",
-                     *           "installation": {
-                     *             "uuid": "7a485448-a9e2-4c85-8a3c-4f44175783c9"
-                     *           },
-                     *           "data": {
-                     *             "issue": {
-                     *               "id": "1170820242",
-                     *               "shortId": "APP-1X",
-                     *               "title": "TypeError: undefined is not a function",
-                     *               "culprit": "app/components/checkout.js in submit",
-                     *               "level": "error",
-                     *               "status": "unresolved",
-                     *               "platform": "javascript",
-                     *               "count": "523",
-                     *               "userCount": 88,
-                     *               "firstSeen": "2026-11-25T09:12:31.000000Z",
-                     *               "lastSeen": "2026-11-25T09:59:47.000000Z",
-                     *               "web_url": "https://sentry.io/organizations/acme/issues/1170820242/",
-                     *               "project": {
-                     *                 "id": "1",
-                     *                 "name": "front-end",
-                     *                 "slug": "front-end",
-                     *                 "platform": "javascript"
-                     *               }
+                     *       "id": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                     *       "source": "sentry",
+                     *       "type": "created",
+                     *       "severity": "critical",
+                     *       "sourceId": "1170820242",
+                     *       "deliveryId": "8e6f1c5a-3b2d-4c1e-9f0a-7d6c5b4a3e2f",
+                     *       "payloadHash": "5d41402abc4b2a76b9719d911017c592ae1f2d3c4b5a6978877665544332211f",
+                     *       "issueId": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *       "brandId": null,
+                     *       "env": "live",
+                     *       "createdAt": "2026-11-25T10:00:00.000Z",
+                     *       "payload": {
+                     *         "action": "created",
+                     *         "installation": {
+                     *           "uuid": "7a485448-a9e2-4c85-8a3c-4f44175783c9"
+                     *         },
+                     *         "data": {
+                     *           "issue": {
+                     *             "id": "1170820242",
+                     *             "shortId": "APP-1X",
+                     *             "title": "TypeError: undefined is not a function",
+                     *             "culprit": "app/components/checkout.js in submit",
+                     *             "level": "error",
+                     *             "status": "unresolved",
+                     *             "platform": "javascript",
+                     *             "count": "523",
+                     *             "userCount": 88,
+                     *             "firstSeen": "2026-11-25T09:12:31.000000Z",
+                     *             "lastSeen": "2026-11-25T09:59:47.000000Z",
+                     *             "web_url": "https://sentry.io/organizations/acme/issues/1170820242/",
+                     *             "project": {
+                     *               "id": "1",
+                     *               "name": "front-end",
+                     *               "slug": "front-end",
+                     *               "platform": "javascript"
                      *             }
-                     *           },
-                     *           "actor": {
-                     *             "type": "application",
-                     *             "id": "sentry",
-                     *             "name": "Sentry"
                      *           }
+                     *         },
+                     *         "actor": {
+                     *           "type": "application",
+                     *           "id": "sentry",
+                     *           "name": "Sentry"
                      *         }
                      *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["SignalResponse"];
+                    "application/json": components["schemas"]["Signal"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -2151,39 +2127,15 @@ export interface operations {
     listIssues: {
         parameters: {
             query?: {
-                /**
-                 * @description Only these statuses (repeat the parameter for several).
-                 * @example [
-                 *       "triage",
-                 *       "todo"
-                 *     ]
-                 */
+                /** @description Only these statuses (repeat the parameter for several). */
                 status?: components["schemas"]["IssueStatus"][];
-                /**
-                 * @description Only these types (repeat the parameter for several).
-                 * @example [
-                 *       "signal",
-                 *       "bug"
-                 *     ]
-                 */
+                /** @description Only these types (repeat the parameter for several). */
                 type?: components["schemas"]["IssueType"][];
-                /**
-                 * @description Only these priorities (repeat the parameter for several).
-                 * @example [
-                 *       1,
-                 *       2
-                 *     ]
-                 */
+                /** @description Only these priorities (repeat the parameter for several). */
                 priority?: components["schemas"]["IssuePriority"][];
-                /**
-                 * @description The `nextCursor` of the previous page; omit for the first page.
-                 * @example WzIsMTNd
-                 */
-                cursor?: components["parameters"]["Cursor"];
-                /**
-                 * @description Page size.
-                 * @example 2
-                 */
+                /** @description The `iterator` (next page) or `prevIterator` (previous page) of a page of this same list with the same filters; omit for the first page. Any other value is 422. */
+                iterator?: components["parameters"]["Iterator"];
+                /** @description Page size. */
                 limit?: components["parameters"]["Limit"];
             };
             header?: never;
@@ -2200,8 +2152,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "ok": true,
-                     *       "issues": [
+                     *       "data": [
                      *         {
                      *           "id": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
                      *           "number": 12,
@@ -2237,7 +2188,9 @@ export interface operations {
                      *           "updatedAt": "2026-11-25T10:05:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "WzIsMTNd"
+                     *       "iterator": "WzIsMTNd",
+                     *       "prevIterator": null,
+                     *       "done": false
                      *     }
                      */
                     "application/json": components["schemas"]["IssueList"];
@@ -2252,7 +2205,10 @@ export interface operations {
     createIssue: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string per logical request (a UUID, or the payload's eventId). For 24 hours the same key with the same body replays the first response with `Idempotent-Replayed: true`; with a different body it is 422 `IDEMPOTENCY_KEY_REUSED`; while the first is still in flight it is 409. Keys are per API key. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2277,27 +2233,24 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "ok": true,
-                     *       "issue": {
-                     *         "id": "4c2e8a1f-5b3d-4e6f-9a7b-8c9d0e1f2a3b",
-                     *         "number": 15,
-                     *         "type": "task",
-                     *         "status": "todo",
-                     *         "priority": 2,
-                     *         "title": "Upgrade lodash to 4.17.21",
-                     *         "description": null,
-                     *         "signalId": null,
-                     *         "assignee": null,
-                     *         "claimedBy": null,
-                     *         "claimedAt": null,
-                     *         "brandId": null,
-                     *         "env": "live",
-                     *         "createdAt": "2026-11-25T11:30:00.000Z",
-                     *         "updatedAt": "2026-11-25T11:30:00.000Z"
-                     *       }
+                     *       "id": "4c2e8a1f-5b3d-4e6f-9a7b-8c9d0e1f2a3b",
+                     *       "number": 15,
+                     *       "type": "task",
+                     *       "status": "todo",
+                     *       "priority": 2,
+                     *       "title": "Upgrade lodash to 4.17.21",
+                     *       "description": null,
+                     *       "signalId": null,
+                     *       "assignee": null,
+                     *       "claimedBy": null,
+                     *       "claimedAt": null,
+                     *       "brandId": null,
+                     *       "env": "live",
+                     *       "createdAt": "2026-11-25T11:30:00.000Z",
+                     *       "updatedAt": "2026-11-25T11:30:00.000Z"
                      *     }
                      */
-                    "application/json": components["schemas"]["IssueResponse"];
+                    "application/json": components["schemas"]["Issue"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -2311,7 +2264,10 @@ export interface operations {
     claimIssue: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string per logical request (a UUID, or the payload's eventId). For 24 hours the same key with the same body replays the first response with `Idempotent-Replayed: true`; with a different body it is 422 `IDEMPOTENCY_KEY_REUSED`; while the first is still in flight it is 409. Keys are per API key. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2338,27 +2294,24 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "ok": true,
-                     *       "issue": {
-                     *         "id": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
-                     *         "number": 12,
-                     *         "type": "signal",
-                     *         "status": "in_progress",
-                     *         "priority": 1,
-                     *         "title": "Sentry: TypeError: undefined is not a function (523 events)",
-                     *         "description": "Culprit: app/components/checkout.js in submit\nSource: https://sentry.io/organizations/acme/issues/1170820242/",
-                     *         "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
-                     *         "assignee": null,
-                     *         "claimedBy": "claude-code@build-box-1",
-                     *         "claimedAt": "2026-11-25T11:45:00.000Z",
-                     *         "brandId": null,
-                     *         "env": "live",
-                     *         "createdAt": "2026-11-25T10:00:00.000Z",
-                     *         "updatedAt": "2026-11-25T11:45:00.000Z"
-                     *       }
+                     *       "id": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *       "number": 12,
+                     *       "type": "signal",
+                     *       "status": "in_progress",
+                     *       "priority": 1,
+                     *       "title": "Sentry: TypeError: undefined is not a function (523 events)",
+                     *       "description": "Culprit: app/components/checkout.js in submit\nSource: https://sentry.io/organizations/acme/issues/1170820242/",
+                     *       "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                     *       "assignee": null,
+                     *       "claimedBy": "claude-code@build-box-1",
+                     *       "claimedAt": "2026-11-25T11:45:00.000Z",
+                     *       "brandId": null,
+                     *       "env": "live",
+                     *       "createdAt": "2026-11-25T10:00:00.000Z",
+                     *       "updatedAt": "2026-11-25T11:45:00.000Z"
                      *     }
                      */
-                    "application/json": components["schemas"]["IssueResponse"];
+                    "application/json": components["schemas"]["Issue"];
                 };
             };
             /** @description No issue to claim; poll again later. */
@@ -2399,24 +2352,21 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "ok": true,
-                     *       "issue": {
-                     *         "id": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
-                     *         "number": 12,
-                     *         "type": "signal",
-                     *         "status": "triage",
-                     *         "priority": 1,
-                     *         "title": "Sentry: TypeError: undefined is not a function (523 events)",
-                     *         "description": "Culprit: app/components/checkout.js in submit\nSource: https://sentry.io/organizations/acme/issues/1170820242/",
-                     *         "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
-                     *         "assignee": null,
-                     *         "claimedBy": null,
-                     *         "claimedAt": null,
-                     *         "brandId": null,
-                     *         "env": "live",
-                     *         "createdAt": "2026-11-25T10:00:00.000Z",
-                     *         "updatedAt": "2026-11-25T10:00:00.000Z"
-                     *       },
+                     *       "id": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *       "number": 12,
+                     *       "type": "signal",
+                     *       "status": "triage",
+                     *       "priority": 1,
+                     *       "title": "Sentry: TypeError: undefined is not a function (523 events)",
+                     *       "description": "Culprit: app/components/checkout.js in submit\nSource: https://sentry.io/organizations/acme/issues/1170820242/",
+                     *       "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                     *       "assignee": null,
+                     *       "claimedBy": null,
+                     *       "claimedAt": null,
+                     *       "brandId": null,
+                     *       "env": "live",
+                     *       "createdAt": "2026-11-25T10:00:00.000Z",
+                     *       "updatedAt": "2026-11-25T10:00:00.000Z",
                      *       "signal": {
                      *         "id": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
                      *         "source": "sentry",
@@ -2465,7 +2415,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["IssueDetailResponse"];
+                    "application/json": components["schemas"]["IssueDetail"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -2507,27 +2457,24 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "ok": true,
-                     *       "issue": {
-                     *         "id": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
-                     *         "number": 12,
-                     *         "type": "signal",
-                     *         "status": "done",
-                     *         "priority": 1,
-                     *         "title": "Sentry: TypeError: undefined is not a function (523 events)",
-                     *         "description": "Culprit: app/components/checkout.js in submit\nSource: https://sentry.io/organizations/acme/issues/1170820242/",
-                     *         "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
-                     *         "assignee": null,
-                     *         "claimedBy": "claude-code@build-box-1",
-                     *         "claimedAt": "2026-11-25T11:45:00.000Z",
-                     *         "brandId": null,
-                     *         "env": "live",
-                     *         "createdAt": "2026-11-25T10:00:00.000Z",
-                     *         "updatedAt": "2026-11-25T12:15:00.000Z"
-                     *       }
+                     *       "id": "9e8d7c6b-5a49-4382-b716-a5f4e3d2c1b0",
+                     *       "number": 12,
+                     *       "type": "signal",
+                     *       "status": "done",
+                     *       "priority": 1,
+                     *       "title": "Sentry: TypeError: undefined is not a function (523 events)",
+                     *       "description": "Culprit: app/components/checkout.js in submit\nSource: https://sentry.io/organizations/acme/issues/1170820242/",
+                     *       "signalId": "2b7c9c3e-4f0a-4d8e-9a51-6f1d2c3b4a59",
+                     *       "assignee": null,
+                     *       "claimedBy": "claude-code@build-box-1",
+                     *       "claimedAt": "2026-11-25T11:45:00.000Z",
+                     *       "brandId": null,
+                     *       "env": "live",
+                     *       "createdAt": "2026-11-25T10:00:00.000Z",
+                     *       "updatedAt": "2026-11-25T12:15:00.000Z"
                      *     }
                      */
-                    "application/json": components["schemas"]["IssueResponse"];
+                    "application/json": components["schemas"]["Issue"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -2559,14 +2506,19 @@ export interface operations {
     };
     listBrands: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The `iterator` (next page) or `prevIterator` (previous page) of a page of this same list with the same filters; omit for the first page. Any other value is 422. */
+                iterator?: components["parameters"]["Iterator"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Every brand. */
+            /** @description A page of brands. */
             200: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -2577,15 +2529,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "ok": true,
-                     *       "brands": [
+                     *       "data": [
                      *         {
                      *           "id": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *           "name": "Acme Health",
                      *           "createdAt": "2026-11-25T11:00:00.000Z",
                      *           "activeKeys": 2
                      *         }
-                     *       ]
+                     *       ],
+                     *       "iterator": null,
+                     *       "prevIterator": null,
+                     *       "done": true
                      *     }
                      */
                     "application/json": components["schemas"]["BrandList"];
@@ -2593,13 +2547,17 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["AdminOnly"];
+            422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
         };
     };
     createBrand: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string per logical request (a UUID, or the payload's eventId). For 24 hours the same key with the same body replays the first response with `Idempotent-Replayed: true`; with a different body it is 422 `IDEMPOTENCY_KEY_REUSED`; while the first is still in flight it is 409. Keys are per API key. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2630,7 +2588,6 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "ok": true,
                      *       "brand": {
                      *         "id": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *         "name": "Acme Health",
@@ -2670,11 +2627,12 @@ export interface operations {
     listKeys: {
         parameters: {
             query?: {
-                /**
-                 * @description Only the keys of this brand.
-                 * @example 0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11
-                 */
+                /** @description Only the keys of this brand. */
                 brandId?: string;
+                /** @description The `iterator` (next page) or `prevIterator` (previous page) of a page of this same list with the same filters; omit for the first page. Any other value is 422. */
+                iterator?: components["parameters"]["Iterator"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
             };
             header?: never;
             path?: never;
@@ -2682,7 +2640,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The keys. */
+            /** @description A page of keys. */
             200: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -2693,8 +2651,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "ok": true,
-                     *       "keys": [
+                     *       "data": [
                      *         {
                      *           "id": "9a3e5f1c-7b2d-4e8a-b6c4-1d0f3e2a5b77",
                      *           "name": "CI sandbox",
@@ -2710,7 +2667,10 @@ export interface operations {
                      *           "revokedAt": null,
                      *           "createdAt": "2026-11-25T11:05:00.000Z"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "iterator": null,
+                     *       "prevIterator": null,
+                     *       "done": true
                      *     }
                      */
                     "application/json": components["schemas"]["KeyList"];
@@ -2725,7 +2685,10 @@ export interface operations {
     createKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string per logical request (a UUID, or the payload's eventId). For 24 hours the same key with the same body replays the first response with `Idempotent-Replayed: true`; with a different body it is 422 `IDEMPOTENCY_KEY_REUSED`; while the first is still in flight it is 409. Keys are per API key. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2758,26 +2721,23 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "ok": true,
-                     *       "key": {
-                     *         "id": "9a3e5f1c-7b2d-4e8a-b6c4-1d0f3e2a5b77",
-                     *         "name": "CI sandbox",
-                     *         "env": "test",
-                     *         "scopes": [
-                     *           "events:write",
-                     *           "events:read"
-                     *         ],
-                     *         "tier": "standard",
-                     *         "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
-                     *         "prefix": "lk_test_Xp4r",
-                     *         "lastUsedAt": null,
-                     *         "revokedAt": null,
-                     *         "createdAt": "2026-11-25T11:05:00.000Z",
-                     *         "secret": "lk_test_Xp4rM9sK2vB7nQ1wE5tY8uI3oP6aS0dFgHjL"
-                     *       }
+                     *       "id": "9a3e5f1c-7b2d-4e8a-b6c4-1d0f3e2a5b77",
+                     *       "name": "CI sandbox",
+                     *       "env": "test",
+                     *       "scopes": [
+                     *         "events:write",
+                     *         "events:read"
+                     *       ],
+                     *       "tier": "standard",
+                     *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
+                     *       "prefix": "lk_test_Xp4r",
+                     *       "lastUsedAt": null,
+                     *       "revokedAt": null,
+                     *       "createdAt": "2026-11-25T11:05:00.000Z",
+                     *       "secret": "lk_test_Xp4rM9sK2vB7nQ1wE5tY8uI3oP6aS0dFgHjL"
                      *     }
                      */
-                    "application/json": components["schemas"]["KeyCreated"];
+                    "application/json": components["schemas"]["ApiKeyWithSecret"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -2821,37 +2781,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The key, now revoked. */
-            200: {
+            /** @description The key is revoked. */
+            204: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
-                content: {
-                    /**
-                     * @example {
-                     *       "ok": true,
-                     *       "key": {
-                     *         "id": "9a3e5f1c-7b2d-4e8a-b6c4-1d0f3e2a5b77",
-                     *         "name": "CI sandbox",
-                     *         "env": "test",
-                     *         "scopes": [
-                     *           "events:write",
-                     *           "events:read"
-                     *         ],
-                     *         "tier": "standard",
-                     *         "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
-                     *         "prefix": "lk_test_Xp4r",
-                     *         "lastUsedAt": "2026-11-25T11:07:12.000Z",
-                     *         "revokedAt": "2026-11-25T12:00:00.000Z",
-                     *         "createdAt": "2026-11-25T11:05:00.000Z"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["KeyRevoked"];
-                };
+                content?: never;
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["AdminOnly"];
@@ -2880,7 +2818,10 @@ export interface operations {
     declareEventType: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string per logical request (a UUID, or the payload's eventId). For 24 hours the same key with the same body replays the first response with `Idempotent-Replayed: true`; with a different body it is 422 `IDEMPOTENCY_KEY_REUSED`; while the first is still in flight it is 409. Keys are per API key. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2898,99 +2839,95 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "ok": true,
-                     *       "created": false,
-                     *       "schema": {
-                     *         "name": "quiz.completed.v1",
-                     *         "fields": {
-                     *           "eventId": {
-                     *             "type": "uuid",
-                     *             "required": true
-                     *           },
-                     *           "occurredAt": {
-                     *             "type": "datetime",
-                     *             "required": true
-                     *           },
-                     *           "email": {
-                     *             "type": "email",
-                     *             "required": true
-                     *           },
-                     *           "score": {
-                     *             "type": "integer",
-                     *             "required": true
-                     *           },
-                     *           "answers": {
-                     *             "type": "array",
+                     *       "name": "quiz.completed.v1",
+                     *       "fields": {
+                     *         "eventId": {
+                     *           "type": "uuid",
+                     *           "required": true
+                     *         },
+                     *         "occurredAt": {
+                     *           "type": "datetime",
+                     *           "required": true
+                     *         },
+                     *         "email": {
+                     *           "type": "email",
+                     *           "required": true
+                     *         },
+                     *         "score": {
+                     *           "type": "integer",
+                     *           "required": true
+                     *         },
+                     *         "answers": {
+                     *           "type": "array",
+                     *           "required": false,
+                     *           "items": {
+                     *             "type": "object",
                      *             "required": false,
-                     *             "items": {
-                     *               "type": "object",
-                     *               "required": false,
-                     *               "fields": {
-                     *                 "question": {
-                     *                   "type": "string",
-                     *                   "required": true
-                     *                 },
-                     *                 "answer": {
-                     *                   "type": "string",
-                     *                   "required": true
-                     *                 }
+                     *             "fields": {
+                     *               "question": {
+                     *                 "type": "string",
+                     *                 "required": true
+                     *               },
+                     *               "answer": {
+                     *                 "type": "string",
+                     *                 "required": true
                      *               }
                      *             }
                      *           }
-                     *         },
-                     *         "jsonSchema": {
-                     *           "$schema": "https://json-schema.org/draft/2020-12/schema",
-                     *           "type": "object",
-                     *           "properties": {
-                     *             "eventId": {
-                     *               "type": "string",
-                     *               "format": "uuid"
-                     *             },
-                     *             "occurredAt": {
-                     *               "type": "string",
-                     *               "format": "date-time"
-                     *             },
-                     *             "email": {
-                     *               "type": "string",
-                     *               "format": "email"
-                     *             },
-                     *             "score": {
-                     *               "type": "integer"
-                     *             },
-                     *             "answers": {
-                     *               "type": [
-                     *                 "array",
-                     *                 "null"
-                     *               ],
-                     *               "items": {
-                     *                 "type": "object",
-                     *                 "properties": {
-                     *                   "question": {
-                     *                     "type": "string"
-                     *                   },
-                     *                   "answer": {
-                     *                     "type": "string"
-                     *                   }
-                     *                 },
-                     *                 "required": [
-                     *                   "question",
-                     *                   "answer"
-                     *                 ],
-                     *                 "additionalProperties": false
-                     *               }
-                     *             }
+                     *         }
+                     *       },
+                     *       "jsonSchema": {
+                     *         "$schema": "https://json-schema.org/draft/2020-12/schema",
+                     *         "type": "object",
+                     *         "properties": {
+                     *           "eventId": {
+                     *             "type": "string",
+                     *             "format": "uuid"
                      *           },
-                     *           "required": [
-                     *             "eventId",
-                     *             "occurredAt",
-                     *             "email",
-                     *             "score"
-                     *           ],
-                     *           "additionalProperties": false
+                     *           "occurredAt": {
+                     *             "type": "string",
+                     *             "format": "date-time"
+                     *           },
+                     *           "email": {
+                     *             "type": "string",
+                     *             "format": "email"
+                     *           },
+                     *           "score": {
+                     *             "type": "integer"
+                     *           },
+                     *           "answers": {
+                     *             "type": [
+                     *               "array",
+                     *               "null"
+                     *             ],
+                     *             "items": {
+                     *               "type": "object",
+                     *               "properties": {
+                     *                 "question": {
+                     *                   "type": "string"
+                     *                 },
+                     *                 "answer": {
+                     *                   "type": "string"
+                     *                 }
+                     *               },
+                     *               "required": [
+                     *                 "question",
+                     *                 "answer"
+                     *               ],
+                     *               "additionalProperties": false
+                     *             }
+                     *           }
                      *         },
-                     *         "builtIn": false,
-                     *         "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11"
-                     *       }
+                     *         "required": [
+                     *           "eventId",
+                     *           "occurredAt",
+                     *           "email",
+                     *           "score"
+                     *         ],
+                     *         "additionalProperties": false
+                     *       },
+                     *       "builtIn": false,
+                     *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11"
                      *     }
                      */
                     "application/json": components["schemas"]["EventTypeDeclared"];
@@ -3014,14 +2951,19 @@ export interface operations {
     };
     listEventSchemas: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The `iterator` (next page) or `prevIterator` (previous page) of a page of this same list with the same filters; omit for the first page. Any other value is 422. */
+                iterator?: components["parameters"]["Iterator"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Every event type, built-in and declared, ordered by name. */
+            /** @description A page of event types, built-in and declared, ordered by name. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3344,28 +3286,16 @@ export interface operations {
     listEvents: {
         parameters: {
             query?: {
-                /**
-                 * @description Only events of this type.
-                 * @example lead.captured.v1
-                 */
+                /** @description Only events of this type. */
                 event?: string;
-                /**
-                 * @description Only events received at or after this time.
-                 * @example 2026-11-25T00:00:00Z
-                 */
+                /** @description Only events received at or after this time. */
                 since?: string;
-                /**
-                 * @description Only events received before this time.
-                 * @example 2026-11-26T00:00:00Z
-                 */
+                /** @description Only events received before this time. */
                 until?: string;
-                /** @example 20 */
-                limit?: number;
-                /**
-                 * @description The `nextCursor` of the previous page.
-                 * @example MjAyNi0xMS0yNVQxMzowNTowMC4wMDBafGE3YzllMWYzLTViN2QtNGY5YS04YzFlLTNkNWY3YTliMWMyZQ
-                 */
-                cursor?: string;
+                /** @description The `iterator` (next page) or `prevIterator` (previous page) of a page of this same list with the same filters; omit for the first page. Any other value is 422. */
+                iterator?: components["parameters"]["Iterator"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
             };
             header?: never;
             path?: never;
@@ -3405,7 +3335,9 @@ export interface operations {
                      *           "receivedAt": "2026-11-25T12:30:00.123Z"
                      *         }
                      *       ],
-                     *       "nextCursor": null
+                     *       "iterator": null,
+                     *       "prevIterator": null,
+                     *       "done": true
                      *     }
                      */
                     "application/json": components["schemas"]["EventList"];
@@ -3421,11 +3353,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Any unique string per logical request; the payload's eventId is a good one.
-                 * @example 550e8400-e29b-41d4-a716-446655440000
-                 */
-                "Idempotency-Key"?: string;
+                /** @description Any unique string per logical request (a UUID, or the payload's eventId). For 24 hours the same key with the same body replays the first response with `Idempotent-Replayed: true`; with a different body it is 422 `IDEMPOTENCY_KEY_REUSED`; while the first is still in flight it is 409. Keys are per API key. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
             cookie?: never;
@@ -3467,7 +3396,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "eventId": "0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90",
+                     *       "id": "0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90",
+                     *       "eventId": "550e8400-e29b-41d4-a716-446655440000",
                      *       "event": "lead.captured.v1",
                      *       "receivedAt": "2026-11-25T12:30:00.123Z"
                      *     }
@@ -3551,18 +3481,12 @@ export interface operations {
     listEventRejections: {
         parameters: {
             query?: {
-                /**
-                 * @description Only rejections of this event type.
-                 * @example acme.signup.v1
-                 */
+                /** @description Only rejections of this event type. */
                 event?: string;
-                /** @example 20 */
-                limit?: number;
-                /**
-                 * @description The `nextCursor` of the previous page.
-                 * @example MjAyNi0xMS0yNVQxMzo0MDowMC4wMDBafGYxZTNkNWM3LWI5YTEtNGMzZS04ZDVmLTdhOWIxYzNkNWU3Zg
-                 */
-                cursor?: string;
+                /** @description The `iterator` (next page) or `prevIterator` (previous page) of a page of this same list with the same filters; omit for the first page. Any other value is 422. */
+                iterator?: components["parameters"]["Iterator"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
             };
             header?: never;
             path?: never;
@@ -3604,7 +3528,9 @@ export interface operations {
                      *           "replayedEventId": null
                      *         }
                      *       ],
-                     *       "nextCursor": null
+                     *       "iterator": null,
+                     *       "prevIterator": null,
+                     *       "done": true
                      *     }
                      */
                     "application/json": components["schemas"]["EventRejectionList"];
@@ -3619,7 +3545,10 @@ export interface operations {
     replayEventRejection: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string per logical request (a UUID, or the payload's eventId). For 24 hours the same key with the same body replays the first response with `Idempotent-Replayed: true`; with a different body it is 422 `IDEMPOTENCY_KEY_REUSED`; while the first is still in flight it is 409. Keys are per API key. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /**
                  * @description The rejection's id.
@@ -3640,7 +3569,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "eventId": "5e7f9a1b-3c5d-4e6f-8a9b-0c1d2e3f4a5c",
+                     *       "id": "5e7f9a1b-3c5d-4e6f-8a9b-0c1d2e3f4a5c",
+                     *       "eventId": "8b1d3f5a-7c9e-4a2b-9d4f-6a8c0e2b4d6f",
                      *       "event": "acme.signup.v1",
                      *       "receivedAt": "2026-11-25T13:35:00.000Z"
                      *     }
@@ -3697,13 +3627,10 @@ export interface operations {
     listWebhooks: {
         parameters: {
             query?: {
-                /** @example 20 */
-                limit?: number;
-                /**
-                 * @description The `nextCursor` of the previous page.
-                 * @example MjAyNi0xMS0yNVQxMjoxMDowMC4wMDBafGIyZDRmNmE4LTBjMmUtNGE2Yy05ZTFiLTNkNWY3YjlkMWYzYQ
-                 */
-                cursor?: string;
+                /** @description The `iterator` (next page) or `prevIterator` (previous page) of a page of this same list with the same filters; omit for the first page. Any other value is 422. */
+                iterator?: components["parameters"]["Iterator"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
             };
             header?: never;
             path?: never;
@@ -3736,7 +3663,9 @@ export interface operations {
                      *           "updatedAt": "2026-11-25T12:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": null
+                     *       "iterator": null,
+                     *       "prevIterator": null,
+                     *       "done": true
                      *     }
                      */
                     "application/json": components["schemas"]["WebhookEndpointList"];
@@ -3751,7 +3680,10 @@ export interface operations {
     createWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string per logical request (a UUID, or the payload's eventId). For 24 hours the same key with the same body replays the first response with `Idempotent-Replayed: true`; with a different body it is 422 `IDEMPOTENCY_KEY_REUSED`; while the first is still in flight it is 409. Keys are per API key. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3968,7 +3900,10 @@ export interface operations {
     rotateWebhookSecret: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string per logical request (a UUID, or the payload's eventId). For 24 hours the same key with the same body replays the first response with `Idempotent-Replayed: true`; with a different body it is 422 `IDEMPOTENCY_KEY_REUSED`; while the first is still in flight it is 409. Keys are per API key. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /**
                  * @description The webhook endpoint's id (a UUID).
@@ -4016,7 +3951,10 @@ export interface operations {
     testWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string per logical request (a UUID, or the payload's eventId). For 24 hours the same key with the same body replays the first response with `Idempotent-Replayed: true`; with a different body it is 422 `IDEMPOTENCY_KEY_REUSED`; while the first is still in flight it is 409. Keys are per API key. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /**
                  * @description The webhook endpoint's id (a UUID).
@@ -4028,7 +3966,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Queued. */
+            /** @description Queued; the delivery, to follow in the delivery log. */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -4036,12 +3974,19 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "ok": true,
+                     *       "id": "6a8c0e2f-4b6d-4e8f-9a1c-3e5f7a9b1d2f",
+                     *       "endpointId": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
                      *       "messageId": "1f3b5d7f-9a2c-4e6a-8c0e-2a4c6e8a0c1d",
-                     *       "deliveryId": "6a8c0e2f-4b6d-4e8f-9a1c-3e5f7a9b1d2f"
+                     *       "eventType": "webhook.test",
+                     *       "status": "pending",
+                     *       "attemptCount": 0,
+                     *       "nextAttemptAt": "2026-11-25T12:45:00.000Z",
+                     *       "createdAt": "2026-11-25T12:45:00.000Z",
+                     *       "updatedAt": "2026-11-25T12:45:00.000Z",
+                     *       "attempts": []
                      *     }
                      */
-                    "application/json": components["schemas"]["WebhookTestQueued"];
+                    "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -4072,18 +4017,12 @@ export interface operations {
     listWebhookDeliveries: {
         parameters: {
             query?: {
-                /**
-                 * @description Only deliveries in this state.
-                 * @example succeeded
-                 */
+                /** @description Only deliveries in this state. */
                 status?: components["schemas"]["WebhookDeliveryStatus"];
-                /** @example 20 */
-                limit?: number;
-                /**
-                 * @description The `nextCursor` of the previous page.
-                 * @example MjAyNi0xMS0yNVQxMjo1MDowMC4wMDBafGMzZTVhN2M5LTFkM2YtNGI1ZC04ZjdhLTljMWUzYTVjN2U5Yg
-                 */
-                cursor?: string;
+                /** @description The `iterator` (next page) or `prevIterator` (previous page) of a page of this same list with the same filters; omit for the first page. Any other value is 422. */
+                iterator?: components["parameters"]["Iterator"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
             };
             header?: never;
             path: {
@@ -4157,7 +4096,9 @@ export interface operations {
                      *           ]
                      *         }
                      *       ],
-                     *       "nextCursor": null
+                     *       "iterator": null,
+                     *       "prevIterator": null,
+                     *       "done": true
                      *     }
                      */
                     "application/json": components["schemas"]["WebhookDeliveryList"];
@@ -4173,7 +4114,10 @@ export interface operations {
     retryWebhookDelivery: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string per logical request (a UUID, or the payload's eventId). For 24 hours the same key with the same body replays the first response with `Idempotent-Replayed: true`; with a different body it is 422 `IDEMPOTENCY_KEY_REUSED`; while the first is still in flight it is 409. Keys are per API key. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /**
                  * @description The webhook endpoint's id (a UUID).

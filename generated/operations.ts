@@ -1646,15 +1646,15 @@ export const listSignals = {
             ]
           }
         },
-        "cursor": {
+        "iterator": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 500
+          "maxLength": 1000
         },
         "limit": {
           "type": "integer",
           "minimum": 1,
-          "maximum": 200,
+          "maximum": 250,
           "default": 50
         }
       },
@@ -1665,16 +1665,13 @@ export const listSignals = {
       200: Type.Unsafe<operations['listSignals']['responses'][200]['content']['application/json']>({
         "type": "object",
         "required": [
-          "ok",
-          "signals",
-          "nextCursor"
+          "data",
+          "iterator",
+          "prevIterator",
+          "done"
         ],
         "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
-          },
-          "signals": {
+          "data": {
             "type": "array",
             "items": {
               "type": "object",
@@ -1763,11 +1760,20 @@ export const listSignals = {
               }
             }
           },
-          "nextCursor": {
+          "iterator": {
             "type": [
               "string",
               "null"
             ]
+          },
+          "prevIterator": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "done": {
+            "type": "boolean"
           }
         }
       }),
@@ -2039,99 +2045,86 @@ export const getSignal = {
       200: Type.Unsafe<operations['getSignal']['responses'][200]['content']['application/json']>({
         "type": "object",
         "required": [
-          "ok",
-          "signal"
+          "id",
+          "source",
+          "type",
+          "severity",
+          "sourceId",
+          "deliveryId",
+          "payloadHash",
+          "issueId",
+          "brandId",
+          "env",
+          "createdAt"
         ],
         "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
+          "id": {
+            "type": "string",
+            "format": "uuid"
           },
-          "signal": {
-            "type": "object",
-            "required": [
-              "id",
-              "source",
-              "type",
-              "severity",
-              "sourceId",
-              "deliveryId",
-              "payloadHash",
-              "issueId",
-              "brandId",
-              "env",
-              "createdAt"
+          "source": {
+            "type": "string",
+            "enum": [
+              "github",
+              "sentry",
+              "posthog",
+              "loop"
+            ]
+          },
+          "type": {
+            "type": "string"
+          },
+          "severity": {
+            "type": "string",
+            "enum": [
+              "critical",
+              "high",
+              "medium",
+              "low"
+            ]
+          },
+          "sourceId": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "deliveryId": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "payloadHash": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$"
+          },
+          "issueId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "brandId": {
+            "type": [
+              "string",
+              "null"
             ],
-            "properties": {
-              "id": {
-                "type": "string",
-                "format": "uuid"
-              },
-              "source": {
-                "type": "string",
-                "enum": [
-                  "github",
-                  "sentry",
-                  "posthog",
-                  "loop"
-                ]
-              },
-              "type": {
-                "type": "string"
-              },
-              "severity": {
-                "type": "string",
-                "enum": [
-                  "critical",
-                  "high",
-                  "medium",
-                  "low"
-                ]
-              },
-              "sourceId": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              },
-              "deliveryId": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              },
-              "payloadHash": {
-                "type": "string",
-                "pattern": "^[0-9a-f]{64}$"
-              },
-              "issueId": {
-                "type": "string",
-                "format": "uuid"
-              },
-              "brandId": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "uuid"
-              },
-              "env": {
-                "type": "string",
-                "enum": [
-                  "live",
-                  "test",
-                  "dev"
-                ]
-              },
-              "payload": {
-                "type": "object",
-                "additionalProperties": true
-              },
-              "createdAt": {
-                "type": "string",
-                "format": "date-time"
-              }
-            }
+            "format": "uuid"
+          },
+          "env": {
+            "type": "string",
+            "enum": [
+              "live",
+              "test",
+              "dev"
+            ]
+          },
+          "payload": {
+            "type": "object",
+            "additionalProperties": true
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
           }
         }
       }),
@@ -2483,15 +2476,15 @@ export const listIssues = {
             "maximum": 4
           }
         },
-        "cursor": {
+        "iterator": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 500
+          "maxLength": 1000
         },
         "limit": {
           "type": "integer",
           "minimum": 1,
-          "maximum": 200,
+          "maximum": 250,
           "default": 50
         }
       },
@@ -2502,16 +2495,13 @@ export const listIssues = {
       200: Type.Unsafe<operations['listIssues']['responses'][200]['content']['application/json']>({
         "type": "object",
         "required": [
-          "ok",
-          "issues",
-          "nextCursor"
+          "data",
+          "iterator",
+          "prevIterator",
+          "done"
         ],
         "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
-          },
-          "issues": {
+          "data": {
             "type": "array",
             "items": {
               "type": "object",
@@ -2626,11 +2616,20 @@ export const listIssues = {
               }
             }
           },
-          "nextCursor": {
+          "iterator": {
             "type": [
               "string",
               "null"
             ]
+          },
+          "prevIterator": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "done": {
+            "type": "boolean"
           }
         }
       }),
@@ -2886,6 +2885,17 @@ export const createIssue = {
     tags: ["issues"],
     summary: "Create an issue",
     security: [{"bearer":["issues:write"]}] as Array<Record<string, string[]>>,
+    headers: Type.Unsafe<Record<string, string | undefined>>({
+      "type": "object",
+      "properties": {
+        "idempotency-key": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 255
+        }
+      },
+      "required": []
+    }),
     body: Type.Unsafe<operations['createIssue']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
       "type": "object",
       "required": [
@@ -2942,125 +2952,112 @@ export const createIssue = {
       201: Type.Unsafe<operations['createIssue']['responses'][201]['content']['application/json']>({
         "type": "object",
         "required": [
-          "ok",
-          "issue"
+          "id",
+          "number",
+          "type",
+          "status",
+          "priority",
+          "title",
+          "description",
+          "signalId",
+          "assignee",
+          "claimedBy",
+          "claimedAt",
+          "brandId",
+          "env",
+          "createdAt",
+          "updatedAt"
         ],
         "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
+          "id": {
+            "type": "string",
+            "format": "uuid"
           },
-          "issue": {
-            "type": "object",
-            "required": [
-              "id",
-              "number",
-              "type",
-              "status",
-              "priority",
-              "title",
-              "description",
-              "signalId",
-              "assignee",
-              "claimedBy",
-              "claimedAt",
-              "brandId",
-              "env",
-              "createdAt",
-              "updatedAt"
+          "number": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "type": {
+            "type": "string",
+            "enum": [
+              "signal",
+              "bug",
+              "feature",
+              "task"
+            ]
+          },
+          "status": {
+            "type": "string",
+            "enum": [
+              "triage",
+              "todo",
+              "in_progress",
+              "done",
+              "canceled"
+            ]
+          },
+          "priority": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4
+          },
+          "title": {
+            "type": "string"
+          },
+          "description": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "signalId": {
+            "type": [
+              "string",
+              "null"
             ],
-            "properties": {
-              "id": {
-                "type": "string",
-                "format": "uuid"
-              },
-              "number": {
-                "type": "integer",
-                "minimum": 1
-              },
-              "type": {
-                "type": "string",
-                "enum": [
-                  "signal",
-                  "bug",
-                  "feature",
-                  "task"
-                ]
-              },
-              "status": {
-                "type": "string",
-                "enum": [
-                  "triage",
-                  "todo",
-                  "in_progress",
-                  "done",
-                  "canceled"
-                ]
-              },
-              "priority": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 4
-              },
-              "title": {
-                "type": "string"
-              },
-              "description": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              },
-              "signalId": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "uuid"
-              },
-              "assignee": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              },
-              "claimedBy": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              },
-              "claimedAt": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "date-time"
-              },
-              "brandId": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "uuid"
-              },
-              "env": {
-                "type": "string",
-                "enum": [
-                  "live",
-                  "test",
-                  "dev"
-                ]
-              },
-              "createdAt": {
-                "type": "string",
-                "format": "date-time"
-              },
-              "updatedAt": {
-                "type": "string",
-                "format": "date-time"
-              }
-            }
+            "format": "uuid"
+          },
+          "assignee": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "claimedBy": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "claimedAt": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "date-time"
+          },
+          "brandId": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "uuid"
+          },
+          "env": {
+            "type": "string",
+            "enum": [
+              "live",
+              "test",
+              "dev"
+            ]
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
           }
         }
       }),
@@ -3436,6 +3433,17 @@ export const claimIssue = {
     tags: ["issues"],
     summary: "Claim the most urgent unclaimed issue",
     security: [{"bearer":["issues:write"]}] as Array<Record<string, string[]>>,
+    headers: Type.Unsafe<Record<string, string | undefined>>({
+      "type": "object",
+      "properties": {
+        "idempotency-key": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 255
+        }
+      },
+      "required": []
+    }),
     body: Type.Unsafe<operations['claimIssue']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
       "type": "object",
       "required": [
@@ -3468,125 +3476,112 @@ export const claimIssue = {
       200: Type.Unsafe<operations['claimIssue']['responses'][200]['content']['application/json']>({
         "type": "object",
         "required": [
-          "ok",
-          "issue"
+          "id",
+          "number",
+          "type",
+          "status",
+          "priority",
+          "title",
+          "description",
+          "signalId",
+          "assignee",
+          "claimedBy",
+          "claimedAt",
+          "brandId",
+          "env",
+          "createdAt",
+          "updatedAt"
         ],
         "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
+          "id": {
+            "type": "string",
+            "format": "uuid"
           },
-          "issue": {
-            "type": "object",
-            "required": [
-              "id",
-              "number",
-              "type",
-              "status",
-              "priority",
-              "title",
-              "description",
-              "signalId",
-              "assignee",
-              "claimedBy",
-              "claimedAt",
-              "brandId",
-              "env",
-              "createdAt",
-              "updatedAt"
+          "number": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "type": {
+            "type": "string",
+            "enum": [
+              "signal",
+              "bug",
+              "feature",
+              "task"
+            ]
+          },
+          "status": {
+            "type": "string",
+            "enum": [
+              "triage",
+              "todo",
+              "in_progress",
+              "done",
+              "canceled"
+            ]
+          },
+          "priority": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4
+          },
+          "title": {
+            "type": "string"
+          },
+          "description": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "signalId": {
+            "type": [
+              "string",
+              "null"
             ],
-            "properties": {
-              "id": {
-                "type": "string",
-                "format": "uuid"
-              },
-              "number": {
-                "type": "integer",
-                "minimum": 1
-              },
-              "type": {
-                "type": "string",
-                "enum": [
-                  "signal",
-                  "bug",
-                  "feature",
-                  "task"
-                ]
-              },
-              "status": {
-                "type": "string",
-                "enum": [
-                  "triage",
-                  "todo",
-                  "in_progress",
-                  "done",
-                  "canceled"
-                ]
-              },
-              "priority": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 4
-              },
-              "title": {
-                "type": "string"
-              },
-              "description": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              },
-              "signalId": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "uuid"
-              },
-              "assignee": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              },
-              "claimedBy": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              },
-              "claimedAt": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "date-time"
-              },
-              "brandId": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "uuid"
-              },
-              "env": {
-                "type": "string",
-                "enum": [
-                  "live",
-                  "test",
-                  "dev"
-                ]
-              },
-              "createdAt": {
-                "type": "string",
-                "format": "date-time"
-              },
-              "updatedAt": {
-                "type": "string",
-                "format": "date-time"
-              }
-            }
+            "format": "uuid"
+          },
+          "assignee": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "claimedBy": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "claimedAt": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "date-time"
+          },
+          "brandId": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "uuid"
+          },
+          "env": {
+            "type": "string",
+            "enum": [
+              "live",
+              "test",
+              "dev"
+            ]
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
           }
         }
       }),
@@ -3977,18 +3972,8 @@ export const getIssue = {
     }),
     response: {
       200: Type.Unsafe<operations['getIssue']['responses'][200]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "issue",
-          "signal"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
-          },
-          "issue": {
+        "allOf": [
+          {
             "type": "object",
             "required": [
               "id",
@@ -4100,100 +4085,108 @@ export const getIssue = {
               }
             }
           },
-          "signal": {
-            "anyOf": [
-              {
-                "type": "object",
-                "required": [
-                  "id",
-                  "source",
-                  "type",
-                  "severity",
-                  "sourceId",
-                  "deliveryId",
-                  "payloadHash",
-                  "issueId",
-                  "brandId",
-                  "env",
-                  "createdAt"
-                ],
-                "properties": {
-                  "id": {
-                    "type": "string",
-                    "format": "uuid"
-                  },
-                  "source": {
-                    "type": "string",
-                    "enum": [
-                      "github",
-                      "sentry",
-                      "posthog",
-                      "loop"
-                    ]
-                  },
-                  "type": {
-                    "type": "string"
-                  },
-                  "severity": {
-                    "type": "string",
-                    "enum": [
-                      "critical",
-                      "high",
-                      "medium",
-                      "low"
-                    ]
-                  },
-                  "sourceId": {
-                    "type": [
-                      "string",
-                      "null"
-                    ]
-                  },
-                  "deliveryId": {
-                    "type": [
-                      "string",
-                      "null"
-                    ]
-                  },
-                  "payloadHash": {
-                    "type": "string",
-                    "pattern": "^[0-9a-f]{64}$"
-                  },
-                  "issueId": {
-                    "type": "string",
-                    "format": "uuid"
-                  },
-                  "brandId": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "format": "uuid"
-                  },
-                  "env": {
-                    "type": "string",
-                    "enum": [
-                      "live",
-                      "test",
-                      "dev"
-                    ]
-                  },
-                  "payload": {
+          {
+            "type": "object",
+            "required": [
+              "signal"
+            ],
+            "properties": {
+              "signal": {
+                "anyOf": [
+                  {
                     "type": "object",
-                    "additionalProperties": true
+                    "required": [
+                      "id",
+                      "source",
+                      "type",
+                      "severity",
+                      "sourceId",
+                      "deliveryId",
+                      "payloadHash",
+                      "issueId",
+                      "brandId",
+                      "env",
+                      "createdAt"
+                    ],
+                    "properties": {
+                      "id": {
+                        "type": "string",
+                        "format": "uuid"
+                      },
+                      "source": {
+                        "type": "string",
+                        "enum": [
+                          "github",
+                          "sentry",
+                          "posthog",
+                          "loop"
+                        ]
+                      },
+                      "type": {
+                        "type": "string"
+                      },
+                      "severity": {
+                        "type": "string",
+                        "enum": [
+                          "critical",
+                          "high",
+                          "medium",
+                          "low"
+                        ]
+                      },
+                      "sourceId": {
+                        "type": [
+                          "string",
+                          "null"
+                        ]
+                      },
+                      "deliveryId": {
+                        "type": [
+                          "string",
+                          "null"
+                        ]
+                      },
+                      "payloadHash": {
+                        "type": "string",
+                        "pattern": "^[0-9a-f]{64}$"
+                      },
+                      "issueId": {
+                        "type": "string",
+                        "format": "uuid"
+                      },
+                      "brandId": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "format": "uuid"
+                      },
+                      "env": {
+                        "type": "string",
+                        "enum": [
+                          "live",
+                          "test",
+                          "dev"
+                        ]
+                      },
+                      "payload": {
+                        "type": "object",
+                        "additionalProperties": true
+                      },
+                      "createdAt": {
+                        "type": "string",
+                        "format": "date-time"
+                      }
+                    }
                   },
-                  "createdAt": {
-                    "type": "string",
-                    "format": "date-time"
+                  {
+                    "type": "null"
                   }
-                }
-              },
-              {
-                "type": "null"
+                ]
               }
-            ]
+            }
           }
-        }
+        ]
       }),
       401: Type.Unsafe<operations['getIssue']['responses'][401]['content']['application/json']>({
         "type": "object",
@@ -4573,125 +4566,112 @@ export const updateIssue = {
       200: Type.Unsafe<operations['updateIssue']['responses'][200]['content']['application/json']>({
         "type": "object",
         "required": [
-          "ok",
-          "issue"
+          "id",
+          "number",
+          "type",
+          "status",
+          "priority",
+          "title",
+          "description",
+          "signalId",
+          "assignee",
+          "claimedBy",
+          "claimedAt",
+          "brandId",
+          "env",
+          "createdAt",
+          "updatedAt"
         ],
         "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
+          "id": {
+            "type": "string",
+            "format": "uuid"
           },
-          "issue": {
-            "type": "object",
-            "required": [
-              "id",
-              "number",
-              "type",
-              "status",
-              "priority",
-              "title",
-              "description",
-              "signalId",
-              "assignee",
-              "claimedBy",
-              "claimedAt",
-              "brandId",
-              "env",
-              "createdAt",
-              "updatedAt"
+          "number": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "type": {
+            "type": "string",
+            "enum": [
+              "signal",
+              "bug",
+              "feature",
+              "task"
+            ]
+          },
+          "status": {
+            "type": "string",
+            "enum": [
+              "triage",
+              "todo",
+              "in_progress",
+              "done",
+              "canceled"
+            ]
+          },
+          "priority": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4
+          },
+          "title": {
+            "type": "string"
+          },
+          "description": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "signalId": {
+            "type": [
+              "string",
+              "null"
             ],
-            "properties": {
-              "id": {
-                "type": "string",
-                "format": "uuid"
-              },
-              "number": {
-                "type": "integer",
-                "minimum": 1
-              },
-              "type": {
-                "type": "string",
-                "enum": [
-                  "signal",
-                  "bug",
-                  "feature",
-                  "task"
-                ]
-              },
-              "status": {
-                "type": "string",
-                "enum": [
-                  "triage",
-                  "todo",
-                  "in_progress",
-                  "done",
-                  "canceled"
-                ]
-              },
-              "priority": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 4
-              },
-              "title": {
-                "type": "string"
-              },
-              "description": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              },
-              "signalId": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "uuid"
-              },
-              "assignee": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              },
-              "claimedBy": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              },
-              "claimedAt": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "date-time"
-              },
-              "brandId": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "uuid"
-              },
-              "env": {
-                "type": "string",
-                "enum": [
-                  "live",
-                  "test",
-                  "dev"
-                ]
-              },
-              "createdAt": {
-                "type": "string",
-                "format": "date-time"
-              },
-              "updatedAt": {
-                "type": "string",
-                "format": "date-time"
-              }
-            }
+            "format": "uuid"
+          },
+          "assignee": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "claimedBy": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "claimedAt": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "date-time"
+          },
+          "brandId": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "uuid"
+          },
+          "env": {
+            "type": "string",
+            "enum": [
+              "live",
+              "test",
+              "dev"
+            ]
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
           }
         }
       }),
@@ -5187,19 +5167,35 @@ export const listBrands = {
     tags: ["keys"],
     summary: "List brands",
     security: [{"bearer":["admin"]}] as Array<Record<string, string[]>>,
+    querystring: Type.Unsafe<NonNullable<operations['listBrands']['parameters']['query']>>({
+      "type": "object",
+      "properties": {
+        "iterator": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 1000
+        },
+        "limit": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 250,
+          "default": 50
+        }
+      },
+      "required": [],
+      "additionalProperties": false
+    }),
     response: {
       200: Type.Unsafe<operations['listBrands']['responses'][200]['content']['application/json']>({
         "type": "object",
         "required": [
-          "ok",
-          "brands"
+          "data",
+          "iterator",
+          "prevIterator",
+          "done"
         ],
         "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
-          },
-          "brands": {
+          "data": {
             "type": "array",
             "items": {
               "type": "object",
@@ -5227,6 +5223,21 @@ export const listBrands = {
                 }
               }
             }
+          },
+          "iterator": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "prevIterator": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "done": {
+            "type": "boolean"
           }
         }
       }),
@@ -5291,6 +5302,66 @@ export const listBrands = {
         }
       }),
       403: Type.Unsafe<operations['listBrands']['responses'][403]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      422: Type.Unsafe<operations['listBrands']['responses'][422]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -5422,6 +5493,17 @@ export const createBrand = {
     tags: ["keys"],
     summary: "Create a brand and its first API key",
     security: [{"bearer":["admin"]}] as Array<Record<string, string[]>>,
+    headers: Type.Unsafe<Record<string, string | undefined>>({
+      "type": "object",
+      "properties": {
+        "idempotency-key": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 255
+        }
+      },
+      "required": []
+    }),
     body: Type.Unsafe<operations['createBrand']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
       "type": "object",
       "required": [
@@ -5484,15 +5566,10 @@ export const createBrand = {
       201: Type.Unsafe<operations['createBrand']['responses'][201]['content']['application/json']>({
         "type": "object",
         "required": [
-          "ok",
           "brand",
           "key"
         ],
         "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
-          },
           "brand": {
             "type": "object",
             "required": [
@@ -5993,6 +6070,17 @@ export const listKeys = {
         "brandId": {
           "type": "string",
           "format": "uuid"
+        },
+        "iterator": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 1000
+        },
+        "limit": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 250,
+          "default": 50
         }
       },
       "required": [],
@@ -6002,15 +6090,13 @@ export const listKeys = {
       200: Type.Unsafe<operations['listKeys']['responses'][200]['content']['application/json']>({
         "type": "object",
         "required": [
-          "ok",
-          "keys"
+          "data",
+          "iterator",
+          "prevIterator",
+          "done"
         ],
         "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
-          },
-          "keys": {
+          "data": {
             "type": "array",
             "items": {
               "type": "object",
@@ -6095,6 +6181,21 @@ export const listKeys = {
                 }
               }
             }
+          },
+          "iterator": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "prevIterator": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "done": {
+            "type": "boolean"
           }
         }
       }),
@@ -6350,6 +6451,17 @@ export const createKey = {
     tags: ["keys"],
     summary: "Create an API key",
     security: [{"bearer":["admin"]}] as Array<Record<string, string[]>>,
+    headers: Type.Unsafe<Record<string, string | undefined>>({
+      "type": "object",
+      "properties": {
+        "idempotency-key": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 255
+        }
+      },
+      "required": []
+    }),
     body: Type.Unsafe<operations['createKey']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
       "type": "object",
       "required": [
@@ -6404,116 +6516,103 @@ export const createKey = {
     }),
     response: {
       201: Type.Unsafe<operations['createKey']['responses'][201]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "key"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
-          },
-          "key": {
-            "allOf": [
-              {
-                "type": "object",
-                "required": [
-                  "id",
-                  "name",
-                  "env",
-                  "scopes",
-                  "tier",
-                  "brandId",
-                  "prefix",
-                  "lastUsedAt",
-                  "revokedAt",
-                  "createdAt"
-                ],
-                "properties": {
-                  "id": {
-                    "type": "string",
-                    "format": "uuid"
-                  },
-                  "name": {
-                    "type": "string"
-                  },
-                  "env": {
-                    "type": "string",
-                    "enum": [
-                      "live",
-                      "test",
-                      "dev"
-                    ]
-                  },
-                  "scopes": {
-                    "type": "array",
-                    "items": {
-                      "type": "string",
-                      "enum": [
-                        "admin",
-                        "events:write",
-                        "events:read",
-                        "schemas:write",
-                        "webhooks:manage",
-                        "issues:read",
-                        "issues:write",
-                        "signals:read"
-                      ]
-                    }
-                  },
-                  "tier": {
-                    "type": "string",
-                    "enum": [
-                      "standard",
-                      "premium"
-                    ]
-                  },
-                  "brandId": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "format": "uuid"
-                  },
-                  "prefix": {
-                    "type": "string"
-                  },
-                  "lastUsedAt": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "format": "date-time"
-                  },
-                  "revokedAt": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "format": "date-time"
-                  },
-                  "createdAt": {
-                    "type": "string",
-                    "format": "date-time"
-                  }
+        "allOf": [
+          {
+            "type": "object",
+            "required": [
+              "id",
+              "name",
+              "env",
+              "scopes",
+              "tier",
+              "brandId",
+              "prefix",
+              "lastUsedAt",
+              "revokedAt",
+              "createdAt"
+            ],
+            "properties": {
+              "id": {
+                "type": "string",
+                "format": "uuid"
+              },
+              "name": {
+                "type": "string"
+              },
+              "env": {
+                "type": "string",
+                "enum": [
+                  "live",
+                  "test",
+                  "dev"
+                ]
+              },
+              "scopes": {
+                "type": "array",
+                "items": {
+                  "type": "string",
+                  "enum": [
+                    "admin",
+                    "events:write",
+                    "events:read",
+                    "schemas:write",
+                    "webhooks:manage",
+                    "issues:read",
+                    "issues:write",
+                    "signals:read"
+                  ]
                 }
               },
-              {
-                "type": "object",
-                "required": [
-                  "secret"
+              "tier": {
+                "type": "string",
+                "enum": [
+                  "standard",
+                  "premium"
+                ]
+              },
+              "brandId": {
+                "type": [
+                  "string",
+                  "null"
                 ],
-                "properties": {
-                  "secret": {
-                    "type": "string",
-                    "pattern": "^lk_(live|test|dev)_[A-Za-z0-9]{32,}$"
-                  }
-                }
+                "format": "uuid"
+              },
+              "prefix": {
+                "type": "string"
+              },
+              "lastUsedAt": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "date-time"
+              },
+              "revokedAt": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "date-time"
+              },
+              "createdAt": {
+                "type": "string",
+                "format": "date-time"
               }
-            ]
+            }
+          },
+          {
+            "type": "object",
+            "required": [
+              "secret"
+            ],
+            "properties": {
+              "secret": {
+                "type": "string",
+                "pattern": "^lk_(live|test|dev)_[A-Za-z0-9]{32,}$"
+              }
+            }
           }
-        }
+        ]
       }),
       400: Type.Unsafe<operations['createKey']['responses'][400]['content']['application/json']>({
         "type": "object",
@@ -6960,102 +7059,7 @@ export const revokeKey = {
       ]
     }),
     response: {
-      200: Type.Unsafe<operations['revokeKey']['responses'][200]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "key"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
-          },
-          "key": {
-            "type": "object",
-            "required": [
-              "id",
-              "name",
-              "env",
-              "scopes",
-              "tier",
-              "brandId",
-              "prefix",
-              "lastUsedAt",
-              "revokedAt",
-              "createdAt"
-            ],
-            "properties": {
-              "id": {
-                "type": "string",
-                "format": "uuid"
-              },
-              "name": {
-                "type": "string"
-              },
-              "env": {
-                "type": "string",
-                "enum": [
-                  "live",
-                  "test",
-                  "dev"
-                ]
-              },
-              "scopes": {
-                "type": "array",
-                "items": {
-                  "type": "string",
-                  "enum": [
-                    "admin",
-                    "events:write",
-                    "events:read",
-                    "schemas:write",
-                    "webhooks:manage",
-                    "issues:read",
-                    "issues:write",
-                    "signals:read"
-                  ]
-                }
-              },
-              "tier": {
-                "type": "string",
-                "enum": [
-                  "standard",
-                  "premium"
-                ]
-              },
-              "brandId": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "uuid"
-              },
-              "prefix": {
-                "type": "string"
-              },
-              "lastUsedAt": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "date-time"
-              },
-              "revokedAt": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "date-time"
-              },
-              "createdAt": {
-                "type": "string",
-                "format": "date-time"
-              }
-            }
-          }
-        }
-      }),
+      204: Type.Unsafe<null>({ type: 'null' }),
       401: Type.Unsafe<operations['revokeKey']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -7368,6 +7372,17 @@ export const declareEventType = {
     tags: ["events"],
     summary: "Declare an event type (events.declare)",
     security: [{"bearer":["schemas:write"]}] as Array<Record<string, string[]>>,
+    headers: Type.Unsafe<Record<string, string | undefined>>({
+      "type": "object",
+      "properties": {
+        "idempotency-key": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 255
+        }
+      },
+      "required": []
+    }),
     body: Type.Unsafe<operations['declareEventType']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
       "type": "object",
       "required": [
@@ -7467,21 +7482,8 @@ export const declareEventType = {
     }),
     response: {
       200: Type.Unsafe<operations['declareEventType']['responses'][200]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "created",
-          "schema"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
-          },
-          "created": {
-            "type": "boolean"
-          },
-          "schema": {
+        "allOf": [
+          {
             "type": "object",
             "required": [
               "name",
@@ -7514,88 +7516,80 @@ export const declareEventType = {
               }
             }
           },
-          "inbound": {
+          {
             "type": "object",
-            "required": [
-              "id",
-              "eventType",
-              "source",
-              "webhookPath",
-              "builtinTransform",
-              "hasSecret",
-              "createdAt",
-              "updatedAt"
-            ],
             "properties": {
-              "id": {
-                "type": "string",
-                "format": "uuid"
-              },
-              "eventType": {
-                "type": "string"
-              },
-              "source": {
-                "type": "string",
-                "enum": [
-                  "shopify",
-                  "bigcommerce",
-                  "typeform",
-                  "calendly",
-                  "custom"
-                ]
-              },
-              "webhookPath": {
-                "type": "string"
-              },
-              "transform": {
-                "type": [
-                  "object",
-                  "null"
+              "inbound": {
+                "type": "object",
+                "required": [
+                  "id",
+                  "eventType",
+                  "source",
+                  "webhookPath",
+                  "builtinTransform",
+                  "hasSecret",
+                  "createdAt",
+                  "updatedAt"
                 ],
-                "additionalProperties": true
-              },
-              "builtinTransform": {
-                "type": "boolean"
-              },
-              "hasSecret": {
-                "type": "boolean"
-              },
-              "env": {
-                "type": "string",
-                "enum": [
-                  "live",
-                  "test",
-                  "dev"
-                ]
-              },
-              "createdAt": {
-                "type": "string",
-                "format": "date-time"
-              },
-              "updatedAt": {
-                "type": "string",
-                "format": "date-time"
+                "properties": {
+                  "id": {
+                    "type": "string",
+                    "format": "uuid"
+                  },
+                  "eventType": {
+                    "type": "string"
+                  },
+                  "source": {
+                    "type": "string",
+                    "enum": [
+                      "shopify",
+                      "bigcommerce",
+                      "typeform",
+                      "calendly",
+                      "custom"
+                    ]
+                  },
+                  "webhookPath": {
+                    "type": "string"
+                  },
+                  "transform": {
+                    "type": [
+                      "object",
+                      "null"
+                    ],
+                    "additionalProperties": true
+                  },
+                  "builtinTransform": {
+                    "type": "boolean"
+                  },
+                  "hasSecret": {
+                    "type": "boolean"
+                  },
+                  "env": {
+                    "type": "string",
+                    "enum": [
+                      "live",
+                      "test",
+                      "dev"
+                    ]
+                  },
+                  "createdAt": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "updatedAt": {
+                    "type": "string",
+                    "format": "date-time"
+                  }
+                }
               }
             }
           }
-        }
+        ]
       }),
       201: Type.Unsafe<operations['declareEventType']['responses'][201]['content']['application/json']>({
-        "type": "object",
-        "required": [
-          "ok",
-          "created",
-          "schema"
-        ],
-        "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
-          },
-          "created": {
-            "type": "boolean"
-          },
-          "schema": {
+        "allOf": [
+          {
             "type": "object",
             "required": [
               "name",
@@ -7628,71 +7622,76 @@ export const declareEventType = {
               }
             }
           },
-          "inbound": {
+          {
             "type": "object",
-            "required": [
-              "id",
-              "eventType",
-              "source",
-              "webhookPath",
-              "builtinTransform",
-              "hasSecret",
-              "createdAt",
-              "updatedAt"
-            ],
             "properties": {
-              "id": {
-                "type": "string",
-                "format": "uuid"
-              },
-              "eventType": {
-                "type": "string"
-              },
-              "source": {
-                "type": "string",
-                "enum": [
-                  "shopify",
-                  "bigcommerce",
-                  "typeform",
-                  "calendly",
-                  "custom"
-                ]
-              },
-              "webhookPath": {
-                "type": "string"
-              },
-              "transform": {
-                "type": [
-                  "object",
-                  "null"
+              "inbound": {
+                "type": "object",
+                "required": [
+                  "id",
+                  "eventType",
+                  "source",
+                  "webhookPath",
+                  "builtinTransform",
+                  "hasSecret",
+                  "createdAt",
+                  "updatedAt"
                 ],
-                "additionalProperties": true
-              },
-              "builtinTransform": {
-                "type": "boolean"
-              },
-              "hasSecret": {
-                "type": "boolean"
-              },
-              "env": {
-                "type": "string",
-                "enum": [
-                  "live",
-                  "test",
-                  "dev"
-                ]
-              },
-              "createdAt": {
-                "type": "string",
-                "format": "date-time"
-              },
-              "updatedAt": {
-                "type": "string",
-                "format": "date-time"
+                "properties": {
+                  "id": {
+                    "type": "string",
+                    "format": "uuid"
+                  },
+                  "eventType": {
+                    "type": "string"
+                  },
+                  "source": {
+                    "type": "string",
+                    "enum": [
+                      "shopify",
+                      "bigcommerce",
+                      "typeform",
+                      "calendly",
+                      "custom"
+                    ]
+                  },
+                  "webhookPath": {
+                    "type": "string"
+                  },
+                  "transform": {
+                    "type": [
+                      "object",
+                      "null"
+                    ],
+                    "additionalProperties": true
+                  },
+                  "builtinTransform": {
+                    "type": "boolean"
+                  },
+                  "hasSecret": {
+                    "type": "boolean"
+                  },
+                  "env": {
+                    "type": "string",
+                    "enum": [
+                      "live",
+                      "test",
+                      "dev"
+                    ]
+                  },
+                  "createdAt": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "updatedAt": {
+                    "type": "string",
+                    "format": "date-time"
+                  }
+                }
               }
             }
           }
-        }
+        ]
       }),
       401: Type.Unsafe<operations['declareEventType']['responses'][401]['content']['application/json']>({
         "type": "object",
@@ -8006,11 +8005,32 @@ export const listEventSchemas = {
     tags: ["events"],
     summary: "List the event types the caller may see (public)",
     security: [{},{"bearer":[]}] as Array<Record<string, string[]>>,
+    querystring: Type.Unsafe<NonNullable<operations['listEventSchemas']['parameters']['query']>>({
+      "type": "object",
+      "properties": {
+        "iterator": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 1000
+        },
+        "limit": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 250,
+          "default": 50
+        }
+      },
+      "required": [],
+      "additionalProperties": false
+    }),
     response: {
       200: Type.Unsafe<operations['listEventSchemas']['responses'][200]['content']['application/json']>({
         "type": "object",
         "required": [
-          "data"
+          "data",
+          "iterator",
+          "prevIterator",
+          "done"
         ],
         "properties": {
           "data": {
@@ -8048,6 +8068,21 @@ export const listEventSchemas = {
                 }
               }
             }
+          },
+          "iterator": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "prevIterator": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "done": {
+            "type": "boolean"
           }
         }
       }),
@@ -8435,14 +8470,16 @@ export const listEvents = {
           "type": "string",
           "format": "date-time"
         },
+        "iterator": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 1000
+        },
         "limit": {
           "type": "integer",
           "minimum": 1,
-          "maximum": 200,
+          "maximum": 250,
           "default": 50
-        },
-        "cursor": {
-          "type": "string"
         }
       },
       "required": [],
@@ -8453,7 +8490,9 @@ export const listEvents = {
         "type": "object",
         "required": [
           "data",
-          "nextCursor"
+          "iterator",
+          "prevIterator",
+          "done"
         ],
         "properties": {
           "data": {
@@ -8516,11 +8555,20 @@ export const listEvents = {
               }
             }
           },
-          "nextCursor": {
+          "iterator": {
             "type": [
               "string",
               "null"
             ]
+          },
+          "prevIterator": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "done": {
+            "type": "boolean"
           }
         }
       }),
@@ -8811,6 +8859,7 @@ export const sendEvent = {
         "type": "object",
         "required": [
           "ok",
+          "id",
           "eventId",
           "event",
           "receivedAt"
@@ -8820,9 +8869,15 @@ export const sendEvent = {
             "type": "boolean",
             "const": true
           },
-          "eventId": {
+          "id": {
             "type": "string",
             "format": "uuid"
+          },
+          "eventId": {
+            "type": [
+              "string",
+              "null"
+            ]
           },
           "event": {
             "type": "string"
@@ -9716,14 +9771,16 @@ export const listEventRejections = {
         "event": {
           "type": "string"
         },
+        "iterator": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 1000
+        },
         "limit": {
           "type": "integer",
           "minimum": 1,
-          "maximum": 200,
+          "maximum": 250,
           "default": 50
-        },
-        "cursor": {
-          "type": "string"
         }
       },
       "required": [],
@@ -9734,7 +9791,9 @@ export const listEventRejections = {
         "type": "object",
         "required": [
           "data",
-          "nextCursor"
+          "iterator",
+          "prevIterator",
+          "done"
         ],
         "properties": {
           "data": {
@@ -9834,11 +9893,20 @@ export const listEventRejections = {
               }
             }
           },
-          "nextCursor": {
+          "iterator": {
             "type": [
               "string",
               "null"
             ]
+          },
+          "prevIterator": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "done": {
+            "type": "boolean"
           }
         }
       }),
@@ -10106,11 +10174,23 @@ export const replayEventRejection = {
         "id"
       ]
     }),
+    headers: Type.Unsafe<Record<string, string | undefined>>({
+      "type": "object",
+      "properties": {
+        "idempotency-key": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 255
+        }
+      },
+      "required": []
+    }),
     response: {
       200: Type.Unsafe<operations['replayEventRejection']['responses'][200]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
+          "id",
           "eventId",
           "event",
           "receivedAt"
@@ -10120,9 +10200,15 @@ export const replayEventRejection = {
             "type": "boolean",
             "const": true
           },
-          "eventId": {
+          "id": {
             "type": "string",
             "format": "uuid"
+          },
+          "eventId": {
+            "type": [
+              "string",
+              "null"
+            ]
           },
           "event": {
             "type": "string"
@@ -10532,9 +10618,15 @@ export const receiveInboundWebhook = {
             "type": "boolean",
             "const": true
           },
-          "eventId": {
+          "id": {
             "type": "string",
             "format": "uuid"
+          },
+          "eventId": {
+            "type": [
+              "string",
+              "null"
+            ]
           },
           "event": {
             "type": "string"
@@ -11046,14 +11138,16 @@ export const listWebhooks = {
     querystring: Type.Unsafe<NonNullable<operations['listWebhooks']['parameters']['query']>>({
       "type": "object",
       "properties": {
+        "iterator": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 1000
+        },
         "limit": {
           "type": "integer",
           "minimum": 1,
-          "maximum": 200,
+          "maximum": 250,
           "default": 50
-        },
-        "cursor": {
-          "type": "string"
         }
       },
       "required": [],
@@ -11064,7 +11158,9 @@ export const listWebhooks = {
         "type": "object",
         "required": [
           "data",
-          "nextCursor"
+          "iterator",
+          "prevIterator",
+          "done"
         ],
         "properties": {
           "data": {
@@ -11142,11 +11238,20 @@ export const listWebhooks = {
               }
             }
           },
-          "nextCursor": {
+          "iterator": {
             "type": [
               "string",
               "null"
             ]
+          },
+          "prevIterator": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "done": {
+            "type": "boolean"
           }
         }
       }),
@@ -11402,6 +11507,17 @@ export const createWebhook = {
     tags: ["webhooks"],
     summary: "Register a webhook endpoint (webhooks.create)",
     security: [{"bearer":["webhooks:manage"]}] as Array<Record<string, string[]>>,
+    headers: Type.Unsafe<Record<string, string | undefined>>({
+      "type": "object",
+      "properties": {
+        "idempotency-key": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 255
+        }
+      },
+      "required": []
+    }),
     body: Type.Unsafe<operations['createWebhook']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
       "type": "object",
       "required": [
@@ -13069,6 +13185,17 @@ export const rotateWebhookSecret = {
         "id"
       ]
     }),
+    headers: Type.Unsafe<Record<string, string | undefined>>({
+      "type": "object",
+      "properties": {
+        "idempotency-key": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 255
+        }
+      },
+      "required": []
+    }),
     response: {
       200: Type.Unsafe<operations['rotateWebhookSecret']['responses'][200]['content']['application/json']>({
         "allOf": [
@@ -13481,26 +13608,120 @@ export const testWebhook = {
         "id"
       ]
     }),
+    headers: Type.Unsafe<Record<string, string | undefined>>({
+      "type": "object",
+      "properties": {
+        "idempotency-key": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 255
+        }
+      },
+      "required": []
+    }),
     response: {
       202: Type.Unsafe<operations['testWebhook']['responses'][202]['content']['application/json']>({
         "type": "object",
         "required": [
-          "ok",
+          "id",
+          "endpointId",
           "messageId",
-          "deliveryId"
+          "eventType",
+          "status",
+          "attemptCount",
+          "nextAttemptAt",
+          "createdAt",
+          "updatedAt",
+          "attempts"
         ],
         "properties": {
-          "ok": {
-            "type": "boolean",
-            "const": true
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "endpointId": {
+            "type": "string",
+            "format": "uuid"
           },
           "messageId": {
             "type": "string",
             "format": "uuid"
           },
-          "deliveryId": {
+          "eventType": {
+            "type": "string"
+          },
+          "status": {
             "type": "string",
-            "format": "uuid"
+            "enum": [
+              "pending",
+              "succeeded",
+              "failed"
+            ]
+          },
+          "attemptCount": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "nextAttemptAt": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "date-time"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "attempts": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "attempt",
+                "attemptedAt",
+                "statusCode",
+                "latencyMs",
+                "error",
+                "responseBody"
+              ],
+              "properties": {
+                "attempt": {
+                  "type": "integer",
+                  "minimum": 1
+                },
+                "attemptedAt": {
+                  "type": "string",
+                  "format": "date-time"
+                },
+                "statusCode": {
+                  "type": [
+                    "integer",
+                    "null"
+                  ]
+                },
+                "latencyMs": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "error": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                },
+                "responseBody": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                }
+              }
+            }
           }
         }
       }),
@@ -13899,14 +14120,16 @@ export const listWebhookDeliveries = {
             "failed"
           ]
         },
+        "iterator": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 1000
+        },
         "limit": {
           "type": "integer",
           "minimum": 1,
-          "maximum": 200,
+          "maximum": 250,
           "default": 50
-        },
-        "cursor": {
-          "type": "string"
         }
       },
       "required": [],
@@ -13917,7 +14140,9 @@ export const listWebhookDeliveries = {
         "type": "object",
         "required": [
           "data",
-          "nextCursor"
+          "iterator",
+          "prevIterator",
+          "done"
         ],
         "properties": {
           "data": {
@@ -14028,11 +14253,20 @@ export const listWebhookDeliveries = {
               }
             }
           },
-          "nextCursor": {
+          "iterator": {
             "type": [
               "string",
               "null"
             ]
+          },
+          "prevIterator": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "done": {
+            "type": "boolean"
           }
         }
       }),
@@ -14364,6 +14598,17 @@ export const retryWebhookDelivery = {
         "id",
         "deliveryId"
       ]
+    }),
+    headers: Type.Unsafe<Record<string, string | undefined>>({
+      "type": "object",
+      "properties": {
+        "idempotency-key": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 255
+        }
+      },
+      "required": []
     }),
     response: {
       202: Type.Unsafe<operations['retryWebhookDelivery']['responses'][202]['content']['application/json']>({

@@ -397,18 +397,43 @@ export const CreateKeyRequest = /* @__PURE__ */ Type.Unsafe<components['schemas'
   }
 })
 
+export const BrandSummary = /* @__PURE__ */ Type.Unsafe<components['schemas']['BrandSummary']>({
+  "type": "object",
+  "required": [
+    "id",
+    "name",
+    "createdAt",
+    "activeKeys"
+  ],
+  "properties": {
+    "id": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "name": {
+      "type": "string"
+    },
+    "createdAt": {
+      "type": "string",
+      "format": "date-time"
+    },
+    "activeKeys": {
+      "type": "integer",
+      "minimum": 0
+    }
+  }
+})
+
 export const BrandList = /* @__PURE__ */ Type.Unsafe<components['schemas']['BrandList']>({
   "type": "object",
   "required": [
-    "ok",
-    "brands"
+    "data",
+    "iterator",
+    "prevIterator",
+    "done"
   ],
   "properties": {
-    "ok": {
-      "type": "boolean",
-      "const": true
-    },
-    "brands": {
+    "data": {
       "type": "array",
       "items": {
         "type": "object",
@@ -436,6 +461,21 @@ export const BrandList = /* @__PURE__ */ Type.Unsafe<components['schemas']['Bran
           }
         }
       }
+    },
+    "iterator": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "prevIterator": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "done": {
+      "type": "boolean"
     }
   }
 })
@@ -443,15 +483,10 @@ export const BrandList = /* @__PURE__ */ Type.Unsafe<components['schemas']['Bran
 export const BrandCreated = /* @__PURE__ */ Type.Unsafe<components['schemas']['BrandCreated']>({
   "type": "object",
   "required": [
-    "ok",
     "brand",
     "key"
   ],
   "properties": {
-    "ok": {
-      "type": "boolean",
-      "const": true
-    },
     "brand": {
       "type": "object",
       "required": [
@@ -575,131 +610,16 @@ export const BrandCreated = /* @__PURE__ */ Type.Unsafe<components['schemas']['B
   }
 })
 
-export const KeyCreated = /* @__PURE__ */ Type.Unsafe<components['schemas']['KeyCreated']>({
-  "type": "object",
-  "required": [
-    "ok",
-    "key"
-  ],
-  "properties": {
-    "ok": {
-      "type": "boolean",
-      "const": true
-    },
-    "key": {
-      "allOf": [
-        {
-          "type": "object",
-          "required": [
-            "id",
-            "name",
-            "env",
-            "scopes",
-            "tier",
-            "brandId",
-            "prefix",
-            "lastUsedAt",
-            "revokedAt",
-            "createdAt"
-          ],
-          "properties": {
-            "id": {
-              "type": "string",
-              "format": "uuid"
-            },
-            "name": {
-              "type": "string"
-            },
-            "env": {
-              "type": "string",
-              "enum": [
-                "live",
-                "test",
-                "dev"
-              ]
-            },
-            "scopes": {
-              "type": "array",
-              "items": {
-                "type": "string",
-                "enum": [
-                  "admin",
-                  "events:write",
-                  "events:read",
-                  "schemas:write",
-                  "webhooks:manage",
-                  "issues:read",
-                  "issues:write",
-                  "signals:read"
-                ]
-              }
-            },
-            "tier": {
-              "type": "string",
-              "enum": [
-                "standard",
-                "premium"
-              ]
-            },
-            "brandId": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "format": "uuid"
-            },
-            "prefix": {
-              "type": "string"
-            },
-            "lastUsedAt": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "format": "date-time"
-            },
-            "revokedAt": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "format": "date-time"
-            },
-            "createdAt": {
-              "type": "string",
-              "format": "date-time"
-            }
-          }
-        },
-        {
-          "type": "object",
-          "required": [
-            "secret"
-          ],
-          "properties": {
-            "secret": {
-              "type": "string",
-              "pattern": "^lk_(live|test|dev)_[A-Za-z0-9]{32,}$"
-            }
-          }
-        }
-      ]
-    }
-  }
-})
-
 export const KeyList = /* @__PURE__ */ Type.Unsafe<components['schemas']['KeyList']>({
   "type": "object",
   "required": [
-    "ok",
-    "keys"
+    "data",
+    "iterator",
+    "prevIterator",
+    "done"
   ],
   "properties": {
-    "ok": {
-      "type": "boolean",
-      "const": true
-    },
-    "keys": {
+    "data": {
       "type": "array",
       "items": {
         "type": "object",
@@ -784,103 +704,21 @@ export const KeyList = /* @__PURE__ */ Type.Unsafe<components['schemas']['KeyLis
           }
         }
       }
-    }
-  }
-})
-
-export const KeyRevoked = /* @__PURE__ */ Type.Unsafe<components['schemas']['KeyRevoked']>({
-  "type": "object",
-  "required": [
-    "ok",
-    "key"
-  ],
-  "properties": {
-    "ok": {
-      "type": "boolean",
-      "const": true
     },
-    "key": {
-      "type": "object",
-      "required": [
-        "id",
-        "name",
-        "env",
-        "scopes",
-        "tier",
-        "brandId",
-        "prefix",
-        "lastUsedAt",
-        "revokedAt",
-        "createdAt"
-      ],
-      "properties": {
-        "id": {
-          "type": "string",
-          "format": "uuid"
-        },
-        "name": {
-          "type": "string"
-        },
-        "env": {
-          "type": "string",
-          "enum": [
-            "live",
-            "test",
-            "dev"
-          ]
-        },
-        "scopes": {
-          "type": "array",
-          "items": {
-            "type": "string",
-            "enum": [
-              "admin",
-              "events:write",
-              "events:read",
-              "schemas:write",
-              "webhooks:manage",
-              "issues:read",
-              "issues:write",
-              "signals:read"
-            ]
-          }
-        },
-        "tier": {
-          "type": "string",
-          "enum": [
-            "standard",
-            "premium"
-          ]
-        },
-        "brandId": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "uuid"
-        },
-        "prefix": {
-          "type": "string"
-        },
-        "lastUsedAt": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
-        },
-        "revokedAt": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
-        },
-        "createdAt": {
-          "type": "string",
-          "format": "date-time"
-        }
-      }
+    "iterator": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "prevIterator": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "done": {
+      "type": "boolean"
     }
   }
 })
@@ -1225,21 +1063,8 @@ export const EventSchema = /* @__PURE__ */ Type.Unsafe<components['schemas']['Ev
 })
 
 export const EventTypeDeclared = /* @__PURE__ */ Type.Unsafe<components['schemas']['EventTypeDeclared']>({
-  "type": "object",
-  "required": [
-    "ok",
-    "created",
-    "schema"
-  ],
-  "properties": {
-    "ok": {
-      "type": "boolean",
-      "const": true
-    },
-    "created": {
-      "type": "boolean"
-    },
-    "schema": {
+  "allOf": [
+    {
       "type": "object",
       "required": [
         "name",
@@ -1272,77 +1097,85 @@ export const EventTypeDeclared = /* @__PURE__ */ Type.Unsafe<components['schemas
         }
       }
     },
-    "inbound": {
+    {
       "type": "object",
-      "required": [
-        "id",
-        "eventType",
-        "source",
-        "webhookPath",
-        "builtinTransform",
-        "hasSecret",
-        "createdAt",
-        "updatedAt"
-      ],
       "properties": {
-        "id": {
-          "type": "string",
-          "format": "uuid"
-        },
-        "eventType": {
-          "type": "string"
-        },
-        "source": {
-          "type": "string",
-          "enum": [
-            "shopify",
-            "bigcommerce",
-            "typeform",
-            "calendly",
-            "custom"
-          ]
-        },
-        "webhookPath": {
-          "type": "string"
-        },
-        "transform": {
-          "type": [
-            "object",
-            "null"
+        "inbound": {
+          "type": "object",
+          "required": [
+            "id",
+            "eventType",
+            "source",
+            "webhookPath",
+            "builtinTransform",
+            "hasSecret",
+            "createdAt",
+            "updatedAt"
           ],
-          "additionalProperties": true
-        },
-        "builtinTransform": {
-          "type": "boolean"
-        },
-        "hasSecret": {
-          "type": "boolean"
-        },
-        "env": {
-          "type": "string",
-          "enum": [
-            "live",
-            "test",
-            "dev"
-          ]
-        },
-        "createdAt": {
-          "type": "string",
-          "format": "date-time"
-        },
-        "updatedAt": {
-          "type": "string",
-          "format": "date-time"
+          "properties": {
+            "id": {
+              "type": "string",
+              "format": "uuid"
+            },
+            "eventType": {
+              "type": "string"
+            },
+            "source": {
+              "type": "string",
+              "enum": [
+                "shopify",
+                "bigcommerce",
+                "typeform",
+                "calendly",
+                "custom"
+              ]
+            },
+            "webhookPath": {
+              "type": "string"
+            },
+            "transform": {
+              "type": [
+                "object",
+                "null"
+              ],
+              "additionalProperties": true
+            },
+            "builtinTransform": {
+              "type": "boolean"
+            },
+            "hasSecret": {
+              "type": "boolean"
+            },
+            "env": {
+              "type": "string",
+              "enum": [
+                "live",
+                "test",
+                "dev"
+              ]
+            },
+            "createdAt": {
+              "type": "string",
+              "format": "date-time"
+            },
+            "updatedAt": {
+              "type": "string",
+              "format": "date-time"
+            }
+          }
         }
       }
     }
-  }
+  ]
 })
 
 export const EventSchemaList = /* @__PURE__ */ Type.Unsafe<components['schemas']['EventSchemaList']>({
   "type": "object",
   "required": [
-    "data"
+    "data",
+    "iterator",
+    "prevIterator",
+    "done"
   ],
   "properties": {
     "data": {
@@ -1380,6 +1213,21 @@ export const EventSchemaList = /* @__PURE__ */ Type.Unsafe<components['schemas']
           }
         }
       }
+    },
+    "iterator": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "prevIterator": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "done": {
+      "type": "boolean"
     }
   }
 })
@@ -1408,6 +1256,7 @@ export const EventAccepted = /* @__PURE__ */ Type.Unsafe<components['schemas']['
   "type": "object",
   "required": [
     "ok",
+    "id",
     "eventId",
     "event",
     "receivedAt"
@@ -1417,9 +1266,15 @@ export const EventAccepted = /* @__PURE__ */ Type.Unsafe<components['schemas']['
       "type": "boolean",
       "const": true
     },
-    "eventId": {
+    "id": {
       "type": "string",
       "format": "uuid"
+    },
+    "eventId": {
+      "type": [
+        "string",
+        "null"
+      ]
     },
     "event": {
       "type": "string"
@@ -1496,7 +1351,9 @@ export const EventList = /* @__PURE__ */ Type.Unsafe<components['schemas']['Even
   "type": "object",
   "required": [
     "data",
-    "nextCursor"
+    "iterator",
+    "prevIterator",
+    "done"
   ],
   "properties": {
     "data": {
@@ -1559,11 +1416,20 @@ export const EventList = /* @__PURE__ */ Type.Unsafe<components['schemas']['Even
         }
       }
     },
-    "nextCursor": {
+    "iterator": {
       "type": [
         "string",
         "null"
       ]
+    },
+    "prevIterator": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "done": {
+      "type": "boolean"
     }
   }
 })
@@ -1578,9 +1444,15 @@ export const InboundAccepted = /* @__PURE__ */ Type.Unsafe<components['schemas']
       "type": "boolean",
       "const": true
     },
-    "eventId": {
+    "id": {
       "type": "string",
       "format": "uuid"
+    },
+    "eventId": {
+      "type": [
+        "string",
+        "null"
+      ]
     },
     "event": {
       "type": "string"
@@ -1697,7 +1569,9 @@ export const EventRejectionList = /* @__PURE__ */ Type.Unsafe<components['schema
   "type": "object",
   "required": [
     "data",
-    "nextCursor"
+    "iterator",
+    "prevIterator",
+    "done"
   ],
   "properties": {
     "data": {
@@ -1797,11 +1671,20 @@ export const EventRejectionList = /* @__PURE__ */ Type.Unsafe<components['schema
         }
       }
     },
-    "nextCursor": {
+    "iterator": {
       "type": [
         "string",
         "null"
       ]
+    },
+    "prevIterator": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "done": {
+      "type": "boolean"
     }
   }
 })
@@ -2072,7 +1955,9 @@ export const WebhookEndpointList = /* @__PURE__ */ Type.Unsafe<components['schem
   "type": "object",
   "required": [
     "data",
-    "nextCursor"
+    "iterator",
+    "prevIterator",
+    "done"
   ],
   "properties": {
     "data": {
@@ -2150,34 +2035,20 @@ export const WebhookEndpointList = /* @__PURE__ */ Type.Unsafe<components['schem
         }
       }
     },
-    "nextCursor": {
+    "iterator": {
       "type": [
         "string",
         "null"
       ]
-    }
-  }
-})
-
-export const WebhookTestQueued = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookTestQueued']>({
-  "type": "object",
-  "required": [
-    "ok",
-    "messageId",
-    "deliveryId"
-  ],
-  "properties": {
-    "ok": {
-      "type": "boolean",
-      "const": true
     },
-    "messageId": {
-      "type": "string",
-      "format": "uuid"
+    "prevIterator": {
+      "type": [
+        "string",
+        "null"
+      ]
     },
-    "deliveryId": {
-      "type": "string",
-      "format": "uuid"
+    "done": {
+      "type": "boolean"
     }
   }
 })
@@ -2345,7 +2216,9 @@ export const WebhookDeliveryList = /* @__PURE__ */ Type.Unsafe<components['schem
   "type": "object",
   "required": [
     "data",
-    "nextCursor"
+    "iterator",
+    "prevIterator",
+    "done"
   ],
   "properties": {
     "data": {
@@ -2456,11 +2329,20 @@ export const WebhookDeliveryList = /* @__PURE__ */ Type.Unsafe<components['schem
         }
       }
     },
-    "nextCursor": {
+    "iterator": {
       "type": [
         "string",
         "null"
       ]
+    },
+    "prevIterator": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "done": {
+      "type": "boolean"
     }
   }
 })
@@ -2883,16 +2765,13 @@ export const Issue = /* @__PURE__ */ Type.Unsafe<components['schemas']['Issue']>
 export const IssueList = /* @__PURE__ */ Type.Unsafe<components['schemas']['IssueList']>({
   "type": "object",
   "required": [
-    "ok",
-    "issues",
-    "nextCursor"
+    "data",
+    "iterator",
+    "prevIterator",
+    "done"
   ],
   "properties": {
-    "ok": {
-      "type": "boolean",
-      "const": true
-    },
-    "issues": {
+    "data": {
       "type": "array",
       "items": {
         "type": "object",
@@ -3007,374 +2886,270 @@ export const IssueList = /* @__PURE__ */ Type.Unsafe<components['schemas']['Issu
         }
       }
     },
-    "nextCursor": {
+    "iterator": {
       "type": [
         "string",
         "null"
       ]
-    }
-  }
-})
-
-export const IssueResponse = /* @__PURE__ */ Type.Unsafe<components['schemas']['IssueResponse']>({
-  "type": "object",
-  "required": [
-    "ok",
-    "issue"
-  ],
-  "properties": {
-    "ok": {
-      "type": "boolean",
-      "const": true
     },
-    "issue": {
-      "type": "object",
-      "required": [
-        "id",
-        "number",
-        "type",
-        "status",
-        "priority",
-        "title",
-        "description",
-        "signalId",
-        "assignee",
-        "claimedBy",
-        "claimedAt",
-        "brandId",
-        "env",
-        "createdAt",
-        "updatedAt"
-      ],
-      "properties": {
-        "id": {
-          "type": "string",
-          "format": "uuid"
-        },
-        "number": {
-          "type": "integer",
-          "minimum": 1
-        },
-        "type": {
-          "type": "string",
-          "enum": [
-            "signal",
-            "bug",
-            "feature",
-            "task"
-          ]
-        },
-        "status": {
-          "type": "string",
-          "enum": [
-            "triage",
-            "todo",
-            "in_progress",
-            "done",
-            "canceled"
-          ]
-        },
-        "priority": {
-          "type": "integer",
-          "minimum": 1,
-          "maximum": 4
-        },
-        "title": {
-          "type": "string"
-        },
-        "description": {
-          "type": [
-            "string",
-            "null"
-          ]
-        },
-        "signalId": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "uuid"
-        },
-        "assignee": {
-          "type": [
-            "string",
-            "null"
-          ]
-        },
-        "claimedBy": {
-          "type": [
-            "string",
-            "null"
-          ]
-        },
-        "claimedAt": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
-        },
-        "brandId": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "uuid"
-        },
-        "env": {
-          "type": "string",
-          "enum": [
-            "live",
-            "test",
-            "dev"
-          ]
-        },
-        "createdAt": {
-          "type": "string",
-          "format": "date-time"
-        },
-        "updatedAt": {
-          "type": "string",
-          "format": "date-time"
-        }
-      }
-    }
-  }
-})
-
-export const IssueDetailResponse = /* @__PURE__ */ Type.Unsafe<components['schemas']['IssueDetailResponse']>({
-  "type": "object",
-  "required": [
-    "ok",
-    "issue",
-    "signal"
-  ],
-  "properties": {
-    "ok": {
-      "type": "boolean",
-      "const": true
-    },
-    "issue": {
-      "type": "object",
-      "required": [
-        "id",
-        "number",
-        "type",
-        "status",
-        "priority",
-        "title",
-        "description",
-        "signalId",
-        "assignee",
-        "claimedBy",
-        "claimedAt",
-        "brandId",
-        "env",
-        "createdAt",
-        "updatedAt"
-      ],
-      "properties": {
-        "id": {
-          "type": "string",
-          "format": "uuid"
-        },
-        "number": {
-          "type": "integer",
-          "minimum": 1
-        },
-        "type": {
-          "type": "string",
-          "enum": [
-            "signal",
-            "bug",
-            "feature",
-            "task"
-          ]
-        },
-        "status": {
-          "type": "string",
-          "enum": [
-            "triage",
-            "todo",
-            "in_progress",
-            "done",
-            "canceled"
-          ]
-        },
-        "priority": {
-          "type": "integer",
-          "minimum": 1,
-          "maximum": 4
-        },
-        "title": {
-          "type": "string"
-        },
-        "description": {
-          "type": [
-            "string",
-            "null"
-          ]
-        },
-        "signalId": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "uuid"
-        },
-        "assignee": {
-          "type": [
-            "string",
-            "null"
-          ]
-        },
-        "claimedBy": {
-          "type": [
-            "string",
-            "null"
-          ]
-        },
-        "claimedAt": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
-        },
-        "brandId": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "uuid"
-        },
-        "env": {
-          "type": "string",
-          "enum": [
-            "live",
-            "test",
-            "dev"
-          ]
-        },
-        "createdAt": {
-          "type": "string",
-          "format": "date-time"
-        },
-        "updatedAt": {
-          "type": "string",
-          "format": "date-time"
-        }
-      }
-    },
-    "signal": {
-      "anyOf": [
-        {
-          "type": "object",
-          "required": [
-            "id",
-            "source",
-            "type",
-            "severity",
-            "sourceId",
-            "deliveryId",
-            "payloadHash",
-            "issueId",
-            "brandId",
-            "env",
-            "createdAt"
-          ],
-          "properties": {
-            "id": {
-              "type": "string",
-              "format": "uuid"
-            },
-            "source": {
-              "type": "string",
-              "enum": [
-                "github",
-                "sentry",
-                "posthog",
-                "loop"
-              ]
-            },
-            "type": {
-              "type": "string"
-            },
-            "severity": {
-              "type": "string",
-              "enum": [
-                "critical",
-                "high",
-                "medium",
-                "low"
-              ]
-            },
-            "sourceId": {
-              "type": [
-                "string",
-                "null"
-              ]
-            },
-            "deliveryId": {
-              "type": [
-                "string",
-                "null"
-              ]
-            },
-            "payloadHash": {
-              "type": "string",
-              "pattern": "^[0-9a-f]{64}$"
-            },
-            "issueId": {
-              "type": "string",
-              "format": "uuid"
-            },
-            "brandId": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "format": "uuid"
-            },
-            "env": {
-              "type": "string",
-              "enum": [
-                "live",
-                "test",
-                "dev"
-              ]
-            },
-            "payload": {
-              "type": "object",
-              "additionalProperties": true
-            },
-            "createdAt": {
-              "type": "string",
-              "format": "date-time"
-            }
-          }
-        },
-        {
-          "type": "null"
-        }
+    "prevIterator": {
+      "type": [
+        "string",
+        "null"
       ]
+    },
+    "done": {
+      "type": "boolean"
     }
   }
+})
+
+export const ListIterator = /* @__PURE__ */ Type.Unsafe<components['schemas']['ListIterator']>({
+  "type": [
+    "string",
+    "null"
+  ]
+})
+
+export const ListPrevIterator = /* @__PURE__ */ Type.Unsafe<components['schemas']['ListPrevIterator']>({
+  "type": [
+    "string",
+    "null"
+  ]
+})
+
+export const ListDone = /* @__PURE__ */ Type.Unsafe<components['schemas']['ListDone']>({
+  "type": "boolean"
+})
+
+export const IssueDetail = /* @__PURE__ */ Type.Unsafe<components['schemas']['IssueDetail']>({
+  "allOf": [
+    {
+      "type": "object",
+      "required": [
+        "id",
+        "number",
+        "type",
+        "status",
+        "priority",
+        "title",
+        "description",
+        "signalId",
+        "assignee",
+        "claimedBy",
+        "claimedAt",
+        "brandId",
+        "env",
+        "createdAt",
+        "updatedAt"
+      ],
+      "properties": {
+        "id": {
+          "type": "string",
+          "format": "uuid"
+        },
+        "number": {
+          "type": "integer",
+          "minimum": 1
+        },
+        "type": {
+          "type": "string",
+          "enum": [
+            "signal",
+            "bug",
+            "feature",
+            "task"
+          ]
+        },
+        "status": {
+          "type": "string",
+          "enum": [
+            "triage",
+            "todo",
+            "in_progress",
+            "done",
+            "canceled"
+          ]
+        },
+        "priority": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 4
+        },
+        "title": {
+          "type": "string"
+        },
+        "description": {
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "signalId": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "uuid"
+        },
+        "assignee": {
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "claimedBy": {
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "claimedAt": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "date-time"
+        },
+        "brandId": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "format": "uuid"
+        },
+        "env": {
+          "type": "string",
+          "enum": [
+            "live",
+            "test",
+            "dev"
+          ]
+        },
+        "createdAt": {
+          "type": "string",
+          "format": "date-time"
+        },
+        "updatedAt": {
+          "type": "string",
+          "format": "date-time"
+        }
+      }
+    },
+    {
+      "type": "object",
+      "required": [
+        "signal"
+      ],
+      "properties": {
+        "signal": {
+          "anyOf": [
+            {
+              "type": "object",
+              "required": [
+                "id",
+                "source",
+                "type",
+                "severity",
+                "sourceId",
+                "deliveryId",
+                "payloadHash",
+                "issueId",
+                "brandId",
+                "env",
+                "createdAt"
+              ],
+              "properties": {
+                "id": {
+                  "type": "string",
+                  "format": "uuid"
+                },
+                "source": {
+                  "type": "string",
+                  "enum": [
+                    "github",
+                    "sentry",
+                    "posthog",
+                    "loop"
+                  ]
+                },
+                "type": {
+                  "type": "string"
+                },
+                "severity": {
+                  "type": "string",
+                  "enum": [
+                    "critical",
+                    "high",
+                    "medium",
+                    "low"
+                  ]
+                },
+                "sourceId": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                },
+                "deliveryId": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                },
+                "payloadHash": {
+                  "type": "string",
+                  "pattern": "^[0-9a-f]{64}$"
+                },
+                "issueId": {
+                  "type": "string",
+                  "format": "uuid"
+                },
+                "brandId": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "format": "uuid"
+                },
+                "env": {
+                  "type": "string",
+                  "enum": [
+                    "live",
+                    "test",
+                    "dev"
+                  ]
+                },
+                "payload": {
+                  "type": "object",
+                  "additionalProperties": true
+                },
+                "createdAt": {
+                  "type": "string",
+                  "format": "date-time"
+                }
+              }
+            },
+            {
+              "type": "null"
+            }
+          ]
+        }
+      }
+    }
+  ]
 })
 
 export const SignalList = /* @__PURE__ */ Type.Unsafe<components['schemas']['SignalList']>({
   "type": "object",
   "required": [
-    "ok",
-    "signals",
-    "nextCursor"
+    "data",
+    "iterator",
+    "prevIterator",
+    "done"
   ],
   "properties": {
-    "ok": {
-      "type": "boolean",
-      "const": true
-    },
-    "signals": {
+    "data": {
       "type": "array",
       "items": {
         "type": "object",
@@ -3463,111 +3238,20 @@ export const SignalList = /* @__PURE__ */ Type.Unsafe<components['schemas']['Sig
         }
       }
     },
-    "nextCursor": {
+    "iterator": {
       "type": [
         "string",
         "null"
       ]
-    }
-  }
-})
-
-export const SignalResponse = /* @__PURE__ */ Type.Unsafe<components['schemas']['SignalResponse']>({
-  "type": "object",
-  "required": [
-    "ok",
-    "signal"
-  ],
-  "properties": {
-    "ok": {
-      "type": "boolean",
-      "const": true
     },
-    "signal": {
-      "type": "object",
-      "required": [
-        "id",
-        "source",
-        "type",
-        "severity",
-        "sourceId",
-        "deliveryId",
-        "payloadHash",
-        "issueId",
-        "brandId",
-        "env",
-        "createdAt"
-      ],
-      "properties": {
-        "id": {
-          "type": "string",
-          "format": "uuid"
-        },
-        "source": {
-          "type": "string",
-          "enum": [
-            "github",
-            "sentry",
-            "posthog",
-            "loop"
-          ]
-        },
-        "type": {
-          "type": "string"
-        },
-        "severity": {
-          "type": "string",
-          "enum": [
-            "critical",
-            "high",
-            "medium",
-            "low"
-          ]
-        },
-        "sourceId": {
-          "type": [
-            "string",
-            "null"
-          ]
-        },
-        "deliveryId": {
-          "type": [
-            "string",
-            "null"
-          ]
-        },
-        "payloadHash": {
-          "type": "string",
-          "pattern": "^[0-9a-f]{64}$"
-        },
-        "issueId": {
-          "type": "string",
-          "format": "uuid"
-        },
-        "brandId": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "uuid"
-        },
-        "env": {
-          "type": "string",
-          "enum": [
-            "live",
-            "test",
-            "dev"
-          ]
-        },
-        "payload": {
-          "type": "object",
-          "additionalProperties": true
-        },
-        "createdAt": {
-          "type": "string",
-          "format": "date-time"
-        }
-      }
+    "prevIterator": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "done": {
+      "type": "boolean"
     }
   }
 })

@@ -15,7 +15,8 @@ export type EventTypeDeclared = components['schemas']['EventTypeDeclared']
 export const schemaView = (type: { name: string, brandId: string | null, builtIn: boolean, fields: FieldSpecs, jsonSchema: unknown }) =>
   ({ name: type.name, brandId: type.brandId, builtIn: type.builtIn, fields: type.fields, jsonSchema: type.jsonSchema as Record<string, unknown> })
 
-export async function declareEventType (em: EntityManager, registry: EventTypeRegistry, declaration: EventTypeDeclaration, caller: EventCaller): Promise<EventTypeDeclared> {
+/** The declared type, and whether this declaration created it or a new inbound route (201 rather than 200). */
+export async function declareEventType (em: EntityManager, registry: EventTypeRegistry, declaration: EventTypeDeclaration, caller: EventCaller): Promise<{ created: boolean, declared: EventTypeDeclared }> {
   const { name, fields, source, webhookPath, transform, secret } = declaration
   const inbound: InboundDeclaration | null = source === undefined && webhookPath === undefined && transform === undefined && secret === undefined
     ? null
@@ -42,5 +43,5 @@ export async function declareEventType (em: EntityManager, registry: EventTypeRe
   // Only now is the type committed: the cache never holds a declaration that rolled back.
   const type = registry.remember(declared.pending.type)
   const created = declared.pending.created || declared.route?.created === true
-  return { ok: true, created, schema: schemaView(type), ...(declared.route === null ? {} : { inbound: declared.route.route }) }
+  return { created, declared: { ...schemaView(type), ...(declared.route === null ? {} : { inbound: declared.route.route }) } }
 }

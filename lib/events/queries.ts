@@ -1,8 +1,10 @@
 // Reading stored events: newest first, keyset pagination on (received_at, id).
+import type { InferEntity } from '@mikro-orm/core'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
 import { Event } from '../db/entities/event.ts'
-import { AppError, notFound } from '../errors.ts'
+import { notFound } from '../errors.ts'
+import { newestFirst, type PageRequest } from '../pagination/cursor.ts'
 import { ownedBy, type Caller } from '../tenancy/caller.ts'
 
 export type StoredEvent = components['schemas']['StoredEvent']
@@ -24,41 +26,21 @@ export function toStoredEvent (row: EventRow): StoredEvent {
   }
 }
 
-export function encodeCursor (receivedAt: Date, id: string): string {
-  return Buffer.from(`${receivedAt.toISOString()}|${id}`).toString('base64url')
-}
+export interface EventFilters { event?: string | undefined, since?: string | undefined, until?: string | undefined }
 
-export function decodeCursor (cursor: string): { receivedAt: Date, id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
-  const receivedAt = new Date(at ?? '')
-  if (id === undefined || !/^[0-9a-f-]{36}$/i.test(id) || Number.isNaN(receivedAt.getTime())) {
-    throw new AppError(422, 'VALIDATION_ERROR', 'cursor is not a cursor this API returned', [{ path: 'cursor', message: 'Invalid cursor', code: 'invalid_string' }])
-  }
-  return { receivedAt, id }
-}
-
-export interface EventFilter { event?: string, since?: string, until?: string, limit?: number, cursor?: string }
+const pager = newestFirst<InferEntity<typeof Event>>('events', 'receivedAt')
 
 /** The caller's own events (its env; its brand, or every brand for the operator). */
-export async function listEvents (em: EntityManager, caller: Caller, filter: EventFilter): Promise<EventList> {
-  const limit = filter.limit ?? 50
-  const where: Record<string, unknown> = { ...ownedBy(caller) }
-  if (filter.event !== undefined) where.name = filter.event
+export async function listEvents (em: EntityManager, caller: Caller, filters: EventFilters, request: PageRequest): Promise<EventList> {
   const receivedAt: Record<string, Date> = {}
-  if (filter.since !== undefined) receivedAt.$gte = new Date(filter.since)
-  if (filter.until !== undefined) receivedAt.$lt = new Date(filter.until)
-  if (Object.keys(receivedAt).length > 0) where.receivedAt = receivedAt
-  if (filter.cursor !== undefined) {
-    const after = decodeCursor(filter.cursor)
-    where.$or = [{ receivedAt: { $lt: after.receivedAt } }, { receivedAt: after.receivedAt, id: { $lt: after.id } }]
+  if (filters.since !== undefined) receivedAt.$gte = new Date(filters.since)
+  if (filters.until !== undefined) receivedAt.$lt = new Date(filters.until)
+  const where = {
+    ...ownedBy(caller),
+    ...(filters.event !== undefined ? { name: filters.event } : {}),
+    ...(Object.keys(receivedAt).length > 0 ? { receivedAt } : {})
   }
-  const rows = await em.find(Event, where, { orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }], limit: limit + 1, disableIdentityMap: true })
-  const page = rows.slice(0, limit)
-  const last = page[page.length - 1]
-  return {
-    data: page.map(toStoredEvent),
-    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.receivedAt, last.id) : null
-  }
+  return await pager.find(em, Event, where, request, { ...filters }, toStoredEvent)
 }
 
 export async function getEvent (em: EntityManager, caller: Caller, id: string): Promise<StoredEvent> {

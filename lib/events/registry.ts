@@ -3,12 +3,14 @@
 // type belongs to the brand that declared it (docs/tenancy.md), so two brands may each declare
 // `quiz.completed.v1`. Declared versions are immutable, so a cached entry never goes stale and
 // every instance converges by reading the same rows; a lookup is one or two Map reads.
+import type { InferEntity } from '@mikro-orm/core'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { conflict, validationError } from '../errors.ts'
 import { canonicalJson } from '../canonical-json.ts'
 import { sql } from '../db/sql.ts'
 import { EventType } from '../db/entities/event-type.ts'
 import type { Caller } from '../tenancy/caller.ts'
+import { Pager, type Page, type PageRequest } from '../pagination/cursor.ts'
 import { checkFieldSpecs, compileEventValidator, fieldsToJsonSchema, normalizeFields, type EventValidator, type FieldSpecs, type JsonSchema } from './field-schema.ts'
 
 export interface RegisteredEventType {
@@ -25,6 +27,9 @@ type TypeRow = Omit<RegisteredEventType, 'validate'>
 
 /** A declaration about to be committed: the registry learns it only once its transaction has. */
 export interface PendingDeclaration { created: boolean, type: TypeRow }
+
+// By name; two brands' declarations of one name are told apart by their row id.
+const typePager = new Pager<InferEntity<typeof EventType>>('event-types', [{ field: 'name', dir: 'asc', kind: 'text' }, { field: 'id', dir: 'asc', kind: 'uuid' }])
 
 const cacheKey = (brandId: string | null, name: string) => `${brandId ?? ''}/${name}`
 
@@ -62,10 +67,9 @@ export class EventTypeRegistry {
    * What `caller` may see, by name: the built-ins and its brand's declarations; every brand's for
    * the operator; the built-ins alone without a caller (public discovery).
    */
-  async list (em: EntityManager, caller: Pick<Caller, 'brandId'> | null): Promise<TypeRow[]> {
+  async list (em: EntityManager, caller: Pick<Caller, 'brandId'> | null, request: PageRequest): Promise<Page<TypeRow>> {
     const where = caller === null ? { builtIn: true } : caller.brandId === null ? {} : { $or: [{ builtIn: true }, { brandId: caller.brandId }] }
-    const rows = await em.find(EventType, where, { orderBy: { name: 'asc', brandId: 'asc' }, disableIdentityMap: true })
-    return rows.map(toTypeRow)
+    return await typePager.find(em, EventType, where, request, {}, toTypeRow)
   }
 
   /**

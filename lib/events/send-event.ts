@@ -1,14 +1,13 @@
 // POST /api/events as a service: validate against the declaration, store once per brand and
-// eventId, and (with an Idempotency-Key) make the response replayable, all in one transaction.
-import { createHash } from 'node:crypto'
+// eventId, and (with an Idempotency-Key already claimed) record the replayable response, all in
+// one transaction.
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
 import { AppError, summarizeIssues } from '../errors.ts'
-import { canonicalJson } from '../canonical-json.ts'
 import { enqueueDeliveries } from '../delivery/fan-out.ts'
 import type { EventTypeRegistry } from './registry.ts'
 import { eventIssues } from './validate-event.ts'
-import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type IdempotencyScope } from './idempotency.ts'
+import { completeIdempotencyKey, type IdempotencyScope } from '../idempotency/idempotency-key.ts'
 import { sql } from '../db/sql.ts'
 import type { Owner } from '../tenancy/caller.ts'
 
@@ -19,8 +18,6 @@ export type KeyEnv = 'live' | 'test' | 'dev'
 /** Who is sending: the API key (or the key that declared an inbound route) and the owner it writes as. */
 export interface EventCaller extends Owner { keyId: string | null }
 
-/** Only successes are kept for replay; a failed request frees its Idempotency-Key. */
-export interface SentEvent { status: 200, body: string, replayed: boolean }
 
 /** The payload's own id, kept as text (a number id keeps its digits as JSON printed them). */
 function payloadEventId (payload: Record<string, unknown>): string | null {
@@ -54,34 +51,25 @@ export async function storeEvent (em: EntityManager, name: string, payload: Reco
     // Same transaction as the insert: the event and its outbound deliveries commit together. A
     // duplicate (the branch below) was fanned out when it was first stored, so it queues nothing.
     await enqueueDeliveries(em, { id: row.id, type: name, createdAt: receivedAt, dataJson: payloadText, env: caller.env, brandId: caller.brandId })
-    return { ok: true, eventId: row.id, event: name, receivedAt }
+    return { ok: true, id: row.id, eventId, event: name, receivedAt }
   }
   const [existing] = await sql<InsertedRow & { name: string }>(em,
     'select id, name, received_at from event where brand_id is not distinct from ? and env = ? and name = ? and event_id = ?', [caller.brandId, caller.env, name, eventId]
   )
   if (existing === undefined) throw new Error('event vanished between conflict and read')
-  return { ok: true, eventId: existing.id, event: existing.name, receivedAt: new Date(existing.received_at).toISOString(), duplicate: true }
+  return { ok: true, id: existing.id, eventId, event: existing.name, receivedAt: new Date(existing.received_at).toISOString(), duplicate: true }
 }
 
-export async function sendEvent (em: EntityManager, registry: EventTypeRegistry, request: SendEventRequest, caller: EventCaller & { keyId: string }, idempotencyKey?: string): Promise<SentEvent> {
-  const scope: IdempotencyScope | null = idempotencyKey === undefined
-    ? null
-    : { keyId: caller.keyId, idempotencyKey, requestHash: createHash('sha256').update(canonicalJson(request)).digest('hex') }
-  if (scope !== null) {
-    const claim = await claimIdempotencyKey(em, scope)
-    if (claim.kind === 'replay') return { status: 200, body: claim.body, replayed: true }
-  }
-  try {
-    await validateEventRequest(em, registry, request, caller)
-    const body = await em.transactional(async (tx) => {
-      const accepted = await storeEvent(tx, request.event, request.payload, JSON.stringify(request.payload), caller, 'api')
-      const text = JSON.stringify(accepted)
-      if (scope !== null) await completeIdempotencyKey(tx, scope, 200, text)
-      return text
-    })
-    return { status: 200, body, replayed: false }
-  } catch (error) {
-    if (scope !== null) await releaseIdempotencyKey(em, scope).catch(() => {})
-    throw error
-  }
+/**
+ * Validates and stores the event; returns the acknowledgement as the JSON text to send. With the
+ * scope of a claimed Idempotency-Key, that text is recorded for replay in the event's transaction.
+ */
+export async function sendEvent (em: EntityManager, registry: EventTypeRegistry, request: SendEventRequest, caller: EventCaller & { keyId: string }, idempotency: IdempotencyScope | null): Promise<string> {
+  await validateEventRequest(em, registry, request, caller)
+  return await em.transactional(async (tx) => {
+    const accepted = await storeEvent(tx, request.event, request.payload, JSON.stringify(request.payload), caller, 'api')
+    const text = JSON.stringify(accepted)
+    if (idempotency !== null) await completeIdempotencyKey(tx, idempotency, 200, text)
+    return text
+  })
 }

@@ -64,17 +64,18 @@ async function storeOnce (em: EntityManager, route: CompiledRoute, dedupeKey: st
     if (dedupeKey !== null) {
       const claimed = await sql(tx, 'insert into inbound_receipt (route_id, dedupe_key) values (?, ?) on conflict do nothing returning 1', [route.id, dedupeKey])
       if (claimed.length === 0) {
-        const [receipt] = await sql<{ event_id: string, name: string, received_at: Date }>(tx,
-          'select r.event_id, e.name, e.received_at from inbound_receipt r join event e on e.id = r.event_id where r.route_id = ? and r.dedupe_key = ?', [route.id, dedupeKey])
+        const [receipt] = await sql<{ event_id: string, payload_event_id: string | null, name: string, received_at: Date }>(tx,
+          `select r.event_id, e.event_id as payload_event_id, e.name, e.received_at
+             from inbound_receipt r join event e on e.id = r.event_id where r.route_id = ? and r.dedupe_key = ?`, [route.id, dedupeKey])
         if (receipt === undefined) throw conflict('This delivery is being stored by a concurrent request')
         await onStored?.(tx, receipt.event_id)
-        return { ok: true, eventId: receipt.event_id, event: receipt.name, receivedAt: new Date(receipt.received_at).toISOString(), duplicate: true }
+        return { ok: true, id: receipt.event_id, eventId: receipt.payload_event_id, event: receipt.name, receivedAt: new Date(receipt.received_at).toISOString(), duplicate: true }
       }
     }
     const caller = { keyId: route.keyId, brandId: route.brandId, env: route.env }
     const accepted = await storeEvent(tx, route.eventType, values, JSON.stringify(values), caller, `webhook:${route.source}`, rawBody)
-    if (dedupeKey !== null) await sql(tx, 'update inbound_receipt set event_id = ? where route_id = ? and dedupe_key = ?', [accepted.eventId, route.id, dedupeKey])
-    await onStored?.(tx, accepted.eventId)
+    if (dedupeKey !== null) await sql(tx, 'update inbound_receipt set event_id = ? where route_id = ? and dedupe_key = ?', [accepted.id, route.id, dedupeKey])
+    await onStored?.(tx, accepted.id)
     return accepted
   })
 }

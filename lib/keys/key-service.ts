@@ -11,6 +11,7 @@ import { ApiKey, Brand } from '../db/entities/index.ts'
 import { notFound, unauthorized, validationError, type ValidationIssue } from '../errors.ts'
 import type { Caller } from '../tenancy/caller.ts'
 import { sql } from '../db/sql.ts'
+import { newestFirst, type Page, type PageRequest } from '../pagination/cursor.ts'
 import { generateApiKey, hashApiKey, parseApiKey, visiblePrefix, type KeyEnv, type KeyTier, type Scope } from './api-key.ts'
 
 export type ApiKeyRow = InferEntity<typeof ApiKey>
@@ -121,14 +122,19 @@ export async function createBrand (em: EntityManager, input: { name: string, key
 
 export interface BrandSummary extends BrandView { activeKeys: number }
 
-/** Every brand, newest first, with its count of unrevoked keys in `env` (one grouped query). */
-export async function listBrands (em: EntityManager, env: KeyEnv): Promise<BrandSummary[]> {
-  const rows = await sql<{ id: string, name: string, created_at: Date, active_keys: number }>(em,
-    `select b.id, b.name, b.created_at, count(k.id) filter (where k.revoked_at is null)::int as active_keys
-       from brands b left join api_keys k on k.brand_id = b.id and k.env = ?
-      group by b.id order by b.created_at desc, b.id desc`, [env]
-  )
-  return rows.map((row) => ({ id: row.id, name: row.name, createdAt: new Date(row.created_at).toISOString(), activeKeys: row.active_keys }))
+const brandPager = newestFirst<InferEntity<typeof Brand>>('brands', 'createdAt')
+const keyPager = newestFirst<ApiKeyRow>('keys', 'createdAt')
+
+/** A page of brands, newest first, each with its count of unrevoked keys in `env` (one grouped query per page). */
+export async function listBrands (em: EntityManager, env: KeyEnv, request: PageRequest): Promise<Page<BrandSummary>> {
+  const page = await brandPager.find(em, Brand, {}, request, {}, (brand) => brand)
+  const counts = page.data.length === 0
+    ? []
+    : await sql<{ brand_id: string, active_keys: number }>(em,
+      `select brand_id, count(*)::int as active_keys from api_keys
+        where brand_id = any(?::uuid[]) and env = ? and revoked_at is null group by brand_id`, [page.data.map((b) => b.id), env])
+  const active = new Map(counts.map((row) => [row.brand_id, row.active_keys]))
+  return { ...page, data: page.data.map((b) => ({ id: b.id, name: b.name, createdAt: b.createdAt.toISOString(), activeKeys: active.get(b.id) ?? 0 })) }
 }
 
 /**
@@ -138,10 +144,10 @@ export async function listBrands (em: EntityManager, env: KeyEnv): Promise<Brand
 export type KeyEnvScope = KeyEnv | 'any'
 const envWhere = (env: KeyEnvScope) => (env === 'any' ? {} : { env })
 
-/** Every key of `env` (revoked ones too), newest first; never a secret or a hash. */
-export async function listKeys (em: EntityManager, env: KeyEnvScope, filter: { brandId?: string | undefined } = {}): Promise<ApiKeyView[]> {
-  const rows = await em.find(ApiKey, { ...envWhere(env), ...(filter.brandId === undefined ? {} : { brand: filter.brandId }) }, { orderBy: { createdAt: 'desc', id: 'desc' } })
-  return rows.map(toApiKeyView)
+/** A page of the keys of `env` (revoked ones too), newest first; never a secret or a hash. */
+export async function listKeys (em: EntityManager, env: KeyEnvScope, filters: { brandId?: string | undefined }, request: PageRequest): Promise<Page<ApiKeyView>> {
+  const where = { ...envWhere(env), ...(filters.brandId === undefined ? {} : { brand: filters.brandId }) }
+  return await keyPager.find(em, ApiKey, where, request, { ...filters }, toApiKeyView)
 }
 
 /** Revokes the key of `env`; revoking twice keeps the first revokedAt. 404 when `env` has no key with this id. */

@@ -9,6 +9,7 @@ import { notFound } from '../errors.ts'
 import { declareEventType, schemaView } from '../events/declare.ts'
 import type { EventTypeRegistry } from '../events/registry.ts'
 import { sendEvent } from '../events/send-event.ts'
+import { claimIdempotencyKey, idempotencyScope, releaseIdempotencyKey } from '../idempotency/idempotency-key.ts'
 import { claimNextIssue } from '../issues/claim-next-issue.ts'
 import { toIssueResource } from '../issues/issue-resource.ts'
 import { listIssues } from '../issues/list-issues.ts'
@@ -18,7 +19,6 @@ import type { Caller } from '../tenancy/caller.ts'
 import { bearerRequirement } from '../keys/route-security.ts'
 import type { Scope } from '../keys/api-key.ts'
 import { listSignals } from '../signals/list-signals.ts'
-import { toSignalResource } from '../signals/signal-resource.ts'
 import { createEndpoint, type DestinationPolicy } from '../webhooks/endpoints.ts'
 
 /**
@@ -44,7 +44,6 @@ export interface McpTool {
   run: (args: unknown, context: ToolContext) => Promise<unknown>
 }
 
-const defaultLimit = 50
 
 function tool<S extends TSchema> (definition: {
   name: string
@@ -106,9 +105,17 @@ export const mcpTools: readonly McpTool[] = [
     operation: ops.sendEvent,
     inputSchema: sendEventInput,
     run: async ({ event, payload, idempotencyKey }, { em, caller, eventTypes }) => {
-      const sent = await sendEvent(em, eventTypes, { event, payload }, caller, idempotencyKey)
-      const body = JSON.parse(sent.body) as Record<string, unknown>
-      return sent.replayed ? { ...body, idempotentReplayed: true } : body
+      if (idempotencyKey === undefined) return JSON.parse(await sendEvent(em, eventTypes, { event, payload }, caller, null)) as unknown
+      // The same key as REST's Idempotency-Key: a retry over MCP or REST replays the first answer.
+      const scope = idempotencyScope(caller.keyId, idempotencyKey, { operation: 'POST /api/events', body: { event, payload } })
+      const claimed = await claimIdempotencyKey(em, scope)
+      if (claimed.kind === 'replay') return { ...JSON.parse(claimed.body) as Record<string, unknown>, idempotentReplayed: true }
+      try {
+        return JSON.parse(await sendEvent(em, eventTypes, { event, payload }, caller, scope)) as unknown
+      } catch (error) {
+        await releaseIdempotencyKey(em, scope)
+        throw error
+      }
     }
   }),
   tool({
@@ -124,11 +131,9 @@ export const mcpTools: readonly McpTool[] = [
     operation: ops.listIssues,
     inputSchema: ops.listIssues.schema.querystring,
     coerce: true,
-    run: async ({ priority, limit, ...filters }, { em, caller }) => {
+    run: async ({ priority, limit, iterator, ...filters }, { em, caller }) =>
       // The schema admits only 1–4, which is what IssuePriority names.
-      const page = await listIssues(em, caller, { ...filters, priority: priority as IssuePriority[] | undefined, limit: limit ?? defaultLimit })
-      return { ok: true, issues: page.issues.map(toIssueResource), nextCursor: page.nextCursor }
-    }
+      await listIssues(em, caller, { ...filters, priority: priority as IssuePriority[] | undefined }, { limit, iterator })
   }),
   tool({
     name: 'issues.claim',
@@ -153,14 +158,7 @@ export const mcpTools: readonly McpTool[] = [
     operation: ops.listSignals,
     inputSchema: ops.listSignals.schema.querystring,
     coerce: true,
-    run: async (args, { em, caller }) => {
-      const page = await listSignals(em, caller, { ...args, limit: args.limit ?? defaultLimit })
-      return {
-        ok: true,
-        signals: page.signals.map(({ signal, issueId }) => toSignalResource(signal, issueId, { payload: false })),
-        nextCursor: page.nextCursor
-      }
-    }
+    run: async ({ limit, iterator, ...filters }, { em, caller }) => await listSignals(em, caller, filters, { limit, iterator })
   }),
   tool({
     name: 'webhooks.create',

@@ -1,23 +1,153 @@
-// Opaque keyset cursors: the sort key of the last row of a page, as base64url JSON. Clients pass
-// `nextCursor` back untouched; anything that does not decode to the expected key is a 422.
+// Every list's pages, one way (docs/api.md#lists): `{data, iterator, prevIterator, done}`, keyset
+// pagination over a total order, and one opaque iterator codec. An iterator names its list and a
+// digest of the filters it was made under, so one list's iterator, or one made under other
+// filters, is a 422 instead of a wrong page. Owners are not in the iterator: every query already
+// puts the caller's owner in its `where`, so a doctored iterator still only pages the caller's rows.
+import { createHash } from 'node:crypto'
+import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/postgresql'
 import { validationError } from '../errors.ts'
 
-export function encodeCursor (key: readonly (string | number)[]): string {
-  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url')
+export interface Page<T> {
+  data: T[]
+  /** Pass back as `iterator` for the next page; null when `done`. */
+  iterator: string | null
+  /** Pass back as `iterator` for the page before this one; null when this page is empty. */
+  prevIterator: string | null
+  done: boolean
 }
 
-export function decodeCursor<K extends unknown[]> (text: string, isKey: (key: unknown[]) => key is K): K {
-  let key: unknown = null
-  try {
-    key = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'))
-  } catch {
-    // Not JSON: reported below like any other foreign cursor.
+export interface PageRequest { limit?: number | undefined, iterator?: string | undefined }
+
+export const defaultLimit = 50
+
+type KeyValue = string | number
+type KeyKind = 'int' | 'text' | 'date' | 'uuid'
+
+/** One column of a list's order; the last one must make the order total (an id). */
+export interface OrderColumn<Row> {
+  field: keyof Row & string
+  dir: 'asc' | 'desc'
+  kind: KeyKind
+}
+
+interface Position { list: string, filters: string, forward: boolean, key: KeyValue[] }
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+function digest (filters: Record<string, unknown>): string {
+  const canonical = Object.keys(filters).sort().filter((k) => filters[k] !== undefined).map((k) => {
+    const value = filters[k]
+    return [k, Array.isArray(value) ? [...value].map(String).sort() : value]
+  })
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url').slice(0, 16)
+}
+
+function invalidIterator (): never {
+  const message = 'Invalid iterator: pass the iterator or prevIterator of a page of this list, with the same filters'
+  throw validationError([{ path: 'iterator', message, code: 'invalid_string' }], `querystring.iterator: ${message}`)
+}
+
+/**
+ * A list's pager: its name, its order, and how a row's sort key is read. `page()` turns rows
+ * fetched with `where()`'s condition (limit + 1 of them, in `orderBy()`'s order) into the envelope.
+ */
+export class Pager<Row extends object> {
+  readonly list: string
+  readonly order: readonly OrderColumn<Row>[]
+
+  constructor (list: string, order: readonly OrderColumn<Row>[]) {
+    this.list = list
+    this.order = order
   }
-  if (!Array.isArray(key) || !isKey(key)) {
-    throw validationError(
-      [{ path: 'cursor', message: 'Invalid cursor: pass the nextCursor of a previous page', code: 'invalid_string' }],
-      'querystring.cursor: Invalid cursor: pass the nextCursor of a previous page'
-    )
+
+  /** Where a request starts: its direction and the sort key it continues from (null: the first page). */
+  position (request: PageRequest, filters: Record<string, unknown>): Position | null {
+    if (request.iterator === undefined) return null
+    let decoded: unknown = null
+    try {
+      decoded = JSON.parse(Buffer.from(request.iterator, 'base64url').toString('utf8'))
+    } catch {
+      // Not JSON: reported below like any other foreign iterator.
+    }
+    if (!Array.isArray(decoded) || decoded.length !== 4) invalidIterator()
+    const [list, filterDigest, direction, key] = decoded as unknown[]
+    if (list !== this.list || filterDigest !== digest(filters) || (direction !== 'n' && direction !== 'p')) invalidIterator()
+    if (!Array.isArray(key) || key.length !== this.order.length || !key.every((v, i) => this.valid(this.order[i]!.kind, v))) invalidIterator()
+    return { list, filters: filterDigest, forward: direction === 'n', key: key as KeyValue[] }
   }
-  return key
+
+  private valid (kind: KeyKind, value: unknown): boolean {
+    switch (kind) {
+      case 'int': return Number.isSafeInteger(value)
+      case 'date': return typeof value === 'number' && Number.isSafeInteger(value) && !Number.isNaN(new Date(value).getTime())
+      case 'uuid': return typeof value === 'string' && uuid.test(value)
+      case 'text': return typeof value === 'string' && value.length <= 500
+    }
+  }
+
+  private encode (filters: Record<string, unknown>, forward: boolean, row: Row): string {
+    const key = this.order.map(({ field, kind }) => {
+      const value = row[field] as unknown
+      return kind === 'date' ? (value as Date).getTime() : value as KeyValue
+    })
+    return Buffer.from(JSON.stringify([this.list, digest(filters), forward ? 'n' : 'p', key]), 'utf8').toString('base64url')
+  }
+
+  private value (index: number, key: KeyValue[]): unknown {
+    const v = key[index]
+    return this.order[index]!.kind === 'date' ? new Date(v as number) : v
+  }
+
+  /** The ORM condition "strictly after (or before) the position", lexicographic over the order. */
+  where (position: Position | null): Record<string, unknown> {
+    if (position === null) return {}
+    const alternatives: Record<string, unknown>[] = []
+    for (let i = 0; i < this.order.length; i++) {
+      const condition: Record<string, unknown> = {}
+      for (let j = 0; j < i; j++) condition[this.order[j]!.field] = this.value(j, position.key)
+      const { field, dir } = this.order[i]!
+      const ascending = (dir === 'asc') === position.forward
+      condition[field] = { [ascending ? '$gt' : '$lt']: this.value(i, position.key) }
+      alternatives.push(condition)
+    }
+    return { $or: alternatives }
+  }
+
+  orderBy (position: Position | null): Record<string, 'asc' | 'desc'>[] {
+    const forward = position?.forward ?? true
+    return this.order.map(({ field, dir }) => ({ [field]: forward ? dir : (dir === 'asc' ? 'desc' : 'asc') }))
+  }
+
+  /** The envelope for `rows` (up to limit + 1, fetched in `orderBy(position)`'s order). */
+  page<T> (rows: Row[], position: Position | null, limit: number, filters: Record<string, unknown>, view: (row: Row) => T): Page<T> {
+    const more = rows.length > limit
+    const taken = rows.slice(0, limit)
+    const forward = position?.forward ?? true
+    const ordered = forward ? taken : taken.reverse()
+    const first = ordered.at(0)
+    const last = ordered.at(-1)
+    // Paging forward, `more` says a next page exists; paging back, there is always one (where we came from).
+    const done = forward ? !more : last === undefined
+    return {
+      data: ordered.map(view),
+      iterator: done || last === undefined ? null : this.encode(filters, true, last),
+      prevIterator: first === undefined ? null : this.encode(filters, false, first),
+      done
+    }
+  }
+
+  /** One page of an entity through the ORM: the caller's condition, the position, the order. */
+  async find<T> (em: EntityManager, entity: EntityName<Row>, where: FilterQuery<Row>, request: PageRequest, filters: Record<string, unknown>, view: (row: Row) => T): Promise<Page<T>> {
+    const limit = request.limit ?? defaultLimit
+    const position = this.position(request, filters)
+    const keyset = this.where(position)
+    const condition = Object.keys(keyset).length === 0 ? where : { $and: [where, keyset] }
+    const rows = await em.find(entity, condition as FilterQuery<Row>, { orderBy: this.orderBy(position) as never, limit: limit + 1, disableIdentityMap: true }) as Row[]
+    return this.page(rows, position, limit, filters, view)
+  }
+}
+
+/** The usual order, newest first: a timestamp column, then the id to break ties. */
+export function newestFirst<Row extends { id: string }> (list: string, timestamp: keyof Row & string): Pager<Row> {
+  return new Pager<Row>(list, [{ field: timestamp, dir: 'desc', kind: 'date' }, { field: 'id', dir: 'desc', kind: 'uuid' }])
 }

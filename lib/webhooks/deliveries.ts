@@ -2,19 +2,19 @@
 // webhook.test message queued like any other. Each starts by finding the endpoint as the caller
 // owns it (findEndpoint), so another brand's or env's deliveries are a 404.
 import { randomUUID } from 'node:crypto'
+import type { InferEntity } from '@mikro-orm/core'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
 import { WebhookAttempt } from '../db/entities/webhook-attempt.ts'
 import { WebhookDelivery } from '../db/entities/webhook-delivery.ts'
 import { conflict, notFound } from '../errors.ts'
-import { decodeCursor, encodeCursor } from '../events/queries.ts'
+import { newestFirst, type PageRequest } from '../pagination/cursor.ts'
 import { messageBody } from '../delivery/message.ts'
 import { findEndpoint, type WebhookCaller } from './endpoints.ts'
 import { sql } from '../db/sql.ts'
 
 export type WebhookDeliveryView = components['schemas']['WebhookDelivery']
 export type WebhookDeliveryList = components['schemas']['WebhookDeliveryList']
-export type WebhookTestQueued = components['schemas']['WebhookTestQueued']
 type DeliveryStatus = components['schemas']['WebhookDeliveryStatus']
 
 type DeliveryRow = {
@@ -58,22 +58,14 @@ async function withAttempts (em: EntityManager, rows: DeliveryRow[]): Promise<We
   return rows.map((row) => toDeliveryView(row, byDelivery.get(row.id) ?? []))
 }
 
-export async function listDeliveries (em: EntityManager, endpointId: string, caller: WebhookCaller, query: { status?: DeliveryStatus, limit?: number, cursor?: string }): Promise<WebhookDeliveryList> {
+const pager = newestFirst<InferEntity<typeof WebhookDelivery>>('webhook-deliveries', 'createdAt')
+
+export async function listDeliveries (em: EntityManager, endpointId: string, caller: WebhookCaller, filters: { status?: DeliveryStatus | undefined }, request: PageRequest): Promise<WebhookDeliveryList> {
   await findEndpoint(em, endpointId, caller)
-  const limit = query.limit ?? 50
-  const where: Record<string, unknown> = { endpoint: endpointId }
-  if (query.status !== undefined) where.status = query.status
-  if (query.cursor !== undefined) {
-    const after = decodeCursor(query.cursor)
-    where.$or = [{ createdAt: { $lt: after.receivedAt } }, { createdAt: after.receivedAt, id: { $lt: after.id } }]
-  }
-  const rows = await em.find(WebhookDelivery, where, { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit: limit + 1, disableIdentityMap: true })
-  const page = rows.slice(0, limit)
-  const last = page[page.length - 1]
-  return {
-    data: await withAttempts(em, page),
-    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.createdAt, last.id) : null
-  }
+  const where = { endpoint: endpointId, ...(filters.status !== undefined ? { status: filters.status } : {}) }
+  // The endpoint is one of the filters: another endpoint's iterator is foreign here.
+  const page = await pager.find(em, WebhookDelivery, where, request, { endpointId, ...filters }, (row) => row)
+  return { ...page, data: await withAttempts(em, page.data) }
 }
 
 /**
@@ -99,7 +91,7 @@ export async function retryDelivery (em: EntityManager, endpointId: string, deli
 }
 
 /** Queues a webhook.test message for this endpoint alone, whatever its patterns. */
-export async function sendTestMessage (em: EntityManager, endpointId: string, caller: WebhookCaller): Promise<WebhookTestQueued> {
+export async function sendTestMessage (em: EntityManager, endpointId: string, caller: WebhookCaller): Promise<WebhookDeliveryView> {
   const endpoint = await findEndpoint(em, endpointId, caller)
   if (endpoint.status === 'disabled') throw conflict('This endpoint is disabled; enable it to send a test')
   const messageId = randomUUID()
@@ -109,10 +101,14 @@ export async function sendTestMessage (em: EntityManager, endpointId: string, ca
     createdAt: new Date().toISOString(),
     dataJson: JSON.stringify({ endpointId, message: 'A test message from Loop: if you can read this, your endpoint works.' })
   })
-  const [row] = await sql<{ id: string }>(em,
-    "insert into webhook_delivery (endpoint_id, message_id, event_type, body) values (?, ?, 'webhook.test', ?) returning id",
+  const [row] = await sql<{ id: string, status: DeliveryStatus, attempt_count: number, next_attempt_at: Date, created_at: Date, updated_at: Date }>(em,
+    `insert into webhook_delivery (endpoint_id, message_id, event_type, body) values (?, ?, 'webhook.test', ?)
+     returning id, status, attempt_count, next_attempt_at, created_at, updated_at`,
     [endpointId, messageId, body]
   )
   if (row === undefined) throw new Error('test delivery was not inserted')
-  return { ok: true, messageId, deliveryId: row.id }
+  return toDeliveryView({
+    id: row.id, endpoint: endpointId, messageId, eventType: 'webhook.test', status: row.status, attemptCount: row.attempt_count,
+    nextAttemptAt: new Date(row.next_attempt_at), createdAt: new Date(row.created_at), updatedAt: new Date(row.updated_at)
+  }, [])
 }

@@ -3,11 +3,12 @@
 // (docs/tenancy.md): keys of other brands or envs see nothing of it (404); the operator (a
 // brandless key) sees every brand's endpoints of its env.
 import { randomUUID } from 'node:crypto'
+import type { InferEntity } from '@mikro-orm/core'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
 import { WebhookEndpoint } from '../db/entities/webhook-endpoint.ts'
 import { notFound, validationError, type ValidationIssue } from '../errors.ts'
-import { decodeCursor, encodeCursor } from '../events/queries.ts'
+import { newestFirst, type PageRequest } from '../pagination/cursor.ts'
 import { destinationProblem, type ResolveAll } from '../delivery/ssrf.ts'
 import { patternReachable } from '../delivery/subscriptions.ts'
 import { generateWebhookSecret } from '../signing/outbound.ts'
@@ -105,20 +106,10 @@ export async function createEndpoint (em: EntityManager, input: CreateWebhookReq
   return { ...toEndpointView(row), secret }
 }
 
-export async function listEndpoints (em: EntityManager, caller: WebhookCaller, query: { limit?: number, cursor?: string }): Promise<WebhookEndpointList> {
-  const limit = query.limit ?? 50
-  const where: Record<string, unknown> = { ...ownedEndpoints(caller) }
-  if (query.cursor !== undefined) {
-    const after = decodeCursor(query.cursor)
-    where.$or = [{ createdAt: { $lt: after.receivedAt } }, { createdAt: after.receivedAt, id: { $lt: after.id } }]
-  }
-  const rows = await em.find(WebhookEndpoint, where, { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit: limit + 1, disableIdentityMap: true })
-  const page = rows.slice(0, limit)
-  const last = page[page.length - 1]
-  return {
-    data: page.map((row) => toEndpointView(row)),
-    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.createdAt, last.id) : null
-  }
+const pager = newestFirst<InferEntity<typeof WebhookEndpoint>>('webhooks', 'createdAt')
+
+export async function listEndpoints (em: EntityManager, caller: WebhookCaller, request: PageRequest): Promise<WebhookEndpointList> {
+  return await pager.find(em, WebhookEndpoint, ownedEndpoints(caller), request, {}, toEndpointView)
 }
 
 export async function getEndpoint (em: EntityManager, id: string, caller: WebhookCaller): Promise<WebhookEndpointView> {

@@ -7,14 +7,14 @@ import { createBrand, listBrands } from '../../lib/keys/key-service.ts'
 const brands: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...listBrandsOp,
-    handler: async (request) => ({ ok: true as const, brands: await listBrands(request.em, request.caller.env) })
+    handler: async (request) => await listBrands(request.em, request.caller.env, request.query)
   })
 
   fastify.route({
     ...createBrandOp,
     handler: async (request, reply) => {
       const created = await createBrand(request.em, request.body, request.caller)
-      return reply.code(201).send({ ok: true as const, ...created })
+      return reply.code(201).send(created)
     }
   })
 }

@@ -12,16 +12,13 @@ import { listIssues } from '../../lib/issues/list-issues.ts'
 import { updateIssue } from '../../lib/issues/update-issue.ts'
 import { toSignalResource } from '../../lib/signals/signal-resource.ts'
 
-const defaultLimit = 50
-
 const issues: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...ops.listIssues,
     handler: async (request) => {
-      const { priority, limit, ...filters } = request.query
+      const { priority, limit, iterator, ...filters } = request.query
       // The schema admits only 1–4, which is what IssuePriority names.
-      const page = await listIssues(request.em, request.caller, { ...filters, priority: priority as IssuePriority[] | undefined, limit: limit ?? defaultLimit })
-      return { ok: true as const, issues: page.issues.map(toIssueResource), nextCursor: page.nextCursor }
+      return await listIssues(request.em, request.caller, { ...filters, priority: priority as IssuePriority[] | undefined }, { limit, iterator })
     }
   })
 
@@ -29,7 +26,7 @@ const issues: FastifyPluginAsyncTypebox = async (fastify) => {
     ...ops.getIssue,
     handler: async (request) => {
       const { issue, signal } = await getIssue(request.em, request.caller, request.params.id)
-      return { ok: true as const, issue: toIssueResource(issue), signal: signal === null ? null : toSignalResource(signal, issue.id, { payload: true }) }
+      return { ...toIssueResource(issue), signal: signal === null ? null : toSignalResource(signal, issue.id, { payload: true }) }
     }
   })
 
@@ -37,7 +34,7 @@ const issues: FastifyPluginAsyncTypebox = async (fastify) => {
     ...ops.createIssue,
     handler: async (request, reply) => {
       const issue = await createIssue(request.em, request.caller, request.body)
-      return await reply.code(201).send({ ok: true as const, issue: toIssueResource(issue) })
+      return await reply.code(201).send(toIssueResource(issue))
     }
   })
 
@@ -45,7 +42,7 @@ const issues: FastifyPluginAsyncTypebox = async (fastify) => {
     ...ops.updateIssue,
     handler: async (request) => {
       const issue = await updateIssue(request.em, request.caller, request.params.id, request.body)
-      return { ok: true as const, issue: toIssueResource(issue) }
+      return toIssueResource(issue)
     }
   })
 
@@ -54,7 +51,7 @@ const issues: FastifyPluginAsyncTypebox = async (fastify) => {
     handler: async (request, reply) => {
       const issue = await claimNextIssue(request.em, request.caller, request.body.agent, request.body.types)
       if (issue === null) return await reply.code(204).send(null)
-      return { ok: true as const, issue: toIssueResource(issue) }
+      return toIssueResource(issue)
     }
   })
 }

@@ -9,18 +9,24 @@ const keys: FastifyPluginAsyncTypebox = async (fastify) => {
     ...createKeyOp,
     handler: async (request, reply) => {
       const key = await createKey(request.em, request.body, request.caller)
-      return reply.code(201).send({ ok: true as const, key })
+      return reply.code(201).send(key)
     }
   })
 
   fastify.route({
     ...listKeysOp,
-    handler: async (request) => ({ ok: true as const, keys: await listKeys(request.em, request.caller.env, request.query) })
+    handler: async (request) => {
+      const { limit, iterator, ...filters } = request.query
+      return await listKeys(request.em, request.caller.env, filters, { limit, iterator })
+    }
   })
 
   fastify.route({
     ...revokeKeyOp,
-    handler: async (request) => ({ ok: true as const, key: await revokeKey(request.em, request.params.id, request.caller.env) })
+    handler: async (request, reply) => {
+      await revokeKey(request.em, request.params.id, request.caller.env)
+      return await reply.code(204).send(null)
+    }
   })
 }
 

@@ -9,17 +9,19 @@ const events: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...sendEventOp,
     handler: async (request, reply) => {
-      const result = await sendEvent(request.em, fastify.eventTypes, request.body, request.caller, request.headers['idempotency-key'])
-      if (result.replayed) reply.header('idempotent-replayed', 'true')
-      // The body is already JSON text, sent as is (Fastify does not re-serialize strings), so a
-      // replay is byte-for-byte the first response; the cast only tells the type provider so.
-      return reply.code(200).type('application/json; charset=utf-8').send(result.body as unknown as EventAccepted)
+      const body = await sendEvent(request.em, fastify.eventTypes, request.body, request.caller, request.idempotency)
+      // Already JSON text, sent as is (Fastify does not serialize strings again), so it is exactly
+      // what was recorded for replay; the cast only tells the type provider so.
+      return await reply.code(200).type('application/json; charset=utf-8').send(body as unknown as EventAccepted)
     }
   })
 
   fastify.route({
     ...listEventsOp,
-    handler: async (request) => await listEvents(request.em, request.caller, request.query)
+    handler: async (request) => {
+      const { limit, iterator, ...filters } = request.query
+      return await listEvents(request.em, request.caller, filters, { limit, iterator })
+    }
   })
 
   fastify.route({

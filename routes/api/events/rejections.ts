@@ -8,7 +8,10 @@ import { replayRejection } from '../../../lib/inbound/receive.ts'
 const rejections: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...listEventRejections,
-    handler: async (request) => await listRejections(request.em, request.caller, request.query)
+    handler: async (request) => {
+      const { limit, iterator, ...filters } = request.query
+      return await listRejections(request.em, request.caller, filters, { limit, iterator })
+    }
   })
 
   fastify.route({

@@ -8,7 +8,10 @@ import { schemaView } from '../../../lib/events/declare.ts'
 const eventSchemas: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...listEventSchemas,
-    handler: async (request) => ({ data: (await fastify.eventTypes.list(request.em, request.optionalCaller)).map(schemaView) })
+    handler: async (request) => {
+      const page = await fastify.eventTypes.list(request.em, request.optionalCaller, request.query)
+      return { ...page, data: page.data.map(schemaView) }
+    }
   })
 
   fastify.route({

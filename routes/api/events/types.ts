@@ -7,8 +7,8 @@ const eventTypes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...declareEventTypeOp,
     handler: async (request, reply) => {
-      const declared = await declareEventType(request.em, fastify.eventTypes, request.body, request.caller)
-      return reply.code(declared.created ? 201 : 200).send(declared)
+      const { created, declared } = await declareEventType(request.em, fastify.eventTypes, request.body, request.caller)
+      return reply.code(created ? 201 : 200).send(declared)
     }
   })
 }

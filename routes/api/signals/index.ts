@@ -6,18 +6,12 @@ import { getSignal } from '../../../lib/signals/get-signal.ts'
 import { listSignals } from '../../../lib/signals/list-signals.ts'
 import { toSignalResource } from '../../../lib/signals/signal-resource.ts'
 
-const defaultLimit = 50
-
 const signals: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...ops.listSignals,
     handler: async (request) => {
-      const page = await listSignals(request.em, request.caller, { ...request.query, limit: request.query.limit ?? defaultLimit })
-      return {
-        ok: true as const,
-        signals: page.signals.map(({ signal, issueId }) => toSignalResource(signal, issueId, { payload: false })),
-        nextCursor: page.nextCursor
-      }
+      const { limit, iterator, ...filters } = request.query
+      return await listSignals(request.em, request.caller, filters, { limit, iterator })
     }
   })
 
@@ -25,7 +19,7 @@ const signals: FastifyPluginAsyncTypebox = async (fastify) => {
     ...ops.getSignal,
     handler: async (request) => {
       const { signal, issueId } = await getSignal(request.em, request.caller, request.params.id)
-      return { ok: true as const, signal: toSignalResource(signal, issueId, { payload: true }) }
+      return toSignalResource(signal, issueId, { payload: true })
     }
   })
 }

@@ -6,7 +6,10 @@ import { listDeliveries, retryDelivery, sendTestMessage } from '../../../lib/web
 const deliveries: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...listWebhookDeliveries,
-    handler: async (request) => await listDeliveries(request.em, request.params.id, request.caller, request.query)
+    handler: async (request) => {
+      const { limit, iterator, ...filters } = request.query
+      return await listDeliveries(request.em, request.params.id, request.caller, filters, { limit, iterator })
+    }
   })
 
   fastify.route({

@@ -52,25 +52,25 @@ async function deliveriesFor (messageId: string) {
 
 t.test('a live brand-B event reaches brand B and brandless endpoints whose patterns and scopes allow it', async (t) => {
   const accepted = await store('live', brandB)
-  const { to } = await deliveriesFor(accepted.eventId)
+  const { to } = await deliveriesFor(accepted.id)
   t.same(to, ['bAll', 'bLeads', 'brandless'])
 })
 
 t.test('a test event reaches only test endpoints; a dev event reaches nothing', async (t) => {
-  t.same((await deliveriesFor((await store('test', brandB)).eventId)).to, ['bTest'])
-  t.same((await deliveriesFor((await store('dev', brandB)).eventId)).to, [])
+  t.same((await deliveriesFor((await store('test', brandB)).id)).to, ['bTest'])
+  t.same((await deliveriesFor((await store('dev', brandB)).id)).to, [])
 })
 
 t.test('a brandless event reaches only brandless endpoints', async (t) => {
-  t.same((await deliveriesFor((await store('live', null)).eventId)).to, ['brandless'])
+  t.same((await deliveriesFor((await store('live', null)).id)).to, ['brandless'])
 })
 
 t.test('the body is {id, type, createdAt, data} with the payload text verbatim, digits and all', async (t) => {
   const text = payloadText()
   const accepted = await store('live', brandC, text)
-  const { rows } = await deliveriesFor(accepted.eventId)
+  const { rows } = await deliveriesFor(accepted.id)
   t.equal(rows.length, 2)
-  const expected = messageBody({ id: accepted.eventId, type: 'lead.captured.v1', createdAt: accepted.receivedAt, dataJson: text })
+  const expected = messageBody({ id: accepted.id, type: 'lead.captured.v1', createdAt: accepted.receivedAt, dataJson: text })
   for (const row of rows) {
     t.equal(row.body, expected)
     t.equal(row.event_type, 'lead.captured.v1')
@@ -83,16 +83,16 @@ t.test('a duplicate event (same brand and eventId) queues nothing new', async (t
   const text = payloadText()
   const first = await store('live', brandB, text)
   const again = await store('live', brandB, text)
-  t.equal(again.eventId, first.eventId)
+  t.equal(again.eventId, first.id)
   t.equal(again.duplicate, true)
-  t.equal((await deliveriesFor(first.eventId)).rows.length, 3)
+  t.equal((await deliveriesFor(first.id)).rows.length, 3)
 })
 
 t.test('an event whose transaction rolls back leaves no delivery behind', async (t) => {
   let eventId = ''
   await t.rejects(em().transactional(async (tx) => {
     const text = payloadText()
-    eventId = (await storeEvent(tx, 'lead.captured.v1', JSON.parse(text), text, { keyId: randomUUID(), brandId: brandB, env: 'live' }, 'api')).eventId
+    eventId = (await storeEvent(tx, 'lead.captured.v1', JSON.parse(text), text, { keyId: randomUUID(), brandId: brandB, env: 'live' }, 'api')).id
     t.equal((await tx.getConnection().execute<unknown[]>('select 1 from webhook_delivery where message_id = ?', [eventId], 'all', tx.getTransactionContext())).length, 3, 'queued inside the transaction')
     throw new Error('boom')
   }), /boom/)

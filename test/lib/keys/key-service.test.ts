@@ -21,10 +21,10 @@ t.test('createBrand makes the brand and its first key together; only the hash is
 })
 
 t.test('createKey refuses an unknown brand with 404 and writes nothing', async (t) => {
-  const before = (await listKeys(em(), 'any')).length
+  const before = (await listKeys(em(), 'any', {}, { limit: 250 })).data.length
   const error = await createKey(em(), { name: 'x', env: 'dev', scopes: ['events:read'], brandId: '00000000-0000-4000-8000-000000000000' }).catch((e: unknown) => e)
   t.ok(error instanceof AppError && error.statusCode === 404, String(error))
-  t.equal((await listKeys(em(), 'any')).length, before)
+  t.equal((await listKeys(em(), 'any', {}, { limit: 250 })).data.length, before)
 })
 
 t.test('admin is only for brandless keys: a brand key asking for it is 422, at creation and with a new brand', async (t) => {
@@ -90,10 +90,10 @@ t.test('listKeys filters by env and brand, newest first, and never carries a sec
   const { brand, key } = await createBrand(em(), { name: 'Listed' })
   const second = await createKey(em(), { name: 'second', env: 'test', scopes: ['events:write'], brandId: brand.id })
   const third = await createKey(em(), { name: 'third', env: 'live', scopes: ['events:write'], brandId: brand.id })
-  const listed = await listKeys(em(), 'any', { brandId: brand.id })
+  const listed = (await listKeys(em(), 'any', { brandId: brand.id }, {})).data
   t.same(listed.map((k) => k.id), [third.id, second.id, key.id])
-  t.same((await listKeys(em(), 'live', { brandId: brand.id })).map((k) => k.id), [third.id, key.id])
-  t.same((await listKeys(em(), 'test', { brandId: brand.id })).map((k) => k.id), [second.id])
+  t.same((await listKeys(em(), 'live', { brandId: brand.id }, {})).data.map((k) => k.id), [third.id, key.id])
+  t.same((await listKeys(em(), 'test', { brandId: brand.id }, {})).data.map((k) => k.id), [second.id])
   for (const k of listed) t.same(Object.keys(k).sort(), ['brandId', 'createdAt', 'env', 'id', 'lastUsedAt', 'name', 'prefix', 'revokedAt', 'scopes', 'tier'])
 })
 

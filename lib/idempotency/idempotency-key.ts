@@ -1,28 +1,37 @@
-// Idempotency-Key handling for POST /api/events (SPEC section 7), per API key, kept 24 hours.
+// Idempotency-Key, for every POST under /api (docs/api.md#idempotency), per API key, kept 24 hours.
 // The key is claimed in its own committed row first, so a concurrent duplicate sees it at once
-// (409 while in flight) instead of waiting; the final response is written in the same
-// transaction as the event, so "stored" and "replayable" can never disagree.
+// (409 while in flight) instead of waiting. The response is recorded when it is sent
+// (plugins/idempotency.ts); a service with a transaction records it inside that transaction
+// instead (POST /api/events), so "stored" and "replayable" can never disagree there.
+import { createHash } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
+import { canonicalJson } from '../canonical-json.ts'
 import { AppError, conflict } from '../errors.ts'
+import { sql } from '../db/sql.ts'
 
 export const idempotencyWindowMs = 24 * 60 * 60 * 1000
 /** An in-flight claim older than this belongs to a request that died; a retry may take it over. */
 export const abandonedAfterMs = 60 * 1000
 
 export interface IdempotencyScope { keyId: string, idempotencyKey: string, requestHash: string }
+
+/** The scope of one request: the API key, its Idempotency-Key, and a hash of what it asks (operation and body). */
+export function idempotencyScope (keyId: string, idempotencyKey: string, request: { operation: string, body: unknown }): IdempotencyScope {
+  const requestHash = createHash('sha256').update(canonicalJson({ operation: request.operation, body: request.body ?? null })).digest('hex')
+  return { keyId, idempotencyKey, requestHash }
+}
 export type IdempotencyClaim = { kind: 'claimed' } | { kind: 'replay', status: number, body: string }
 
 interface Row { request_hash: string, state: string, response_status: number | null, response_body: string | null, created_at: Date, updated_at: Date }
 
 export async function claimIdempotencyKey (em: EntityManager, scope: IdempotencyScope): Promise<IdempotencyClaim> {
-  const connection = em.getConnection()
   for (let attempt = 0; attempt < 3; attempt++) {
-    const inserted = await connection.execute<unknown[]>(
+    const inserted = await sql(em,
       "insert into idempotency_key (key_id, idempotency_key, request_hash, state) values (?, ?, ?, 'in_flight') on conflict do nothing returning 1",
       [scope.keyId, scope.idempotencyKey, scope.requestHash]
     )
     if (inserted.length > 0) return { kind: 'claimed' }
-    const [row] = await connection.execute<Row[]>(
+    const [row] = await sql<Row>(em, 
       'select request_hash, state, response_status, response_body, created_at, updated_at from idempotency_key where key_id = ? and idempotency_key = ?',
       [scope.keyId, scope.idempotencyKey]
     )
@@ -30,7 +39,7 @@ export async function claimIdempotencyKey (em: EntityManager, scope: Idempotency
     const now = Date.now()
     if (now - new Date(row.created_at).getTime() > idempotencyWindowMs) {
       // Expired: forget it (only if nobody else already replaced it) and claim afresh.
-      await connection.execute('delete from idempotency_key where key_id = ? and idempotency_key = ? and created_at = ?', [scope.keyId, scope.idempotencyKey, row.created_at])
+      await sql(em, 'delete from idempotency_key where key_id = ? and idempotency_key = ? and created_at = ?', [scope.keyId, scope.idempotencyKey, row.created_at])
       continue
     }
     if (row.request_hash !== scope.requestHash) {
@@ -40,7 +49,7 @@ export async function claimIdempotencyKey (em: EntityManager, scope: Idempotency
       return { kind: 'replay', status: row.response_status, body: row.response_body }
     }
     if (now - new Date(row.updated_at).getTime() > abandonedAfterMs) {
-      const taken = await connection.execute<unknown[]>(
+      const taken = await sql(em,
         "update idempotency_key set updated_at = now() where key_id = ? and idempotency_key = ? and state = 'in_flight' and updated_at = ? returning 1",
         [scope.keyId, scope.idempotencyKey, row.updated_at]
       )
@@ -51,19 +60,17 @@ export async function claimIdempotencyKey (em: EntityManager, scope: Idempotency
   throw conflict('A request with this Idempotency-Key is still in flight; retry after it completes')
 }
 
-/** Records the response to replay; call inside the transaction that stores the result. */
+/** Records the response to replay (once: a response recorded inside a service's transaction stays). */
 export async function completeIdempotencyKey (em: EntityManager, scope: IdempotencyScope, status: number, body: string): Promise<void> {
-  await em.getConnection().execute(
-    "update idempotency_key set state = 'done', response_status = ?, response_body = ?, updated_at = now() where key_id = ? and idempotency_key = ?",
-    [status, body, scope.keyId, scope.idempotencyKey],
-    'run',
-    em.getTransactionContext()
+  await sql(em,
+    "update idempotency_key set state = 'done', response_status = ?, response_body = ?, updated_at = now() where key_id = ? and idempotency_key = ? and state = 'in_flight'",
+    [status, body, scope.keyId, scope.idempotencyKey]
   )
 }
 
 /** Frees a claim whose request failed, so the client's retry runs again instead of replaying. */
 export async function releaseIdempotencyKey (em: EntityManager, scope: IdempotencyScope): Promise<void> {
-  await em.getConnection().execute(
+  await sql(em,
     "delete from idempotency_key where key_id = ? and idempotency_key = ? and state = 'in_flight'",
     [scope.keyId, scope.idempotencyKey]
   )
@@ -71,8 +78,6 @@ export async function releaseIdempotencyKey (em: EntityManager, scope: Idempoten
 
 /** Deletes expired keys; run periodically so the table stays small. */
 export async function purgeExpiredIdempotencyKeys (em: EntityManager): Promise<number> {
-  const rows = await em.getConnection().execute<unknown[]>(
-    "delete from idempotency_key where created_at < now() - interval '24 hours' returning 1"
-  )
+  const rows = await sql(em, "delete from idempotency_key where created_at < now() - interval '24 hours' returning 1")
   return rows.length
 }
