@@ -3154,7 +3154,10 @@ export interface operations {
                      *           "builtIn": false,
                      *           "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "iterator": null,
+                     *       "prevIterator": null,
+                     *       "done": true
                      *     }
                      */
                     "application/json": components["schemas"]["EventSchemaList"];

@@ -1,6 +1,7 @@
 // `/docs` shows every operation with examples (issue 8), and an example is only worth showing if
-// it is true: every JSON request body, every JSON 2xx response, every parameter and every shared
-// error response carries one, and each validates against its schema (Ajv, as the routes do).
+// it is true: every JSON request body, every JSON 2xx response, every path and header parameter and
+// every shared error response carries one, and each validates against its schema (Ajv, as the routes do).
+// Query parameters and Idempotency-Key carry none (parameterProblems says why).
 import t from 'tap'
 import { derefIn, loadContract, type JsonSchema } from '../../lib/contract/openapi.ts'
 import { createAjv } from '../../lib/validation/ajv.ts'
@@ -52,6 +53,16 @@ function checkExamples (where: string, holder: JsonSchema, deref: Deref): string
   return problems
 }
 
+/**
+ * Path and header parameters show an example. Query parameters and Idempotency-Key must not:
+ * "Try it out" sends an example as if typed, so a filter example would change what a list returns,
+ * and a fixed Idempotency-Key would turn every try after the first into a replay.
+ */
+function parameterProblems (where: string, parameter: JsonSchema, deref: Deref): string[] {
+  if (parameter.in !== 'query' && parameter.name !== 'Idempotency-Key') return checkExamples(where, parameter, deref)
+  return examplesOf(parameter, deref).length === 0 ? [] : [`${where} has an example, which Try it out would send`]
+}
+
 const jsonOf = (node: unknown, deref: Deref): JsonSchema | undefined => {
   if (!isObject(node)) return undefined
   const content = deref(node).content
@@ -66,7 +77,7 @@ function exampleProblems (document: JsonSchema, deref: Deref): string[] {
   for (const { path, item, method, op } of [...operationsIn(document.paths), ...operationsIn(document.webhooks)]) {
     const label = `${method.toUpperCase()} ${path}`
     const parameters = [...(item.parameters as unknown[] ?? []), ...(op.parameters as unknown[] ?? [])].filter(isObject).map(deref)
-    for (const parameter of parameters) problems.push(...checkExamples(`${label} ${String(parameter.in)} parameter ${String(parameter.name)}`, parameter, deref))
+    for (const parameter of parameters) problems.push(...parameterProblems(`${label} ${String(parameter.in)} parameter ${String(parameter.name)}`, parameter, deref))
     const body = jsonOf(op.requestBody, deref)
     if (body !== undefined) problems.push(...checkExamples(`${label} request body`, body, deref))
     for (const [status, response] of Object.entries(isObject(op.responses) ? op.responses : {})) {
@@ -76,7 +87,7 @@ function exampleProblems (document: JsonSchema, deref: Deref): string[] {
   }
   const components = isObject(document.components) ? document.components : {}
   for (const [name, parameter] of Object.entries(isObject(components.parameters) ? components.parameters : {})) {
-    if (isObject(parameter)) problems.push(...checkExamples(`components.parameters.${name}`, parameter, deref))
+    if (isObject(parameter)) problems.push(...parameterProblems(`components.parameters.${name}`, parameter, deref))
   }
   for (const [name, response] of Object.entries(isObject(components.responses) ? components.responses : {})) {
     const json = jsonOf(response, deref)
@@ -96,15 +107,15 @@ t.test('every operation shows examples, and every example matches its schema', a
   t.same(problems, [], problems.join('\n'))
 })
 
-t.test('the check fails for an operation without examples and for an example its schema refuses', async (t) => {
+t.test('the check fails for an operation without examples, a query parameter with one, and an example its schema refuses', async (t) => {
   const copy = structuredClone(document)
   const paths = copy.paths as Record<string, JsonSchema>
   paths['/api/things'] = {
     post: {
       operationId: 'createThing',
-      parameters: [{ name: 'dryRun', in: 'query', schema: { type: 'boolean' } }],
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { name: 'status', in: 'query', schema: { type: 'string' }, example: 'todo' }],
       requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateIssueRequest' } } } },
-      responses: { 201: { description: 'Made', content: { 'application/json': { schema: { $ref: '#/components/schemas/IssueResponse' } } } } }
+      responses: { 201: { description: 'Made', content: { 'application/json': { schema: { $ref: '#/components/schemas/Issue' } } } } }
     }
   }
   const issues = (paths['/api/issues'] as JsonSchema).post as JsonSchema
@@ -112,7 +123,8 @@ t.test('the check fails for an operation without examples and for an example its
   media.example = { title: '', priority: 9 }
   const problems = exampleProblems(copy, derefIn(copy))
   t.same(problems.filter((p) => p.startsWith('POST /api/things')), [
-    'POST /api/things query parameter dryRun has no example',
+    'POST /api/things path parameter id has no example',
+    'POST /api/things query parameter status has an example, which Try it out would send',
     'POST /api/things request body has no example',
     'POST /api/things 201 response has no example'
   ])
