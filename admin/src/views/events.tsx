@@ -13,7 +13,7 @@ const toInstant = (local: string) => (local === '' ? undefined : new Date(local)
 
 function EventFilters ({ client, applied, onApply }: { client: LoopClient, applied: Filters, onApply: (f: Filters) => void }) {
   const [draft, setDraft] = useState(applied)
-  const types = usePolled('event-types', (init) => client.GET('/api/events/schemas', init), null)
+  const types = usePolled('event-types', (init) => client.GET('/api/events/schemas', { params: { query: { limit: 250 } }, ...init }), null)
   return (
     <form class='filters' aria-label='Filter events' onSubmit={(e) => { e.preventDefault(); onApply(draft) }}>
       <label>Event type
@@ -33,24 +33,25 @@ function EventFilters ({ client, applied, onApply }: { client: LoopClient, appli
 }
 
 function EventList ({ client, filters }: { client: LoopClient, filters: Filters }) {
-  const [cursors, setCursors] = useState<string[]>([])
-  const cursor = cursors[cursors.length - 1]
+  // The iterators of the pages before this one: Previous goes back exactly where Next came from.
+  const [iterators, setIterators] = useState<string[]>([])
+  const iterator = iterators[iterators.length - 1]
   const query = {
     limit: 50,
     ...(filters.event === '' ? {} : { event: filters.event }),
     ...(toInstant(filters.since) === undefined ? {} : { since: toInstant(filters.since) }),
     ...(toInstant(filters.until) === undefined ? {} : { until: toInstant(filters.until) }),
-    ...(cursor === undefined ? {} : { cursor })
+    ...(iterator === undefined ? {} : { iterator })
   }
   const list = usePolled(`events:${JSON.stringify(query)}`, (init) => client.GET('/api/events', { params: { query }, ...init }))
   return (
     <Loaded polled={list} what='events'>
-      {({ data, nextCursor }) => data.length === 0
+      {({ data, iterator: next }) => data.length === 0
         ? <Empty>No events{filters.event !== '' || filters.since !== '' || filters.until !== '' ? ' match these filters' : ' yet'}.</Empty>
         : (
           <>
             <table>
-              <caption>Events, newest first{cursors.length > 0 && ` (page ${cursors.length + 1})`}</caption>
+              <caption>Events, newest first{iterators.length > 0 && ` (page ${iterators.length + 1})`}</caption>
               <thead><tr><th scope='col'>Received</th><th scope='col'>Event</th><th scope='col'>Source</th><th scope='col'>Env</th><th scope='col'>Event id</th><th scope='col'>Payload</th></tr></thead>
               <tbody>
                 {data.map((e) => (
@@ -66,8 +67,8 @@ function EventList ({ client, filters }: { client: LoopClient, filters: Filters 
               </tbody>
             </table>
             <div class='actions'>
-              {cursors.length > 0 && <button type='button' onClick={() => setCursors(cursors.slice(0, -1))}>Previous page</button>}
-              {nextCursor !== null && <button type='button' onClick={() => setCursors([...cursors, nextCursor])}>Next page</button>}
+              {iterators.length > 0 && <button type='button' onClick={() => setIterators(iterators.slice(0, -1))}>Previous page</button>}
+              {next !== null && <button type='button' onClick={() => setIterators([...iterators, next])}>Next page</button>}
             </div>
           </>
           )}

@@ -51,7 +51,7 @@ function IssueDetail ({ client, id, onChanged }: { client: LoopClient, id: strin
     setFailure(undefined)
     const { data, error, response } = await client.PATCH('/api/issues/{id}', { params: { path: { id: issue.id } }, body: { status: target } })
     if (data === undefined) { setFailure(describeError(error, response)); return }
-    announce(`Issue #${data.issue.number} moved to ${statusLabel(data.issue.status)}`)
+    announce(`Issue #${data.number} moved to ${statusLabel(data.status)}`)
     setTarget('')
     detail.refresh()
     onChanged()
@@ -59,7 +59,7 @@ function IssueDetail ({ client, id, onChanged }: { client: LoopClient, id: strin
   return (
     <section class='panel' aria-labelledby='issue-detail-title'>
       <Loaded polled={detail} what='the issue'>
-        {({ issue, signal }) => (
+        {({ signal, ...issue }) => (
           <>
             <h2 id='issue-detail-title'>#{issue.number} {issue.title}</h2>
             <dl class='fields'>
@@ -100,11 +100,11 @@ function IssueDetail ({ client, id, onChanged }: { client: LoopClient, id: strin
 
 export function IssuesView ({ client, selectedId }: { client: LoopClient, selectedId: string | undefined }) {
   const announce = useAnnounce()
-  const board = usePolled('issues', (init) => client.GET('/api/issues', { params: { query: { limit: 200 } }, ...init }))
+  const board = usePolled('issues', (init) => client.GET('/api/issues', { params: { query: { limit: 250 } }, ...init }))
   const seen = useRef<Set<string> | null>(null)
 
   useEffect(() => {
-    const issues = board.data?.issues
+    const issues = board.data?.data
     if (issues === undefined) return
     const previous = seen.current
     seen.current = new Set(issues.map((i) => i.id))
@@ -117,9 +117,9 @@ export function IssuesView ({ client, selectedId }: { client: LoopClient, select
   return (
     <>
       <Loaded polled={board} what='issues'>
-        {({ issues, nextCursor }) => (
+        {({ data: issues, done }) => (
           <>
-            <p class='muted'>{issues.length} issue{issues.length === 1 ? '' : 's'}, most urgent first{nextCursor !== null && ' (the 200 most urgent are shown)'}. Updates live.</p>
+            <p class='muted'>{issues.length} issue{issues.length === 1 ? '' : 's'}, most urgent first{!done && ' (the 250 most urgent are shown)'}. Updates live.</p>
             <div class='board'>
               {columns.map((column) => {
                 const inColumn = issues.filter((i) => i.status === column.status)

@@ -21,7 +21,7 @@ const tiers: KeyTier[] = ['standard', 'premium']
 
 interface Created { title: string, secret: string, detail: string }
 
-type BrandOption = Pick<Schemas['BrandList']['brands'][number], 'id' | 'name'>
+type BrandOption = Pick<Schemas['BrandSummary'], 'id' | 'name'>
 
 function CreateKeyForm ({ client, brands, onCreated }: { client: LoopClient, brands: BrandOption[], onCreated: (created: Created) => void }) {
   const [name, setName] = useState('')
@@ -40,7 +40,7 @@ function CreateKeyForm ({ client, brands, onCreated }: { client: LoopClient, bra
     setBusy(false)
     if (data === undefined) { setFailure(describeError(error, response)); return }
     setName('')
-    onCreated({ title: `Key "${data.key.name}" created`, secret: data.key.secret, detail: `${data.key.env}, ${data.key.tier}, scopes ${data.key.scopes.join(', ')}` })
+    onCreated({ title: `Key "${data.name}" created`, secret: data.secret, detail: `${data.env}, ${data.tier}, scopes ${data.scopes.join(', ')}` })
   }
   return (
     <form class='card-form' onSubmit={(e) => { void submit(e) }} aria-labelledby='create-key-title'>
@@ -104,9 +104,10 @@ function RevokeButton ({ client, apiKey, onRevoked }: { client: LoopClient, apiK
   const [confirming, setConfirming] = useState(false)
   const [failure, setFailure] = useState<string | undefined>()
   const revoke = async () => {
-    const { data, error, response } = await client.DELETE('/api/keys/{id}', { params: { path: { id: apiKey.id } } })
+    const { error, response } = await client.DELETE('/api/keys/{id}', { params: { path: { id: apiKey.id } } })
     setConfirming(false)
-    if (data === undefined) { setFailure(describeError(error, response)); return }
+    // 204: no body to read; the status says it is done.
+    if (!response.ok) { setFailure(describeError(error, response)); return }
     announce(`Key "${apiKey.name}" revoked`)
     onRevoked()
   }
@@ -121,10 +122,11 @@ function RevokeButton ({ client, apiKey, onRevoked }: { client: LoopClient, apiK
 }
 
 export function KeysView ({ client, apiKey }: { client: LoopClient, apiKey: string }) {
-  const keys = usePolled('keys', (init) => client.GET('/api/keys', init), null)
+  // The newest 250 of each: a console page, not an export (the CLI lists every key).
+  const keys = usePolled('keys', (init) => client.GET('/api/keys', { params: { query: { limit: 250 } }, ...init }), null)
   const [created, setCreated] = useState<Created | null>(null)
-  const brands = usePolled('brands', (init) => client.GET('/api/brands', init), null)
-  const brandList = brands.data?.brands ?? []
+  const brands = usePolled('brands', (init) => client.GET('/api/brands', { params: { query: { limit: 250 } }, ...init }), null)
+  const brandList = brands.data?.data ?? []
   const brandName = (id: string) => brandList.find((b) => b.id === id)?.name
   const onCreated = (value: Created) => { setCreated(value); keys.refresh(); brands.refresh() }
   const onRevoked = () => { keys.refresh(); brands.refresh() }
@@ -141,7 +143,7 @@ export function KeysView ({ client, apiKey }: { client: LoopClient, apiKey: stri
       </div>
       <h2>Keys</h2>
       <Loaded polled={keys} what='keys'>
-        {({ keys: list }) => list.length === 0
+        {({ data: list }) => list.length === 0
           ? <Empty>No keys yet.</Empty>
           : (
             <table>
@@ -168,7 +170,7 @@ export function KeysView ({ client, apiKey }: { client: LoopClient, apiKey: stri
       </Loaded>
       <h2>Brands</h2>
       <Loaded polled={brands} what='brands'>
-        {({ brands: list }) => list.length === 0
+        {({ data: list }) => list.length === 0
           ? <Empty>No brands yet.</Empty>
           : (
             <table>

@@ -10,7 +10,7 @@ const severities: Schemas['Severity'][] = ['critical', 'high', 'medium', 'low']
 
 function SignalPayload ({ client, id }: { client: LoopClient, id: string }) {
   const signal = usePolled(`signal:${id}`, (init) => client.GET('/api/signals/{id}', { params: { path: { id } }, ...init }), null)
-  return <Loaded polled={signal} what='the payload'>{({ signal }) => <Json value={signal.payload} label='Signal payload' />}</Loaded>
+  return <Loaded polled={signal} what='the payload'>{(signal) => <Json value={signal.payload} label='Signal payload' />}</Loaded>
 }
 
 export function SignalsView ({ client }: { client: LoopClient }) {
@@ -37,12 +37,12 @@ export function SignalsView ({ client }: { client: LoopClient }) {
         </label>
       </form>
       <Loaded polled={list} what='signals'>
-        {({ signals, nextCursor }) => signals.length === 0
+        {({ data: signals, done }) => signals.length === 0
           ? <Empty>No signals{source !== '' || severity !== '' ? ' match these filters' : ' yet: they arrive when GitHub, Sentry or PostHog post to /api/signals/…'}.</Empty>
           : (
             <>
               <table>
-                <caption>Signals, newest first{nextCursor !== null && ' (the newest 100)'}</caption>
+                <caption>Signals, newest first{!done && ' (the newest 100)'}</caption>
                 <thead><tr><th scope='col'>Received</th><th scope='col'>Source</th><th scope='col'>Type</th><th scope='col'>Severity</th><th scope='col'>Issue</th><th scope='col'>Payload</th></tr></thead>
                 <tbody>
                   {signals.map((s) => (

@@ -112,7 +112,7 @@ function DeliveryLog ({ client, endpoint, onChanged }: { client: LoopClient, end
 }
 
 export function WebhooksView ({ client, selectedId }: { client: LoopClient, selectedId: string | undefined }) {
-  const list = usePolled('webhooks', (init) => client.GET('/api/webhooks', { params: { query: { limit: 200 } }, ...init }))
+  const list = usePolled('webhooks', (init) => client.GET('/api/webhooks', { params: { query: { limit: 250 } }, ...init }))
   const selected = list.data?.data.find((e) => e.id === selectedId)
   return (
     <>
