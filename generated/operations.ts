@@ -7366,7 +7366,7 @@ export const declareEventType = {
   schema: {
     operationId: 'declareEventType',
     tags: ["events"],
-    summary: "Declare an event type (events.declare)",
+    summary: "Declare an event type (events_declare)",
     security: [{"bearer":["schemas:write"]}] as Array<Record<string, string[]>>,
     body: Type.Unsafe<operations['declareEventType']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
       "type": "object",
@@ -8774,7 +8774,7 @@ export const sendEvent = {
   schema: {
     operationId: 'sendEvent',
     tags: ["events"],
-    summary: "Send an event (events.send)",
+    summary: "Send an event (events_send)",
     security: [{"bearer":["events:write"]}] as Array<Record<string, string[]>>,
     headers: Type.Unsafe<Record<string, string | undefined>>({
       "type": "object",
@@ -11400,7 +11400,7 @@ export const createWebhook = {
   schema: {
     operationId: 'createWebhook',
     tags: ["webhooks"],
-    summary: "Register a webhook endpoint (webhooks.create)",
+    summary: "Register a webhook endpoint (webhooks_create)",
     security: [{"bearer":["webhooks:manage"]}] as Array<Record<string, string[]>>,
     body: Type.Unsafe<operations['createWebhook']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>({
       "type": "object",
