@@ -254,7 +254,7 @@ export interface paths {
          *     `events:write`, `events:read`, `schemas:write`, `webhooks:manage`). The key's `secret` is
          *     in this response and nowhere else, ever: store it now. The key's env must be the caller's,
          *     and it cannot hold `admin` (a brand key never does): either is 422. Also the MCP tool
-         *     `brands.create`.
+         *     `brands_create`.
          */
         post: operations["createBrand"];
         delete?: never;
@@ -324,7 +324,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Declare an event type (events.declare)
+         * Declare an event type (events_declare)
          * @description Declares a new event type version for the caller's brand (two brands may each declare the
          *     same name; built-in types are shared). A declared version is immutable: the identical
          *     declaration again answers 200, a different one 409. Names end in `.v<N>`. With
@@ -394,7 +394,7 @@ export interface paths {
         get: operations["listEvents"];
         put?: never;
         /**
-         * Send an event (events.send)
+         * Send an event (events_send)
          * @description Validates `payload` against the declaration of `event` and stores it. Send an
          *     `Idempotency-Key` (the eventId is a good one): the same key with the same body replays the
          *     first response with `Idempotent-Replayed: true` for 24 hours; with a different body it is
@@ -475,7 +475,7 @@ export interface paths {
         put?: never;
         /**
          * Receive a provider webhook at a declared webhookPath
-         * @description The path is any `webhookPath` declared with `events.declare`. The source's signature is
+         * @description The path is any `webhookPath` declared with `events_declare`. The source's signature is
          *     verified over the raw bytes (see the source table in the docs); a missing or wrong
          *     signature is 401, a route without a secret 500 `NOT_CONFIGURED`, an unknown path 404. A
          *     valid delivery is transformed, validated and stored (200 `InboundAccepted`, `duplicate:
@@ -502,7 +502,7 @@ export interface paths {
         get: operations["listWebhooks"];
         put?: never;
         /**
-         * Register a webhook endpoint (webhooks.create)
+         * Register a webhook endpoint (webhooks_create)
          * @description Registers `url` for the event types `events` lists. The endpoint belongs to the key's brand
          *     and, unless `env` says otherwise, to the key's env; a `test` key can only register `test`
          *     endpoints, and `dev` endpoints are refused (dev events are never delivered). A pattern the
@@ -766,13 +766,17 @@ export interface components {
             /** @description The key itself: `Authorization: Bearer <secret>`. Store it now; Loop keeps only its hash. */
             secret: string;
         };
+        /** @description The brand's first key; every option has a default. */
         NewKeyOptions: {
+            /** @description A label for the key (default `<brand name> key`). */
             name?: string;
             env?: components["schemas"]["KeyEnv"];
+            /** @description What the key may do (default `events:write`, `events:read`, `schemas:write`, `webhooks:manage`); never `admin`. */
             scopes?: components["schemas"]["Scope"][];
             tier?: components["schemas"]["KeyTier"];
         };
         CreateBrandRequest: {
+            /** @description The brand's name, as people know it. */
             name: string;
             key?: components["schemas"]["NewKeyOptions"];
         };
@@ -813,7 +817,10 @@ export interface components {
             prevIterator: components["schemas"]["ListPrevIterator"];
             done: components["schemas"]["ListDone"];
         };
-        /** @enum {string} */
+        /**
+         * @description What the field holds: `uuid`, `datetime`, `email` and `url` are strings of that format; `enum` is one of `values`.
+         * @enum {string}
+         */
         EventFieldType: "uuid" | "datetime" | "email" | "url" | "string" | "number" | "integer" | "boolean" | "enum" | "object" | "array";
         /**
          * @description One field of an event type. `enum` needs `values`; an `object` may declare its own
@@ -822,8 +829,12 @@ export interface components {
          */
         EventField: {
             type: components["schemas"]["EventFieldType"];
-            /** @default false */
+            /**
+             * @description Whether every payload must carry the field.
+             * @default false
+             */
             required?: boolean;
+            /** @description The values an `enum` field allows. */
             values?: string[];
             /** @description Nested fields of an `object` (each an EventField). */
             fields?: {
@@ -831,8 +842,10 @@ export interface components {
             };
             /** @description The EventField every item of an `array` must satisfy. */
             items?: Record<string, never>;
+            /** @description What the field means, for people and agents reading the schema. */
             description?: string;
         };
+        /** @description The type's fields by name, each an EventField. */
         EventFields: {
             [key: string]: components["schemas"]["EventField"];
         };
@@ -845,17 +858,26 @@ export interface components {
          *     `/webhooks/calendly/` belong to those sources; custom senders use any other `/webhooks/` path.
          */
         EventTypeDeclaration: {
-            /** @example lead.captured.v1 */
+            /**
+             * @description The type's name, dotted lower-case words ending in its version.
+             * @example lead.captured.v1
+             */
             name: string;
             fields?: components["schemas"]["EventFields"];
             source?: components["schemas"]["InboundSource"];
-            /** @example /webhooks/shopify/order-completed */
+            /**
+             * @description Where Loop receives the sender's POSTs for this type (with `source`).
+             * @example /webhooks/shopify/order-completed
+             */
             webhookPath?: string;
             transform?: components["schemas"]["Transform"];
             /** @description The provider's signing secret. Write-only; never returned or logged. */
             secret?: string;
         };
-        /** @enum {string} */
+        /**
+         * @description Who POSTs to the inbound route, a provider Loop knows or `custom` for any other sender.
+         * @enum {string}
+         */
         InboundSource: "shopify" | "bigcommerce" | "typeform" | "calendly" | "custom";
         /**
          * @description Target field → RFC 9535 JSONPath over the provider payload (a string starting with `$`),
@@ -923,6 +945,7 @@ export interface components {
             done: components["schemas"]["ListDone"];
         };
         SendEventRequest: {
+            /** @description The payload's declared event type, e.g. `lead.captured.v1`. */
             event: string;
             /** @description The event's fields, as its declaration describes them. */
             payload: {
@@ -1032,10 +1055,15 @@ export interface components {
          */
         WebhookStatus: "active" | "failing" | "disabled";
         CreateWebhookRequest: {
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description Where Loop POSTs the events (http or https).
+             */
             url: string;
+            /** @description The event types the endpoint receives. */
             events: components["schemas"]["WebhookEventPattern"][];
             env?: components["schemas"]["WebhookEnv"];
+            /** @description A note for people about what the endpoint is for. */
             description?: string;
         };
         UpdateWebhookRequest: {
@@ -1208,7 +1236,10 @@ export interface components {
         SignalSource: "github" | "sentry" | "posthog" | "loop";
         /** @enum {string} */
         IssueType: "signal" | "bug" | "feature" | "task";
-        /** @enum {string} */
+        /**
+         * @description `triage` and `todo` wait to be claimed, `in_progress` is being worked on, `done` and `canceled` are closed.
+         * @enum {string}
+         */
         IssueStatus: "triage" | "todo" | "in_progress" | "done" | "canceled";
         /** @description 1 is the most urgent, 4 the least. */
         IssuePriority: number;
@@ -1356,8 +1387,11 @@ export interface components {
         };
         /** @description A JSON-RPC 2.0 message (or a batch of them) as the MCP Streamable HTTP transport defines it. */
         JsonRpcMessage: Record<string, never> | unknown[];
+        /** @description The fields to change, at least one. */
         UpdateIssueRequest: {
+            /** @description A one-line summary of the issue. */
             title?: string;
+            /** @description The issue's details, or null for none. */
             description?: string | null;
             /**
              * @description Reclassify an issue; `signal` is reserved for issues created by webhooks.
@@ -1366,6 +1400,7 @@ export interface components {
             type?: "bug" | "feature" | "task";
             status?: components["schemas"]["IssueStatus"];
             priority?: components["schemas"]["IssuePriority"];
+            /** @description The only agent that may claim the issue, or null for any agent. */
             assignee?: string | null;
         };
         ClaimIssueRequest: {
@@ -3172,7 +3207,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @example lead.captured.v1 */
+                /**
+                 * @description The event type's name, e.g. `lead.captured.v1`.
+                 * @example lead.captured.v1
+                 */
                 name: string;
             };
             cookie?: never;
@@ -4215,7 +4253,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The JSON-RPC response (tool errors are results with `isError: true`). */
+            /** @description The JSON-RPC response: tool errors are results with `isError: true`; a tool that does not exist is the JSON-RPC error -32602. */
             200: {
                 headers: {
                     [name: string]: unknown;

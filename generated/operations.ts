@@ -7370,7 +7370,7 @@ export const declareEventType = {
   schema: {
     operationId: 'declareEventType',
     tags: ["events"],
-    summary: "Declare an event type (events.declare)",
+    summary: "Declare an event type (events_declare)",
     security: [{"bearer":["schemas:write"]}] as Array<Record<string, string[]>>,
     headers: Type.Unsafe<Record<string, string | undefined>>({
       "type": "object",
@@ -8822,7 +8822,7 @@ export const sendEvent = {
   schema: {
     operationId: 'sendEvent',
     tags: ["events"],
-    summary: "Send an event (events.send)",
+    summary: "Send an event (events_send)",
     security: [{"bearer":["events:write"]}] as Array<Record<string, string[]>>,
     headers: Type.Unsafe<Record<string, string | undefined>>({
       "type": "object",
@@ -11505,7 +11505,7 @@ export const createWebhook = {
   schema: {
     operationId: 'createWebhook',
     tags: ["webhooks"],
-    summary: "Register a webhook endpoint (webhooks.create)",
+    summary: "Register a webhook endpoint (webhooks_create)",
     security: [{"bearer":["webhooks:manage"]}] as Array<Record<string, string[]>>,
     headers: Type.Unsafe<Record<string, string | undefined>>({
       "type": "object",

@@ -8,6 +8,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { mcp as mcpOp } from '../generated/operations.ts'
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js'
 import { MAX_BATCH_SIZE } from '@modelcontextprotocol/sdk/server/requestBody.js'
+import { loadContract } from '../lib/contract/openapi.ts'
 import { AppError, badRequest } from '../lib/errors.ts'
 import { compileTools, createMcpServer } from '../lib/mcp/server.ts'
 import { mcpTools } from '../lib/mcp/tools.ts'
@@ -38,7 +39,7 @@ function assertStreamableRequest (request: FastifyRequest): number {
 }
 
 const mcp: FastifyPluginAsyncTypebox = async (fastify) => {
-  const tools = compileTools(mcpTools)
+  const tools = compileTools(mcpTools, await loadContract())
   const webhookPolicy = { allowPrivateUrls: fastify.config.allowPrivateUrls }
 
   fastify.route({

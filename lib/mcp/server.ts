@@ -1,25 +1,47 @@
-// The MCP server behind /mcp: lists the tools with their generated JSON Schemas and runs a call
-// as scope check → argument validation → service. Every failure is a tool error (`isError: true`)
-// carrying the SPEC envelope's `{code, message, issues?}`, never a JSON-RPC crash.
+// The MCP server behind /mcp: lists the tools (name, title, contract-described input schema,
+// annotations) and runs a call as scope check → argument validation → service. A call the server
+// can run but that fails is a tool error (`isError: true`) carrying the SPEC envelope's
+// `{code, message, issues?}`, so the model reads it and corrects itself (invalid arguments too, as
+// the 2025-11-25 protocol asks); a tool that does not exist is a protocol error, JSON-RPC -32602.
 import type { EntityManager } from '@mikro-orm/postgresql'
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import { Server } from '@modelcontextprotocol/sdk/server/index.js'
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js'
 import type { ValidateFunction } from 'ajv'
-import { AppError, notFound, validationError } from '../errors.ts'
+import type { Contract } from '../contract/openapi.ts'
+import { AppError, validationError } from '../errors.ts'
 import { assertScopes } from '../keys/route-security.ts'
 import { createAjv } from '../validation/ajv.ts'
 import { issuesFromAjv } from '../validation/issues.ts'
-import type { McpTool, ToolContext } from './tools.ts'
+import { contractDocs, withDescriptions } from './describe.ts'
+import { ToolText, type McpTool, type ToolContext } from './tools.ts'
 
 export interface CompiledTool extends McpTool {
   validate: ValidateFunction
+  /** What `tools/list` shows for this tool. */
+  definition: Tool
 }
 
-/** Compiles every tool's input schema once, at start-up, with the app's Ajv settings. */
-export function compileTools (tools: readonly McpTool[]): Map<string, CompiledTool> {
+/**
+ * Compiles every tool's input schema once, at start-up, with the app's Ajv settings, and describes
+ * its arguments from the contract (lib/mcp/describe.ts).
+ */
+export function compileTools (tools: readonly McpTool[], contract: Contract): Map<string, CompiledTool> {
   const strict = createAjv({ coerceTypes: false })
   const coercing = createAjv({ coerceTypes: 'array' })
-  return new Map(tools.map((tool) => [tool.name, { ...tool, validate: (tool.coerce ? coercing : strict).compile(tool.inputSchema) }]))
+  const docs = contractDocs(contract)
+  return new Map(tools.map((tool) => [tool.name, {
+    ...tool,
+    validate: (tool.coerce ? coercing : strict).compile(tool.inputSchema),
+    definition: {
+      name: tool.name,
+      title: tool.title,
+      description: tool.description,
+      // JSON, not TypeBox: the listed schema carries no symbols and no TypeBox metadata.
+      inputSchema: JSON.parse(JSON.stringify(withDescriptions(tool.inputSchema, tool.documented(docs(tool.operationId)), contract.deref))) as Tool['inputSchema'],
+      // `title` again for clients of the 2025-03-26 protocol, which read it only here.
+      annotations: { title: tool.title, ...tool.annotations }
+    }
+  }]))
 }
 
 function toolError (error: AppError): CallToolResult {
@@ -34,15 +56,17 @@ export interface CallContext extends Omit<ToolContext, 'em'> {
   logError: (error: unknown, toolName: string) => void
 }
 
+/** Throws McpError -32602 for a tool that does not exist; every other failure is a tool error. */
 export async function callTool (tools: Map<string, CompiledTool>, name: string, args: unknown, context: CallContext): Promise<CallToolResult> {
+  const tool = tools.get(name)
+  if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}. tools/list names the tools this server has.`)
   try {
-    const tool = tools.get(name)
-    if (tool === undefined) throw notFound(`Unknown tool ${name}`)
     if (tool.scopes !== null) assertScopes(context.caller.scopes, tool.scopes)
     // Validated in place (defaults filled, query-style values coerced), as Fastify does for REST.
     const input = args ?? {}
     if (!tool.validate(input)) throw validationError(issuesFromAjv(tool.validate.errors))
     const result = await tool.run(input, { em: context.forkEm(), caller: context.caller, eventTypes: context.eventTypes, webhookPolicy: context.webhookPolicy })
+    if (result instanceof ToolText) return { content: [{ type: 'text', text: result.text }] }
     return {
       content: [{ type: 'text', text: JSON.stringify(result) }],
       ...(result !== null && typeof result === 'object' && !Array.isArray(result) ? { structuredContent: result as Record<string, unknown> } : {})
@@ -54,17 +78,16 @@ export async function callTool (tools: Map<string, CompiledTool>, name: string, 
   }
 }
 
-/** One server per HTTP request (stateless transport): it knows the key that request authenticated. */
-export function createMcpServer (tools: Map<string, CompiledTool>, context: CallContext, version: string): McpServer {
-  const mcp = new McpServer({ name: 'loop', version }, { capabilities: { tools: {} } })
-  // The low-level handlers take JSON Schema as is; McpServer.registerTool would want Zod shapes.
-  mcp.server.setRequestHandler(ListToolsRequestSchema, () => ({
-    tools: [...tools.values()].map((tool) => ({
-      name: tool.name,
-      description: tool.description,
-      inputSchema: tool.inputSchema as unknown as { type: 'object', [key: string]: unknown }
-    }))
-  }))
-  mcp.server.setRequestHandler(CallToolRequestSchema, async (request) => await callTool(tools, request.params.name, request.params.arguments, context))
-  return mcp
+/**
+ * One server per HTTP request (stateless transport): it knows the key that request authenticated.
+ * The low-level Server, because its tools are JSON Schema (McpServer.registerTool wants Zod), and
+ * because McpServer advertises `tools.listChanged`, a notification a stateless server never sends:
+ * this one advertises `tools` and nothing else.
+ */
+export function createMcpServer (tools: Map<string, CompiledTool>, context: CallContext, version: string): Server {
+  const server = new Server({ name: 'loop', title: 'Loop', version }, { capabilities: { tools: {} } })
+  const definitions = [...tools.values()].map((tool) => tool.definition)
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: definitions }))
+  server.setRequestHandler(CallToolRequestSchema, async (request) => await callTool(tools, request.params.name, request.params.arguments, context))
+  return server
 }

@@ -1,5 +1,5 @@
 // /api/brands (admin, so the operator): list brands; POST creates a brand and its first API key
-// in the caller's env (also the MCP tool brands.create).
+// in the caller's env (also the MCP tool brands_create).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { createBrand as createBrandOp, listBrands as listBrandsOp } from '../../generated/operations.ts'
 import { createBrand, listBrands } from '../../lib/keys/key-service.ts'

@@ -341,33 +341,35 @@ async function mcp (t: TestContext, tenant: Tenant) {
   return async (name: string, args: Record<string, unknown>) => {
     const result = await client.callTool({ name, arguments: args })
     const content = result.content as { text: string }[]
-    return { isError: result.isError === true, body: JSON.parse(content[0]?.text ?? 'null') as Record<string, unknown> & { issues?: { id: string }[], signals?: { id: string }[], code?: string } }
+    // Structured content, or an error's JSON text; "No issue to claim" is a sentence, and null here.
+    const body = result.structuredContent ?? (result.isError === true ? JSON.parse(content[0]?.text ?? 'null') as unknown : null)
+    return { isError: result.isError === true, body: body as Record<string, unknown> & { data?: { id: string }[], code?: string } }
   }
 }
 
 t.test('every MCP tool keeps to the same walls', async (t) => {
   for (const actor of tenants) {
     const tool = await mcp(t, actor)
-    const issues = (await tool('issues.list', { limit: 200 })).body.issues?.map((i) => i.id) ?? []
-    const signals = (await tool('signals.list', { limit: 200 })).body.signals?.map((s) => s.id) ?? []
+    const issues = (await tool('issues_list', { limit: 200 })).body.data?.map((i) => i.id) ?? []
+    const signals = (await tool('signals_list', { limit: 200 })).body.data?.map((s) => s.id) ?? []
     for (const owner of tenants.filter((x) => x !== actor)) {
       const who = `${actor.name} → ${owner.name}`
-      t.equal(issues.includes(owner.issueId), sees(actor, owner), `${who}: issues.list`)
-      if (owner.signalId !== null) t.equal(signals.includes(owner.signalId), sees(actor, owner), `${who}: signals.list`)
+      t.equal(issues.includes(owner.issueId), sees(actor, owner), `${who}: issues_list`)
+      if (owner.signalId !== null) t.equal(signals.includes(owner.signalId), sees(actor, owner), `${who}: signals_list`)
       if (sees(actor, owner)) continue
-      t.match(await tool('issues.update', { id: owner.issueId, changes: { title: 'hijacked' } }), { isError: true, body: { code: 'NOT_FOUND' } }, `${who}: issues.update`)
+      t.match(await tool('issues_update', { id: owner.issueId, changes: { title: 'hijacked' } }), { isError: true, body: { code: 'NOT_FOUND' } }, `${who}: issues_update`)
       if (owner.brandId !== actor.brandId) {
-        t.match(await tool('events.schema', { name: owner.onlyType }), { isError: true, body: { code: 'NOT_FOUND' } }, `${who}: events.schema`)
-        t.match(await tool('events.send', { event: owner.onlyType, payload: { eventId: 'x' } }), { isError: true, body: { code: 'VALIDATION_ERROR' } }, `${who}: events.send`)
+        t.match(await tool('events_schema', { name: owner.onlyType }), { isError: true, body: { code: 'NOT_FOUND' } }, `${who}: events_schema`)
+        t.match(await tool('events_send', { event: owner.onlyType, payload: { eventId: 'x' } }), { isError: true, body: { code: 'VALIDATION_ERROR' } }, `${who}: events_send`)
       }
-      t.match(await tool('events.declare', { name: actor.onlyType, source: 'custom', webhookPath: owner.webhookPath, secret: 'attacker' }), { isError: true, body: { code: 'CONFLICT' } }, `${who}: events.declare`)
+      t.match(await tool('events_declare', { name: actor.onlyType, source: 'custom', webhookPath: owner.webhookPath, secret: 'attacker' }), { isError: true, body: { code: 'CONFLICT' } }, `${who}: events_declare`)
       if (owner.env !== actor.env && owner.env !== 'dev') {
-        t.match(await tool('webhooks.create', { url: 'http://127.0.0.1:9/x', events: ['*'], env: owner.env }), { isError: true, body: { code: 'VALIDATION_ERROR' } }, `${who}: webhooks.create in another env`)
+        t.match(await tool('webhooks_create', { url: 'http://127.0.0.1:9/x', events: ['*'], env: owner.env }), { isError: true, body: { code: 'VALIDATION_ERROR' } }, `${who}: webhooks_create in another env`)
       }
     }
-    const brands = await tool('brands.create', { name: `via MCP by ${actor.name}` })
-    if (actor.brandId !== null) t.match(brands, { isError: true, body: { code: 'FORBIDDEN' } }, `${actor.name}: brands.create`)
-    else t.match(brands, { isError: false, body: { key: { env: actor.env } } }, `${actor.name}: brands.create makes a key of its own env`)
+    const brands = await tool('brands_create', { name: `via MCP by ${actor.name}` })
+    if (actor.brandId !== null) t.match(brands, { isError: true, body: { code: 'FORBIDDEN' } }, `${actor.name}: brands_create`)
+    else t.match(brands, { isError: false, body: { key: { env: actor.env } } }, `${actor.name}: brands_create makes a key of its own env`)
   }
 })
 
@@ -382,8 +384,8 @@ t.test('claiming: each agent only ever gets issues its key may see, over REST an
       const res = await call({ method: 'POST', url: '/api/issues/claim', headers: actor.headers, payload: { agent: `agent-${slug(actor)}` } })
       if (res.statusCode === 204) break
       claimed.push((json(res).issue as { id: string }).id)
-      const viaMcp = await tool('issues.claim', { agent: `mcp-${slug(actor)}` })
-      const issue = viaMcp.body.issue as { id: string } | null
+      const viaMcp = await tool('issues_claim', { agent: `mcp-${slug(actor)}` })
+      const issue = viaMcp.body as { id: string } | null
       if (issue !== null) claimed.push(issue.id)
     }
     const allowed = visibleIssues(actor)
