@@ -1351,7 +1351,7 @@ export interface components {
         };
         /** @description Pass as `iterator` for the next page; null when `done` is true. */
         ListIterator: string | null;
-        /** @description Pass as `iterator` for the page before this one (on the first page, for what has been added before it since); null when the page is empty. */
+        /** @description Pass as `iterator` for the page before this one; null on the first page. */
         ListPrevIterator: string | null;
         /** @description true when no page follows this one. */
         ListDone: boolean;

@@ -122,7 +122,7 @@ export const mcpTools: readonly McpTool[] = [
     operation: ops.declareEventType,
     inputSchema: ops.declareEventType.schema.body,
     documented: (op) => op.body,
-    run: async (args, { em, caller, eventTypes }) => await declareEventType(em, eventTypes, args, caller)
+    run: async (args, { em, caller, eventTypes }) => (await declareEventType(em, eventTypes, args, caller)).declared
   }),
   tool({
     name: 'events_schema',

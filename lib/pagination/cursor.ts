@@ -11,7 +11,7 @@ export interface Page<T> {
   data: T[]
   /** Pass back as `iterator` for the next page; null when `done`. */
   iterator: string | null
-  /** Pass back as `iterator` for the page before this one; null when this page is empty. */
+  /** Pass back as `iterator` for the page before this one; null on the first page. */
   prevIterator: string | null
   done: boolean
 }
@@ -126,12 +126,14 @@ export class Pager<Row extends object> {
     const ordered = forward ? taken : taken.reverse()
     const first = ordered.at(0)
     const last = ordered.at(-1)
-    // Paging forward, `more` says a next page exists; paging back, there is always one (where we came from).
+    // `more` is about the direction of travel: paging forward, whether a next page exists; paging
+    // back, whether an earlier one does. The other way there is always the page we came from.
     const done = forward ? !more : last === undefined
+    const earlier = forward ? position !== null : more
     return {
       data: ordered.map(view),
       iterator: done || last === undefined ? null : this.encode(filters, true, last),
-      prevIterator: first === undefined ? null : this.encode(filters, false, first),
+      prevIterator: !earlier || first === undefined ? null : this.encode(filters, false, first),
       done
     }
   }

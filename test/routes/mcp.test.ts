@@ -105,7 +105,7 @@ t.test('declare an event type, send an event of it, and read its schema back', a
     fields: { eventId: { type: 'uuid', required: true }, email: { type: 'email', required: true } }
   })
   t.equal(declared.isError, false, declared.text)
-  t.match(declared.body, { ok: true, created: true, schema: { name: 'mcp.tested.v1' } })
+  t.match(declared.body, { name: 'mcp.tested.v1', builtIn: false })
 
   const eventId = '550e8400-e29b-41d4-a716-446655440000'
   const sent = await call(client, 'events_send', { event: 'mcp.tested.v1', payload: { eventId, email: 'a@example.com' } })
@@ -272,9 +272,12 @@ t.test('each JSON-RPC call in a batch costs one token: 100 calls leave 99 fewer 
   t.equal(one.headers.get('x-ratelimit-remaining'), '199', 'a fresh standard bucket (burst 200) less one call')
   const key = await authHeaders(app, ['events:read'])
   const batch = Array.from({ length: 100 }, (_, i) => toolsList(i + 1))
+  const started = Date.now()
   const hundred = await postRpc(key, batch)
   t.equal(hundred.status, 200)
-  t.equal(hundred.headers.get('x-ratelimit-remaining'), '100', 'a fresh bucket less 100 calls')
+  // The bucket refills 100/s while the batch runs: one token per 10 ms of the request may be back.
+  const remaining = Number(hundred.headers.get('x-ratelimit-remaining'))
+  t.ok(remaining >= 100 && remaining <= 100 + Math.ceil((Date.now() - started) / 10), `a fresh bucket less 100 calls (${remaining} left)`)
   const answers = await hundred.json() as { id: number, result?: { tools: unknown[] } }[]
   t.equal(answers.length, 100)
   t.ok(answers.every((a) => Array.isArray(a.result?.tools)), 'every call answered')

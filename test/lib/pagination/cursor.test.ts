@@ -16,8 +16,10 @@ t.test('a full page plus one says more follows: the iterator continues after its
   t.same(pager.where(next), { $or: [{ priority: { $gt: 2 } }, { priority: 2, number: { $gt: 1 } }] })
 })
 
-t.test('the last page is done, with no iterator; its prevIterator walks back before its first row', async (t) => {
-  const page = pager.page(rows.slice(2), null, 2, filters, (r) => r)
+t.test('the first page has no prevIterator; a later last page is done, and its prevIterator walks back before its first row', async (t) => {
+  t.equal(pager.page(rows, null, 2, filters, (r) => r).prevIterator, null)
+  const first = pager.page(rows, null, 2, filters, (r) => r)
+  const page = pager.page(rows.slice(2), pager.position({ iterator: first.iterator! }, filters), 2, filters, (r) => r)
   t.equal(page.done, true)
   t.equal(page.iterator, null)
   const back = pager.position({ iterator: page.prevIterator! }, filters)
@@ -28,6 +30,8 @@ t.test('the last page is done, with no iterator; its prevIterator walks back bef
   const previous = pager.page([rows[1]!, rows[0]!], back, 2, filters, (r) => r)
   t.same(previous.data, [rows[0], rows[1]])
   t.equal(previous.done, false, 'the page we came from follows')
+  t.equal(previous.prevIterator, null, 'nothing is before the first row')
+  t.ok(pager.page([rows[2]!, rows[1]!, rows[0]!], back, 2, filters, (r) => r).prevIterator, 'a full page back with more before it leads further back')
 })
 
 t.test('an empty page has neither iterator and is done', async (t) => {
