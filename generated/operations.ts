@@ -91,7 +91,28 @@ export const getReady = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -260,7 +281,28 @@ export const receiveGithubSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -320,7 +362,28 @@ export const receiveGithubSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -380,7 +443,28 @@ export const receiveGithubSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -440,7 +524,28 @@ export const receiveGithubSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -500,7 +605,28 @@ export const receiveGithubSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -560,7 +686,28 @@ export const receiveGithubSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -620,7 +767,28 @@ export const receiveGithubSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -769,7 +937,28 @@ export const receiveSentrySignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -829,7 +1018,28 @@ export const receiveSentrySignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -889,7 +1099,28 @@ export const receiveSentrySignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -949,7 +1180,28 @@ export const receiveSentrySignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1009,7 +1261,28 @@ export const receiveSentrySignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1069,7 +1342,28 @@ export const receiveSentrySignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1129,7 +1423,28 @@ export const receiveSentrySignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1266,7 +1581,28 @@ export const receivePosthogSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1326,7 +1662,28 @@ export const receivePosthogSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1386,7 +1743,28 @@ export const receivePosthogSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1446,7 +1824,28 @@ export const receivePosthogSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1506,7 +1905,28 @@ export const receivePosthogSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1566,7 +1986,28 @@ export const receivePosthogSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1790,7 +2231,28 @@ export const listSignals = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1850,7 +2312,28 @@ export const listSignals = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1910,7 +2393,28 @@ export const listSignals = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1970,7 +2474,28 @@ export const listSignals = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2154,7 +2679,28 @@ export const getSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2214,7 +2760,28 @@ export const getSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2274,7 +2841,28 @@ export const getSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2334,7 +2922,28 @@ export const getSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2394,7 +3003,28 @@ export const getSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2653,7 +3283,28 @@ export const listIssues = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2713,7 +3364,28 @@ export const listIssues = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2773,7 +3445,28 @@ export const listIssues = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2833,7 +3526,28 @@ export const listIssues = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3083,7 +3797,28 @@ export const createIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3143,7 +3878,28 @@ export const createIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3203,7 +3959,28 @@ export const createIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3263,7 +4040,28 @@ export const createIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3323,7 +4121,28 @@ export const createIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3383,7 +4202,28 @@ export const createIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3610,7 +4450,28 @@ export const claimIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3670,7 +4531,28 @@ export const claimIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3730,7 +4612,28 @@ export const claimIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3790,7 +4693,28 @@ export const claimIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3850,7 +4774,28 @@ export const claimIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3910,7 +4855,28 @@ export const claimIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4214,7 +5180,28 @@ export const getIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4274,7 +5261,28 @@ export const getIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4334,7 +5342,28 @@ export const getIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4394,7 +5423,28 @@ export const getIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4454,7 +5504,28 @@ export const getIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4714,7 +5785,28 @@ export const updateIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4774,7 +5866,28 @@ export const updateIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4834,7 +5947,28 @@ export const updateIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4894,7 +6028,28 @@ export const updateIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4954,7 +6109,28 @@ export const updateIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5014,7 +6190,28 @@ export const updateIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5074,7 +6271,28 @@ export const updateIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5134,7 +6352,28 @@ export const updateIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5249,7 +6488,28 @@ export const listBrands = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5309,7 +6569,28 @@ export const listBrands = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5369,7 +6650,28 @@ export const listBrands = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5634,7 +6936,28 @@ export const createBrand = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5694,7 +7017,28 @@ export const createBrand = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5754,7 +7098,28 @@ export const createBrand = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5814,7 +7179,28 @@ export const createBrand = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5874,7 +7260,28 @@ export const createBrand = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5934,7 +7341,28 @@ export const createBrand = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6117,7 +7545,28 @@ export const listKeys = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6177,7 +7626,28 @@ export const listKeys = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6237,7 +7707,28 @@ export const listKeys = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6297,7 +7788,28 @@ export const listKeys = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6534,7 +8046,28 @@ export const createKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6594,7 +8127,28 @@ export const createKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6654,7 +8208,28 @@ export const createKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6714,7 +8289,28 @@ export const createKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6774,7 +8370,28 @@ export const createKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6834,7 +8451,28 @@ export const createKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6894,7 +8532,28 @@ export const createKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7075,7 +8734,28 @@ export const revokeKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7135,7 +8815,28 @@ export const revokeKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7195,7 +8896,28 @@ export const revokeKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7255,7 +8977,28 @@ export const revokeKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7315,7 +9058,28 @@ export const revokeKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7713,7 +9477,28 @@ export const declareEventType = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7773,7 +9558,28 @@ export const declareEventType = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7833,7 +9639,28 @@ export const declareEventType = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7893,7 +9720,28 @@ export const declareEventType = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7953,7 +9801,28 @@ export const declareEventType = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8070,7 +9939,28 @@ export const listEventSchemas = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8130,7 +10020,28 @@ export const listEventSchemas = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8248,7 +10159,28 @@ export const getEventSchema = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8308,7 +10240,28 @@ export const getEventSchema = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8368,7 +10321,28 @@ export const getEventSchema = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8543,7 +10517,28 @@ export const listEvents = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8603,7 +10598,28 @@ export const listEvents = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8663,7 +10679,28 @@ export const listEvents = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8723,7 +10760,28 @@ export const listEvents = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8855,7 +10913,28 @@ export const sendEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8915,7 +10994,28 @@ export const sendEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8975,7 +11075,28 @@ export const sendEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9035,7 +11156,28 @@ export const sendEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9095,7 +11237,28 @@ export const sendEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9155,7 +11318,28 @@ export const sendEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9215,7 +11399,28 @@ export const sendEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9275,7 +11480,28 @@ export const sendEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9417,7 +11643,28 @@ export const getEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9477,7 +11724,28 @@ export const getEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9537,7 +11805,28 @@ export const getEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9597,7 +11886,28 @@ export const getEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9657,7 +11967,28 @@ export const getEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9861,7 +12192,28 @@ export const listEventRejections = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9921,7 +12273,28 @@ export const listEventRejections = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9981,7 +12354,28 @@ export const listEventRejections = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10041,7 +12435,28 @@ export const listEventRejections = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10155,7 +12570,28 @@ export const replayEventRejection = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10215,7 +12651,28 @@ export const replayEventRejection = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10275,7 +12732,28 @@ export const replayEventRejection = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10335,7 +12813,28 @@ export const replayEventRejection = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10395,7 +12894,28 @@ export const replayEventRejection = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10455,7 +12975,28 @@ export const replayEventRejection = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10570,7 +13111,28 @@ export const receiveInboundWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10630,7 +13192,28 @@ export const receiveInboundWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10690,7 +13273,28 @@ export const receiveInboundWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10750,7 +13354,28 @@ export const receiveInboundWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10810,7 +13435,28 @@ export const receiveInboundWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10870,7 +13516,28 @@ export const receiveInboundWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10930,7 +13597,28 @@ export const receiveInboundWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10990,7 +13678,28 @@ export const receiveInboundWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11169,7 +13878,28 @@ export const listWebhooks = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11229,7 +13959,28 @@ export const listWebhooks = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11289,7 +14040,28 @@ export const listWebhooks = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11349,7 +14121,28 @@ export const listWebhooks = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11547,7 +14340,28 @@ export const createWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11607,7 +14421,28 @@ export const createWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11667,7 +14502,28 @@ export const createWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11727,7 +14583,28 @@ export const createWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11787,7 +14664,28 @@ export const createWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11944,7 +14842,28 @@ export const getWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12004,7 +14923,28 @@ export const getWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12064,7 +15004,28 @@ export const getWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12124,7 +15085,28 @@ export const getWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12184,7 +15166,28 @@ export const getWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12270,7 +15273,28 @@ export const deleteWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12330,7 +15354,28 @@ export const deleteWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12390,7 +15435,28 @@ export const deleteWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12450,7 +15516,28 @@ export const deleteWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12510,7 +15597,28 @@ export const deleteWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12704,7 +15812,28 @@ export const updateWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12764,7 +15893,28 @@ export const updateWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12824,7 +15974,28 @@ export const updateWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12884,7 +16055,28 @@ export const updateWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12944,7 +16136,28 @@ export const updateWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13004,7 +16217,28 @@ export const updateWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13176,7 +16410,28 @@ export const rotateWebhookSecret = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13236,7 +16491,28 @@ export const rotateWebhookSecret = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13296,7 +16572,28 @@ export const rotateWebhookSecret = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13356,7 +16653,28 @@ export const rotateWebhookSecret = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13416,7 +16734,28 @@ export const rotateWebhookSecret = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13523,7 +16862,28 @@ export const testWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13583,7 +16943,28 @@ export const testWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13643,7 +17024,28 @@ export const testWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13703,7 +17105,28 @@ export const testWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13763,7 +17186,28 @@ export const testWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13823,7 +17267,28 @@ export const testWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14055,7 +17520,28 @@ export const listWebhookDeliveries = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14115,7 +17601,28 @@ export const listWebhookDeliveries = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14175,7 +17682,28 @@ export const listWebhookDeliveries = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14235,7 +17763,28 @@ export const listWebhookDeliveries = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14295,7 +17844,28 @@ export const listWebhookDeliveries = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14490,7 +18060,28 @@ export const retryWebhookDelivery = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14550,7 +18141,28 @@ export const retryWebhookDelivery = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14610,7 +18222,28 @@ export const retryWebhookDelivery = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14670,7 +18303,28 @@ export const retryWebhookDelivery = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14730,7 +18384,28 @@ export const retryWebhookDelivery = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14790,7 +18465,28 @@ export const retryWebhookDelivery = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14876,7 +18572,28 @@ export const mcp = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14936,7 +18653,28 @@ export const mcp = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14996,7 +18734,28 @@ export const mcp = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -15056,7 +18815,28 @@ export const mcp = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -15116,7 +18896,28 @@ export const mcp = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
