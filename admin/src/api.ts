@@ -2,7 +2,7 @@
 // key kept in sessionStorage (gone when the tab closes). Also the polling hook the live views
 // share: conditional GETs with If-None-Match, so an unchanged list costs a 304 and no body.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
-import { createClient, type LoopClient, type Schemas } from '../../sdk/src/client.ts'
+import { createClient, type LoopClient, type Schemas } from '../../packages/sdk/src/client.ts'
 
 export type { LoopClient, Schemas }
 
