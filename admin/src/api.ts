@@ -17,7 +17,8 @@ export function forgetKey (): void { sessionStorage.removeItem(STORAGE_KEY) }
 
 /** A client for this Loop (the console is served by the instance it manages); 401 calls `onRejected`. */
 export function clientFor (apiKey: string, onRejected: () => void): LoopClient {
-  const client = createClient({ baseUrl: window.location.origin, apiKey })
+  // Short retries: a view should show a failure in seconds, not after seed 004's ten minutes.
+  const client = createClient({ baseUrl: window.location.origin, apiKey, retryDelaysMs: [500, 2000] })
   client.use({
     onResponse ({ response }) {
       if (response.status === 401) onRejected()

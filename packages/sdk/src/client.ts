@@ -1,7 +1,7 @@
 // The typed REST client: openapi-fetch over the types openapi-typescript generates from
 // openapi/loop.yaml, with the API key sent as `Authorization: Bearer`, a timeout per attempt,
 // retries on seed 004's schedule (retry.ts) and `paginate` over every list (paginate.ts).
-// Web APIs only (fetch, AbortController, crypto.randomUUID): Node ≥ 20, Deno, Bun, Workers, browsers.
+// Web APIs only (fetch, AbortController, crypto.getRandomValues): Node ≥ 20, Deno, Bun, Workers, browsers.
 import * as openapiFetch from 'openapi-fetch'
 import type { Client, ClientOptions } from 'openapi-fetch'
 import type { components, operations, paths } from '../../../generated/openapi.ts'

@@ -65,12 +65,24 @@ async function eventIdOf (request: Request): Promise<string | undefined> {
   }
 }
 
+/**
+ * A random UUID (v4). Not crypto.randomUUID: browsers offer it only to secure contexts, and the
+ * admin console may be served over plain HTTP on a private address; getRandomValues is everywhere.
+ */
+function randomKey (): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
 /** The request with its Idempotency-Key when it is a POST under /api that has none. */
 async function withIdempotencyKey (request: Request): Promise<Request> {
   if (request.method !== 'POST' || request.headers.has('idempotency-key')) return request
   const { pathname } = new URL(request.url)
   if (!pathname.includes('/api/')) return request
-  const key = (pathname.endsWith('/api/events') ? await eventIdOf(request) : undefined) ?? globalThis.crypto.randomUUID()
+  const key = (pathname.endsWith('/api/events') ? await eventIdOf(request) : undefined) ?? randomKey()
   const headers = new Headers(request.headers)
   headers.set('idempotency-key', key)
   return new Request(request, { headers })
