@@ -7,7 +7,7 @@
 // Run by `npm run build`, and by each package's `prepack` (`npm pack` never ships an empty dist).
 import { build, type BuildOptions } from 'esbuild'
 import { execFile } from 'node:child_process'
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { access, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -86,10 +86,17 @@ export async function buildPackage (name: PackageName): Promise<void> {
   }
 }
 
-/** Builds `names` and every package they depend on, in dependency order. */
+const built = async (name: PackageName) => await access(join(root, 'packages', name, 'dist', 'esm', 'index.d.ts')).then(() => true, () => false)
+
+/**
+ * Builds `names`, in dependency order, and before them each package they depend on that has no
+ * dist yet (its declarations are what tsc reads for the dependent's types).
+ */
 export async function buildPackages (names: readonly PackageName[] = packageNames): Promise<void> {
   const wanted = Math.max(...names.map((name) => packageNames.indexOf(name)))
-  for (const name of packageNames.slice(0, wanted + 1)) await buildPackage(name)
+  for (const name of packageNames.slice(0, wanted + 1)) {
+    if (names.includes(name) || !await built(name)) await buildPackage(name)
+  }
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
