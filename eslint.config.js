@@ -3,7 +3,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'generated/', '.loop/', '.tap/', 'coverage/', 'dist/', 'sdk/dist/', 'test/artifacts/', 'admin/dist/'] },
+  { ignores: ['node_modules/', 'generated/', '.loop/', '.tap/', 'coverage/', 'dist/', 'packages/*/dist/', 'test/artifacts/', 'admin/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,18 +4,33 @@
 //   LOOP_URL=http://127.0.0.1:3000 LOOP_API_KEY=lk_... node --import tsx examples/agent-loop.ts
 //
 // Settings: LOOP_AGENT (the name recorded as claimedBy), LOOP_ISSUE_TYPES (comma-separated, e.g.
-// "signal,bug"), LOOP_POLL_SECONDS (wait when the queue is empty, default 30) and
-// LOOP_EXIT_WHEN_IDLE=true to stop at the first empty claim instead of polling forever.
-import { createClient, type Schemas } from '@loop/sdk'
+// "signal,bug"), LOOP_POLL_SECONDS (wait when the queue is empty, default 30),
+// LOOP_EXIT_WHEN_IDLE=true to stop at the first empty claim instead of polling forever, and
+// LOOP_RETRY_DELAYS_MS (comma-separated waits before each retry, default seed 004's
+// 1 s, 5 s, 30 s, 2 min, 10 min).
+//
+// Loop may restart under it: the client retries what failed on the way (connection refused, 5xx,
+// 429) and every claim carries an Idempotency-Key, so a retried claim cannot take a second issue.
+// An issue this agent held when it last stopped goes back to the queue at start.
+import { createClient, LoopError, type Schemas } from '@loop/sdk'
 
 type Issue = Schemas['Issue']
 type IssueType = Issue['type']
 
-const loop = createClient({ baseUrl: process.env.LOOP_URL ?? 'http://127.0.0.1:3000', apiKey: required('LOOP_API_KEY') })
 const agent = process.env.LOOP_AGENT ?? `example-agent@${process.pid}`
 const types = process.env.LOOP_ISSUE_TYPES?.split(',').map((type) => type.trim() as IssueType)
 const pollMs = Number(process.env.LOOP_POLL_SECONDS ?? 30) * 1000
 const exitWhenIdle = process.env.LOOP_EXIT_WHEN_IDLE === 'true'
+const retryDelaysMs = process.env.LOOP_RETRY_DELAYS_MS?.split(',').map(Number)
+
+const loop = createClient({
+  baseUrl: process.env.LOOP_URL ?? 'http://127.0.0.1:3000',
+  apiKey: required('LOOP_API_KEY'),
+  ...(retryDelaysMs === undefined ? {} : { retryDelaysMs }),
+  onRetry: ({ attempt, delayMs, method, url, status }) => {
+    console.error(`${method} ${new URL(url).pathname}: ${status === undefined ? 'Loop unreachable' : `HTTP ${status}`}, retry ${attempt} in ${delayMs} ms`)
+  }
+})
 
 function required (name: string): string {
   const value = process.env[name]
@@ -30,34 +45,44 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * would do; return a note for the issue's description, or throw to hand the issue back.
  */
 async function work (issue: Issue): Promise<string> {
-  const { data, error } = await loop.GET('/api/issues/{id}', { params: { path: { id: issue.id } } })
-  if (error !== undefined) throw new Error(`could not read issue ${issue.number}: ${error.error.message}`)
+  const { data, error, response } = await loop.GET('/api/issues/{id}', { params: { path: { id: issue.id } } })
+  if (error !== undefined) throw LoopError.from(error, response)
   const source = data.signal === null ? 'no signal' : `${data.signal.source} ${data.signal.type} signal`
   return `Handled by ${agent}: looked at #${issue.number} "${issue.title}" (${source}, priority ${issue.priority}).`
 }
 
+async function update (issue: Issue, body: Schemas['UpdateIssueRequest']): Promise<Issue> {
+  const { data, error, response } = await loop.PATCH('/api/issues/{id}', { params: { path: { id: issue.id } }, body })
+  if (error !== undefined) throw LoopError.from(error, response)
+  return data
+}
+
+// What this agent still held when it last stopped (in progress, claimed by this name) goes back
+// to the queue, and is claimed again below in its turn.
+for await (const issue of loop.paginate('/api/issues', { query: { status: ['in_progress'], limit: 100 } })) {
+  if (issue.claimedBy !== agent) continue
+  await update(issue, { status: 'todo' })
+  console.log(`#${issue.number} handed back: claimed before a restart`)
+}
+
 for (;;) {
   const claimed = await loop.POST('/api/issues/claim', { body: { agent, ...(types === undefined ? {} : { types }) } })
-  if (claimed.error !== undefined) {
-    if (claimed.response.status === 429) { await sleep(Number(claimed.response.headers.get('retry-after') ?? 1) * 1000); continue }
-    throw new Error(`claim failed: ${claimed.response.status} ${claimed.error.error.message}`)
-  }
-  if (claimed.response.status === 204 || claimed.data === undefined) {
+  if (claimed.error !== undefined) throw LoopError.from(claimed.error, claimed.response)
+  if (claimed.data === undefined) {
+    // 204: nothing to claim.
     if (exitWhenIdle) break
     await sleep(pollMs)
     continue
   }
-  const issue = claimed.data.issue
+  const issue = claimed.data
   console.log(`claimed #${issue.number}: ${issue.title}`)
-  let update: Schemas['UpdateIssueRequest']
+  let body: Schemas['UpdateIssueRequest']
   try {
     const note = await work(issue)
-    update = { status: 'done', description: [issue.description, note].filter(Boolean).join('\n\n') }
+    body = { status: 'done', description: [issue.description, note].filter(Boolean).join('\n\n') }
   } catch (error) {
     console.error(`#${issue.number} goes back to the queue: ${(error as Error).message}`)
-    update = { status: 'todo' }
+    body = { status: 'todo' }
   }
-  const patched = await loop.PATCH('/api/issues/{id}', { params: { path: { id: issue.id } }, body: update })
-  if (patched.error !== undefined) throw new Error(`update of #${issue.number} failed: ${patched.error.error.message}`)
-  console.log(`#${issue.number} is ${patched.data.issue.status}`)
+  console.log(`#${issue.number} is ${(await update(issue, body)).status}`)
 }

@@ -1198,6 +1198,11 @@ export interface components {
             code: "required" | "invalid_type" | "invalid_string" | "invalid_enum_value" | "unrecognized_keys" | "too_small" | "too_big" | "custom";
         };
         /**
+         * @description What went wrong, one code per cause; clients branch on it (the SDK types it as this union). Most follow the status (BAD_REQUEST 400, UNAUTHORIZED 401, FORBIDDEN 403, NOT_FOUND 404, METHOD_NOT_ALLOWED 405, NOT_ACCEPTABLE 406, REQUEST_TIMEOUT 408, CONFLICT 409, LENGTH_REQUIRED 411, PAYLOAD_TOO_LARGE 413, URI_TOO_LONG 414, UNSUPPORTED_MEDIA_TYPE 415, VALIDATION_ERROR 422, RATE_LIMITED 429, HEADERS_TOO_LARGE 431, INTERNAL_ERROR and NOT_CONFIGURED 500, NOT_READY 503); IDEMPOTENCY_KEY_REUSED is the 422 of an Idempotency-Key sent again with a different body.
+         * @enum {string}
+         */
+        ErrorCode: "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "REQUEST_TIMEOUT" | "CONFLICT" | "LENGTH_REQUIRED" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_ERROR" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "NOT_CONFIGURED" | "NOT_READY";
+        /**
          * @description The one error envelope every non-2xx response carries.
          * @example {
          *       "ok": false,
@@ -1218,8 +1223,7 @@ export interface components {
             /** @constant */
             ok: false;
             error: {
-                /** @description BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, VALIDATION_ERROR, RATE_LIMITED, NOT_CONFIGURED, INTERNAL_ERROR, NOT_READY and the operation-specific codes it documents. */
-                code: string;
+                code: components["schemas"]["ErrorCode"];
                 message: string;
                 issues?: components["schemas"]["ValidationIssue"][];
             };

@@ -91,7 +91,28 @@ export const getReady = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -260,7 +281,28 @@ export const receiveGithubSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -320,7 +362,28 @@ export const receiveGithubSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -380,7 +443,28 @@ export const receiveGithubSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -440,7 +524,28 @@ export const receiveGithubSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -500,7 +605,28 @@ export const receiveGithubSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -560,7 +686,28 @@ export const receiveGithubSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -620,7 +767,28 @@ export const receiveGithubSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -769,7 +937,28 @@ export const receiveSentrySignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -829,7 +1018,28 @@ export const receiveSentrySignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -889,7 +1099,28 @@ export const receiveSentrySignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -949,7 +1180,28 @@ export const receiveSentrySignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1009,7 +1261,28 @@ export const receiveSentrySignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1069,7 +1342,28 @@ export const receiveSentrySignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1129,7 +1423,28 @@ export const receiveSentrySignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1266,7 +1581,28 @@ export const receivePosthogSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1326,7 +1662,28 @@ export const receivePosthogSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1386,7 +1743,28 @@ export const receivePosthogSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1446,7 +1824,28 @@ export const receivePosthogSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1506,7 +1905,28 @@ export const receivePosthogSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1566,7 +1986,28 @@ export const receivePosthogSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1796,7 +2237,28 @@ export const listSignals = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1856,7 +2318,28 @@ export const listSignals = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1916,7 +2399,28 @@ export const listSignals = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -1976,7 +2480,28 @@ export const listSignals = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2147,7 +2672,28 @@ export const getSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2207,7 +2753,28 @@ export const getSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2267,7 +2834,28 @@ export const getSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2327,7 +2915,28 @@ export const getSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2387,7 +2996,28 @@ export const getSignal = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2652,7 +3282,28 @@ export const listIssues = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2712,7 +3363,28 @@ export const listIssues = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2772,7 +3444,28 @@ export const listIssues = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -2832,7 +3525,28 @@ export const listIssues = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3080,7 +3794,28 @@ export const createIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3140,7 +3875,28 @@ export const createIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3200,7 +3956,28 @@ export const createIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3260,7 +4037,28 @@ export const createIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3320,7 +4118,28 @@ export const createIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3380,7 +4199,28 @@ export const createIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3605,7 +4445,28 @@ export const claimIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3665,7 +4526,28 @@ export const claimIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3725,7 +4607,28 @@ export const claimIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3785,7 +4688,28 @@ export const claimIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3845,7 +4769,28 @@ export const claimIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -3905,7 +4850,28 @@ export const claimIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4207,7 +5173,28 @@ export const getIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4267,7 +5254,28 @@ export const getIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4327,7 +5335,28 @@ export const getIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4387,7 +5416,28 @@ export const getIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4447,7 +5497,28 @@ export const getIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4694,7 +5765,28 @@ export const updateIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4754,7 +5846,28 @@ export const updateIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4814,7 +5927,28 @@ export const updateIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4874,7 +6008,28 @@ export const updateIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4934,7 +6089,28 @@ export const updateIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4994,7 +6170,28 @@ export const updateIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5054,7 +6251,28 @@ export const updateIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5114,7 +6332,28 @@ export const updateIssue = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5260,7 +6499,28 @@ export const listBrands = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5320,7 +6580,28 @@ export const listBrands = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5440,7 +6721,28 @@ export const listBrands = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5711,7 +7013,28 @@ export const createBrand = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5771,7 +7094,28 @@ export const createBrand = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5831,7 +7175,28 @@ export const createBrand = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5891,7 +7256,28 @@ export const createBrand = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -5951,7 +7337,28 @@ export const createBrand = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6011,7 +7418,28 @@ export const createBrand = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6218,7 +7646,28 @@ export const listKeys = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6278,7 +7727,28 @@ export const listKeys = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6338,7 +7808,28 @@ export const listKeys = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6398,7 +7889,28 @@ export const listKeys = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6633,7 +8145,28 @@ export const createKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6693,7 +8226,28 @@ export const createKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6753,7 +8307,28 @@ export const createKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6813,7 +8388,28 @@ export const createKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6873,7 +8469,28 @@ export const createKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6933,7 +8550,28 @@ export const createKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -6993,7 +8631,28 @@ export const createKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7079,7 +8738,28 @@ export const revokeKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7139,7 +8819,28 @@ export const revokeKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7199,7 +8900,28 @@ export const revokeKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7259,7 +8981,28 @@ export const revokeKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7319,7 +9062,28 @@ export const revokeKey = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7712,7 +9476,28 @@ export const declareEventType = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7772,7 +9557,28 @@ export const declareEventType = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7832,7 +9638,28 @@ export const declareEventType = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7892,7 +9719,28 @@ export const declareEventType = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -7952,7 +9800,28 @@ export const declareEventType = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8105,7 +9974,28 @@ export const listEventSchemas = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8225,7 +10115,28 @@ export const listEventSchemas = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8343,7 +10254,28 @@ export const getEventSchema = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8403,7 +10335,28 @@ export const getEventSchema = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8463,7 +10416,28 @@ export const getEventSchema = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8651,7 +10625,28 @@ export const listEvents = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8711,7 +10706,28 @@ export const listEvents = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8771,7 +10787,28 @@ export const listEvents = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8831,7 +10868,28 @@ export const listEvents = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -8970,7 +11028,28 @@ export const sendEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9030,7 +11109,28 @@ export const sendEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9090,7 +11190,28 @@ export const sendEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9150,7 +11271,28 @@ export const sendEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9210,7 +11352,28 @@ export const sendEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9270,7 +11433,28 @@ export const sendEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9330,7 +11514,28 @@ export const sendEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9390,7 +11595,28 @@ export const sendEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9532,7 +11758,28 @@ export const getEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9592,7 +11839,28 @@ export const getEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9652,7 +11920,28 @@ export const getEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9712,7 +12001,28 @@ export const getEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9772,7 +12082,28 @@ export const getEvent = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -9989,7 +12320,28 @@ export const listEventRejections = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10049,7 +12401,28 @@ export const listEventRejections = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10109,7 +12482,28 @@ export const listEventRejections = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10169,7 +12563,28 @@ export const listEventRejections = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10301,7 +12716,28 @@ export const replayEventRejection = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10361,7 +12797,28 @@ export const replayEventRejection = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10421,7 +12878,28 @@ export const replayEventRejection = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10481,7 +12959,28 @@ export const replayEventRejection = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10541,7 +13040,28 @@ export const replayEventRejection = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10601,7 +13121,28 @@ export const replayEventRejection = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10722,7 +13263,28 @@ export const receiveInboundWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10782,7 +13344,28 @@ export const receiveInboundWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10842,7 +13425,28 @@ export const receiveInboundWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10902,7 +13506,28 @@ export const receiveInboundWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10962,7 +13587,28 @@ export const receiveInboundWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11022,7 +13668,28 @@ export const receiveInboundWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11082,7 +13749,28 @@ export const receiveInboundWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11142,7 +13830,28 @@ export const receiveInboundWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11334,7 +14043,28 @@ export const listWebhooks = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11394,7 +14124,28 @@ export const listWebhooks = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11454,7 +14205,28 @@ export const listWebhooks = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11514,7 +14286,28 @@ export const listWebhooks = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11723,7 +14516,28 @@ export const createWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11783,7 +14597,28 @@ export const createWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11843,7 +14678,28 @@ export const createWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11903,7 +14759,28 @@ export const createWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -11963,7 +14840,28 @@ export const createWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12120,7 +15018,28 @@ export const getWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12180,7 +15099,28 @@ export const getWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12240,7 +15180,28 @@ export const getWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12300,7 +15261,28 @@ export const getWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12360,7 +15342,28 @@ export const getWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12446,7 +15449,28 @@ export const deleteWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12506,7 +15530,28 @@ export const deleteWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12566,7 +15611,28 @@ export const deleteWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12626,7 +15692,28 @@ export const deleteWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12686,7 +15773,28 @@ export const deleteWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12880,7 +15988,28 @@ export const updateWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -12940,7 +16069,28 @@ export const updateWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13000,7 +16150,28 @@ export const updateWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13060,7 +16231,28 @@ export const updateWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13120,7 +16312,28 @@ export const updateWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13180,7 +16393,28 @@ export const updateWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13363,7 +16597,28 @@ export const rotateWebhookSecret = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13423,7 +16678,28 @@ export const rotateWebhookSecret = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13483,7 +16759,28 @@ export const rotateWebhookSecret = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13543,7 +16840,28 @@ export const rotateWebhookSecret = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13603,7 +16921,28 @@ export const rotateWebhookSecret = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13804,7 +17143,28 @@ export const testWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13864,7 +17224,28 @@ export const testWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13924,7 +17305,28 @@ export const testWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -13984,7 +17386,28 @@ export const testWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14044,7 +17467,28 @@ export const testWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14104,7 +17548,28 @@ export const testWebhook = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14349,7 +17814,28 @@ export const listWebhookDeliveries = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14409,7 +17895,28 @@ export const listWebhookDeliveries = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14469,7 +17976,28 @@ export const listWebhookDeliveries = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14529,7 +18057,28 @@ export const listWebhookDeliveries = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14589,7 +18138,28 @@ export const listWebhookDeliveries = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14795,7 +18365,28 @@ export const retryWebhookDelivery = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14855,7 +18446,28 @@ export const retryWebhookDelivery = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14915,7 +18527,28 @@ export const retryWebhookDelivery = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -14975,7 +18608,28 @@ export const retryWebhookDelivery = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -15035,7 +18689,28 @@ export const retryWebhookDelivery = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -15095,7 +18770,28 @@ export const retryWebhookDelivery = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -15181,7 +18877,28 @@ export const mcp = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -15241,7 +18958,28 @@ export const mcp = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -15301,7 +19039,28 @@ export const mcp = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -15361,7 +19120,28 @@ export const mcp = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -15421,7 +19201,28 @@ export const mcp = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"

@@ -2454,6 +2454,31 @@ export const ValidationIssue = /* @__PURE__ */ Type.Unsafe<components['schemas']
   }
 })
 
+export const ErrorCode = /* @__PURE__ */ Type.Unsafe<components['schemas']['ErrorCode']>({
+  "type": "string",
+  "enum": [
+    "BAD_REQUEST",
+    "UNAUTHORIZED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "METHOD_NOT_ALLOWED",
+    "NOT_ACCEPTABLE",
+    "REQUEST_TIMEOUT",
+    "CONFLICT",
+    "LENGTH_REQUIRED",
+    "PAYLOAD_TOO_LARGE",
+    "URI_TOO_LONG",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "VALIDATION_ERROR",
+    "IDEMPOTENCY_KEY_REUSED",
+    "RATE_LIMITED",
+    "HEADERS_TOO_LARGE",
+    "INTERNAL_ERROR",
+    "NOT_CONFIGURED",
+    "NOT_READY"
+  ]
+})
+
 export const Error = /* @__PURE__ */ Type.Unsafe<components['schemas']['Error']>({
   "type": "object",
   "required": [
@@ -2473,7 +2498,28 @@ export const Error = /* @__PURE__ */ Type.Unsafe<components['schemas']['Error']>
       ],
       "properties": {
         "code": {
-          "type": "string"
+          "type": "string",
+          "enum": [
+            "BAD_REQUEST",
+            "UNAUTHORIZED",
+            "FORBIDDEN",
+            "NOT_FOUND",
+            "METHOD_NOT_ALLOWED",
+            "NOT_ACCEPTABLE",
+            "REQUEST_TIMEOUT",
+            "CONFLICT",
+            "LENGTH_REQUIRED",
+            "PAYLOAD_TOO_LARGE",
+            "URI_TOO_LONG",
+            "UNSUPPORTED_MEDIA_TYPE",
+            "VALIDATION_ERROR",
+            "IDEMPOTENCY_KEY_REUSED",
+            "RATE_LIMITED",
+            "HEADERS_TOO_LARGE",
+            "INTERNAL_ERROR",
+            "NOT_CONFIGURED",
+            "NOT_READY"
+          ]
         },
         "message": {
           "type": "string"

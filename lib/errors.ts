@@ -4,11 +4,13 @@ import type { components } from '../generated/openapi.ts'
 
 export type ValidationIssue = components['schemas']['ValidationIssue']
 export type ErrorEnvelope = components['schemas']['Error']
+/** Every code the envelope may carry: the contract's ErrorCode enum, so a new one is declared first. */
+export type ErrorCode = components['schemas']['ErrorCode']
 
 export class AppError extends Error {
   constructor (
     readonly statusCode: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly issues?: ValidationIssue[],
     /** Extra response headers, e.g. Retry-After on 429. */
@@ -30,7 +32,7 @@ export const badRequest = (message: string) => new AppError(400, 'BAD_REQUEST', 
 export const unauthorized = (message: string, headers?: Record<string, string>) => new AppError(401, 'UNAUTHORIZED', message, undefined, headers)
 export const forbidden = (message: string) => new AppError(403, 'FORBIDDEN', message)
 export const notFound = (message: string) => new AppError(404, 'NOT_FOUND', message)
-export const conflict = (message: string, code = 'CONFLICT') => new AppError(409, code, message)
+export const conflict = (message: string, code: ErrorCode = 'CONFLICT') => new AppError(409, code, message)
 export const validationError = (issues: ValidationIssue[], message?: string) =>
   new AppError(422, 'VALIDATION_ERROR', message ?? summarizeIssues(issues), issues)
 export const rateLimited = (retryAfterSeconds: number) =>

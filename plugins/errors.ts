@@ -3,10 +3,10 @@
 import fp from 'fastify-plugin'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { AppError, summarizeIssues } from '../lib/errors.ts'
+import { AppError, summarizeIssues, type ErrorCode } from '../lib/errors.ts'
 import { issuesFromAjv } from '../lib/validation/issues.ts'
 
-const codeByStatus: Record<number, string> = {
+const codeByStatus: Record<number, ErrorCode> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHORIZED',
   403: 'FORBIDDEN',
@@ -81,7 +81,7 @@ export function frameworkErrors (error: FastifyError, _request: FastifyRequest, 
  */
 export function clientErrorHandler (this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return
-  const [status, code, message] = error.code === 'HPE_HEADER_OVERFLOW'
+  const [status, code, message]: [number, ErrorCode, string] = error.code === 'HPE_HEADER_OVERFLOW'
     ? [431, 'HEADERS_TOO_LARGE', 'Request headers are larger than the limit']
     : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? [408, 'REQUEST_TIMEOUT', 'The request was not received in time']

@@ -2,7 +2,7 @@
 // key kept in sessionStorage (gone when the tab closes). Also the polling hook the live views
 // share: conditional GETs with If-None-Match, so an unchanged list costs a 304 and no body.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
-import { createClient, type LoopClient, type Schemas } from '../../sdk/src/client.ts'
+import { createClient, type LoopClient, type Schemas } from '../../packages/sdk/src/client.ts'
 
 export type { LoopClient, Schemas }
 
@@ -17,7 +17,8 @@ export function forgetKey (): void { sessionStorage.removeItem(STORAGE_KEY) }
 
 /** A client for this Loop (the console is served by the instance it manages); 401 calls `onRejected`. */
 export function clientFor (apiKey: string, onRejected: () => void): LoopClient {
-  const client = createClient({ baseUrl: window.location.origin, apiKey })
+  // Short retries: a view should show a failure in seconds, not after seed 004's ten minutes.
+  const client = createClient({ baseUrl: window.location.origin, apiKey, retryDelaysMs: [500, 2000] })
   client.use({
     onResponse ({ response }) {
       if (response.status === 401) onRejected()

@@ -2,23 +2,28 @@
 // the types the built-in inbound transforms emit. Versions are immutable; a change is a new `.vN`.
 import type { FieldSpecs } from './field-schema.ts'
 
-const common: FieldSpecs = {
+const common = {
   eventId: { type: 'string', required: true, description: "The provider's own id of this event or object, kept as text." },
   occurredAt: { type: 'datetime', required: true },
   source: { type: 'string', required: true, description: 'The provider that sent it: shopify, bigcommerce, typeform, calendly or a custom name.' },
   brandId: { type: 'string', required: false }
-}
+} as const satisfies FieldSpecs
 
 // The Calendly invitee both booking types describe.
-const invitee: FieldSpecs = {
+const invitee = {
   inviteeUri: { type: 'url', required: false },
   inviteeEmail: { type: 'email', required: false },
   inviteeName: { type: 'string', required: false },
   eventUri: { type: 'url', required: false },
   startTime: { type: 'datetime', required: false }
+} as const satisfies FieldSpecs
+
+/** Checks each declaration is a FieldSpecs and keeps its literal types (@loop/contracts derives the payload types from them). */
+function declarations<const T extends Record<string, FieldSpecs>> (types: T): T {
+  return types
 }
 
-export const builtinEventTypes: Record<string, FieldSpecs> = {
+export const builtinEventDeclarations = declarations({
   'lead.captured.v1': {
     eventId: { type: 'uuid', required: true },
     occurredAt: { type: 'datetime', required: true },
@@ -90,4 +95,6 @@ export const builtinEventTypes: Record<string, FieldSpecs> = {
     canceledBy: { type: 'string', required: false },
     cancelReason: { type: 'string', required: false }
   }
-}
+})
+
+export const builtinEventTypes: Record<string, FieldSpecs> = builtinEventDeclarations

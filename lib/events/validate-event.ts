@@ -3,6 +3,7 @@
 // `eventIssues`, so an integrator validating locally sees exactly the issues a 422 would list:
 // first the request's shape (SendEventRequest, with the Ajv setup the server's body validator
 // uses), then the event name, then the payload against the type's compiled declaration.
+import type { ValidateFunction } from 'ajv'
 import type { ValidationIssue } from '../errors.ts'
 import { SendEventRequest } from '../../generated/schemas.ts'
 import { createAjv } from '../validation/ajv.ts'
@@ -20,11 +21,13 @@ export type ValidateEventResult<T = Record<string, unknown>> =
   | { success: true, data: T }
   | { success: false, error: { issues: ValidationIssue[] } }
 
-// Compiled once at load, like the server compiles its route schemas at start-up.
-const requestShape = createAjv({ coerceTypes: false }).compile(SendEventRequest)
+// Compiled once, on first use rather than at import: @loop/contracts bundles this file, and a
+// runtime that forbids code generation from strings (Ajv compiles to a function) can still load it.
+let requestShape: ValidateFunction | undefined
 
 /** Issues of the request envelope `{event, payload}` (what the server's body schema reports). */
 export function requestIssues (request: unknown): ValidationIssue[] {
+  requestShape ??= createAjv({ coerceTypes: false }).compile(SendEventRequest)
   return requestShape(request) ? [] : issuesFromAjv(requestShape.errors)
 }
 

@@ -1,8 +1,11 @@
-// validateEvent (the built @loop/sdk) against POST /api/events on a running Loop: for the same
-// invalid events both must list exactly the same issues, because both run one validator.
+// validateEvent (the built @loop/contracts) against POST /api/events on a running Loop: for the
+// same invalid events both must list exactly the same issues, because both run one validator; and
+// the package's event types are the declarations the server serves.
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { createClient, validateEvent } from '@loop/sdk'
+import { eventJsonSchema, eventTypes, validateEvent, type EventName, type EventPayload } from '@loop/contracts'
+import * as sdk from '@loop/sdk'
+import { createClient } from '@loop/sdk'
 import { listeningLoop } from './loop-server.ts'
 
 const loop = await listeningLoop(t)
@@ -108,4 +111,20 @@ t.test('a schema may be given as the discovery document or as its fields; a bad 
   t.throws(() => validateEvent('x.v1', {}, { fields: { a: { type: 'date' } } } as never), { name: 'TypeError', message: /fields\.a\.type/ })
   t.match(validateEvent('quiz.completed.v1', goodQuiz()), { success: false, error: { issues: [{ path: 'event', code: 'invalid_enum_value' }] } },
     'without a schema only built-in types are known')
+})
+
+t.test('eventTypes are the declarations GET /api/events/schema/{name} serves, and type the payloads', async (t) => {
+  const names = Object.keys(eventTypes) as EventName[]
+  t.ok(names.includes('lead.captured.v1') && names.length >= 5, names.join(', '))
+  for (const name of names) {
+    const served = await client.GET('/api/events/schema/{name}', { params: { path: { name } } })
+    t.same(served.data?.fields, eventTypes[name], `${name} as the server serves it`)
+  }
+  const checked = validateEvent('lead.captured.v1', lead())
+  if (!checked.success) throw new Error('a valid lead')
+  const typed: EventPayload<'lead.captured.v1'> = checked.data
+  t.equal(typed.source, 'inbound_lead')
+  t.match(eventJsonSchema('lead.captured.v1'), { type: 'object', required: ['eventId', 'occurredAt', 'brandId', 'email', 'source', 'attribution'], additionalProperties: false })
+  t.throws(() => eventJsonSchema('nope.v1' as EventName), TypeError)
+  t.equal(sdk.validateEvent, validateEvent, '@loop/sdk re-exports the same function')
 })
