@@ -6661,7 +6661,28 @@ export const listBrands = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
@@ -10055,7 +10076,28 @@ export const listEventSchemas = {
             ],
             "properties": {
               "code": {
-                "type": "string"
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
               },
               "message": {
                 "type": "string"
