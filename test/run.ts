@@ -5,13 +5,14 @@
 // its responses against the contract (plugins/response-contract.ts); after tap, every departure is
 // printed and fails the run.
 import { spawn } from 'node:child_process'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { createConnection } from 'node:net'
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../lib/db/embedded-postgres.ts'
-import type { ContractViolation } from '../plugins/response-contract.ts'
+import { loadContract } from '../lib/contract/openapi.ts'
+import { contractSnapshot, type ContractViolation } from '../plugins/response-contract.ts'
 import { createTemplateDatabase, dropDatabase } from './database.ts'
 
 let embedded: EmbeddedDatabase | undefined
@@ -46,7 +47,7 @@ if (process.env.CI === undefined && !await redisAnswers(redisUrl)) {
 async function reportContractViolations (directory: string): Promise<number> {
   const seen = new Map<string, { count: number, files: Set<string>, path: string }>()
   let total = 0
-  for (const name of await readdir(directory)) {
+  for (const name of (await readdir(directory)).filter((file) => file.endsWith('.jsonl'))) {
     for (const line of (await readFile(join(directory, name), 'utf8')).split('\n')) {
       if (line === '') continue
       const violation = JSON.parse(line) as ContractViolation
@@ -76,6 +77,7 @@ const violations = await mkdtemp(join(tmpdir(), 'loop-contract-'))
 let code = 1
 try {
   await createTemplateDatabase(serverUrl, template)
+  await writeFile(join(violations, contractSnapshot), JSON.stringify((await loadContract()).document))
   code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, [join('node_modules', 'tap', 'dist', 'esm', 'run.mjs'), ...tapArgs], {
       stdio: 'inherit',

@@ -64,13 +64,18 @@ export function responseChecker ({ document, deref }: Contract): ResponseChecker
   }
 
   // Compiled on first use and kept: most operations see a handful of statuses in a test file, and
-  // a process compiles each schema at most once, never per request.
+  // a process compiles each schema at most once, never per request. The error envelope, the same
+  // schema under most statuses of every operation, compiles once for all of them.
   const ajv = createAjv({ useDefaults: false, coerceTypes: false })
   const validators = new Map<string, ValidateFunction>()
+  const bySchema = new Map<string, ValidateFunction>()
   const validatorFor = (key: string, schema: JsonSchema): ValidateFunction => {
     let validate = validators.get(key)
     if (validate === undefined) {
-      validate = ajv.compile(validationSchema(schema, deref))
+      const resolved = validationSchema(schema, deref)
+      const text = JSON.stringify(resolved)
+      validate = bySchema.get(text) ?? ajv.compile(resolved)
+      bySchema.set(text, validate)
       validators.set(key, validate)
     }
     return validate
