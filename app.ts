@@ -15,6 +15,7 @@ import authPlugin from './plugins/auth.ts'
 import idempotencyPlugin from './plugins/idempotency.ts'
 import docsPlugin from './plugins/docs.ts'
 import conditionalGetPlugin from './plugins/conditional-get.ts'
+import responseContractPlugin from './plugins/response-contract.ts'
 import eventTypesPlugin from './plugins/event-types.ts'
 import inboundRoutesPlugin from './plugins/inbound-routes.ts'
 import ingestPlugin from './plugins/ingest.ts'
@@ -47,6 +48,12 @@ export interface BuildOptions {
   deliveryWorker?: DeliveryWorkerPluginOptions | false
   /** Where log lines go instead of stdout, with Loop's own log options (level, redaction); tests read it. */
   logStream?: { write: (line: string) => void }
+  /**
+   * Test mode: check every response against the contract and report departures as JSON lines in
+   * this directory (plugins/response-contract.ts). Defaults to LOOP_CONTRACT_VIOLATIONS, which
+   * test/run.ts sets for the whole suite, so every app a test builds is checked.
+   */
+  contractViolations?: string
 }
 
 function validatorCompilers () {
@@ -118,6 +125,10 @@ async function registerPlugins (app: FastifyInstance, config: Config, options: B
   await app.register(idempotencyPlugin)
   await app.register(docsPlugin)
   await app.register(conditionalGetPlugin)
+  // After conditional-get (it sees the body as sent) and before any route (hooks reach routes
+  // registered after them).
+  const contractViolations = options.contractViolations ?? process.env.LOOP_CONTRACT_VIOLATIONS
+  if (contractViolations !== undefined && contractViolations !== '') await app.register(responseContractPlugin, { directory: contractViolations })
   await app.register(eventTypesPlugin)
   await app.register(inboundRoutesPlugin)
   await app.register(ingestPlugin)

@@ -11,6 +11,7 @@ export const getHealth = {
     operationId: 'getHealth',
     tags: ["operations"],
     summary: "Liveness probe",
+    security: [] as Array<Record<string, string[]>>,
     response: {
       200: Type.Unsafe<operations['getHealth']['responses'][200]['content']['application/json']>({
         "type": "object",
@@ -32,6 +33,87 @@ export const getHealth = {
             "type": "number"
           }
         }
+      }),
+      500: Type.Unsafe<operations['getHealth']['responses'][500]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
       })
     }
   }
@@ -44,6 +126,7 @@ export const getReady = {
     operationId: 'getReady',
     tags: ["operations"],
     summary: "Readiness probe",
+    security: [] as Array<Record<string, string[]>>,
     response: {
       200: Type.Unsafe<operations['getReady']['responses'][200]['content']['application/json']>({
         "type": "object",
@@ -69,6 +152,87 @@ export const getReady = {
           "pendingMigrations": {
             "type": "integer",
             "minimum": 0
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['getReady']['responses'][500]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
           }
         }
       }),
@@ -164,6 +328,7 @@ export const receiveGithubSignal = {
     operationId: 'receiveGithubSignal',
     tags: ["signals"],
     summary: "Receive a GitHub webhook",
+    security: [{"githubSignature":[]}] as Array<Record<string, string[]>>,
     headers: Type.Unsafe<Record<string, string | undefined>>({
       "type": "object",
       "properties": {
@@ -840,6 +1005,7 @@ export const receiveSentrySignal = {
     operationId: 'receiveSentrySignal',
     tags: ["signals"],
     summary: "Receive a Sentry webhook",
+    security: [{"sentrySignature":[]}] as Array<Record<string, string[]>>,
     headers: Type.Unsafe<Record<string, string | undefined>>({
       "type": "object",
       "properties": {
@@ -1496,6 +1662,7 @@ export const receivePosthogSignal = {
     operationId: 'receivePosthogSignal',
     tags: ["signals"],
     summary: "Receive a PostHog webhook",
+    security: [{"posthogSecret":[]}] as Array<Record<string, string[]>>,
     headers: Type.Unsafe<Record<string, string | undefined>>({
       "type": "object",
       "properties": {
@@ -2218,6 +2385,7 @@ export const listSignals = {
           }
         }
       }),
+      304: Type.Unsafe<null>({ type: 'null' }),
       401: Type.Unsafe<operations['listSignals']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -2541,6 +2709,87 @@ export const listSignals = {
             }
           }
         }
+      }),
+      500: Type.Unsafe<operations['listSignals']['responses'][500]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
       })
     }
   }
@@ -2653,6 +2902,7 @@ export const getSignal = {
           }
         }
       }),
+      304: Type.Unsafe<null>({ type: 'null' }),
       401: Type.Unsafe<operations['getSignal']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -2896,6 +3146,87 @@ export const getSignal = {
           }
         }
       }),
+      414: Type.Unsafe<operations['getSignal']['responses'][414]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       422: Type.Unsafe<operations['getSignal']['responses'][422]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -2978,6 +3309,87 @@ export const getSignal = {
         }
       }),
       429: Type.Unsafe<operations['getSignal']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['getSignal']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -3263,6 +3675,7 @@ export const listIssues = {
           }
         }
       }),
+      304: Type.Unsafe<null>({ type: 'null' }),
       401: Type.Unsafe<operations['listIssues']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -3507,6 +3920,87 @@ export const listIssues = {
         }
       }),
       429: Type.Unsafe<operations['listIssues']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['listIssues']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -4018,6 +4512,87 @@ export const createIssue = {
           }
         }
       }),
+      413: Type.Unsafe<operations['createIssue']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       415: Type.Unsafe<operations['createIssue']['responses'][415]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -4181,6 +4756,87 @@ export const createIssue = {
         }
       }),
       429: Type.Unsafe<operations['createIssue']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['createIssue']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -4669,6 +5325,87 @@ export const claimIssue = {
           }
         }
       }),
+      413: Type.Unsafe<operations['claimIssue']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       415: Type.Unsafe<operations['claimIssue']['responses'][415]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -4832,6 +5569,87 @@ export const claimIssue = {
         }
       }),
       429: Type.Unsafe<operations['claimIssue']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['claimIssue']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -5154,6 +5972,7 @@ export const getIssue = {
           }
         ]
       }),
+      304: Type.Unsafe<null>({ type: 'null' }),
       401: Type.Unsafe<operations['getIssue']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -5397,6 +6216,87 @@ export const getIssue = {
           }
         }
       }),
+      414: Type.Unsafe<operations['getIssue']['responses'][414]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       422: Type.Unsafe<operations['getIssue']['responses'][422]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -5479,6 +6379,87 @@ export const getIssue = {
         }
       }),
       429: Type.Unsafe<operations['getIssue']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['getIssue']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -6151,6 +7132,168 @@ export const updateIssue = {
           }
         }
       }),
+      413: Type.Unsafe<operations['updateIssue']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      414: Type.Unsafe<operations['updateIssue']['responses'][414]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       415: Type.Unsafe<operations['updateIssue']['responses'][415]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -6393,6 +7536,87 @@ export const updateIssue = {
             }
           }
         }
+      }),
+      500: Type.Unsafe<operations['updateIssue']['responses'][500]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
       })
     }
   }
@@ -6480,6 +7704,7 @@ export const listBrands = {
           }
         }
       }),
+      304: Type.Unsafe<null>({ type: 'null' }),
       401: Type.Unsafe<operations['listBrands']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -6724,6 +7949,87 @@ export const listBrands = {
         }
       }),
       429: Type.Unsafe<operations['listBrands']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['listBrands']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -7258,6 +8564,87 @@ export const createBrand = {
           }
         }
       }),
+      413: Type.Unsafe<operations['createBrand']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       415: Type.Unsafe<operations['createBrand']['responses'][415]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -7500,6 +8887,87 @@ export const createBrand = {
             }
           }
         }
+      }),
+      500: Type.Unsafe<operations['createBrand']['responses'][500]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
       })
     }
   }
@@ -7648,6 +9116,7 @@ export const listKeys = {
           }
         }
       }),
+      304: Type.Unsafe<null>({ type: 'null' }),
       401: Type.Unsafe<operations['listKeys']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -7892,6 +9361,87 @@ export const listKeys = {
         }
       }),
       429: Type.Unsafe<operations['listKeys']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['listKeys']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -8471,6 +10021,87 @@ export const createKey = {
           }
         }
       }),
+      413: Type.Unsafe<operations['createKey']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       415: Type.Unsafe<operations['createKey']['responses'][415]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -8713,6 +10344,87 @@ export const createKey = {
             }
           }
         }
+      }),
+      500: Type.Unsafe<operations['createKey']['responses'][500]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
       })
     }
   }
@@ -8740,6 +10452,87 @@ export const revokeKey = {
     }),
     response: {
       204: Type.Unsafe<null>({ type: 'null' }),
+      400: Type.Unsafe<operations['revokeKey']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       401: Type.Unsafe<operations['revokeKey']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -8983,6 +10776,249 @@ export const revokeKey = {
           }
         }
       }),
+      413: Type.Unsafe<operations['revokeKey']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      414: Type.Unsafe<operations['revokeKey']['responses'][414]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['revokeKey']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       422: Type.Unsafe<operations['revokeKey']['responses'][422]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -9065,6 +11101,87 @@ export const revokeKey = {
         }
       }),
       429: Type.Unsafe<operations['revokeKey']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['revokeKey']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -9478,6 +11595,87 @@ export const declareEventType = {
           }
         ]
       }),
+      400: Type.Unsafe<operations['declareEventType']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       401: Type.Unsafe<operations['declareEventType']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -9721,6 +11919,168 @@ export const declareEventType = {
           }
         }
       }),
+      413: Type.Unsafe<operations['declareEventType']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['declareEventType']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       422: Type.Unsafe<operations['declareEventType']['responses'][422]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -9803,6 +12163,87 @@ export const declareEventType = {
         }
       }),
       429: Type.Unsafe<operations['declareEventType']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['declareEventType']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -9976,6 +12417,7 @@ export const listEventSchemas = {
           }
         }
       }),
+      304: Type.Unsafe<null>({ type: 'null' }),
       401: Type.Unsafe<operations['listEventSchemas']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -10218,6 +12660,87 @@ export const listEventSchemas = {
             }
           }
         }
+      }),
+      500: Type.Unsafe<operations['listEventSchemas']['responses'][500]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
       })
     }
   }
@@ -10277,6 +12800,7 @@ export const getEventSchema = {
           }
         }
       }),
+      304: Type.Unsafe<null>({ type: 'null' }),
       401: Type.Unsafe<operations['getEventSchema']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -10439,7 +12963,169 @@ export const getEventSchema = {
           }
         }
       }),
+      414: Type.Unsafe<operations['getEventSchema']['responses'][414]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       429: Type.Unsafe<operations['getEventSchema']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['getEventSchema']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -10648,6 +13334,7 @@ export const listEvents = {
           }
         }
       }),
+      304: Type.Unsafe<null>({ type: 'null' }),
       401: Type.Unsafe<operations['listEvents']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -10892,6 +13579,87 @@ export const listEvents = {
         }
       }),
       429: Type.Unsafe<operations['listEvents']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['listEvents']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -11698,6 +14466,87 @@ export const sendEvent = {
             }
           }
         }
+      }),
+      500: Type.Unsafe<operations['sendEvent']['responses'][500]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
       })
     }
   }
@@ -11781,6 +14630,7 @@ export const getEvent = {
           }
         }
       }),
+      304: Type.Unsafe<null>({ type: 'null' }),
       401: Type.Unsafe<operations['getEvent']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -12024,6 +14874,87 @@ export const getEvent = {
           }
         }
       }),
+      414: Type.Unsafe<operations['getEvent']['responses'][414]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       422: Type.Unsafe<operations['getEvent']['responses'][422]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -12106,6 +15037,87 @@ export const getEvent = {
         }
       }),
       429: Type.Unsafe<operations['getEvent']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['getEvent']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -12343,6 +15355,7 @@ export const listEventRejections = {
           }
         }
       }),
+      304: Type.Unsafe<null>({ type: 'null' }),
       401: Type.Unsafe<operations['listEventRejections']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -12666,6 +15679,87 @@ export const listEventRejections = {
             }
           }
         }
+      }),
+      500: Type.Unsafe<operations['listEventRejections']['responses'][500]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
       })
     }
   }
@@ -12736,6 +15830,87 @@ export const replayEventRejection = {
           },
           "duplicate": {
             "type": "boolean"
+          }
+        }
+      }),
+      400: Type.Unsafe<operations['replayEventRejection']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
           }
         }
       }),
@@ -13063,6 +16238,249 @@ export const replayEventRejection = {
           }
         }
       }),
+      413: Type.Unsafe<operations['replayEventRejection']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      414: Type.Unsafe<operations['replayEventRejection']['responses'][414]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['replayEventRejection']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       422: Type.Unsafe<operations['replayEventRejection']['responses'][422]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -13224,6 +16642,87 @@ export const replayEventRejection = {
             }
           }
         }
+      }),
+      500: Type.Unsafe<operations['replayEventRejection']['responses'][500]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
       })
     }
   }
@@ -13236,6 +16735,7 @@ export const receiveInboundWebhook = {
     operationId: 'receiveInboundWebhook',
     tags: ["events"],
     summary: "Receive a provider webhook at a declared webhookPath",
+    security: [{"shopifySignature":[]},{"typeformSignature":[]},{"calendlySignature":[]},{"standardWebhooksSignature":[]},{"loopSignature":[]}] as Array<Record<string, string[]>>,
     params: Type.Unsafe<NonNullable<operations['receiveInboundWebhook']['parameters']['path']>>({
       "type": "object",
       "properties": {
@@ -14066,6 +17566,7 @@ export const listWebhooks = {
           }
         }
       }),
+      304: Type.Unsafe<null>({ type: 'null' }),
       401: Type.Unsafe<operations['listWebhooks']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -14310,6 +17811,87 @@ export const listWebhooks = {
         }
       }),
       429: Type.Unsafe<operations['listWebhooks']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['listWebhooks']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -14782,6 +18364,168 @@ export const createWebhook = {
           }
         }
       }),
+      413: Type.Unsafe<operations['createWebhook']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['createWebhook']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       422: Type.Unsafe<operations['createWebhook']['responses'][422]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -14864,6 +18608,87 @@ export const createWebhook = {
         }
       }),
       429: Type.Unsafe<operations['createWebhook']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['createWebhook']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -15041,6 +18866,7 @@ export const getWebhook = {
           }
         }
       }),
+      304: Type.Unsafe<null>({ type: 'null' }),
       401: Type.Unsafe<operations['getWebhook']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -15284,6 +19110,87 @@ export const getWebhook = {
           }
         }
       }),
+      414: Type.Unsafe<operations['getWebhook']['responses'][414]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       422: Type.Unsafe<operations['getWebhook']['responses'][422]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -15445,6 +19352,87 @@ export const getWebhook = {
             }
           }
         }
+      }),
+      500: Type.Unsafe<operations['getWebhook']['responses'][500]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
       })
     }
   }
@@ -15472,6 +19460,87 @@ export const deleteWebhook = {
     }),
     response: {
       204: Type.Unsafe<null>({ type: 'null' }),
+      400: Type.Unsafe<operations['deleteWebhook']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       401: Type.Unsafe<operations['deleteWebhook']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -15715,6 +19784,249 @@ export const deleteWebhook = {
           }
         }
       }),
+      413: Type.Unsafe<operations['deleteWebhook']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      414: Type.Unsafe<operations['deleteWebhook']['responses'][414]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['deleteWebhook']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       422: Type.Unsafe<operations['deleteWebhook']['responses'][422]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -15797,6 +20109,87 @@ export const deleteWebhook = {
         }
       }),
       429: Type.Unsafe<operations['deleteWebhook']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['deleteWebhook']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -16335,6 +20728,249 @@ export const updateWebhook = {
           }
         }
       }),
+      413: Type.Unsafe<operations['updateWebhook']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      414: Type.Unsafe<operations['updateWebhook']['responses'][414]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['updateWebhook']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       422: Type.Unsafe<operations['updateWebhook']['responses'][422]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -16417,6 +21053,87 @@ export const updateWebhook = {
         }
       }),
       429: Type.Unsafe<operations['updateWebhook']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['updateWebhook']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -16619,6 +21336,87 @@ export const rotateWebhookSecret = {
             }
           }
         ]
+      }),
+      400: Type.Unsafe<operations['rotateWebhookSecret']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
       }),
       401: Type.Unsafe<operations['rotateWebhookSecret']['responses'][401]['content']['application/json']>({
         "type": "object",
@@ -16863,6 +21661,249 @@ export const rotateWebhookSecret = {
           }
         }
       }),
+      413: Type.Unsafe<operations['rotateWebhookSecret']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      414: Type.Unsafe<operations['rotateWebhookSecret']['responses'][414]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['rotateWebhookSecret']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       422: Type.Unsafe<operations['rotateWebhookSecret']['responses'][422]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -16945,6 +21986,87 @@ export const rotateWebhookSecret = {
         }
       }),
       429: Type.Unsafe<operations['rotateWebhookSecret']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['rotateWebhookSecret']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -17160,6 +22282,87 @@ export const testWebhook = {
                     "string",
                     "null"
                   ]
+                }
+              }
+            }
+          }
+        }
+      }),
+      400: Type.Unsafe<operations['testWebhook']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
                 }
               }
             }
@@ -17490,6 +22693,249 @@ export const testWebhook = {
           }
         }
       }),
+      413: Type.Unsafe<operations['testWebhook']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      414: Type.Unsafe<operations['testWebhook']['responses'][414]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['testWebhook']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       422: Type.Unsafe<operations['testWebhook']['responses'][422]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -17572,6 +23018,87 @@ export const testWebhook = {
         }
       }),
       429: Type.Unsafe<operations['testWebhook']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['testWebhook']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -17837,6 +23364,7 @@ export const listWebhookDeliveries = {
           }
         }
       }),
+      304: Type.Unsafe<null>({ type: 'null' }),
       401: Type.Unsafe<operations['listWebhookDeliveries']['responses'][401]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -18080,6 +23608,87 @@ export const listWebhookDeliveries = {
           }
         }
       }),
+      414: Type.Unsafe<operations['listWebhookDeliveries']['responses'][414]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       422: Type.Unsafe<operations['listWebhookDeliveries']['responses'][422]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -18162,6 +23771,87 @@ export const listWebhookDeliveries = {
         }
       }),
       429: Type.Unsafe<operations['listWebhookDeliveries']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['listWebhookDeliveries']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -18382,6 +24072,87 @@ export const retryWebhookDelivery = {
                     "string",
                     "null"
                   ]
+                }
+              }
+            }
+          }
+        }
+      }),
+      400: Type.Unsafe<operations['retryWebhookDelivery']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
                 }
               }
             }
@@ -18712,6 +24483,249 @@ export const retryWebhookDelivery = {
           }
         }
       }),
+      413: Type.Unsafe<operations['retryWebhookDelivery']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      414: Type.Unsafe<operations['retryWebhookDelivery']['responses'][414]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['retryWebhookDelivery']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       422: Type.Unsafe<operations['retryWebhookDelivery']['responses'][422]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -18794,6 +24808,262 @@ export const retryWebhookDelivery = {
         }
       }),
       429: Type.Unsafe<operations['retryWebhookDelivery']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['retryWebhookDelivery']['responses'][500]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}
+
+export const openMcpStream = {
+  method: 'GET' as const,
+  url: '/mcp',
+  schema: {
+    operationId: 'openMcpStream',
+    tags: ["mcp"],
+    summary: "Open a server-to-client stream (not offered)",
+    security: [] as Array<Record<string, string[]>>,
+    response: {
+      405: Type.Unsafe<operations['openMcpStream']['responses'][405]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['openMcpStream']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",
@@ -19143,6 +25413,87 @@ export const mcp = {
           }
         }
       }),
+      413: Type.Unsafe<operations['mcp']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       415: Type.Unsafe<operations['mcp']['responses'][415]['content']['application/json']>({
         "type": "object",
         "required": [
@@ -19224,7 +25575,587 @@ export const mcp = {
           }
         }
       }),
+      422: Type.Unsafe<operations['mcp']['responses'][422]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
       429: Type.Unsafe<operations['mcp']['responses'][429]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['mcp']['responses'][500]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+    }
+  }
+}
+
+export const endMcpSession = {
+  method: 'DELETE' as const,
+  url: '/mcp',
+  schema: {
+    operationId: 'endMcpSession',
+    tags: ["mcp"],
+    summary: "End an MCP session (there are none)",
+    security: [] as Array<Record<string, string[]>>,
+    response: {
+      400: Type.Unsafe<operations['endMcpSession']['responses'][400]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      405: Type.Unsafe<operations['endMcpSession']['responses'][405]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      413: Type.Unsafe<operations['endMcpSession']['responses'][413]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      415: Type.Unsafe<operations['endMcpSession']['responses'][415]['content']['application/json']>({
+        "type": "object",
+        "required": [
+          "ok",
+          "error"
+        ],
+        "properties": {
+          "ok": {
+            "type": "boolean",
+            "const": false
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "BAD_REQUEST",
+                  "UNAUTHORIZED",
+                  "FORBIDDEN",
+                  "NOT_FOUND",
+                  "METHOD_NOT_ALLOWED",
+                  "NOT_ACCEPTABLE",
+                  "REQUEST_TIMEOUT",
+                  "CONFLICT",
+                  "LENGTH_REQUIRED",
+                  "PAYLOAD_TOO_LARGE",
+                  "URI_TOO_LONG",
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  "VALIDATION_ERROR",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "RATE_LIMITED",
+                  "HEADERS_TOO_LARGE",
+                  "INTERNAL_ERROR",
+                  "NOT_CONFIGURED",
+                  "NOT_READY"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "issues": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "message",
+                    "code"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "message": {
+                      "type": "string"
+                    },
+                    "code": {
+                      "type": "string",
+                      "enum": [
+                        "required",
+                        "invalid_type",
+                        "invalid_string",
+                        "invalid_enum_value",
+                        "unrecognized_keys",
+                        "too_small",
+                        "too_big",
+                        "custom"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }),
+      500: Type.Unsafe<operations['endMcpSession']['responses'][500]['content']['application/json']>({
         "type": "object",
         "required": [
           "ok",

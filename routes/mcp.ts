@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
-import { mcp as mcpOp } from '../generated/operations.ts'
+import { endMcpSession, mcp as mcpOp, openMcpStream } from '../generated/operations.ts'
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js'
 import { MAX_BATCH_SIZE } from '@modelcontextprotocol/sdk/server/requestBody.js'
 import { loadContract } from '../lib/contract/openapi.ts'
@@ -76,8 +76,8 @@ const mcp: FastifyPluginAsyncTypebox = async (fastify) => {
   const methodNotAllowed = async (): Promise<never> => {
     throw new AppError(405, 'METHOD_NOT_ALLOWED', 'Use POST /mcp: this MCP server is stateless (no streams or sessions)', undefined, { allow: 'POST' })
   }
-  fastify.get('/mcp', methodNotAllowed)
-  fastify.delete('/mcp', methodNotAllowed)
+  fastify.route({ ...openMcpStream, handler: methodNotAllowed })
+  fastify.route({ ...endMcpSession, handler: methodNotAllowed })
 }
 
 export default mcp

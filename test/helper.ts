@@ -34,6 +34,8 @@ export interface BuildTestOptions {
   deliveryWorker?: BuildOptions['deliveryWorker']
   /** Receives every log line (LOG_LEVEL still applies; set it in `env`). */
   logStream?: BuildOptions['logStream']
+  /** Report contract violations here instead of the suite's directory (a test of the check itself). */
+  contractViolations?: BuildOptions['contractViolations']
 }
 
 /**
@@ -45,7 +47,7 @@ export async function buildWithDetails (t: TestContext, env: Record<string, stri
   const config = loadConfig({ LOG_LEVEL: 'silent', ...testSecrets, ...env, DATABASE_URL: database.url })
   let app: FastifyInstance | undefined
   try {
-    app = await buildApp(config, { logStream: options.logStream, deliveryWorker: options.deliveryWorker })
+    app = await buildApp(config, { logStream: options.logStream, deliveryWorker: options.deliveryWorker, contractViolations: options.contractViolations })
     extend?.(app)
     await app.ready()
   } catch (error) {

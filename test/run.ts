@@ -1,14 +1,18 @@
 // `npm test`: one PostgreSQL for the whole run (embedded unless DATABASE_URL is set), a migrated
 // template database every test file clones, then tap over test/**/*.test.ts. Redis is needed only
 // by the Redis test files: without CI and without a reachable Redis they are left out (said so
-// loudly); in CI they always run, so a missing Redis fails them.
+// loudly); in CI they always run, so a missing Redis fails them. Every app the tests build checks
+// its responses against the contract (plugins/response-contract.ts); after tap, every departure is
+// printed and fails the run.
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { createConnection } from 'node:net'
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../lib/db/embedded-postgres.ts'
+import { loadContract } from '../lib/contract/openapi.ts'
+import { contractSnapshot, type ContractViolation } from '../plugins/response-contract.ts'
 import { createTemplateDatabase, dropDatabase } from './database.ts'
 
 let embedded: EmbeddedDatabase | undefined
@@ -39,18 +43,54 @@ if (process.env.CI === undefined && !await redisAnswers(redisUrl)) {
   tapArgs.push('--exclude=test/**/*redis*.test.ts')
 }
 
+/** Prints the violations the apps reported, the same one once with its count; returns how many there were. */
+async function reportContractViolations (directory: string): Promise<number> {
+  const seen = new Map<string, { count: number, files: Set<string>, path: string }>()
+  let total = 0
+  for (const name of (await readdir(directory)).filter((file) => file.endsWith('.jsonl'))) {
+    for (const line of (await readFile(join(directory, name), 'utf8')).split('\n')) {
+      if (line === '') continue
+      const violation = JSON.parse(line) as ContractViolation
+      for (const problem of violation.problems) {
+        total++
+        const key = `${violation.operationId} (${violation.method} ${violation.status}): ${problem}`
+        const entry = seen.get(key) ?? { count: 0, files: new Set<string>(), path: violation.path }
+        entry.count++
+        entry.files.add(violation.file)
+        seen.set(key, entry)
+      }
+    }
+  }
+  if (total === 0) {
+    console.log('# contract: every response matched openapi/loop.yaml')
+    return 0
+  }
+  console.log(`\n# contract: ${total} response problem${total === 1 ? '' : 's'} (${seen.size} distinct) where the server departs from openapi/loop.yaml:`)
+  for (const [key, { count, files, path }] of [...seen].sort(([a], [b]) => a.localeCompare(b))) {
+    console.log(`#   ${key} ×${count}, e.g. ${path}, from ${[...files].sort().join(', ')}`)
+  }
+  return total
+}
+
 const template = `loop_template_${randomBytes(4).toString('hex')}`
+const violations = await mkdtemp(join(tmpdir(), 'loop-contract-'))
 let code = 1
 try {
   await createTemplateDatabase(serverUrl, template)
+  await writeFile(join(violations, contractSnapshot), JSON.stringify((await loadContract()).document))
   code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, [join('node_modules', 'tap', 'dist', 'esm', 'run.mjs'), ...tapArgs], {
       stdio: 'inherit',
-      env: { ...process.env, LOOP_TEST_SERVER_URL: serverUrl, LOOP_TEST_TEMPLATE: template }
+      env: { ...process.env, LOOP_TEST_SERVER_URL: serverUrl, LOOP_TEST_TEMPLATE: template, LOOP_CONTRACT_VIOLATIONS: violations }
     })
     child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal !== null ? 1 : 0)))
   })
+  if (await reportContractViolations(violations) > 0) {
+    console.log('# contract violations fail the run: fix the server or openapi/loop.yaml')
+    code = code === 0 ? 1 : code
+  }
 } finally {
+  await rm(violations, { recursive: true, force: true })
   await dropDatabase(serverUrl, template).catch(() => {})
   await embedded?.stop()
   if (scratch !== undefined) await rm(scratch, { recursive: true, force: true })

@@ -83,6 +83,26 @@ export function operationsOf (document: JsonSchema, deref: (node: JsonSchema) =>
   return out
 }
 
+// Keywords that document rather than validate; Ajv in strict mode would also reject `example`.
+const docOnly = new Set(['example', 'examples', 'description', 'summary', 'title', 'externalDocs', 'deprecated', 'xml'])
+
+/** `schema` with every `$ref` resolved and the documentation keywords dropped: what Ajv (and Fastify) validate against. */
+export function validationSchema (schema: JsonSchema, deref: (s: JsonSchema) => JsonSchema): JsonSchema {
+  const walk = (node: unknown, isPropertyMap = false): unknown => {
+    if (Array.isArray(node)) return node.map((n) => walk(n))
+    if (node === null || typeof node !== 'object') return node
+    const resolved = isPropertyMap ? node as JsonSchema : deref(node as JsonSchema)
+    const out: JsonSchema = {}
+    for (const [key, value] of Object.entries(resolved)) {
+      if (!isPropertyMap && docOnly.has(key)) continue
+      // `properties` maps names to schemas: its keys are field names, never keywords to drop.
+      out[key] = walk(value, !isPropertyMap && (key === 'properties' || key === 'patternProperties' || key === '$defs'))
+    }
+    return out
+  }
+  return walk(schema) as JsonSchema
+}
+
 /** `/api/issues/{id}` → `/api/issues/:id` */
 export function toFastifyPath (path: string): string {
   return path.replace(/\{([^}]+)\}/g, ':$1')

@@ -4,7 +4,7 @@
 // schema discovery.
 import t from 'tap'
 import { loadContract, operationsOf } from '../../lib/contract/openapi.ts'
-import { bearerRequirement } from '../../lib/keys/route-security.ts'
+import { bearerRequirement, receiverSchemes } from '../../lib/keys/route-security.ts'
 
 const { document, deref } = await loadContract()
 const operations = new Map(operationsOf(document, deref).map((op) => [op.operationId, op]))
@@ -43,11 +43,32 @@ for (const [operationId, path, method, scope] of scopes) {
   })
 }
 
-for (const operationId of ['receiveGithubSignal', 'receiveSentrySignal', 'receivePosthogSignal']) {
+const receivers: [string, string[]][] = [
+  ['receiveGithubSignal', ['githubSignature']],
+  ['receiveSentrySignal', ['sentrySignature']],
+  ['receivePosthogSignal', ['posthogSecret']],
+  ['receiveInboundWebhook', ['shopifySignature', 'typeformSignature', 'calendlySignature', 'standardWebhooksSignature', 'loopSignature']]
+]
+for (const [operationId, schemes] of receivers) {
   t.test(`${operationId} takes no API key: the provider's signature authenticates it`, async (t) => {
     t.ok(operations.has(operationId))
-    t.equal(operations.get(operationId)?.security, undefined)
+    t.same(operations.get(operationId)?.security, schemes.map((scheme) => ({ [scheme]: [] })))
+    t.equal(bearerRequirement(operations.get(operationId)?.security), null, 'no bearer guard, limited per IP')
   })
+}
+
+t.test('the receivers\' schemes are the header schemes the contract declares, and no other', async (t) => {
+  const declared = (document.components as { securitySchemes: Record<string, { type: string, in?: string, name?: string, description?: string }> }).securitySchemes
+  const headerSchemes = Object.entries(declared).filter(([name]) => name !== 'bearer')
+  t.same(headerSchemes.map(([name]) => name).sort(), [...receiverSchemes].sort())
+  for (const [name, scheme] of headerSchemes) {
+    t.equal(scheme.type, 'apiKey', `${name} is a header scheme`)
+    t.equal(scheme.in, 'header', `${name} is read from a header`)
+    t.ok(scheme.name !== undefined && (scheme.description ?? '').length > 40, `${name} names its header and describes how it is verified`)
+  }
+})
+
+for (const [operationId] of receivers) {
   t.test(`${operationId} documents the per-IP 429 of unauthenticated webhook routes`, async (t) => {
     const op = operations.get(operationId)
     t.equal(raw(op?.path ?? '', op?.method ?? '')?.responses['429']?.$ref, '#/components/responses/RateLimited')

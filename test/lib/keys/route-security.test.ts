@@ -11,6 +11,14 @@ t.test('a route security declaration becomes scope alternatives', async (t) => {
   t.equal(bearerRequirement([{}]), null, 'only {}: public')
 })
 
+t.test('a provider receiver\'s signature scheme takes no key: the route verifies it itself', async (t) => {
+  t.equal(bearerRequirement([{ githubSignature: [] }]), null)
+  t.equal(bearerRequirement([{ shopifySignature: [] }, { standardWebhooksSignature: [] }, { loopSignature: [] }]), null, 'any of several signatures')
+  t.throws(() => bearerRequirement([{ githubSignature: [] }, { bearer: ['admin'] }]), /a bearer key or a receiver signature, not either/)
+  t.throws(() => bearerRequirement([{ githubSignature: [], bearer: [] }]), /unsupported security requirement/, 'a key and a signature together')
+  t.throws(() => bearerRequirement([{ githubSignatur: [] }]), /unsupported security requirement/, 'a misspelt scheme')
+})
+
 t.test('what Loop cannot enforce fails at start-up instead of leaving a route open', async (t) => {
   t.throws(() => bearerRequirement([{ bearer: ['issues:reed'] }]), /unknown scope "issues:reed"/)
   t.throws(() => bearerRequirement([{ apiKey: [] }]), /unsupported security requirement/)
