@@ -3,7 +3,7 @@
 // (409 while in flight) instead of waiting. The response is recorded when it is sent
 // (plugins/idempotency.ts); a service with a transaction records it inside that transaction
 // instead (POST /api/events), so "stored" and "replayable" can never disagree there.
-import { createHash } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { canonicalJson } from '../canonical-json.ts'
 import { AppError, conflict } from '../errors.ts'
@@ -13,12 +13,38 @@ export const idempotencyWindowMs = 24 * 60 * 60 * 1000
 /** An in-flight claim older than this belongs to a request that died; a retry may take it over. */
 export const abandonedAfterMs = 60 * 1000
 
-export interface IdempotencyScope { keyId: string, idempotencyKey: string, requestHash: string }
+/**
+ * One request's claim. The table never holds what only the client knows: `idempotencyKey` is the
+ * SHA-256 of the client's Idempotency-Key, and the recorded answer is sealed (AES-256-GCM) with a
+ * key derived from the client's, so a create that answered a secret (a new API key, a webhook
+ * secret) leaves nothing readable behind: only a retry that presents the same Idempotency-Key can
+ * open its replay.
+ */
+export interface IdempotencyScope { keyId: string, idempotencyKey: string, requestHash: string, sealingKey: Buffer }
 
 /** The scope of one request: the API key, its Idempotency-Key, and a hash of what it asks (operation and body). */
 export function idempotencyScope (keyId: string, idempotencyKey: string, request: { operation: string, body: unknown }): IdempotencyScope {
   const requestHash = createHash('sha256').update(canonicalJson({ operation: request.operation, body: request.body ?? null })).digest('hex')
-  return { keyId, idempotencyKey, requestHash }
+  return {
+    keyId,
+    idempotencyKey: createHash('sha256').update(idempotencyKey).digest('hex'),
+    requestHash,
+    sealingKey: createHmac('sha256', idempotencyKey).update(`loop idempotent response ${keyId}`).digest()
+  }
+}
+
+function seal (scope: IdempotencyScope, body: string): string {
+  const iv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', scope.sealingKey, iv)
+  const sealed = Buffer.concat([cipher.update(body, 'utf8'), cipher.final()])
+  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64')
+}
+
+function open (scope: IdempotencyScope, text: string): string {
+  const raw = Buffer.from(text, 'base64')
+  const decipher = createDecipheriv('aes-256-gcm', scope.sealingKey, raw.subarray(0, 12))
+  decipher.setAuthTag(raw.subarray(12, 28))
+  return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')
 }
 export type IdempotencyClaim = { kind: 'claimed' } | { kind: 'replay', status: number, body: string }
 
@@ -31,7 +57,7 @@ export async function claimIdempotencyKey (em: EntityManager, scope: Idempotency
       [scope.keyId, scope.idempotencyKey, scope.requestHash]
     )
     if (inserted.length > 0) return { kind: 'claimed' }
-    const [row] = await sql<Row>(em, 
+    const [row] = await sql<Row>(em,
       'select request_hash, state, response_status, response_body, created_at, updated_at from idempotency_key where key_id = ? and idempotency_key = ?',
       [scope.keyId, scope.idempotencyKey]
     )
@@ -46,7 +72,7 @@ export async function claimIdempotencyKey (em: EntityManager, scope: Idempotency
       throw new AppError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body')
     }
     if (row.state === 'done' && row.response_status !== null && row.response_body !== null) {
-      return { kind: 'replay', status: row.response_status, body: row.response_body }
+      return { kind: 'replay', status: row.response_status, body: open(scope, row.response_body) }
     }
     if (now - new Date(row.updated_at).getTime() > abandonedAfterMs) {
       const taken = await sql(em,
@@ -64,7 +90,7 @@ export async function claimIdempotencyKey (em: EntityManager, scope: Idempotency
 export async function completeIdempotencyKey (em: EntityManager, scope: IdempotencyScope, status: number, body: string): Promise<void> {
   await sql(em,
     "update idempotency_key set state = 'done', response_status = ?, response_body = ?, updated_at = now() where key_id = ? and idempotency_key = ? and state = 'in_flight'",
-    [status, body, scope.keyId, scope.idempotencyKey]
+    [status, seal(scope, body), scope.keyId, scope.idempotencyKey]
   )
 }
 
