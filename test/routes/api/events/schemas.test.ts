@@ -35,10 +35,10 @@ t.test('GET /api/events/schemas lists the built-in types', async (t) => {
   const paged: string[] = []
   let iterator: string | null = null
   for (let pages = 0; pages < 20; pages++) {
-    const page = (await app.inject({ method: 'GET', url: `/api/events/schemas?limit=2${iterator === null ? '' : `&iterator=${iterator}`}` })).json()
-    paged.push(...page.data.map((s: { name: string }) => s.name))
+    const page: { data: { name: string }[], iterator: string | null, done: boolean } = (await app.inject({ method: 'GET', url: `/api/events/schemas?limit=2${iterator === null ? '' : `&iterator=${iterator}`}` })).json()
+    paged.push(...page.data.map((s) => s.name))
     iterator = page.iterator
-    if (page.done === true) break
+    if (page.done) break
   }
   t.same(paged, names, 'paged two at a time, the same types in the same order')
   t.equal((await app.inject({ method: 'GET', url: '/api/events/schemas?limit=251' })).statusCode, 422)
