@@ -8,8 +8,8 @@ t.test('POST /api/brands creates a brand and its first key, secret shown once', 
   const res = await app.inject({ method: 'POST', url: '/api/brands', headers: admin, payload: { name: 'Acme Health' } })
   t.equal(res.statusCode, 201)
   const body = res.json()
+  t.notOk('ok' in body, 'the created pair, no wrapper')
   t.match(body, {
-    ok: true,
     brand: { id: String, name: 'Acme Health', createdAt: String },
     key: { env: 'live', tier: 'standard', scopes: ['events:write', 'events:read', 'schemas:write', 'webhooks:manage'], lastUsedAt: null, revokedAt: null }
   })
@@ -20,7 +20,7 @@ t.test('POST /api/brands creates a brand and its first key, secret shown once', 
   const withKey = { authorization: `Bearer ${body.key.secret as string}` }
   t.equal((await app.inject({ method: 'GET', url: '/api/keys', headers: withKey })).statusCode, 403, 'the new key works and is not admin')
   const listed = await app.inject({ method: 'GET', url: `/api/keys?brandId=${body.brand.id as string}`, headers: admin })
-  t.equal(listed.json().keys.length, 1)
+  t.equal(listed.json().data.length, 1)
   t.notOk(listed.body.includes(body.key.secret.slice(12)), 'never shown again')
 })
 
@@ -62,11 +62,19 @@ t.test('GET /api/brands lists brands newest first with their active keys (admin 
 
   const res = await app.inject({ method: 'GET', url: '/api/brands', headers: admin })
   t.equal(res.statusCode, 200)
-  const body = res.json<{ ok: true, brands: { id: string, name: string, createdAt: string, activeKeys: number }[] }>()
-  t.equal(body.ok, true)
-  t.same(body.brands[0], { id: brand.id, name: 'Listed Brand', createdAt: body.brands[0]?.createdAt, activeKeys: 1 }, 'newest first; the revoked key does not count')
-  const times = body.brands.map((b) => Date.parse(b.createdAt))
+  const body = res.json<{ data: { id: string, name: string, createdAt: string, activeKeys: number }[], iterator: string | null, prevIterator: string | null, done: boolean }>()
+  t.same(Object.keys(body).sort(), ['data', 'done', 'iterator', 'prevIterator'], 'the list envelope')
+  t.equal(body.done, true, 'every brand on one page')
+  t.equal(body.iterator, null)
+  t.same(body.data[0], { id: brand.id, name: 'Listed Brand', createdAt: body.data[0]?.createdAt, activeKeys: 1 }, 'newest first; the revoked key does not count')
+  const times = body.data.map((b) => Date.parse(b.createdAt))
   t.same(times, [...times].sort((a, b) => b - a), 'ordered newest first')
+
+  const first = (await app.inject({ method: 'GET', url: '/api/brands?limit=1', headers: admin })).json()
+  t.match(first, { data: [{ id: brand.id }], done: false, iterator: String, prevIterator: String }, 'paged: one brand, more to come')
+  const next = (await app.inject({ method: 'GET', url: `/api/brands?limit=1&iterator=${first.iterator as string}`, headers: admin })).json()
+  t.same(next.data.map((b: { id: string }) => b.id), [body.data[1]?.id], 'the next page continues after it')
+  t.equal((await app.inject({ method: 'GET', url: '/api/brands?limit=251', headers: admin })).statusCode, 422, 'at most 250 a page')
 
   const notAdmin = await app.inject({ method: 'GET', url: '/api/brands', headers: await authHeaders(app, ['events:read']) })
   t.equal(notAdmin.statusCode, 403)

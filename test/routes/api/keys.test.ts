@@ -14,7 +14,7 @@ t.test('POST /api/keys creates a key for a brand; its secret works at once', asy
   const devAdmin = await authHeaders(app, ['admin'], { env: 'dev' })
   const res = await app.inject({ method: 'POST', url: '/api/keys', headers: devAdmin, payload: { name: 'CI sandbox', env: 'dev', scopes: ['issues:read', 'issues:write'], brandId } })
   t.equal(res.statusCode, 201)
-  const key = res.json().key
+  const key = res.json()
   t.match(key, { name: 'CI sandbox', env: 'dev', scopes: ['issues:read', 'issues:write'], tier: 'standard', brandId, revokedAt: null })
   t.match(key.secret, /^lk_dev_[0-9A-Za-z]{40}$/)
   t.match(res.headers['x-ratelimit-limit'], '100')
@@ -32,10 +32,11 @@ t.test('POST /api/keys: unknown brand 404, bad body 422 with every issue', async
 
 t.test('GET /api/keys lists prefixes only, never a secret or hash', async (t) => {
   const brandId = await newBrand('Listing Co')
-  const created = (await app.inject({ method: 'POST', url: '/api/keys', headers: admin, payload: { name: 'listed', env: 'live', scopes: ['events:read'], brandId } })).json().key
+  const created = (await app.inject({ method: 'POST', url: '/api/keys', headers: admin, payload: { name: 'listed', env: 'live', scopes: ['events:read'], brandId } })).json()
   const res = await app.inject({ method: 'GET', url: '/api/keys', headers: admin })
   t.equal(res.statusCode, 200)
-  const keys = res.json().keys as Record<string, unknown>[]
+  t.match(res.json(), { iterator: null, prevIterator: String, done: true }, 'the list envelope: every key on one page')
+  const keys = res.json().data as Record<string, unknown>[]
   t.ok(keys.length >= 3)
   for (const key of keys) {
     t.same(Object.keys(key).sort(), ['brandId', 'createdAt', 'env', 'id', 'lastUsedAt', 'name', 'prefix', 'revokedAt', 'scopes', 'tier'])
@@ -44,24 +45,40 @@ t.test('GET /api/keys lists prefixes only, never a secret or hash', async (t) =>
   t.notOk(res.body.includes(created.secret.slice(12)), 'the secret part is not in the listing')
   t.notMatch(res.body, /[0-9a-f]{64}/, 'no hash either')
   const filtered = await app.inject({ method: 'GET', url: `/api/keys?brandId=${brandId}`, headers: admin })
-  const ofBrand = filtered.json().keys as { id: string, name: string }[]
+  const ofBrand = filtered.json().data as { id: string, name: string }[]
   t.same(ofBrand.map((k) => k.name), ['listed', 'Listing Co key'], 'only that brand, newest first')
   t.equal(ofBrand[0]?.id, created.id)
+
+  const first = (await app.inject({ method: 'GET', url: `/api/keys?brandId=${brandId}&limit=1`, headers: admin })).json()
+  t.match(first, { data: [{ id: created.id }], done: false, iterator: String }, 'paged: one key, more to come')
+  const next = (await app.inject({ method: 'GET', url: `/api/keys?brandId=${brandId}&limit=1&iterator=${first.iterator as string}`, headers: admin })).json()
+  t.match(next, { data: [{ name: 'Listing Co key' }], done: true, iterator: null }, 'the next page is the last')
+  const otherFilters = await app.inject({ method: 'GET', url: `/api/keys?limit=1&iterator=${first.iterator as string}`, headers: admin })
+  t.equal(otherFilters.statusCode, 422, 'an iterator made under other filters is refused')
+  t.match(otherFilters.json(), { error: { code: 'VALIDATION_ERROR', issues: [{ path: 'iterator' }] } })
+  const brands = (await app.inject({ method: 'GET', url: '/api/brands?limit=1', headers: admin })).json()
+  const foreign = await app.inject({ method: 'GET', url: `/api/keys?iterator=${brands.iterator as string}`, headers: admin })
+  t.equal(foreign.statusCode, 422, "the brands list's iterator is not the keys list's")
+  t.match(foreign.json(), { error: { code: 'VALIDATION_ERROR', issues: [{ path: 'iterator' }] } })
+  t.equal((await app.inject({ method: 'GET', url: '/api/keys?limit=250', headers: admin })).statusCode, 200, 'up to 250 a page')
+  t.equal((await app.inject({ method: 'GET', url: '/api/keys?limit=251', headers: admin })).statusCode, 422)
 })
 
 t.test('DELETE /api/keys/{id} revokes: the key is refused from its next request', async (t) => {
-  const created = (await app.inject({ method: 'POST', url: '/api/keys', headers: admin, payload: { name: 'doomed', env: 'live', scopes: ['admin'] } })).json().key
+  const created = (await app.inject({ method: 'POST', url: '/api/keys', headers: admin, payload: { name: 'doomed', env: 'live', scopes: ['admin'] } })).json()
   const key = { authorization: `Bearer ${created.secret as string}` }
   t.equal((await app.inject({ method: 'GET', url: '/api/keys', headers: key })).statusCode, 200)
   const res = await app.inject({ method: 'DELETE', url: `/api/keys/${created.id as string}`, headers: admin })
-  t.equal(res.statusCode, 200)
-  t.match(res.json(), { ok: true, key: { id: created.id, revokedAt: String } })
-  t.notOk('secret' in res.json().key)
+  t.equal(res.statusCode, 204)
+  t.equal(res.body, '', 'no body')
   t.equal((await app.inject({ method: 'GET', url: '/api/keys', headers: key })).statusCode, 401)
+  const listKey = async () => (await app.inject({ method: 'GET', url: '/api/keys?limit=250', headers: admin })).json().data.find((k: { id: string }) => k.id === created.id)
+  const revoked = await listKey()
+  t.match(revoked, { id: created.id, revokedAt: String })
+  t.notOk('secret' in revoked)
   const again = await app.inject({ method: 'DELETE', url: `/api/keys/${created.id as string}`, headers: admin })
-  t.equal(again.json().key.revokedAt, res.json().key.revokedAt, 'revoking twice keeps the first time')
-  const listed = (await app.inject({ method: 'GET', url: '/api/keys', headers: admin })).json().keys.find((k: { id: string }) => k.id === created.id)
-  t.equal(listed.revokedAt, res.json().key.revokedAt)
+  t.equal(again.statusCode, 204, 'revoking twice is still 204')
+  t.equal((await listKey()).revokedAt, revoked.revokedAt, 'revoking twice keeps the first time')
 })
 
 t.test('DELETE /api/keys/{id}: unknown id 404, malformed id 422', async (t) => {

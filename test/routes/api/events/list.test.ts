@@ -19,20 +19,21 @@ for (let i = 0; i < 5; i++) {
   await app.inject({ method: 'POST', url: '/api/events', headers, payload: { event: 'order.completed.v1', payload: order(i) } })
 }
 
-t.test('pages through events newest first with an opaque cursor, each event once', async (t) => {
+t.test('pages through events newest first with an opaque iterator, each event once', async (t) => {
   const seen: string[] = []
-  let cursor: string | null = null
+  let iterator: string | null = null
   let pages = 0
   do {
-    const query: string = cursor === null ? '' : `&cursor=${cursor}`
+    const query: string = iterator === null ? '' : `&iterator=${iterator}`
     const res = await app.inject({ method: 'GET', url: `/api/events?limit=3${query}`, headers })
     t.equal(res.statusCode, 200)
     const body = res.json()
     t.ok(body.data.length <= 3)
     seen.push(...body.data.map((e: { id: string }) => e.id))
-    cursor = body.nextCursor
+    iterator = body.iterator
+    t.equal(body.done, iterator === null, 'done exactly when there is no next iterator')
     pages++
-  } while (cursor !== null && pages < 10)
+  } while (iterator !== null && pages < 10)
   t.equal(seen.length, 10)
   t.equal(new Set(seen).size, 10)
   t.equal(pages, 4)
@@ -51,7 +52,17 @@ t.test('filters by event name and time', async (t) => {
 t.test('bad filters are 422; an unknown id is 404', async (t) => {
   t.equal((await app.inject({ method: 'GET', url: '/api/events?limit=0', headers })).statusCode, 422)
   t.equal((await app.inject({ method: 'GET', url: '/api/events?since=yesterday', headers })).statusCode, 422)
-  t.equal((await app.inject({ method: 'GET', url: '/api/events?cursor=bm9wZQ', headers })).statusCode, 422)
+  t.equal((await app.inject({ method: 'GET', url: '/api/events?iterator=bm9wZQ', headers })).statusCode, 422)
+  t.equal((await app.inject({ method: 'GET', url: '/api/events?limit=251', headers })).statusCode, 422)
+  t.equal((await app.inject({ method: 'GET', url: '/api/events?limit=250', headers })).statusCode, 200)
+  const orders = (await app.inject({ method: 'GET', url: '/api/events?event=order.completed.v1&limit=1', headers })).json()
+  const unfiltered = await app.inject({ method: 'GET', url: `/api/events?iterator=${orders.iterator as string}`, headers })
+  t.equal(unfiltered.statusCode, 422, 'an iterator made under other filters')
+  t.match(unfiltered.json(), { error: { code: 'VALIDATION_ERROR', issues: [{ path: 'iterator' }] } })
+  const schemas = (await app.inject({ method: 'GET', url: '/api/events/schemas?limit=1', headers })).json()
+  const foreign = await app.inject({ method: 'GET', url: `/api/events?iterator=${schemas.iterator as string}`, headers })
+  t.equal(foreign.statusCode, 422, "the schemas list's iterator is not the events list's")
+  t.match(foreign.json(), { error: { code: 'VALIDATION_ERROR', issues: [{ path: 'iterator' }] } })
   t.equal((await app.inject({ method: 'GET', url: '/api/events/not-a-uuid', headers })).statusCode, 422)
   t.equal((await app.inject({ method: 'GET', url: '/api/events/550e8400-e29b-41d4-a716-446655440000', headers })).statusCode, 404)
 })

@@ -1,6 +1,5 @@
 import t from 'tap'
-import { createHash } from 'node:crypto'
-import { canonicalJson } from '../../../../lib/canonical-json.ts'
+import { idempotencyScope } from '../../../../lib/idempotency/idempotency-key.ts'
 import { authHeaders, build, envelope } from '../../../helper.ts'
 
 const app = await build(t)
@@ -24,12 +23,13 @@ t.test("the seed's own lead.captured.v1 example is accepted and stored with its 
   const res = await send(seedPayload)
   t.equal(res.statusCode, 200, res.body)
   const body = res.json()
-  t.match(body, { ok: true, eventId: /^[0-9a-f-]{36}$/, event: 'lead.captured.v1', receivedAt: String })
+  t.match(body, { ok: true, id: /^[0-9a-f-]{36}$/, eventId: seedPayload.eventId, event: 'lead.captured.v1', receivedAt: String })
+  t.not(body.id, seedPayload.eventId, "`id` is Loop's own, `eventId` the payload's")
   t.ok(Number.isFinite(Date.parse(body.receivedAt)))
   t.ok(res.headers['x-ratelimit-limit'] !== undefined, 'rate-limit headers are present')
-  const stored = await app.inject({ method: 'GET', url: `/api/events/${body.eventId}`, headers: writer })
+  const stored = await app.inject({ method: 'GET', url: `/api/events/${body.id}`, headers: writer })
   t.equal(stored.statusCode, 200)
-  t.match(stored.json(), { id: body.eventId, event: 'lead.captured.v1', eventId: seedPayload.eventId, payload: seedPayload, keyId: String, env: 'live', source: 'api' })
+  t.match(stored.json(), { id: body.id, event: 'lead.captured.v1', eventId: seedPayload.eventId, payload: seedPayload, keyId: String, env: 'live', source: 'api' })
 })
 
 t.test('a bad email and an unknown source come back together in one 422 in the seed shape', async (t) => {
@@ -76,8 +76,10 @@ t.test('a payload eventId already stored for the brand is not stored again', asy
   const second = await send(payload)
   t.equal(first.statusCode, 200)
   t.equal(second.statusCode, 200)
-  t.equal(second.json().eventId, first.json().eventId)
+  t.equal(second.json().id, first.json().id, "the first event's id")
+  t.equal(second.json().eventId, payload.eventId)
   t.equal(second.json().duplicate, true)
+  t.equal(first.json().duplicate, undefined)
 })
 
 t.test('Idempotency-Key: the same body replays the first response byte for byte', async (t) => {
@@ -102,11 +104,11 @@ t.test('Idempotency-Key: the same key with a different body is 422 IDEMPOTENCY_K
 t.test('Idempotency-Key: a request still in flight answers 409 to its duplicate', async (t) => {
   const payload = freshPayload()
   const first = await send(payload)
-  const keyId = (await app.inject({ method: 'GET', url: `/api/events/${first.json().eventId}`, headers: writer })).json().keyId
+  const keyId = (await app.inject({ method: 'GET', url: `/api/events/${first.json().id}`, headers: writer })).json().keyId
   // The first request holds its claim (as it does between claiming and committing).
   const other = freshPayload()
-  const hash = createHash('sha256').update(canonicalJson({ event: 'lead.captured.v1', payload: other })).digest('hex')
-  await app.orm.em.fork().getConnection().execute("insert into idempotency_key (key_id, idempotency_key, request_hash, state) values (?, 'in-flight-key', ?, 'in_flight')", [keyId, hash])
+  const { requestHash } = idempotencyScope(keyId, 'in-flight-key', { operation: 'POST /api/events', body: { event: 'lead.captured.v1', payload: other } })
+  await app.orm.em.fork().getConnection().execute("insert into idempotency_key (key_id, idempotency_key, request_hash, state) values (?, 'in-flight-key', ?, 'in_flight')", [keyId, requestHash])
   const duplicate = await send(other, { 'idempotency-key': 'in-flight-key' })
   t.equal(duplicate.statusCode, 409)
   t.match(duplicate.json(), envelope('CONFLICT'))

@@ -153,7 +153,8 @@ t.test('with an endpoint subscribed, a batch commits its signals, issues and the
     const issueCreated = bodies.find((b) => b.type === 'issue.created' && b.data.id === receipt.issueId)
     t.match(issueCreated, { data: { signalId: receipt.signalId, number: Number, status: 'triage' } })
     const shown = await loop.app.inject({ method: 'GET', url: `/api/issues/${receipt.issueId}`, headers: { authorization: `Bearer ${secret}` } })
-    t.match(shown.json().issue, issueCreated?.data ?? {}, 'issue.created carries the issue as the API shows it')
-    t.match(shown.json().signal, signalCreated?.data ?? {}, 'signal.created carries the signal as the API shows it')
+    const { signal, ...issue } = shown.json()
+    t.match(issue, issueCreated?.data ?? {}, 'issue.created carries the issue as the API shows it')
+    t.match(signal, signalCreated?.data ?? {}, 'signal.created carries the signal as the API shows it')
   }
 })

@@ -109,17 +109,29 @@ t.test('rotating returns a new secret once and shows when the old one stops sign
   t.notOk('secret' in after)
 })
 
-t.test('the list pages newest first with a cursor', async (t) => {
+t.test('the list pages newest first with an iterator', async (t) => {
   const key = await authHeaders(app, ['webhooks:manage'])
   const ids: string[] = []
   for (let i = 0; i < 3; i++) ids.push((await create({ url: publicUrl, events: ['webhook.*'] }, key)).json().id)
   const first = (await get('/api/webhooks?limit=2', key)).json()
   t.same(first.data.map((e: { id: string }) => e.id), [ids[2], ids[1]])
-  t.type(first.nextCursor, 'string')
-  const second = (await get(`/api/webhooks?limit=2&cursor=${first.nextCursor}`, key)).json()
+  t.type(first.iterator, 'string')
+  t.equal(first.done, false)
+  const second = (await get(`/api/webhooks?limit=2&iterator=${first.iterator}`, key)).json()
   t.same(second.data.map((e: { id: string }) => e.id), [ids[0]])
-  t.equal(second.nextCursor, null)
-  t.equal((await get('/api/webhooks?cursor=nonsense', key)).statusCode, 422)
+  t.equal(second.iterator, null)
+  t.equal(second.done, true)
+  const back = (await get(`/api/webhooks?limit=2&iterator=${second.prevIterator}`, key)).json()
+  t.same(back.data.map((e: { id: string }) => e.id), [ids[2], ids[1]], 'prevIterator pages back')
+  const nonsense = await get('/api/webhooks?iterator=nonsense', key)
+  t.equal(nonsense.statusCode, 422)
+  t.match(nonsense.json(), { error: { code: 'VALIDATION_ERROR', issues: [{ path: 'iterator' }] } })
+  const schemas = (await app.inject({ method: 'GET', url: '/api/events/schemas?limit=1' })).json()
+  const foreign = await get(`/api/webhooks?iterator=${schemas.iterator as string}`, key)
+  t.equal(foreign.statusCode, 422, "the schemas list's iterator is not the webhooks list's")
+  t.match(foreign.json(), { error: { code: 'VALIDATION_ERROR', issues: [{ path: 'iterator' }] } })
+  t.equal((await get('/api/webhooks?limit=250', key)).statusCode, 200)
+  t.equal((await get('/api/webhooks?limit=251', key)).statusCode, 422, 'at most 250 a page')
 })
 
 t.test("another brand's endpoint does not exist for a key; an admin key sees every brand's", async (t) => {
