@@ -107,8 +107,8 @@ t.test('Idempotency-Key: a request still in flight answers 409 to its duplicate'
   const keyId = (await app.inject({ method: 'GET', url: `/api/events/${first.json().id}`, headers: writer })).json().keyId
   // The first request holds its claim (as it does between claiming and committing).
   const other = freshPayload()
-  const { requestHash } = idempotencyScope(keyId, 'in-flight-key', { operation: 'POST /api/events', body: { event: 'lead.captured.v1', payload: other } })
-  await app.orm.em.fork().getConnection().execute("insert into idempotency_key (key_id, idempotency_key, request_hash, state) values (?, 'in-flight-key', ?, 'in_flight')", [keyId, requestHash])
+  const { idempotencyKey, requestHash } = idempotencyScope(keyId, 'in-flight-key', { operation: 'POST /api/events', body: { event: 'lead.captured.v1', payload: other } })
+  await app.orm.em.fork().getConnection().execute("insert into idempotency_key (key_id, idempotency_key, request_hash, state) values (?, ?, ?, 'in_flight')", [keyId, idempotencyKey, requestHash])
   const duplicate = await send(other, { 'idempotency-key': 'in-flight-key' })
   t.equal(duplicate.statusCode, 409)
   t.match(duplicate.json(), envelope('CONFLICT'))
