@@ -143,7 +143,7 @@ t.test('listing: most urgent first, then oldest first, filtered and paginated', 
   const all = await read('GET', '/api/issues')
   t.equal(all.statusCode, 200)
   t.same(all.json().data.map((i: Body) => i.title), ['p1 first', 'p1 second', 'p2 only', 'p3 first', 'p3 second'])
-  t.match(all.json(), { iterator: null, prevIterator: String, done: true })
+  t.match(all.json(), { iterator: null, prevIterator: null, done: true })
 
   const titles = async (query: string) => (await read('GET', `/api/issues?${query}`)).json().data.map((i: Body) => i.title)
   t.same(await titles('status=triage'), ['p1 second', 'p3 second'])
@@ -191,10 +191,11 @@ t.test('listing refuses a limit over 250, an unknown filter value and a foreign 
   const otherFilters = await reader('GET', `/api/issues?status=triage&limit=1&iterator=${triage.iterator as string}`)
   t.equal(otherFilters.statusCode, 422, 'an iterator made under other filters')
   t.match(otherFilters.json(), { error: { code: 'VALIDATION_ERROR', issues: [{ path: 'iterator' }] } })
-  const signals = (await app.inject({ method: 'GET', url: '/api/signals?limit=1', headers: await operatorHeaders(app, ['signals:read']) })).json()
-  t.type(signals.prevIterator, 'string')
-  const foreign = await reader('GET', `/api/issues?iterator=${signals.prevIterator as string}`)
-  t.equal(foreign.statusCode, 422, "the signals list's iterator is not the issues list's")
+  // The built-in event types are more than one page of one: their list hands out an iterator.
+  const types = (await app.inject({ method: 'GET', url: '/api/events/schemas?limit=1' })).json()
+  t.type(types.iterator, 'string')
+  const foreign = await reader('GET', `/api/issues?iterator=${types.iterator as string}`)
+  t.equal(foreign.statusCode, 422, "the event types list's iterator is not the issues list's")
   t.match(foreign.json(), { error: { code: 'VALIDATION_ERROR', issues: [{ path: 'iterator' }] } })
 })
 
