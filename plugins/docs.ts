@@ -12,7 +12,25 @@ async function docsPlugin (fastify: FastifyInstance): Promise<void> {
   await fastify.register(swaggerUi, {
     routePrefix: '/docs',
     uiConfig: { deepLinking: true, docExpansion: 'list', tryItOutEnabled: true, displayRequestDuration: true },
-    staticCSP: true
+    // The page loads only its own files and calls only its own origin (the contract's server is
+    // the relative `/`), wherever Loop is served. Unlike swagger-ui's `staticCSP: true` there is no
+    // `upgrade-insecure-requests`, which turns the calls of a page served over plain http on any
+    // host but localhost into https ones that fail, and nothing from `https:` or the validator.
+    staticCSP: {
+      'default-src': "'none'",
+      'base-uri': "'self'",
+      'connect-src': "'self'",
+      'font-src': ["'self'", 'data:'],
+      'form-action': "'self'",
+      'frame-ancestors': "'self'",
+      'img-src': ["'self'", 'data:'],
+      'object-src': "'none'",
+      'script-src': "'self'",
+      'script-src-attr': "'none'",
+      // Besides its stylesheets, only the <style> inside the top bar's Swagger logo (its hash; a
+      // swagger-ui upgrade that changes it shows up as a CSP error in test/plugins/docs.test.ts).
+      'style-src': ["'self'", "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='"]
+    }
   })
   const body = JSON.stringify(document)
   fastify.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => {

@@ -1,5 +1,6 @@
 // `npm start` as an operator runs it: embedded PostgreSQL under LOOP_DATA_DIR, data kept across
-// restarts, a clean stop on SIGTERM, and a clean start after the previous process was killed -9.
+// restarts, a clean stop on SIGTERM (sent to Loop, and sent to `npm start` as a container's stop
+// does), and a clean start after the previous process was killed -9.
 import t from 'tap'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -9,14 +10,21 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { freePort } from '../lib/db/embedded-postgres.ts'
 
+// Five starts of a real Loop, a first one running initdb: more than tap's default file timeout on
+// a loaded machine.
+t.setTimeout(300_000)
+
 const dataDir = await mkdtemp(join(tmpdir(), 'loop-server-'))
 t.teardown(() => rm(dataDir, { recursive: true, force: true }))
 
-interface Running { child: ChildProcess, url: string, exited: Promise<number | null> }
+interface Running { child: ChildProcess, url: string, exited: Promise<number | null>, output: () => string }
 
-async function start (): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
-    env: { ...process.env, DATABASE_URL: '', PORT: '0', LOOP_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+/** Loop on `dataDir`, started as `node --import tsx server.ts` unless `command` says otherwise. */
+async function start ({ command = [process.execPath, '--import', 'tsx', 'server.ts'], logLevel = 'warn' } = {}): Promise<Running> {
+  const [file = '', ...args] = command
+  const child = spawn(file, args, {
+    cwd: join(import.meta.dirname, '..'),
+    env: { ...process.env, DATABASE_URL: '', PORT: '0', LOOP_DATA_DIR: dataDir, LOG_LEVEL: logLevel },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
@@ -32,7 +40,7 @@ async function start (): Promise<Running> {
     child.stderr?.on('data', onData)
     void exited.then((code) => reject(new Error(`exited with ${code}:\n${output}`)))
   })
-  return { child, url, exited }
+  return { child, url, exited, output: () => output }
 }
 
 async function postmasterPid (): Promise<number | null> {
@@ -87,6 +95,30 @@ t.test('after kill -9 the next start reclaims the orphaned PostgreSQL and keeps 
   second.child.kill('SIGTERM')
   t.equal(await second.exited, 0)
   t.notOk(orphan !== null && alive(orphan), 'the orphan is gone')
+})
+
+t.test('SIGTERM to `npm start` reaches Loop: the drain is logged, Loop and PostgreSQL are gone within 15 s', async (t) => {
+  // On the data directory the tests above initialised: a start without initdb, as a restarted container's.
+  const npm = await start({ command: ['npm', 'start'], logLevel: 'info' })
+  t.equal((await fetch(`${npm.url}/ready`)).status, 200)
+  // Loop's own pid, from its log lines: a process under npm, not npm itself.
+  const loopPid = Number(/"pid":(\d+)/.exec(npm.output())?.[1])
+  t.ok(loopPid > 0 && loopPid !== npm.child.pid && alive(loopPid), 'Loop runs as its own process under npm')
+  const pgPid = await postmasterPid()
+  t.ok(pgPid !== null && alive(pgPid), 'embedded PostgreSQL is running')
+
+  const sent = Date.now()
+  npm.child.kill('SIGTERM')
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), 15_000) })
+  const code = await Promise.race([npm.exited, deadline])
+  clearTimeout(timer)
+  t.equal(code, 0, `npm start exits 0 after SIGTERM (in ${Date.now() - sent} ms)`)
+  t.notOk(alive(loopPid), 'Loop is gone, not orphaned')
+  t.notOk(pgPid !== null && alive(pgPid), 'embedded PostgreSQL is gone')
+  t.match(npm.output(), /"signal":"SIGTERM"[^\n]*"msg":"shutting down"/, 'the drain logged its line')
+  // On a failure, leave nothing behind.
+  for (const pid of [npm.child.pid, loopPid, pgPid]) if (typeof pid === 'number' && pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL')
 })
 
 t.test('a DATABASE_URL that cannot be used is named in one line, without its password', async (t) => {
