@@ -33,7 +33,7 @@ export const lead = (extra: Record<string, unknown> = {}) => ({
   ...extra
 })
 
-export async function sendLead (loop: Loop, payload = lead()): Promise<{ eventId: string, receivedAt: string, payload: Record<string, unknown> }> {
+export async function sendLead (loop: Loop, payload = lead()): Promise<{ id: string, eventId: string | null, receivedAt: string, payload: Record<string, unknown> }> {
   const res = await loop.app.inject({ method: 'POST', url: '/api/events', headers: loop.key, payload: { event: 'lead.captured.v1', payload } })
   if (res.statusCode !== 200) throw new Error(`send: ${res.statusCode} ${res.body}`)
   return { ...res.json(), payload }
