@@ -84,7 +84,7 @@ t.test('a revoked key is refused on its very next request, also on another insta
   t.equal((await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })).statusCode, 200)
   t.equal((await other.inject({ method: 'GET', url: '/api/test/issues', headers: key })).statusCode, 200)
   const id = (await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })).json().keyId
-  t.equal((await app.inject({ method: 'DELETE', url: `/api/keys/${id}`, headers: admin })).statusCode, 200)
+  t.equal((await app.inject({ method: 'DELETE', url: `/api/keys/${id}`, headers: admin })).statusCode, 204)
   for (const instance of [app, other]) {
     const res = await instance.inject({ method: 'GET', url: '/api/test/issues', headers: key })
     t.equal(res.statusCode, 401)
@@ -118,7 +118,7 @@ t.test('LOOP_ADMIN_KEY is an admin key from the start, one row across restarts',
   t.equal(res.statusCode, 200)
   const restarted = await buildWithDetails(t, { LOOP_ADMIN_KEY: adminSecret }, undefined, { databaseUrl })
   t.equal((await restarted.app.inject({ method: 'GET', url: '/api/keys', headers: admin })).statusCode, 200)
-  const listed = (await restarted.app.inject({ method: 'GET', url: '/api/keys', headers: admin })).json().keys as { prefix: string, scopes: string[], env: string }[]
+  const listed = (await restarted.app.inject({ method: 'GET', url: '/api/keys?limit=250', headers: admin })).json().data as { prefix: string, scopes: string[], env: string }[]
   const bootstrap = listed.filter((k) => k.prefix === adminSecret.slice(0, 12))
   t.equal(bootstrap.length, 1)
   t.match(bootstrap[0], { scopes: ['admin'], env: 'test' })

@@ -37,7 +37,7 @@ t.test('a change to the list changes the ETag, so the next poll gets the new bod
   const after = await app.inject({ method: 'GET', url: '/api/issues', headers: { ...key, 'if-none-match': before.headers.etag as string } })
   t.equal(after.statusCode, 200)
   t.not(after.headers.etag, before.headers.etag)
-  t.equal(after.json().issues.length, before.json().issues.length + 1)
+  t.equal(after.json().data.length, before.json().data.length + 1)
 })
 
 t.test('errors keep their status and envelope whatever If-None-Match says', async (t) => {

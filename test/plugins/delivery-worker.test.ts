@@ -19,16 +19,16 @@ t.test("seed 003's Express receiver accepts Loop's deliveries and standardwebhoo
 
   const [log] = [await settledLog(loop, endpoint.id)]
   const delivery = log[0]
-  t.match(delivery, { messageId: sent.eventId, eventType: 'lead.captured.v1', status: 'succeeded', attemptCount: 1 })
+  t.match(delivery, { messageId: sent.id, eventType: 'lead.captured.v1', status: 'succeeded', attemptCount: 1 })
   t.match(delivery?.attempts, [{ attempt: 1, statusCode: 200, error: null, responseBody: 'OK' }], "the seed's signature check passed: it answered 200 OK")
 
   const request = receiver.requests[0]
   t.equal(receiver.requests.length, 1)
   t.equal(request?.method, 'POST')
   const body = request?.body.toString('utf8') ?? ''
-  t.same(JSON.parse(body), { id: sent.eventId, type: 'lead.captured.v1', createdAt: sent.receivedAt, data: sent.payload })
+  t.same(JSON.parse(body), { id: sent.id, type: 'lead.captured.v1', createdAt: sent.receivedAt, data: sent.payload })
   t.same(Object.keys(JSON.parse(body)), ['id', 'type', 'createdAt', 'data'])
-  t.match(request?.headers, { 'content-type': 'application/json', 'x-loop-event': 'lead.captured.v1', 'x-loop-delivery': delivery?.id, 'webhook-id': sent.eventId })
+  t.match(request?.headers, { 'content-type': 'application/json', 'x-loop-event': 'lead.captured.v1', 'x-loop-delivery': delivery?.id, 'webhook-id': sent.id })
   t.same(new Webhook(secret).verify(body, request?.headers as Record<string, string>), JSON.parse(body), 'standardwebhooks verifies the same delivery')
   t.throws(() => new Webhook(`whsec_${Buffer.alloc(32, 1).toString('base64')}`).verify(body, request?.headers as Record<string, string>), 'and another secret does not')
 })
@@ -62,7 +62,7 @@ t.test('a receiver failing 3 times then succeeding gets one successful delivery 
   await pause(400) // long enough for a wrongful fifth attempt to show up
   t.equal(receiver.requests.length, 4, 'exactly 4 requests')
   t.equal(receiver.requests.filter((r) => r.n === 4).length, 1, 'one of them answered 200')
-  t.match(delivery, { messageId: sent.eventId, status: 'succeeded', attemptCount: 4 })
+  t.match(delivery, { messageId: sent.id, status: 'succeeded', attemptCount: 4 })
   t.same(delivery?.attempts.map((a) => [a.attempt, a.statusCode]), [[1, 500], [2, 500], [3, 500], [4, 200]])
   t.same(delivery?.attempts.map((a) => a.responseBody), ['failure 1', 'failure 2', 'failure 3', 'OK'])
   const times = delivery?.attempts.map((a) => Date.parse(a.attemptedAt)) ?? []
@@ -95,12 +95,12 @@ t.test('an endpoint that always fails ends failing with exactly one alert; a lat
   t.equal(failing.requests.filter((r) => headerOf(r, 'x-loop-event') === 'webhook.failing').length, 0, 'the failing endpoint is not alerted about itself')
   // The alert belongs to the endpoint's brand: the operator sees it, another brand does not.
   const reader = await operatorHeaders(loop.app, ['signals:read', 'issues:read'])
-  const signals = (await loop.app.inject({ method: 'GET', url: '/api/signals?source=loop', headers: reader })).json().signals
+  const signals = (await loop.app.inject({ method: 'GET', url: '/api/signals?source=loop', headers: reader })).json().data
   t.equal(signals.length, 1, 'one alert signal')
   const stranger = await authHeaders(loop.app, ['signals:read'])
-  t.same((await loop.app.inject({ method: 'GET', url: '/api/signals?source=loop', headers: stranger })).json().signals, [], 'another brand sees none of it')
+  t.same((await loop.app.inject({ method: 'GET', url: '/api/signals?source=loop', headers: stranger })).json().data, [], 'another brand sees none of it')
   t.match(signals[0], { source: 'loop', type: 'webhook.failing', severity: 'high', sourceId: endpoint.id })
-  const issue = (await loop.app.inject({ method: 'GET', url: `/api/issues/${signals[0].issueId}`, headers: reader })).json().issue
+  const issue = (await loop.app.inject({ method: 'GET', url: `/api/issues/${signals[0].issueId}`, headers: reader })).json()
   t.match(issue, { type: 'signal', status: 'triage', priority: 2, title: /^Loop: webhook endpoint failing: http:\/\/127\.0\.0\.1:\d+ / })
 
   healthy = true
@@ -121,7 +121,7 @@ t.test('killing the server between attempts loses nothing: another instance on t
 
   const second = await startLoop(t, { LOOP_DELIVERY_SCHEDULE: '1500ms,100ms' }, { databaseUrl: first.databaseUrl }, first.key)
   const [delivery] = await settledLog(second, endpoint.id)
-  t.match(delivery, { messageId: sent.eventId, status: 'succeeded', attemptCount: 2 })
+  t.match(delivery, { messageId: sent.id, status: 'succeeded', attemptCount: 2 })
   t.same(delivery?.attempts.map((a) => [a.attempt, a.statusCode]), [[1, 502], [2, 200]])
   t.equal(receiver.requests.length, 2)
 })

@@ -30,7 +30,7 @@ t.test('kill -9 under load loses nothing acknowledged, and the outbound queue re
 
   const keyRes = await call(`${first.url}/api/keys`, { method: 'POST', headers: bearer(adminKey), body: JSON.stringify({ name: 'crash load', env: 'live', scopes: ['events:write'], tier: 'premium' }) })
   t.equal(keyRes.status, 201, 'a premium key for the event load', { body: keyRes.text })
-  const eventKey = (keyRes.json() as { key: { secret: string } }).key.secret
+  const eventKey = (keyRes.json() as { secret: string }).secret
   const endpointIds: string[] = []
   for (const receiver of receivers) {
     const res = await call(`${first.url}/api/webhooks`, { method: 'POST', headers: bearer(adminKey), body: JSON.stringify({ url: receiver.url, events: ['*'] }) })
@@ -54,8 +54,8 @@ t.test('kill -9 under load loses nothing acknowledged, and the outbound queue re
       try {
         const res = await call(`${first.url}${request.path}`, { method: 'POST', headers: request.headers, body: request.body, timeoutMs: 10_000 })
         if (res.status >= 200 && res.status < 300) {
-          const body = res.json() as { signalId?: string, issueId?: string, eventId?: string }
-          acked.push(kind === 'event' ? { kind, id: body.eventId as string } : { kind, id: body.signalId as string, issueId: body.issueId as string })
+          const body = res.json() as { signalId?: string, issueId?: string, id?: string }
+          acked.push(kind === 'event' ? { kind, id: body.id as string } : { kind, id: body.signalId as string, issueId: body.issueId as string })
         } else {
           refused.push(`${kind} ${res.status} ${res.text.slice(0, 200)}`)
         }

@@ -32,7 +32,7 @@ t.test("brand A's dev key cannot re-declare brand B's inbound route; B's sender 
   t.equal((await signedPost('/webhooks/b/quiz', JSON.stringify({ id: 'f1', forged: 'x' }), 'attacker')).statusCode, 401, 'the attacker cannot sign for B')
   const real = await signedPost('/webhooks/b/quiz', JSON.stringify({ id: 'real-1' }), 'b-secret')
   t.equal(real.statusCode, 200, "B's real sender still gets 200")
-  const stored = await app.inject({ method: 'GET', url: `/api/events/${real.json().eventId as string}`, headers: b })
+  const stored = await app.inject({ method: 'GET', url: `/api/events/${real.json().id as string}`, headers: b })
   t.match(stored.json(), { payload: { eventId: 'real-1' }, brandId: brandB.id, env: 'live' }, "with B's transform, into B")
 })
 
@@ -40,7 +40,7 @@ t.test("a brand's test key neither reads its live events and rejections nor chan
   const aTest = await brandKey(brandA.id, 'test')
   const sent = await app.inject({ method: 'POST', url: '/api/events', headers: a, payload: { event: 'lead.captured.v1', payload: { eventId: randomUUID(), occurredAt: '2026-05-19T12:00:00Z', brandId: brandA.id, email: 'x@example.com', source: 'other', attribution: {} } } })
   t.equal(sent.statusCode, 200, sent.body)
-  const liveId = sent.json().eventId as string
+  const liveId = sent.json().id as string
   await app.inject({ method: 'POST', url: '/api/events/types', headers: a, payload: { name: 'quiz.completed.v1', fields: { eventId: { type: 'string', required: true } }, source: 'custom', webhookPath: '/webhooks/a/live', secret: 'a-secret', transform: { eventId: '$.id' } } })
   t.equal((await signedPost('/webhooks/a/live', JSON.stringify({ nothing: true }), 'a-secret')).statusCode, 422)
 
@@ -66,11 +66,11 @@ t.test("a brand's test key neither reads its live events and rejections nor chan
 t.test("brand A's key neither reads nor edits brand B's issues, nor sees B's webhook.failing alert", async (t) => {
   const issue = await app.inject({ method: 'POST', url: '/api/issues', headers: b, payload: { title: "B's private work" } })
   t.equal(issue.statusCode, 201)
-  const issueId = issue.json().issue.id as string
+  const issueId = issue.json().id as string
   t.equal((await app.inject({ method: 'GET', url: `/api/issues/${issueId}`, headers: a })).statusCode, 404)
   t.equal((await app.inject({ method: 'PATCH', url: `/api/issues/${issueId}`, headers: a, payload: { status: 'canceled' } })).statusCode, 404)
   t.notOk((await app.inject({ method: 'GET', url: '/api/issues', headers: a })).body.includes(issueId))
-  t.equal((await app.inject({ method: 'GET', url: `/api/issues/${issueId}`, headers: b })).json().issue.status, 'todo')
+  t.equal((await app.inject({ method: 'GET', url: `/api/issues/${issueId}`, headers: b })).json().status, 'todo')
 
   const endpoint = await app.inject({ method: 'POST', url: '/api/webhooks', headers: b, payload: { url: 'http://127.0.0.1:9/b', events: ['lead.captured.v1'] } })
   const endpointId = endpoint.json().id as string
@@ -79,9 +79,9 @@ t.test("brand A's key neither reads nor edits brand B's issues, nor sees B's web
   })
   const ofA = await app.inject({ method: 'GET', url: '/api/signals?source=loop', headers: a })
   t.equal(ofA.statusCode, 200)
-  t.same(ofA.json().signals, [], "A sees none of B's alerts")
+  t.same(ofA.json().data, [], "A sees none of B's alerts")
   const ofB = await app.inject({ method: 'GET', url: '/api/signals?source=loop', headers: b })
-  t.match(ofB.json().signals, [{ type: 'webhook.failing', sourceId: endpointId }], 'B sees its own')
+  t.match(ofB.json().data, [{ type: 'webhook.failing', sourceId: endpointId }], 'B sees its own')
 })
 
 t.test('no brand key holds admin: the operator cannot mint one, so none lists every brand or mints a brandless admin key', async (t) => {

@@ -105,7 +105,7 @@ async function setUp (spec: typeof specs[number]): Promise<Tenant> {
   const rejections = expect(await call({ method: 'GET', url: '/api/events/rejections', headers }), 200, 'rejections')
   const rejection = rejections.data?.[0]
   if (rejection === undefined) throw new Error(`${spec.name}: no rejection kept`)
-  const issue = expect(await call({ method: 'POST', url: '/api/issues', headers, payload: { title: `Work of ${spec.name}`, type: 'task' } }), 201, 'issue') as { issue: { id: string } }
+  const issue = expect(await call({ method: 'POST', url: '/api/issues', headers, payload: { title: `Work of ${spec.name}`, type: 'task' } }), 201, 'issue') as { id: string }
 
   let endpointId: string | null = null
   let endpointUrl: string | null = null
@@ -119,20 +119,22 @@ async function setUp (spec: typeof specs[number]): Promise<Tenant> {
     const endpoint = expect(await call({ method: 'POST', url: '/api/webhooks', headers, payload: { url: endpointUrl, events: ['*'] } }), 201, 'endpoint')
     endpointId = endpoint.id as string
     const test = expect(await call({ method: 'POST', url: `/api/webhooks/${endpointId}/test`, headers }), 202, 'test message')
-    deliveryId = test.deliveryId as string
+    // The answer is the delivery itself, as the endpoint's log will list it.
+    if (typeof test.id !== 'string' || typeof test.messageId !== 'string' || test.eventType !== 'webhook.test' || !Array.isArray(test.attempts)) throw new Error(`${spec.name} test message: not a delivery: ${JSON.stringify(test)}`)
+    deliveryId = test.id as string
     // The endpoint's alert: a `loop` signal and its issue, owned by the endpoint's brand and env.
     const id = endpointId
     await app.orm.em.fork().transactional(async (tx) => {
-      await raiseEndpointFailing(tx as never, id, { deliveryId: test.deliveryId as string, eventType: 'webhook.test', attempts: 5, statusCode: 500, error: null })
+      await raiseEndpointFailing(tx as never, id, { deliveryId: test.id as string, eventType: 'webhook.test', attempts: 5, statusCode: 500, error: null })
     })
-    const signals = expect(await call({ method: 'GET', url: '/api/signals?source=loop', headers }), 200, 'signals') as { signals: { id: string, sourceId: string }[] }
-    signalId = signals.signals.find((signal) => signal.sourceId === id)?.id ?? null
+    const signals = expect(await call({ method: 'GET', url: '/api/signals?source=loop', headers }), 200, 'signals') as { data: { id: string, sourceId: string }[] }
+    signalId = signals.data.find((signal) => signal.sourceId === id)?.id ?? null
     if (signalId === null) throw new Error(`${spec.name}: its endpoint's alert is not among its signals`)
   }
   return {
     name: spec.name, brandId: spec.brandId, env: spec.env, headers, keyId: spec.key.id, onlyType, webhookPath, secret,
-    eventId: event.eventId as string, inboundEventId: inbound.eventId as string, rejectionId: rejection.id,
-    issueId: issue.issue.id, endpointId, endpointUrl, deliveryId, signalId
+    eventId: event.id as string, inboundEventId: inbound.id as string, rejectionId: rejection.id,
+    issueId: issue.id, endpointId, endpointUrl, deliveryId, signalId
   }
 }
 
@@ -240,12 +242,12 @@ t.test('issues and signals: a foreign id is 404, a foreign list is empty, an edi
     if (owner.signalId !== null) t.equal((await call({ method: 'GET', url: `/api/signals/${owner.signalId}`, headers: actor.headers })).statusCode, 404, `${who}: GET signal`)
   }
   for (const owner of tenants) {
-    const issue = json(await call({ method: 'GET', url: `/api/issues/${owner.issueId}`, headers: owner.headers })) as { issue: { title: string, status: string, brandId: string | null, env: string } }
-    t.match(issue.issue, { title: `Work of ${owner.name}`, status: 'todo', brandId: owner.brandId, env: owner.env }, `${owner.name}'s issue is unchanged`)
+    const issue = json(await call({ method: 'GET', url: `/api/issues/${owner.issueId}`, headers: owner.headers })) as { title: string, status: string, brandId: string | null, env: string }
+    t.match(issue, { title: `Work of ${owner.name}`, status: 'todo', brandId: owner.brandId, env: owner.env }, `${owner.name}'s issue is unchanged`)
   }
   for (const actor of tenants) {
-    const issues = await listAll(actor, '/api/issues?limit=200', 'issues')
-    const signals = await listAll(actor, '/api/signals?limit=200', 'signals')
+    const issues = await listAll(actor, '/api/issues?limit=200')
+    const signals = await listAll(actor, '/api/signals?limit=200')
     for (const owner of tenants) {
       const expected = actor === owner || sees(actor, owner)
       t.equal(issues.includes(owner.issueId), expected, `${actor.name} lists ${owner.name}'s issue: ${expected}`)
@@ -305,7 +307,7 @@ t.test('nobody takes over another tenant\'s inbound route: 409, and the owner\'s
     t.equal(forged.statusCode, 401, `${owner.name}: the attacker's secret does not verify`)
     const real = await signed(owner.webhookPath, JSON.stringify({ id: `again-${slug(owner)}` }), owner.secret)
     t.equal(real.statusCode, 200, `${owner.name}: its own sender still gets through`)
-    const stored = json(await call({ method: 'GET', url: `/api/events/${json(real).eventId as string}`, headers: owner.headers }))
+    const stored = json(await call({ method: 'GET', url: `/api/events/${json(real).id as string}`, headers: owner.headers }))
     t.match(stored, { event: owner.onlyType, brandId: owner.brandId, env: owner.env, payload: { eventId: `again-${slug(owner)}` } }, `${owner.name}: with its own transform, as its own event`)
   }
 })
@@ -321,14 +323,14 @@ t.test('keys: admin is the operator\'s alone, and an admin key manages keys of i
   t.equal(brandAdmin.statusCode, 422, 'a brand key with admin is refused')
   const brandWithAdmin = await call({ method: 'POST', url: '/api/brands', headers: operatorLive.headers, payload: { name: 'C', key: { scopes: ['admin'] } } })
   t.equal(brandWithAdmin.statusCode, 422, 'so is a new brand whose first key would hold admin')
-  const liveKeys = await listAll(operatorLive, '/api/keys', 'keys')
-  const testKeys = await listAll(operatorTest, '/api/keys', 'keys')
+  const liveKeys = await listAll(operatorLive, '/api/keys?limit=250')
+  const testKeys = await listAll(operatorTest, '/api/keys?limit=250')
   t.ok(liveKeys.includes(aLiveT.keyId) && !testKeys.includes(aLiveT.keyId), 'the test admin key does not see live keys')
   t.equal((await call({ method: 'DELETE', url: `/api/keys/${aLiveT.keyId}`, headers: operatorTest.headers })).statusCode, 404, 'nor revoke one')
   const minted = await call({ method: 'POST', url: '/api/keys', headers: operatorTest.headers, payload: { name: 'escalate', env: 'live', scopes: ['admin'] } })
   t.equal(minted.statusCode, 422, 'nor mint one')
-  const brands = json(await call({ method: 'GET', url: '/api/brands', headers: operatorTest.headers })) as { brands: { id: string, activeKeys: number }[] }
-  t.equal(brands.brands.find((b) => b.id === brandA.id)?.activeKeys, 1, 'brand A has one active test key (its live and dev keys are not counted)')
+  const brands = json(await call({ method: 'GET', url: '/api/brands', headers: operatorTest.headers })) as { data: { id: string, activeKeys: number }[] }
+  t.equal(brands.data.find((b) => b.id === brandA.id)?.activeKeys, 1, 'brand A has one active test key (its live and dev keys are not counted)')
   const created = await call({ method: 'POST', url: '/api/brands', headers: operatorTest.headers, payload: { name: 'Sandbox brand' } })
   t.equal(created.statusCode, 201)
   t.equal((json(created).key as { env: string }).env, 'test', 'a brand made with a test admin key gets a test key')
@@ -383,13 +385,13 @@ t.test('claiming: each agent only ever gets issues its key may see, over REST an
     for (let i = 0; i < 40; i++) {
       const res = await call({ method: 'POST', url: '/api/issues/claim', headers: actor.headers, payload: { agent: `agent-${slug(actor)}` } })
       if (res.statusCode === 204) break
-      claimed.push((json(res).issue as { id: string }).id)
+      claimed.push(json(res).id as string)
       const viaMcp = await tool('issues_claim', { agent: `mcp-${slug(actor)}` })
       const issue = viaMcp.body as { id: string } | null
       if (issue !== null) claimed.push(issue.id)
     }
     const allowed = visibleIssues(actor)
-    const own = await listAll(actor, '/api/issues?limit=200', 'issues')
+    const own = await listAll(actor, '/api/issues?limit=200')
     for (const id of claimed) t.ok(allowed.has(id) || own.includes(id), `${actor.name} claimed only what it may see (${id})`)
     for (const owner of tenants.filter((x) => !sees(actor, x) && x !== actor)) t.notOk(claimed.includes(owner.issueId), `${actor.name} never claimed ${owner.name}'s issue`)
   }

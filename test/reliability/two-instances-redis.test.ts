@@ -21,7 +21,7 @@ if (redis !== null) {
   async function newKey (scopes: string[], tier: 'standard' | 'premium'): Promise<string> {
     const res = await call(`${a.url}/api/keys`, { method: 'POST', headers: bearer(adminKey), body: JSON.stringify({ name: `${tier} ${scopes.join(' ')}`, env: 'live', scopes, tier }) })
     if (res.status !== 201) throw new Error(`key: ${res.status} ${res.text}`)
-    return (res.json() as { key: { secret: string } }).key.secret
+    return (res.json() as { secret: string }).secret
   }
 
   /** `total` requests, alternating between the instances, `concurrency` at a time. */
@@ -86,7 +86,7 @@ if (redis !== null) {
         const res = await call(`${loop.url}/api/issues/claim`, { method: 'POST', headers: bearer(key), body: JSON.stringify({ agent }) })
         if (res.status === 204) { empty++; return }
         if (res.status !== 200) throw new Error(`claim: ${res.status} ${res.text}`)
-        const { issue } = res.json() as { issue: { id: string, claimedBy: string } }
+        const issue = res.json() as { id: string, claimedBy: string }
         claims.push({ agent, id: issue.id, claimedBy: issue.claimedBy })
       }
     }))
