@@ -70,7 +70,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const app = Fastify({
     logger: options.logger ?? (options.logStream === undefined ? loggerOptions(config) : { ...loggerOptions(config), stream: options.logStream }),
     bodyLimit: config.bodyLimit,
-    // No client holds a socket for ever (SPEC section 10): a request must arrive whole within
+    // No client holds a socket for ever (docs/operations.md#guarantees): a request must arrive whole within
     // requestTimeout (408 envelope, plugins/errors.ts), and a silent socket is closed.
     requestTimeout: config.timeouts.requestMs,
     connectionTimeout: config.timeouts.connectionMs,

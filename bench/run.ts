@@ -1,4 +1,4 @@
-// `npm run bench` (SPEC section 10, issue 9): ingestion throughput and latency of Loop's
+// `npm run bench` (docs/operations.md#measured-figures, issue 9): ingestion throughput and latency of Loop's
 // POST /api/signals/github against, in the same run on the same machine,
 // - a bare Fastify route (bench/bare-server.ts): what HTTP alone costs;
 // - a raw-PostgreSQL reference (bench/reference-server.ts): the same HMAC check and the same two

@@ -6,7 +6,7 @@
 // Settings: LOOP_AGENT (the name recorded as claimedBy), LOOP_ISSUE_TYPES (comma-separated, e.g.
 // "signal,bug"), LOOP_POLL_SECONDS (wait when the queue is empty, default 30),
 // LOOP_EXIT_WHEN_IDLE=true to stop at the first empty claim instead of polling forever, and
-// LOOP_RETRY_DELAYS_MS (comma-separated waits before each retry, default seed 004's
+// LOOP_RETRY_DELAYS_MS (comma-separated waits before each retry, default the schedule of docs/api.md#retries
 // 1 s, 5 s, 30 s, 2 min, 10 min).
 //
 // Loop may restart under it: the client retries what failed on the way (connection refused, 5xx,

@@ -1,4 +1,4 @@
-// Every setting Loop reads, in one TypeBox schema, validated once at start (SPEC section 2).
+// Every setting Loop reads, in one TypeBox schema, validated once at start (README.md#configuration).
 // A bad value yields one clear line per problem; the caller prints them and exits non-zero. A line
 // names the variable and what it must be, never the value: values include keys and passwords.
 import { isIP } from 'node:net'

@@ -1,5 +1,5 @@
 // The one error type of Loop. Services and routes throw these; plugins/errors.ts renders every
-// one of them (and every framework error) as the SPEC section 3 envelope.
+// one of them (and every framework error) as the error envelope (docs/api.md#errors).
 import type { components } from '../generated/openapi.ts'
 
 export type ValidationIssue = components['schemas']['ValidationIssue']

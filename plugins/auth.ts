@@ -1,4 +1,4 @@
-// Bearer API keys (SPEC section 6). A route asks for a key by declaring OpenAPI security
+// Bearer API keys (docs/api.md#authentication). A route asks for a key by declaring OpenAPI security
 // (`security: [{ bearer: ['issues:read'] }]`, copied into its schema by `npm run generate`); only
 // those routes get the guard: authenticate (401, or 429 after a burst of failures from one IP),
 // rate-limit per key (429), check scopes (403), in that order so every authenticated response
@@ -66,7 +66,7 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
 
   const guard = (security: RouteSecurity): onRequestHookHandler => async (request, reply) => {
     const presented = bearerToken(request.headers.authorization)
-    // A route that also answers anonymously still checks a key that is presented (SPEC section 6).
+    // A route that also answers anonymously still checks a key that is presented (docs/api.md#authentication).
     if (presented === null && security.anonymous) return
     // Failed guesses are limited per IP (429); a valid key goes straight through.
     const key = await fastify.limitAuthFailures(request, async () => await authenticateKey(request.em, presented))

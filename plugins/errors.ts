@@ -1,4 +1,4 @@
-// One error path (SPEC section 3): typed AppErrors, Fastify's own errors (schema, body parsing,
+// One error path (docs/api.md#errors): typed AppErrors, Fastify's own errors (schema, body parsing,
 // limits) and anything unexpected all leave as `{ ok:false, error:{ code, message, issues? } }`.
 import fp from 'fastify-plugin'
 import type { Socket } from 'node:net'

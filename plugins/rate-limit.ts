@@ -1,4 +1,4 @@
-// Rate limits (SPEC section 6) with @fastify/rate-limit over token buckets: per API key by tier
+// Rate limits (docs/api.md#rate-limits) with @fastify/rate-limit over token buckets: per API key by tier
 // (`fastify.limitApiKey`, called by the auth plugin right after it authenticates), per IP on
 // the unauthenticated webhook routes, and per IP on failed authentications
 // (`fastify.limitAuthFailures`). Buckets live in this process, or in Redis with REDIS_URL so
@@ -36,7 +36,7 @@ declare module 'fastify' {
   }
 }
 
-/** SPEC section 6: standard 100/s with bursts of 200, premium 1,000/s with bursts of 2,000. */
+/** docs/api.md#rate-limits: standard 100/s with bursts of 200, premium 1,000/s with bursts of 2,000. */
 export const tierLimits: Record<KeyTier, BucketLimits> = {
   standard: bucketLimits(100, 200),
   premium: bucketLimits(1000, 2000)

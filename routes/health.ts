@@ -1,4 +1,4 @@
-// Liveness and readiness probes (SPEC section 2).
+// Liveness and readiness probes (docs/operations.md#health-checks).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { getHealth, getReady } from '../generated/operations.ts'
 import { AppError } from '../lib/errors.ts'

@@ -1,4 +1,4 @@
-// /mcp: the Model Context Protocol over Streamable HTTP (SPEC section 9), stateless: one server and
+// /mcp: the Model Context Protocol over Streamable HTTP (docs/agents.md#the-tools), stateless: one server and
 // transport per POST. The contract's `security: [{ bearer: [] }]` gives this route the same guard
 // as /api (401 without a valid key, the key's rate limit and X-RateLimit-* headers; a batch costs
 // one token per call); each tool then checks the scope of the REST operation it mirrors (lib/mcp/tools.ts).
@@ -17,7 +17,7 @@ const version = '0.1.0'
 
 /**
  * What the transport would refuse itself, but in JSON-RPC's shape (406, 415, 400 -32700, a batch
- * over the SDK's MAX_BATCH_SIZE): checked first, so /mcp answers with the SPEC section 3 envelope
+ * over the SDK's MAX_BATCH_SIZE): checked first, so /mcp answers with the error envelope (docs/api.md#errors)
  * like every other route. Returns the number of JSON-RPC messages.
  */
 function assertStreamableRequest (request: FastifyRequest): number {
@@ -47,7 +47,7 @@ const mcp: FastifyPluginAsyncTypebox = async (fastify) => {
     handler: async (request, reply) => {
       const caller = request.caller
       const calls = assertStreamableRequest(request)
-      // SPEC section 6: each JSON-RPC call costs one token. The guard took one before the body was
+      // docs/api.md#rate-limits: each JSON-RPC call costs one token. The guard took one before the body was
       // read; the rest of a batch is taken here in one decision, all or none (429 when short).
       if (calls > 1) await fastify.limitApiKey(request, reply, calls - 1)
       const server = createMcpServer(tools, {

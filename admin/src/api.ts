@@ -17,7 +17,7 @@ export function forgetKey (): void { sessionStorage.removeItem(STORAGE_KEY) }
 
 /** A client for this Loop (the console is served by the instance it manages); 401 calls `onRejected`. */
 export function clientFor (apiKey: string, onRejected: () => void): LoopClient {
-  // Short retries: a view should show a failure in seconds, not after seed 004's ten minutes.
+  // Short retries: a view should show a failure in seconds, not after the documented ten minutes (docs/api.md#retries).
   const client = createClient({ baseUrl: window.location.origin, apiKey, retryDelaysMs: [500, 2000] })
   client.use({
     onResponse ({ response }) {

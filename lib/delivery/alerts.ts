@@ -1,4 +1,4 @@
-// The alert when an endpoint starts failing (SPEC section 8): raised once per transition to
+// The alert when an endpoint starts failing (docs/webhooks.md#delivery-schedule): raised once per transition to
 // `failing`, in the transaction that records the attempt which exhausted the retries. It is a
 // webhook.failing message to the endpoints subscribed to it, and a high-severity signal (source
 // `loop`) with its triage issue, so people and agents see it where they see every other alert.

@@ -1,4 +1,4 @@
-// Signal and issue changes as outbound messages (SPEC section 8): signal.created, issue.created,
+// Signal and issue changes as outbound messages (docs/webhooks.md#messages): signal.created, issue.created,
 // issue.updated. Called inside the transaction that makes the change. Each goes to the endpoints
 // of its owner's env and brand, and to the operator's (brandless) ones of that env
 // (docs/tenancy.md); `data` is the resource the API shows.

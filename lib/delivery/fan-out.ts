@@ -20,7 +20,7 @@ export type MessageContent = Pick<OutboundMessage, 'id' | 'type' | 'createdAt' |
  * without any invalidation.
  */
 export async function enqueueMessages (em: EntityManager, audience: Audience, messages: readonly MessageContent[]): Promise<number> {
-  // dev is validated and stored but never delivered (SPEC section 6).
+  // dev is validated and stored but never delivered (docs/tenancy.md).
   if (audience.env === 'dev' || messages.length === 0) return 0
   const connection = em.getConnection()
   const ctx = em.getTransactionContext()

@@ -1,4 +1,4 @@
-// The retry rule (SPEC section 8): attempt 1 at once, then one retry after each entry of
+// The retry rule (docs/webhooks.md#delivery-schedule): attempt 1 at once, then one retry after each entry of
 // LOOP_DELIVERY_SCHEDULE (default 1m, 5m, 30m, 2h, 24h); a manual retry is one attempt only.
 
 export interface AttemptOutcome {

@@ -1,4 +1,4 @@
-// Where Loop may send webhooks (SPEC section 8): never into the network it runs in. A URL is
+// Where Loop may send webhooks (docs/webhooks.md#destinations): never into the network it runs in. A URL is
 // refused when it is not plain http(s), carries credentials, or its host is (or resolves to) an
 // address that is not public: private, loopback, link-local, unique-local, CGNAT, multicast,
 // unspecified, reserved or a cloud metadata service. Checked at registration and again when

@@ -1,4 +1,4 @@
-// Which endpoint receives which message (SPEC section 8): its event patterns must match the type,
+// Which endpoint receives which message (docs/webhooks.md#endpoints): its event patterns must match the type,
 // and the scopes of the key that registered it must allow reading that type.
 
 /** Loop's own message types. Declared event types always end in `.v<N>`, so the two never collide. */

@@ -1,4 +1,4 @@
-// Built-in event types (SPEC section 7): `lead.captured.v1` exactly as seed 004 publishes it, and
+// Built-in event types (docs/events.md#built-in-types): `lead.captured.v1` exactly as the integrator's seed document published it, and
 // the types the built-in inbound transforms emit. Versions are immutable; a change is a new `.vN`.
 import type { FieldSpecs } from './field-schema.ts'
 
@@ -35,7 +35,7 @@ export const builtinEventDeclarations = declarations({
   },
   'order.completed.v1': {
     ...common,
-    // Optional: seed 004's own transform for this type maps only eventId, occurredAt, brandId, email.
+    // Optional: the published transform for this type maps only eventId, occurredAt, brandId, email.
     orderId: { type: 'string', required: false },
     orderNumber: { type: 'string', required: false },
     email: { type: 'email', required: false },

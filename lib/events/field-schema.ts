@@ -1,4 +1,4 @@
-// Event type declarations (`{ email: { type: 'email', required: true } }`, seed 004) turned into
+// Event type declarations (`{ email: { type: 'email', required: true } }`, docs/events.md#field-types) turned into
 // JSON Schema and a compiled Ajv validator. Framework-free: the server and the SDK's
 // validateEvent share this one implementation, so both report the same issues.
 import type { ValidateFunction } from 'ajv'
@@ -111,7 +111,7 @@ function valueSchema (spec: FieldSpec): JsonSchema {
   }
 }
 
-/** Optional fields also accept null (seed 004 sends `personId: null`). */
+/** Optional fields also accept null (the published lead.captured.v1 example sends `personId: null`). */
 function fieldSchema (spec: FieldSpec, required: boolean): JsonSchema {
   const schema = valueSchema(spec)
   if (required) return schema

@@ -1,4 +1,4 @@
-// validateEvent (seed 004's `@loop/contracts` helper, SPEC section 9): an event checked the way
+// validateEvent (the `@loop/contracts` helper, docs/events.md#validating-before-sending): an event checked the way
 // POST /api/events checks it, by the same code. The server's route and the SDK both call
 // `eventIssues`, so an integrator validating locally sees exactly the issues a 422 would list:
 // first the request's shape (SendEventRequest, with the Ajv setup the server's body validator

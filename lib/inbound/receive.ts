@@ -1,4 +1,4 @@
-// One verified provider delivery → one stored event (SPEC section 7, inbound): parse exactly,
+// One verified provider delivery → one stored event (docs/events.md#inbound-webhooks, inbound): parse exactly,
 // transform, validate, store once per delivery; an invalid event is answered 422 and kept whole.
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'

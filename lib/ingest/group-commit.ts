@@ -1,4 +1,4 @@
-// Group commit for ingestion (SPEC section 10, issue 9): requests that arrive together are written
+// Group commit for ingestion (docs/operations.md#guarantees, issue 9): requests that arrive together are written
 // together, in one transaction, and each is answered only once that transaction has committed.
 // A commit costs a WAL flush and a few round trips whatever it holds, so sharing it between many
 // deliveries is what lets ingestion run near the storage limit instead of the per-request one.

@@ -1,4 +1,4 @@
-// The group commit's writer for provider signals (SPEC sections 4 and 10): a batch of verified
+// The group commit's writer for provider signals (docs/signals.md#receiving-a-delivery, docs/operations.md#guarantees): a batch of verified
 // deliveries becomes their signals and triage issues in one statement (usually one round trip and
 // one commit for the whole batch), with their outbound webhooks in the same transaction when some
 // endpoint may want them, so no signal exists without its issue and no acknowledged delivery is

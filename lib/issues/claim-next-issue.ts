@@ -1,4 +1,4 @@
-// POST /api/issues/claim: the agents' polling loop (SPEC section 5). One statement picks the most
+// POST /api/issues/claim: the agents' polling loop (docs/signals.md#claiming). One statement picks the most
 // urgent claimable issue the caller owns (docs/tenancy.md) and marks it in_progress; FOR UPDATE
 // SKIP LOCKED lets concurrent agents pass over a row another agent is claiming, so no issue is
 // ever handed to two of them.

@@ -1,4 +1,4 @@
-// The issue workflow (SPEC section 5): which status may follow which. Anything else is a 409
+// The issue workflow (docs/signals.md#issue-workflow): which status may follow which. Anything else is a 409
 // naming both states. Setting the status an issue already has is not a transition and is allowed.
 import { conflict } from '../errors.ts'
 import type { IssueStatus } from '../db/entities/issue.ts'

@@ -1,5 +1,5 @@
 // How deeply a JSON text nests, found by one linear scan of its bytes before any parser or
-// recursive code (canonical hashing, transforms, JSON.stringify, jsonb) sees it (SPEC section 10).
+// recursive code (canonical hashing, transforms, JSON.stringify, jsonb) sees it (docs/operations.md#guarantees).
 // Every JSON body parser in Loop calls this: the app-wide one (plugins/json-body.ts) and the
 // inbound webhooks' raw parser (routes/webhooks/inbound-source.ts).
 //
@@ -39,7 +39,7 @@ export function exceedsNesting (json: Uint8Array, maxDepth: number): boolean {
   return false
 }
 
-/** The 400 for a body over the limit (SPEC section 3: a body Loop will not parse is BAD_REQUEST). */
+/** The 400 for a body over the limit (docs/api.md#errors: a body Loop will not parse is BAD_REQUEST). */
 export function nestedTooDeep (maxDepth: number): AppError {
   return badRequest(`Body is nested more than ${maxDepth} levels deep`)
 }

@@ -1,4 +1,4 @@
-// API key material (SPEC section 6): `lk_<env>_<random base62>`, stored only as a SHA-256 hash
+// API key material (docs/api.md#api-keys): `lk_<env>_<random base62>`, stored only as a SHA-256 hash
 // next to a short visible prefix. Pure functions; the database side lives in key-service.ts.
 import { createHash, randomBytes } from 'node:crypto'
 import type { components } from '../../generated/openapi.ts'

@@ -1,4 +1,4 @@
-// The MCP tools (SPEC section 9). Each one mirrors a REST operation: its input schema is that
+// The MCP tools (docs/agents.md#the-tools). Each one mirrors a REST operation: its input schema is that
 // operation's generated schema, described in `tools/list` with the contract's own descriptions
 // (lib/mcp/describe.ts); its scopes are that operation's `security` in the contract; it calls the
 // same service function the route calls and answers what the route answers, so MCP and REST

@@ -1,4 +1,4 @@
-// Token buckets (SPEC section 6): a bucket holds up to `capacity` tokens (the burst) and refills
+// Token buckets (docs/api.md#rate-limits): a bucket holds up to `capacity` tokens (the burst) and refills
 // continuously, from empty to full in `windowMs`, so it sustains capacity / windowMs requests.
 // Each request takes one token (an /mcp batch one per call) or is refused. Pure math plus an
 // in-process store; redis-buckets.ts runs the same math in Redis for several instances.

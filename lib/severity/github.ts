@@ -1,4 +1,4 @@
-// GitHub events → severity and issue title (SPEC section 4). Security alerts take the alert's own
+// GitHub events → severity and issue title (docs/signals.md#github). Security alerts take the alert's own
 // severity (`moderate` → medium, secret leaks critical); failed workflow runs and check suites are
 // high on the default branch and medium elsewhere; issues labelled bug are medium; the rest is low.
 import { clipTitle, type Severity, type SignalMapping } from './signal-mapping.ts'

@@ -1,4 +1,4 @@
-// PostHog webhooks → severity and issue title (SPEC section 4, seed 002). Three shapes arrive:
+// PostHog webhooks → severity and issue title (docs/signals.md#posthog). Three shapes arrive:
 // - a metric alert `{ name | event.name, value, timeframe }`: severity from |value| percent;
 // - an insight alert, `$insight_alert_firing` (alert_name, insight_name, breaches…): at least high;
 // - any other event from PostHog's HTTP-webhook destination, `{ event, person }`: low.

@@ -1,4 +1,4 @@
-// Sentry webhooks → severity and issue title (SPEC section 4, seed 001). Fields come from
+// Sentry webhooks → severity and issue title (docs/signals.md#sentry). Fields come from
 // `data.issue`, `data.error` or (event alerts) `data.event`: `.title`, `.count`, `.level`.
 // fatal → critical; error with count ≥ 100 → critical; error → high; warning → medium; else low.
 import { clipTitle, type Severity, type SignalMapping } from './signal-mapping.ts'

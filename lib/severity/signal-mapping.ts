@@ -1,5 +1,5 @@
 // What every provider mapper returns: how urgent a signal is and how its triage issue reads.
-// SPEC section 4: priority follows severity (critical 1, high 2, medium 3, low 4).
+// docs/signals.md#severity-and-priority: priority follows severity (critical 1, high 2, medium 3, low 4).
 
 export const severities = ['critical', 'high', 'medium', 'low'] as const
 export type Severity = typeof severities[number]

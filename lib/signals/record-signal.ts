@@ -1,4 +1,4 @@
-// Ingestion (SPEC sections 4 and 10): a verified provider delivery becomes a signal and its triage
+// Ingestion (docs/signals.md#receiving-a-delivery, docs/operations.md#guarantees): a verified provider delivery becomes a signal and its triage
 // issue in one statement (inside the transaction that also queues their outbound webhooks), so no
 // signal ever exists without its issue. A redelivery creates
 // nothing and returns the ids recorded the first time; the unique indexes on `signal` decide what

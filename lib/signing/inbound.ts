@@ -1,4 +1,4 @@
-// Signature schemes of the inbound webhook sources (SPEC section 7, the source table), always over
+// Signature schemes of the inbound webhook sources (docs/events.md#sources, the source table), always over
 // the raw bytes as received. Each verifier answers true only for a valid, fresh signature.
 import { createHmac } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'

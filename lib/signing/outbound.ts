@@ -1,5 +1,5 @@
-// Signatures on outbound webhooks (SPEC section 8). Two schemes over the same exact body bytes:
-// `X-Loop-Signature`, the one seed 003's Express and Flask receivers check, and Standard Webhooks
+// Signatures on outbound webhooks (docs/webhooks.md#signatures). Two schemes over the same exact body bytes:
+// `X-Loop-Signature`, the one the Express and Flask receivers of docs/webhooks.md#receivers check, and Standard Webhooks
 // (`webhook-id`, `webhook-timestamp`, `webhook-signature`) for every other library.
 import { createHmac, randomBytes } from 'node:crypto'
 

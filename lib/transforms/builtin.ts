@@ -1,4 +1,4 @@
-// Built-in transforms (SPEC section 7): what a declaration with a built-in source and no transform
+// Built-in transforms (docs/events.md#transforms): what a declaration with a built-in source and no transform
 // uses. Each maps one provider topic onto one seeded event type with JSONPath, like a user's
 // transform; Typeform's answers list is the one shape JSONPath cannot build, so it has a step in code.
 import type { TransformSpec } from './jsonpath-transform.ts'

@@ -1,4 +1,4 @@
-// Transforms map a provider payload onto an event's fields (seed 004): each target field is an
+// Transforms map a provider payload onto an event's fields (docs/events.md#transforms): each target field is an
 // RFC 9535 JSONPath (`"$.note_attributes.brand_id"`) or a literal. Paths compile once, at
 // declaration, with json-p3: a standard RFC 9535 parser with no script expressions, no eval and
 // no Function, so `$..[?(@.constructor...)]` is a syntax error, never code. Declarations are

@@ -1,5 +1,5 @@
 // Maps Ajv errors to the SPEC's issue list: one issue per failure, dot paths into the validated
-// object, codes from SPEC section 3. Shared by Fastify's request validation and the event validator.
+// object, codes from docs/api.md#validation-issues. Shared by Fastify's request validation and the event validator.
 import type { ErrorObject } from 'ajv'
 import type { ValidationIssue } from '../errors.ts'
 

@@ -1,4 +1,4 @@
-// /api/issues (SPEC section 5): list, read, create, update and the agents' claim loop, each over
+// /api/issues (docs/signals.md#issues): list, read, create, update and the agents' claim loop, each over
 // the caller's own issues (docs/tenancy.md). Scopes are declared per operation in
 // openapi/loop.yaml (issues:read, issues:write) and enforced by auth.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'

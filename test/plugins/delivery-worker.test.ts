@@ -9,7 +9,7 @@ import { deliveryLog, endpointStatus, headerOf, pause, register, sendLead, settl
 import { loopSignature } from '../../lib/signing/outbound.ts'
 import { createKey } from '../../lib/keys/key-service.ts'
 
-t.test("seed 003's Express receiver accepts Loop's deliveries and standardwebhooks verifies the same ones", async (t) => {
+t.test("an Express receiver as docs/webhooks.md#receivers shows accepts Loop's deliveries and standardwebhooks verifies the same ones", async (t) => {
   const loop = await startLoop(t)
   let secret = ''
   const receiver = await startReceiver(t, (request) => seedExpressReceiver(secret)(request))

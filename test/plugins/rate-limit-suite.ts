@@ -1,4 +1,4 @@
-// The rate-limit behaviour Loop promises (SPEC section 6), over HTTP. Run twice: in-process
+// The rate-limit behaviour Loop promises (docs/api.md#rate-limits), over HTTP. Run twice: in-process
 // buckets (rate-limit.test.ts) and Redis (rate-limit-redis.test.ts).
 import type tap from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'

@@ -1,4 +1,4 @@
-// SPEC section 10, "nothing acknowledged is lost": signed GitHub and Sentry webhooks and
+// docs/operations.md#guarantees, "nothing acknowledged is lost": signed GitHub and Sentry webhooks and
 // POST /api/events at full speed against server.ts, kill -9 midway, restart on the same database.
 // Every 2xx is stored with its issue or its deliveries, no signal is left without its issue, and
 // the outbound queue picks up where it stopped: each delivery reaches each endpoint, once.

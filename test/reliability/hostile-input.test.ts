@@ -1,4 +1,4 @@
-// SPEC sections 3 and 10, "every bad input gets the error envelope, never a stack trace or a
+// docs/api.md#errors, docs/operations.md#guarantees, "every bad input gets the error envelope, never a stack trace or a
 // hang": every route of the contract (read from the running server's /openapi.json) gets
 // malformed, oversized, deeply nested, mistyped and poisoned requests, signed or authenticated so
 // that they reach the parsers and handlers. Each answer is a success or the envelope with the

@@ -1,6 +1,6 @@
 // Properties of the event validator (lib/events/field-schema.ts compileEventValidator), with
 // fast-check over generated declarations and payloads: it never throws, a payload generated to fit
-// its declaration passes, and every issue has a dot path, a message and a SPEC section 3 code
+// its declaration passes, and every issue has a dot path, a message and a code of docs/api.md#validation-issues
 // pointing at what was broken.
 import t from 'tap'
 import fc from 'fast-check'
@@ -61,7 +61,7 @@ function checkIssues (issues: unknown): void {
   if (!Array.isArray(issues)) throw new Error('issues is not an array')
   for (const issue of issues as Record<string, unknown>[]) {
     if (typeof issue.path !== 'string' || typeof issue.message !== 'string' || issue.message === '') throw new Error(`issue without path or message: ${JSON.stringify(issue)}`)
-    if (!specCodes.includes(issue.code as string)) throw new Error(`code outside SPEC section 3: ${JSON.stringify(issue)}`)
+    if (!specCodes.includes(issue.code as string)) throw new Error(`code outside docs/api.md#validation-issues: ${JSON.stringify(issue)}`)
   }
 }
 

@@ -1,6 +1,6 @@
 // Properties of the severity mappers (lib/severity/*), checked with fast-check over generated
 // payloads: they never throw on any JSON, always answer a known severity and a storable title,
-// and follow SPEC section 4's tables, restated here independently of the code under test.
+// and follow the tables of docs/signals.md#severity-and-priority, restated here independently of the code under test.
 import t from 'tap'
 import fc from 'fast-check'
 import { severityFromGithub } from '../../lib/severity/github.ts'

@@ -64,7 +64,7 @@ t.test('any one-byte change to the body fails', async (t) => {
     fc.assert(fc.property(body.filter((b) => b.length > 0), secret, oneByteChange, (raw, key, change) => {
       const changed = changeOneByte(raw, change)
       const verified = scheme.verify(changed, scheme.sign(raw, key, mac(key, raw)), key)
-      // Sentry also accepts the HMAC of JSON.stringify(JSON.parse(body)) (SPEC section 4); that
+      // Sentry also accepts the HMAC of JSON.stringify(JSON.parse(body)) (docs/signals.md#sentry); that
       // form signs the value, not the bytes, so only a change JSON.parse cannot see may pass.
       if (verified && !(scheme.header === 'sentry-hook-signature' && sameJsonValue(changed, raw))) throw new Error('a changed body verified')
     }), runs)

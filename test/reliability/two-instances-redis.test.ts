@@ -1,4 +1,4 @@
-// SPEC section 10, horizontal scale: two server.ts processes on one PostgreSQL and one Redis,
+// docs/operations.md#running-several-instances, horizontal scale: two server.ts processes on one PostgreSQL and one Redis,
 // listening on different ports as behind a load balancer. They share one rate-limit budget per
 // key, never hand one issue to two agents, never send one delivery attempt twice, and honour an
 // Idempotency-Key whichever of them each copy reaches.

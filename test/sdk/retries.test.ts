@@ -27,7 +27,7 @@ async function peer (t: TestContext, answers: Array<Answer | ((request: Received
   return { server, loop, retries }
 }
 
-t.test('the default schedule is seed 004\'s: 1 s, 5 s, 30 s, 2 min, 10 min', async (t) => {
+t.test('the default schedule is the documented one: 1 s, 5 s, 30 s, 2 min, 10 min', async (t) => {
   t.same(defaultRetryDelaysMs, [1000, 5000, 30_000, 120_000, 600_000])
 })
 

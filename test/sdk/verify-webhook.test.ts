@@ -44,7 +44,7 @@ t.test('with the webhook-* headers stripped, X-Loop-Signature alone is refused: 
   await t.rejects(verifyWebhook(body, { ...loopOnly, 'webhook-signature': headers['webhook-signature'] }, secret), { code: 'missing_signature' }, 'a signature without its id and timestamp')
 })
 
-t.test('verifyLoopSignatureWithoutReplayProtection is the explicit opt-in for X-Loop-Signature alone (seed 003 receivers)', async (t) => {
+t.test('verifyLoopSignatureWithoutReplayProtection is the explicit opt-in for X-Loop-Signature alone (docs/webhooks.md#receivers receivers)', async (t) => {
   t.equal((await verifyLoopSignatureWithoutReplayProtection(body, loopOnly, secret)).type, 'lead.captured.v1')
   t.equal((await verifyLoopSignatureWithoutReplayProtection(body, { ...loopOnly, 'x-loop-signature': 'ab'.repeat(32), 'x-loop-signature-previous': loopOnly['x-loop-signature'] }, secret)).type,
     'lead.captured.v1', 'the previous-secret header counts during a rotation')

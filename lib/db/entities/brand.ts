@@ -1,4 +1,4 @@
-// Table `brands`: a customer of Loop, owner of API keys (SPEC section 6).
+// Table `brands`: a customer of Loop, owner of API keys (docs/api.md#api-keys).
 import { defineEntity, p } from '@mikro-orm/core'
 
 export const Brand = defineEntity({

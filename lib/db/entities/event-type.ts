@@ -1,4 +1,4 @@
-// event_type: the registry of event types (SPEC section 7). Built-in types are brandless and
+// event_type: the registry of event types (docs/events.md#event-types). Built-in types are brandless and
 // shared; a declared type belongs to the brand that declared it (null: the operator). A version
 // never changes.
 import { defineEntity } from '@mikro-orm/core'

@@ -1,4 +1,4 @@
-// A unit of work for people and agents (SPEC section 5). Signal issues are created with their
+// A unit of work for people and agents (docs/signals.md#issues). Signal issues are created with their
 // signal; the rest through the API. `number` is a PostgreSQL identity: sequential without races.
 import { randomUUID } from 'node:crypto'
 import { defineEntity, p, type InferEntity, type Opt } from '@mikro-orm/core'

@@ -1,4 +1,4 @@
-// A provider webhook as received (SPEC sections 4 and 10): one row per accepted delivery. The
+// A provider webhook as received (docs/signals.md#receiving-a-delivery, docs/operations.md#guarantees): one row per accepted delivery. The
 // payload is jsonb parsed by PostgreSQL from the raw text, so integers beyond 2^53 keep every digit.
 import { randomUUID } from 'node:crypto'
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core'

@@ -1,4 +1,4 @@
-// Signals and issues (SPEC sections 4 and 5). Hand-written DDL: the constraints here are what make
+// Signals and issues (docs/signals.md#receiving-a-delivery, docs/signals.md#issues). Hand-written DDL: the constraints here are what make
 // ingestion dedupe and the claim loop safe under concurrency, so they are spelled out, not derived.
 import { Migration } from '@mikro-orm/migrations'
 

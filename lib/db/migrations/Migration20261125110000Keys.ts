@@ -1,4 +1,4 @@
-// Brands and API keys (SPEC section 6). Keys are looked up by the SHA-256 of the presented
+// Brands and API keys (docs/api.md#api-keys). Keys are looked up by the SHA-256 of the presented
 // secret on every authenticated request, hence the unique index on key_hash.
 import { Migration } from '@mikro-orm/migrations'
 

@@ -1,4 +1,4 @@
-// Tenancy (docs/tenancy.md, SPEC section 6): every stored row names its owner, a brand (or null,
+// Tenancy (docs/tenancy.md): every stored row names its owner, a brand (or null,
 // the operator) and an env, so every query can carry the owner in its `where`. Rows written before
 // this migration get the owner they already implied: a loop signal and its issue take their
 // endpoint's, provider signals and their issues are the operator's live rows, a rejection takes

@@ -1,6 +1,6 @@
 // The typed REST client: openapi-fetch over the types openapi-typescript generates from
 // openapi/loop.yaml, with the API key sent as `Authorization: Bearer`, a timeout per attempt,
-// retries on seed 004's schedule (retry.ts) and `paginate` over every list (paginate.ts).
+// retries on the documented schedule (docs/api.md#retries) (retry.ts) and `paginate` over every list (paginate.ts).
 // Web APIs only (fetch, AbortController, crypto.getRandomValues): Node ≥ 20, Deno, Bun, Workers, browsers.
 import * as openapiFetch from 'openapi-fetch'
 import type { Client, ClientOptions } from 'openapi-fetch'
@@ -29,7 +29,7 @@ export interface LoopClientOptions extends Omit<ClientOptions, 'baseUrl' | 'fetc
   /** How long one attempt may take, headers and body, in ms (default 30 000; `Infinity` for no limit). */
   timeoutMs?: number | undefined
   /**
-   * The waits before each retry, in ms: seed 004's 1 s, 5 s, 30 s, 2 min, 10 min by default; `[]`
+   * The waits before each retry, in ms: docs/api.md#retries' 1 s, 5 s, 30 s, 2 min, 10 min by default; `[]`
    * never retries. A Retry-After answer replaces the wait (and one longer than the longest wait
    * is not retried: the answer is returned).
    */

@@ -1,8 +1,8 @@
 // The client's transport: a fetch that gives each attempt a timeout and retries what failed on the
-// way (network errors, timeouts, 5xx, 429) on seed 004's schedule, honouring Retry-After. A retry
+// way (network errors, timeouts, 5xx, 429) on the documented schedule (docs/api.md#retries), honouring Retry-After. A retry
 // must never do twice what was asked once, so:
 // - every POST under /api carries an Idempotency-Key, the same on every attempt: the caller's, the
-//   payload's `eventId` for POST /api/events (seed 004's advice), or a fresh UUID per call;
+//   payload's `eventId` for POST /api/events (docs/api.md#retries), or a fresh UUID per call;
 // - GET, HEAD, OPTIONS, PUT, DELETE and keyed POSTs are retried on every such failure;
 // - anything else (PATCH, POSTs outside /api) only when it surely was not processed: the
 //   connection was refused, or the answer was 429 or 503 (Loop refusing or draining).

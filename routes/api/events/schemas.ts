@@ -1,4 +1,4 @@
-// Schema discovery (SPEC section 7): no key needed to read what a built-in event must look like;
+// Schema discovery (docs/events.md#schema-discovery): no key needed to read what a built-in event must look like;
 // a brand's own declarations are shown to that brand's keys (and the operator's) only.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { getEventSchema, listEventSchemas } from '../../../generated/operations.ts'

@@ -1,4 +1,4 @@
-// POST /api/signals/github (SPEC section 4): GitHub webhooks, verified by X-Hub-Signature-256
+// POST /api/signals/github (docs/signals.md#github): GitHub webhooks, verified by X-Hub-Signature-256
 // over the raw bytes, become a signal and a triage issue. Encapsulated: its raw-body capture and
 // signature hook apply to this route only, so no other secret can ever verify it.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'

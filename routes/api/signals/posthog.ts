@@ -1,4 +1,4 @@
-// POST /api/signals/posthog (SPEC section 4, seed 002): PostHog webhooks, authenticated by the
+// POST /api/signals/posthog (docs/signals.md#posthog): PostHog webhooks, authenticated by the
 // shared secret in X-PostHog-Secret, become a signal and a triage issue. Encapsulated: its
 // raw-body capture and secret hook apply to this route only.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'

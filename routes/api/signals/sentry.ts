@@ -1,4 +1,4 @@
-// POST /api/signals/sentry (SPEC section 4, seed 001): Sentry webhooks, verified by
+// POST /api/signals/sentry (docs/signals.md#sentry): Sentry webhooks, verified by
 // Sentry-Hook-Signature over the raw bytes (or their JSON.stringify form), become a signal and a
 // triage issue. Encapsulated: its raw-body capture and signature hook apply to this route only.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'

@@ -6,7 +6,7 @@ import type { RawBodyPluginOptions } from 'fastify-raw-body'
 import { badRequest, notConfigured } from '../../../lib/errors.ts'
 import type { RecordedSignal } from '../../../lib/signals/record-signal.ts'
 
-/** The secret, or 500 NOT_CONFIGURED: Loop never accepts a delivery it cannot verify (SPEC section 4). */
+/** The secret, or 500 NOT_CONFIGURED: Loop never accepts a delivery it cannot verify (docs/signals.md#receiving-a-delivery). */
 export function requireSecret (secret: string | undefined, variable: string): string {
   if (secret === undefined) throw notConfigured(`${variable} is not set; this provider's webhooks are refused until it is`)
   return secret
@@ -30,7 +30,7 @@ export function rawBodyOf (request: FastifyRequest): Buffer {
   return Buffer.from(raw ?? '', 'utf8')
 }
 
-/** SPEC section 3: a body that is JSON but not an object is 400, like one that is not JSON. */
+/** docs/api.md#errors: a body that is JSON but not an object is 400, like one that is not JSON. */
 export function assertJsonObject (body: unknown): asserts body is Record<string, unknown> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw badRequest('Body must be a JSON object')

@@ -7,7 +7,7 @@ const specSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 const zeroSecret = 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='
 const unicodeBody = '{"id":"1","type":"lead.captured.v1","createdAt":"2026-05-19T12:00:00.000Z","data":{"email":"ü@example.com"}}'
 
-// Expected values computed independently with Python's hmac, the library of seed 003's Flask receiver.
+// Expected values computed independently with Python's hmac, the library of the Flask receiver (examples/receivers/flask).
 const loopCases = [
   { name: 'the Standard Webhooks sample body', body: '{"test": 2432232314}', secret: specSecret, hex: '80ec8a89ce3cd22133a1066caecb4d04fea7467657c8514d717ec42c38a5c94c' },
   { name: 'non-ASCII bodies are signed as UTF-8 bytes', body: unicodeBody, secret: zeroSecret, hex: '52299a1d5fb87bd6640293b9ee18d6cfce1c3b0ceb6c2e8151918774cac65358' },

@@ -15,7 +15,7 @@ t.test('the raw form and the canonical form really differ for this payload', asy
 
 const cases: [string, string, string | undefined, boolean][] = [
   ['the HMAC of the raw bytes Sentry sent', sentBytes, hmac(sentBytes), true],
-  ['the HMAC of JSON.stringify(JSON.parse(body)), as seed 001 documents', sentBytes, hmac(canonical), true],
+  ['the HMAC of JSON.stringify(JSON.parse(body)), as Sentry documents (docs/signals.md#sentry)', sentBytes, hmac(canonical), true],
   ['a signature with surrounding whitespace', sentBytes, ` ${hmac(sentBytes)} `, true],
   ['a missing header', sentBytes, undefined, false],
   ['an empty header', sentBytes, '', false],

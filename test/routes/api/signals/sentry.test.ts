@@ -33,7 +33,7 @@ t.test('the exact bytes Sentry sends verify: \\u escapes and 1.0 floats that JSO
   t.match(await signalPayloadText(app, res.json().signalId), /"sampleRate": 1\.0/, 'stored as sent, 1.0 included')
 })
 
-t.test('a signature over JSON.stringify(JSON.parse(body)), as seed 001 documents, verifies too', async (t) => {
+t.test('a signature over JSON.stringify(JSON.parse(body)), as Sentry documents (docs/signals.md#sentry), verifies too', async (t) => {
   const body = pythonJson(sentryIssue({ title: 'Café crashed' }))
   const delivery = sentryDelivery(null, { body, headers: { 'sentry-hook-signature': sign(JSON.stringify(JSON.parse(body))) } })
   t.equal((await app.inject(delivery)).statusCode, 201)
