@@ -38,7 +38,7 @@ export const EnvSchema = Type.Object({
   // slow sender gets the 408 answer first; it bounds a client that stops reading its response.
   LOOP_CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 60000, description: 'how long (ms) a connection may stay silent before it is closed, an integer from 100 to 600000' }),
   LOOP_DELIVERY_SCHEDULE: Type.String({ default: '1m,5m,30m,2h,24h', description: 'a comma-separated list of durations such as 1m,5m,30m,2h,24h or 100ms,200ms' }),
-  LOOP_INGEST_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'the most webhook deliveries committed together in one transaction, an integer from 1 to 1000' }),
+  LOOP_INGEST_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'the most writes (provider deliveries, events) committed together in one transaction, an integer from 1 to 1000' }),
   LOOP_INGEST_BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 2, description: 'how long (ms) a delivery may wait for batch-mates while another batch is being written, an integer from 0 to 1000' }),
   LOOP_INGEST_BATCHES_IN_FLIGHT: Type.Integer({ minimum: 1, maximum: 32, default: 8, description: 'how many ingestion batches may be written at once (each holds one database connection), an integer from 1 to 32' }),
   LOOP_ALLOW_PRIVATE_URLS: Type.Boolean({ default: false, description: 'true or false' }),

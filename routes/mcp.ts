@@ -53,6 +53,7 @@ const mcp: FastifyPluginAsyncTypebox = async (fastify) => {
       const server = createMcpServer(tools, {
         caller,
         eventTypes: fastify.eventTypes,
+        storeEvent: fastify.ingest.storeEvent,
         webhookPolicy,
         forkEm: () => request.em.fork(),
         logError: (error, tool) => request.log.error({ err: error, tool }, 'MCP tool failed')

@@ -5,7 +5,7 @@
 // Both belong to the endpoint's brand and env (docs/tenancy.md).
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
-import { recordSignal } from '../signals/record-signal.ts'
+import { recordSignal } from '../ingest/signal-batch.ts'
 import { clipTitle } from '../severity/signal-mapping.ts'
 import { enqueueDeliveries } from './fan-out.ts'
 import { sql } from '../db/sql.ts'

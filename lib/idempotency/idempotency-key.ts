@@ -33,7 +33,8 @@ export function idempotencyScope (keyId: string, idempotencyKey: string, request
   }
 }
 
-function seal (scope: IdempotencyScope, body: string): string {
+/** The answer as the table keeps it: sealed with the client's key (see IdempotencyScope). */
+export function sealedAnswer (scope: IdempotencyScope, body: string): string {
   const iv = randomBytes(12)
   const cipher = createCipheriv('aes-256-gcm', scope.sealingKey, iv)
   const sealed = Buffer.concat([cipher.update(body, 'utf8'), cipher.final()])
@@ -90,7 +91,7 @@ export async function claimIdempotencyKey (em: EntityManager, scope: Idempotency
 export async function completeIdempotencyKey (em: EntityManager, scope: IdempotencyScope, status: number, body: string): Promise<void> {
   await sql(em,
     "update idempotency_key set state = 'done', response_status = ?, response_body = ?, updated_at = now() where key_id = ? and idempotency_key = ? and state = 'in_flight'",
-    [status, seal(scope, body), scope.keyId, scope.idempotencyKey]
+    [status, sealedAnswer(scope, body), scope.keyId, scope.idempotencyKey]
   )
 }
 

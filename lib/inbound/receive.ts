@@ -6,7 +6,8 @@ import { AppError, badRequest, conflict, notFound, summarizeIssues } from '../er
 import { parseJsonExact } from '../json/parse-exact.ts'
 import { secretHeaders } from '../logging.ts'
 import type { EventTypeRegistry } from '../events/registry.ts'
-import { storeEvent, type EventAccepted } from '../events/send-event.ts'
+import { eventItem, type EventAccepted, type EventStore } from '../events/send-event.ts'
+import type { EventItem } from '../ingest/event-batch.ts'
 import { coerceToFields } from '../transforms/jsonpath-transform.ts'
 import { EventRejection } from '../db/entities/event-rejection.ts'
 import { InboundRoute } from '../db/entities/inbound-route.ts'
@@ -59,28 +60,17 @@ async function mapPayload (em: EntityManager, registry: EventTypeRegistry, route
   return { values, issues: mapped.issues.length > 0 ? mapped.issues : type.validate(values) }
 }
 
-async function storeOnce (em: EntityManager, route: CompiledRoute, dedupeKey: string | null, values: Record<string, unknown>, rawBody: string, onStored?: (tx: EntityManager, eventId: string) => Promise<void>): Promise<EventAccepted> {
-  return await em.transactional(async (tx) => {
-    if (dedupeKey !== null) {
-      const claimed = await sql(tx, 'insert into inbound_receipt (route_id, dedupe_key) values (?, ?) on conflict do nothing returning 1', [route.id, dedupeKey])
-      if (claimed.length === 0) {
-        const [receipt] = await sql<{ event_id: string, payload_event_id: string | null, name: string, received_at: Date }>(tx,
-          `select r.event_id, e.event_id as payload_event_id, e.name, e.received_at
-             from inbound_receipt r join event e on e.id = r.event_id where r.route_id = ? and r.dedupe_key = ?`, [route.id, dedupeKey])
-        if (receipt === undefined) throw conflict('This delivery is being stored by a concurrent request')
-        await onStored?.(tx, receipt.event_id)
-        return { ok: true, id: receipt.event_id, eventId: receipt.payload_event_id, event: receipt.name, receivedAt: new Date(receipt.received_at).toISOString(), duplicate: true }
-      }
-    }
-    const caller = { keyId: route.keyId, brandId: route.brandId, env: route.env }
-    const accepted = await storeEvent(tx, route.eventType, values, JSON.stringify(values), caller, `webhook:${route.source}`, rawBody)
-    if (dedupeKey !== null) await sql(tx, 'update inbound_receipt set event_id = ? where route_id = ? and dedupe_key = ?', [accepted.id, route.id, dedupeKey])
-    await onStored?.(tx, accepted.id)
-    return accepted
+/** The event a valid delivery (or a replayed rejection) becomes, written by the group commit with its receipt. */
+function inboundItem (route: CompiledRoute, dedupeKey: string | null, values: Record<string, unknown>, rawBody: string, rejectionId: string | null = null): EventItem {
+  const caller = { keyId: route.keyId, brandId: route.brandId, env: route.env }
+  return eventItem(route.eventType, values, caller, `webhook:${route.source}`, {
+    rawBody,
+    receipt: dedupeKey === null ? null : { routeId: route.id, dedupeKey },
+    rejectionId
   })
 }
 
-export async function receiveInbound (em: EntityManager, registry: EventTypeRegistry, route: CompiledRoute, rules: SourceRules, raw: Buffer, headers: Headers): Promise<InboundAccepted> {
+export async function receiveInbound (store: EventStore, em: EntityManager, registry: EventTypeRegistry, route: CompiledRoute, rules: SourceRules, raw: Buffer, headers: Headers): Promise<InboundAccepted> {
   const payload = parseBody(raw)
   const topic = rules.topic(headers, payload)
   if (route.builtin !== null && topic !== undefined && topic !== route.builtin.topic) {
@@ -99,11 +89,11 @@ export async function receiveInbound (em: EntityManager, registry: EventTypeRegi
     )
     throw new AppError(422, 'VALIDATION_ERROR', summarizeIssues(issues, 'event'), issues)
   }
-  return await storeOnce(em, route, dedupeKey, values, rawBody)
+  return await store(inboundItem(route, dedupeKey, values, rawBody))
 }
 
 /** Runs one of the caller's kept rejections through its route's current transform and schema; stores it when valid. */
-export async function replayRejection (em: EntityManager, registry: EventTypeRegistry, caller: Caller, rejectionId: string): Promise<EventAccepted> {
+export async function replayRejection (store: EventStore, em: EntityManager, registry: EventTypeRegistry, caller: Caller, rejectionId: string): Promise<EventAccepted> {
   const rejection = await em.findOne(EventRejection, { id: rejectionId, ...ownedBy(caller) }, { disableIdentityMap: true })
   if (rejection === null) throw notFound(`Rejection ${rejectionId} not found`)
   if (rejection.replayedAt != null) throw conflict(`Rejection ${rejectionId} was already replayed as event ${rejection.replayedEventId ?? ''}`)
@@ -115,7 +105,5 @@ export async function replayRejection (em: EntityManager, registry: EventTypeReg
     await sql(em, 'update event_rejection set issues = ? where id = ?', [JSON.stringify(issues), rejection.id])
     throw new AppError(422, 'VALIDATION_ERROR', summarizeIssues(issues, 'event'), issues)
   }
-  return await storeOnce(em, route, rejection.dedupeKey ?? null, values, rejection.body, async (tx, eventId) => {
-    await sql(tx, 'update event_rejection set replayed_at = now(), replayed_event_id = ? where id = ?', [eventId, rejection.id])
-  })
+  return await store(inboundItem(route, rejection.dedupeKey ?? null, values, rejection.body, rejection.id))
 }

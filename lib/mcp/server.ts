@@ -65,7 +65,7 @@ export async function callTool (tools: Map<string, CompiledTool>, name: string, 
     // Validated in place (defaults filled, query-style values coerced), as Fastify does for REST.
     const input = args ?? {}
     if (!tool.validate(input)) throw validationError(issuesFromAjv(tool.validate.errors))
-    const result = await tool.run(input, { em: context.forkEm(), caller: context.caller, eventTypes: context.eventTypes, webhookPolicy: context.webhookPolicy })
+    const result = await tool.run(input, { em: context.forkEm(), caller: context.caller, eventTypes: context.eventTypes, storeEvent: context.storeEvent, webhookPolicy: context.webhookPolicy })
     if (result instanceof ToolText) return { content: [{ type: 'text', text: result.text }] }
     return {
       content: [{ type: 'text', text: JSON.stringify(result) }],

@@ -13,7 +13,7 @@ import type { IssuePriority } from '../db/entities/issue.ts'
 import { notFound } from '../errors.ts'
 import { declareEventType, schemaView } from '../events/declare.ts'
 import type { EventTypeRegistry } from '../events/registry.ts'
-import { sendEvent } from '../events/send-event.ts'
+import { sendEvent, type EventStore } from '../events/send-event.ts'
 import { claimIdempotencyKey, idempotencyScope, releaseIdempotencyKey } from '../idempotency/idempotency-key.ts'
 import { claimNextIssue } from '../issues/claim-next-issue.ts'
 import { toIssueResource } from '../issues/issue-resource.ts'
@@ -35,6 +35,8 @@ export interface ToolContext {
   em: EntityManager
   caller: Caller
   eventTypes: EventTypeRegistry
+  /** The group commit's event writer (fastify.ingest.storeEvent). */
+  storeEvent: EventStore
   webhookPolicy: DestinationPolicy
 }
 
@@ -146,14 +148,14 @@ export const mcpTools: readonly McpTool[] = [
     operation: ops.sendEvent,
     inputSchema: sendEventInput,
     documented: (op) => object({ ...propertiesOf(op.body), idempotencyKey: propertiesOf(op.headers)['idempotency-key'] }),
-    run: async ({ event, payload, idempotencyKey }, { em, caller, eventTypes }) => {
-      if (idempotencyKey === undefined) return JSON.parse(await sendEvent(em, eventTypes, { event, payload }, caller, null)) as unknown
+    run: async ({ event, payload, idempotencyKey }, { em, caller, eventTypes, storeEvent }) => {
+      if (idempotencyKey === undefined) return JSON.parse(await sendEvent(storeEvent, em, eventTypes, { event, payload }, caller, null)) as unknown
       // The same key as REST's Idempotency-Key: a retry over MCP or REST replays the first answer.
       const scope = idempotencyScope(caller.keyId, idempotencyKey, { operation: 'POST /api/events', body: { event, payload } })
       const claimed = await claimIdempotencyKey(em, scope)
       if (claimed.kind === 'replay') return { ...JSON.parse(claimed.body) as Record<string, unknown>, idempotentReplayed: true }
       try {
-        return JSON.parse(await sendEvent(em, eventTypes, { event, payload }, caller, scope)) as unknown
+        return JSON.parse(await sendEvent(storeEvent, em, eventTypes, { event, payload }, caller, scope)) as unknown
       } catch (error) {
         await releaseIdempotencyKey(em, scope)
         throw error

@@ -54,7 +54,7 @@ export function inboundSource (definition: InboundSourceDefinition): FastifyPlug
       schema,
       handler: async (request) => {
         const route = request.inboundRoute as CompiledRoute
-        return await receiveInbound(request.em, fastify.eventTypes, route, definition, request.body as Buffer, request.headers)
+        return await receiveInbound(fastify.ingest.storeEvent, request.em, fastify.eventTypes, route, definition, request.body as Buffer, request.headers)
       }
     })
   }

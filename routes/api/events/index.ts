@@ -9,7 +9,9 @@ const events: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...sendEventOp,
     handler: async (request, reply) => {
-      const body = await sendEvent(request.em, fastify.eventTypes, request.body, request.caller, request.idempotency)
+      const body = await sendEvent(fastify.ingest.storeEvent, request.em, fastify.eventTypes, request.body, request.caller, request.idempotency)
+      // The batch recorded the Idempotency-Key's answer with the event: nothing left for plugins/idempotency.ts to do.
+      request.idempotency = null
       // Already JSON text, sent as is (Fastify does not serialize strings again), so it is exactly
       // what was recorded for replay; the cast only tells the type provider so.
       return await reply.code(200).type('application/json; charset=utf-8').send(body as unknown as EventAccepted)

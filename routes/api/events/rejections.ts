@@ -16,7 +16,7 @@ const rejections: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.route({
     ...replayEventRejection,
-    handler: async (request) => await replayRejection(request.em, fastify.eventTypes, request.caller, request.params.id)
+    handler: async (request) => await replayRejection(fastify.ingest.storeEvent, request.em, fastify.eventTypes, request.caller, request.params.id)
   })
 }
 

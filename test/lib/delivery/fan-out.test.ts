@@ -5,7 +5,8 @@ import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { buildWithDetails } from '../../helper.ts'
-import { storeEvent, type EventCaller } from '../../../lib/events/send-event.ts'
+import type { EventCaller } from '../../../lib/events/send-event.ts'
+import { storeEvent } from '../../fixtures/events.ts'
 import { createEndpoint, updateEndpoint, type WebhookCaller } from '../../../lib/webhooks/endpoints.ts'
 import { raiseEndpointFailing } from '../../../lib/delivery/alerts.ts'
 import { messageBody } from '../../../lib/delivery/message.ts'
@@ -41,7 +42,7 @@ const payloadText = () => `{"eventId":"e-${++counter}","email":"a@example.com","
 
 async function store (env: EventCaller['env'], brandId: string | null, text = payloadText()) {
   return await em().transactional(async (tx) =>
-    await storeEvent(tx, 'lead.captured.v1', JSON.parse(text), text, { keyId: randomUUID(), brandId, env }, 'api'))
+    await storeEvent(tx, 'lead.captured.v1', text, { keyId: randomUUID(), brandId, env }, 'api'))
 }
 
 async function deliveriesFor (messageId: string) {
@@ -94,7 +95,7 @@ t.test('an event whose transaction rolls back leaves no delivery behind', async 
   let eventId = ''
   await t.rejects(em().transactional(async (tx) => {
     const text = payloadText()
-    eventId = (await storeEvent(tx, 'lead.captured.v1', JSON.parse(text), text, { keyId: randomUUID(), brandId: brandB, env: 'live' }, 'api')).id
+    eventId = (await storeEvent(tx, 'lead.captured.v1', text, { keyId: randomUUID(), brandId: brandB, env: 'live' }, 'api')).id
     t.equal((await tx.getConnection().execute<unknown[]>('select 1 from webhook_delivery where message_id = ?', [eventId], 'all', tx.getTransactionContext())).length, 3, 'queued inside the transaction')
     throw new Error('boom')
   }), /boom/)

@@ -6,7 +6,7 @@ import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { buildWithDetails } from '../../helper.ts'
-import { storeEvent } from '../../../lib/events/send-event.ts'
+import { storeEvent } from '../../fixtures/events.ts'
 import { createEndpoint } from '../../../lib/webhooks/endpoints.ts'
 import { claimDueDeliveries, recordAttempt } from '../../../lib/delivery/queue.ts'
 import type { SendResult } from '../../../lib/delivery/send.ts'
@@ -23,7 +23,7 @@ let counter = 0
 async function queueEvents (count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     const text = JSON.stringify({ eventId: `q-${++counter}` })
-    await em().transactional(async (tx) => await storeEvent(tx, 'lead.captured.v1', JSON.parse(text), text, { keyId: caller.keyId, brandId: caller.brandId, env: 'live' }, 'api'))
+    await em().transactional(async (tx) => await storeEvent(tx, 'lead.captured.v1', text, { keyId: caller.keyId, brandId: caller.brandId, env: 'live' }, 'api'))
   }
 }
 const clearQueue = async () => await em().getConnection().execute('delete from webhook_delivery')

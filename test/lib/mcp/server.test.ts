@@ -28,6 +28,7 @@ function context (scopes: Scope[], logged: unknown[] = []): CallContext {
   return {
     caller: { keyId: 'k', env: 'live', scopes, tier: 'standard', brandId: null },
     eventTypes: {} as EventTypeRegistry,
+    storeEvent: async () => { throw new Error('no event is stored here') },
     webhookPolicy: { allowPrivateUrls: false },
     forkEm: () => ({}) as EntityManager,
     logError: (error) => { logged.push(error) }

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto'
 import { build, envelope } from '../../helper.ts'
 import { dependabotAlert, githubDelivery } from '../../fixtures/provider-deliveries.ts'
 import { countRows, signalPayloadText } from '../../fixtures/database-rows.ts'
-import { recordSignal, storableJson } from '../../../lib/signals/record-signal.ts'
+import { recordSignal } from '../../../lib/ingest/signal-batch.ts'
+import { storableJson } from '../../../lib/signals/record-signal.ts'
 
 const app = await build(t)
 const sql = (text: string) => app.orm.em.fork().execute(text)
