@@ -6,7 +6,8 @@
 // contract's to say: a POST whose generated schema lists the `Idempotency-Key` header.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler, preHandlerHookHandler } from 'fastify'
-import { claimIdempotencyKey, completeIdempotencyKey, idempotencyScope, releaseIdempotencyKey, type IdempotencyScope } from '../lib/idempotency/idempotency-key.ts'
+import { claimIdempotencyKeys, completeIdempotencyKey, idempotencyScope, releaseIdempotencyKey, type IdempotencyClaim, type IdempotencyScope } from '../lib/idempotency/idempotency-key.ts'
+import { GroupCommit } from '../lib/ingest/group-commit.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,13 +25,16 @@ function declaresKey (schema: unknown): boolean {
 
 async function idempotencyPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.decorateRequest('idempotency', null)
+  // Claims arriving together share one insert and one commit (lib/ingest/group-commit.ts).
+  const claims = new GroupCommit<IdempotencyScope, IdempotencyClaim>(async (scopes) => await claimIdempotencyKeys(fastify.orm.em.fork(), scopes), fastify.config.ingestBatch)
+  fastify.addHook('onClose', async () => { await claims.close() })
 
   const claim: preHandlerHookHandler = async function (request: FastifyRequest, reply: FastifyReply) {
     const key = request.headers[header]
     if (typeof key !== 'string') return
     const operation = `${request.method} ${request.url}`
     const scope = idempotencyScope(request.caller.keyId, key, { operation, body: request.body })
-    const claimed = await claimIdempotencyKey(request.em, scope)
+    const claimed = await claims.submit(scope)
     if (claimed.kind === 'replay') {
       reply.header('idempotent-replayed', 'true').code(claimed.status)
       // The recorded text is sent as it was (a string is not serialized again): byte for byte the first answer.
@@ -59,4 +63,4 @@ async function idempotencyPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(idempotencyPlugin, { name: 'loop-idempotency', dependencies: ['loop-database', 'loop-auth'], fastify: '5.x' })
+export default fp(idempotencyPlugin, { name: 'loop-idempotency', dependencies: ['loop-config', 'loop-database', 'loop-auth'], fastify: '5.x' })

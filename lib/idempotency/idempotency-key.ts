@@ -8,6 +8,7 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import { canonicalJson } from '../canonical-json.ts'
 import { AppError, conflict } from '../errors.ts'
 import { sql } from '../db/sql.ts'
+import type { ItemOutcome } from '../ingest/group-commit.ts'
 
 export const idempotencyWindowMs = 24 * 60 * 60 * 1000
 /** An in-flight claim older than this belongs to a request that died; a retry may take it over. */
@@ -85,6 +86,36 @@ export async function claimIdempotencyKey (em: EntityManager, scope: Idempotency
     throw conflict('A request with this Idempotency-Key is still in flight; retry after it completes')
   }
   throw conflict('A request with this Idempotency-Key is still in flight; retry after it completes')
+}
+
+/**
+ * Claims many keys at once, for requests arriving together (plugins/idempotency.ts batches them
+ * like lib/ingest does writes): one insert claims every fresh key in one round trip and one
+ * commit; a key already there (a retry, a replay, a concurrent duplicate, an expired row) goes
+ * through claimIdempotencyKey alone, as it would have without company.
+ */
+export async function claimIdempotencyKeys (em: EntityManager, scopes: readonly IdempotencyScope[]): Promise<ItemOutcome<IdempotencyClaim>[]> {
+  const inserted = await sql<{ key_id: string, idempotency_key: string }>(em,
+    `insert into idempotency_key (key_id, idempotency_key, request_hash, state)
+     select key_id, idempotency_key, request_hash, 'in_flight' from unnest(?::text[], ?::text[], ?::text[]) as t(key_id, idempotency_key, request_hash)
+     on conflict do nothing returning key_id, idempotency_key`,
+    [scopes.map((s) => s.keyId), scopes.map((s) => s.idempotencyKey), scopes.map((s) => s.requestHash)]
+  )
+  // Two requests with one key in the same insert: the row is the first's, the second finds it in flight.
+  const fresh = new Set(inserted.map((row) => `${row.key_id} ${row.idempotency_key}`))
+  const outcomes: ItemOutcome<IdempotencyClaim>[] = []
+  for (const scope of scopes) {
+    if (fresh.delete(`${scope.keyId} ${scope.idempotencyKey}`)) {
+      outcomes.push({ ok: true, value: { kind: 'claimed' } })
+      continue
+    }
+    try {
+      outcomes.push({ ok: true, value: await claimIdempotencyKey(em, scope) })
+    } catch (error) {
+      outcomes.push({ ok: false, error })
+    }
+  }
+  return outcomes
 }
 
 /** Records the response to replay (once: a response recorded inside a service's transaction stays). */
