@@ -35,8 +35,9 @@ const messageByFastifyCode: Record<string, string> = {
 
 // PostgreSQL refusing a value the client sent (SQLSTATE): a number beyond jsonb's numeric range,
 // U+0000 in jsonb or text, nesting deeper than its parser's stack. The client's input, not a fault.
-// 08P01 is the same U+0000 one level down: MikroORM inlines parameters into the query text, which
-// the wire protocol ends at the first NUL, so PostgreSQL sees a malformed message.
+// 08P01 is the same U+0000 one level down: MikroORM 6's own entity queries (find, flush) inline
+// their parameters into the query text (mikro-orm/mikro-orm#6827; lib/db/sql.ts binds them), and
+// the wire protocol ends a query text at the first NUL, so PostgreSQL sees a malformed message.
 const unstorableBySqlState: Record<string, string> = {
   '08P01': 'a string holds a character that cannot be stored (U+0000)',
   22003: 'a number is out of the range that can be stored',

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { getHealth, getReady } from '../generated/operations.ts'
 import { AppError } from '../lib/errors.ts'
 import { pendingMigrations } from '../lib/db/orm.ts'
+import { sql } from '../lib/db/sql.ts'
 
 const health: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
@@ -15,7 +16,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
     handler: async () => {
       let pending: number
       try {
-        await fastify.orm.em.getConnection().execute('select 1')
+        await sql(fastify.orm.em, 'select 1')
         pending = await pendingMigrations(fastify.orm)
       } catch {
         throw new AppError(503, 'NOT_READY', 'database unreachable')

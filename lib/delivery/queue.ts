@@ -7,6 +7,7 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import { scheduleNextAttempt, type NextState } from './schedule.ts'
 import type { SendResult } from './send.ts'
 import { raiseEndpointFailing } from './alerts.ts'
+import { sql } from '../db/sql.ts'
 
 export interface ClaimedDelivery {
   id: string
@@ -43,7 +44,7 @@ interface ClaimRow {
  * (timeout included) so a slow attempt is never taken over while it is still running.
  */
 export async function claimDueDeliveries (em: EntityManager, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-  const rows = await em.getConnection().execute<ClaimRow[]>(
+  const rows = await sql<ClaimRow>(em,
     `update webhook_delivery d
         set locked_until = now() + ? * interval '1 millisecond', claim_token = gen_random_uuid()
        from webhook_endpoint e
@@ -106,12 +107,12 @@ const recordSql = `
 export async function recordAttempt (em: EntityManager, claimed: ClaimedDelivery, result: SendResult, attemptedAt: Date, schedule: readonly number[]): Promise<RecordedAttempt> {
   const next = scheduleNextAttempt({ outcome: result, attempt: claimed.attempt, manualRetry: claimed.manualRetry, schedule })
   const record = async (tx: EntityManager): Promise<boolean> => {
-    const [row] = await tx.getConnection().execute<{ recorded: number }[]>(recordSql, [
+    const [row] = await sql<{ recorded: number }>(tx, recordSql, [
       claimed.attempt, next.status, next.status === 'pending', next.status === 'pending' ? next.retryInMs : 0,
       result.statusCode, result.error, claimed.id, claimed.claimToken,
       claimed.attempt, attemptedAt, result.statusCode, result.latencyMs, result.error, result.responseBody,
       next.status === 'succeeded'
-    ], 'all', tx.getTransactionContext())
+    ])
     return row?.recorded === 1
   }
   if (next.status !== 'failed' || !next.exhausted) return { recorded: await record(em), next, alerted: false }

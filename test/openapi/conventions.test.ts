@@ -5,6 +5,7 @@
 import t from 'tap'
 import { loadContract, operationsOf, type JsonSchema } from '../../lib/contract/openapi.ts'
 import { build, operatorHeaders } from '../helper.ts'
+import { sql } from '../../lib/db/sql.ts'
 
 const { document, deref } = await loadContract()
 const operations = operationsOf(document, deref)
@@ -145,7 +146,7 @@ t.test('live: Idempotency-Key on POST /api/issues creates one issue, replays it,
   const created = (await app.inject({ method: 'POST', url: '/api/keys', headers: fresh, payload: { name: 'k', scopes: ['events:read'] } }))
   t.equal(created.headers['idempotent-replayed'], 'true', 'the replay of the 201')
   const secret = created.json<{ secret: string }>().secret
-  const rows = await app.orm.em.fork().getConnection().execute<{ idempotency_key: string, response_body: string }[]>('select idempotency_key, response_body from idempotency_key')
+  const rows = await sql<{ idempotency_key: string, response_body: string }>(app.orm.em.fork(), 'select idempotency_key, response_body from idempotency_key')
   t.ok(rows.length >= 2)
   t.notOk(rows.some((row) => row.idempotency_key === 'fails-first' || row.idempotency_key === 'create-once'), 'keys are stored hashed')
   t.notOk(rows.some((row) => row.response_body.includes(secret.slice(8)) || row.response_body.includes('Once')), 'answers are stored sealed')

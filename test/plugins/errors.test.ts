@@ -1,6 +1,7 @@
 import t from 'tap'
 import { connect, type AddressInfo } from 'node:net'
 import { build, envelope } from '../helper.ts'
+import { sql } from '../../lib/db/sql.ts'
 
 const strictBody = {
   type: 'object',
@@ -17,13 +18,13 @@ const strictBody = {
 
 const app = await build(t, { LOOP_BODY_LIMIT: '2048' }, (app) => {
   app.post('/api/test/echo', { schema: { body: strictBody } }, async (request) => ({ ok: true, body: request.body }))
-  // A value PostgreSQL refuses, passed the way services pass values (MikroORM inlines them).
+  // A value PostgreSQL refuses, passed the way services pass values (bound parameters, lib/db/sql.ts).
   app.get('/api/test/store/:kind', async (request) => {
     const kind = (request.params as { kind: string }).kind
-    const connection = app.orm.em.getConnection()
-    if (kind === 'number') await connection.execute('select ?::jsonb', ['{"n":1e999999}'])
-    if (kind === 'nul') await connection.execute('select ?::text', ['a\u0000b'])
-    if (kind === 'nul-json') await connection.execute('select ?::jsonb', ['{"s":"a\\u0000b"}'])
+    const em = app.orm.em.fork()
+    if (kind === 'number') await sql(em, 'select ?::jsonb', ['{"n":1e999999}'])
+    if (kind === 'nul') await sql(em, 'select ?::text', ['a\u0000b'])
+    if (kind === 'nul-json') await sql(em, 'select ?::jsonb', ['{"s":"a\\u0000b"}'])
     return { ok: true }
   })
   app.get('/api/test/boom', async () => {

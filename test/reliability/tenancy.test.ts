@@ -16,6 +16,7 @@ import type { KeyEnv, Scope } from '../../lib/keys/api-key.ts'
 import { raiseEndpointFailing } from '../../lib/delivery/alerts.ts'
 import { loadContract, operationsOf } from '../../lib/contract/openapi.ts'
 import { githubDelivery, dependabotAlert } from '../fixtures/provider-deliveries.ts'
+import { sql } from '../../lib/db/sql.ts'
 
 const used = new Set<string>()
 const { app } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true' }, (instance: FastifyInstance) => {
@@ -195,7 +196,7 @@ t.test('a test key reads and changes no live row (the env wall), even of its own
 })
 
 t.test('webhook endpoints and deliveries: every operation on a foreign endpoint is 404 and changes nothing', async (t) => {
-  const secretOf = async (id: string) => (await app.orm.em.fork().getConnection().execute<{ secret: string }[]>('select secret from webhook_endpoint where id = ?', [id]))[0]?.secret
+  const secretOf = async (id: string) => (await sql<{ secret: string }>(app.orm.em.fork(), 'select secret from webhook_endpoint where id = ?', [id]))[0]?.secret
   const before = new Map<string, string | undefined>()
   for (const tenant of tenants) if (tenant.endpointId !== null) before.set(tenant.endpointId, await secretOf(tenant.endpointId))
   for (const [actor, owner] of walled) {

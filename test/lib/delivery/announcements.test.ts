@@ -13,6 +13,7 @@ import { claimNextIssue } from '../../../lib/issues/claim-next-issue.ts'
 import { createBrand } from '../../../lib/keys/key-service.ts'
 import type { Scope } from '../../../lib/keys/api-key.ts'
 import { providerOwner, type Caller } from '../../../lib/tenancy/caller.ts'
+import { sql } from '../../../lib/db/sql.ts'
 
 const { app } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true' }, undefined, { deliveryWorker: false })
 const em = () => app.orm.em.fork() as unknown as EntityManager
@@ -37,7 +38,7 @@ const names = new Map(Object.entries(endpoints).map(([name, id]) => [id, name]))
 
 /** What was queued since the last call (the queue is emptied each time). */
 async function queued () {
-  const rows = await em().getConnection().execute<{ endpoint_id: string, event_type: string, body: string }[]>(
+  const rows = await sql<{ endpoint_id: string, event_type: string, body: string }>(em(), 
     'delete from webhook_delivery returning endpoint_id, event_type, body')
   return rows.map((r) => ({ to: names.get(r.endpoint_id), type: r.event_type, body: JSON.parse(r.body) }))
 }
@@ -66,7 +67,7 @@ t.test('a recorded signal queues signal.created and issue.created for brandless 
   const duplicate = await recordSignal(em(), {
     source: 'github',
     owner: providerOwner,
-    deliveryId: (await em().getConnection().execute<{ delivery_id: string }[]>('select delivery_id from signal where id = ?', [recorded.signalId]))[0]?.delivery_id,
+    deliveryId: (await sql<{ delivery_id: string }>(em(), 'select delivery_id from signal where id = ?', [recorded.signalId]))[0]?.delivery_id,
     raw: Buffer.from('{}'),
     mapping: { severity: 'high', type: 'dependabot_alert', title: 'x' }
   })

@@ -11,6 +11,7 @@ import { createEndpoint, updateEndpoint, type WebhookCaller } from '../../../lib
 import { raiseEndpointFailing } from '../../../lib/delivery/alerts.ts'
 import { messageBody } from '../../../lib/delivery/message.ts'
 import { createBrand } from '../../../lib/keys/key-service.ts'
+import { sql } from '../../../lib/db/sql.ts'
 
 const { app } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true' }, undefined, { deliveryWorker: false })
 const em = () => app.orm.em.fork() as unknown as EntityManager
@@ -46,7 +47,7 @@ async function store (env: EventCaller['env'], brandId: string | null, text = pa
 }
 
 async function deliveriesFor (messageId: string) {
-  const rows = await em().getConnection().execute<{ endpoint_id: string, body: string, event_type: string, status: string }[]>(
+  const rows = await sql<{ endpoint_id: string, body: string, event_type: string, status: string }>(em(), 
     'select endpoint_id, body, event_type, status from webhook_delivery where message_id = ?', [messageId])
   return { rows, to: rows.map((r) => names.get(r.endpoint_id)).sort() }
 }
@@ -96,7 +97,7 @@ t.test('an event whose transaction rolls back leaves no delivery behind', async 
   await t.rejects(em().transactional(async (tx) => {
     const text = payloadText()
     eventId = (await storeEvent(tx, 'lead.captured.v1', text, { keyId: randomUUID(), brandId: brandB, env: 'live' }, 'api')).id
-    t.equal((await tx.getConnection().execute<unknown[]>('select 1 from webhook_delivery where message_id = ?', [eventId], 'all', tx.getTransactionContext())).length, 3, 'queued inside the transaction')
+    t.equal((await sql<unknown>(tx, 'select 1 from webhook_delivery where message_id = ?', [eventId])).length, 3, 'queued inside the transaction')
     throw new Error('boom')
   }), /boom/)
   t.same((await deliveriesFor(eventId)).rows, [])
@@ -108,15 +109,15 @@ t.test('webhook.failing is raised once per transition, to subscribers of the bra
   const again = await em().transactional(async (tx) => await raiseEndpointFailing(tx, endpoints.bAll, summary))
   t.equal(raised, true)
   t.equal(again, false, 'already failing: no second alert')
-  const alerts = await em().getConnection().execute<{ endpoint_id: string, body: string }[]>("select endpoint_id, body from webhook_delivery where event_type = 'webhook.failing'")
+  const alerts = await sql<{ endpoint_id: string, body: string }>(em(), "select endpoint_id, body from webhook_delivery where event_type = 'webhook.failing'")
   // bNoRead subscribes to '*' with only webhooks:manage: no events for it, but webhook.* it may read.
   t.same(alerts.map((a) => names.get(a.endpoint_id)).sort(), ['bAlerts', 'bNoRead', 'brandless'])
   t.match(JSON.parse(alerts[0]?.body ?? '{}'), { type: 'webhook.failing', data: { endpoint: { id: endpoints.bAll, status: 'failing' }, delivery: { attempts: 6, lastStatusCode: 500 } } })
-  const [endpoint] = await em().getConnection().execute<{ status: string }[]>('select status from webhook_endpoint where id = ?', [endpoints.bAll])
+  const [endpoint] = await sql<{ status: string }>(em(), 'select status from webhook_endpoint where id = ?', [endpoints.bAll])
   t.equal(endpoint?.status, 'failing')
 
   // The same alert as a high-severity signal from Loop itself, with its triage issue.
-  const signals = await em().getConnection().execute<{ source: string, type: string, severity: string, source_id: string, payload: Record<string, unknown>, status: string, priority: number, title: string }[]>(
+  const signals = await sql<{ source: string, type: string, severity: string, source_id: string, payload: Record<string, unknown>, status: string, priority: number, title: string }>(em(), 
     "select s.source, s.type, s.severity, s.source_id, s.payload, i.status, i.priority, i.title from signal s join issue i on i.signal_id = s.id where s.source = 'loop'")
   t.equal(signals.length, 1, 'one signal for one transition')
   t.match(signals[0], { source: 'loop', type: 'webhook.failing', severity: 'high', source_id: endpoints.bAll, status: 'triage', priority: 2, title: /^Loop: webhook endpoint failing: http:\/\/127\.0\.0\.1:9 / })

@@ -10,6 +10,7 @@ import { storeEvent } from '../../fixtures/events.ts'
 import { createEndpoint } from '../../../lib/webhooks/endpoints.ts'
 import { claimDueDeliveries, recordAttempt } from '../../../lib/delivery/queue.ts'
 import type { SendResult } from '../../../lib/delivery/send.ts'
+import { sql } from '../../../lib/db/sql.ts'
 
 const { app } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true' }, undefined, { deliveryWorker: false })
 const em = () => app.orm.em.fork() as unknown as EntityManager
@@ -26,7 +27,7 @@ async function queueEvents (count: number): Promise<void> {
     await em().transactional(async (tx) => await storeEvent(tx, 'lead.captured.v1', text, { keyId: caller.keyId, brandId: caller.brandId, env: 'live' }, 'api'))
   }
 }
-const clearQueue = async () => await em().getConnection().execute('delete from webhook_delivery')
+const clearQueue = async () => await sql(em(), 'delete from webhook_delivery')
 
 t.test('a claim is exclusive until its lease lapses; then the same attempt goes to the next claimer', async (t) => {
   await clearQueue()
@@ -48,7 +49,7 @@ t.test('a claim is exclusive until its lease lapses; then the same attempt goes 
   const current = await recordAttempt(em(), reclaimed, failure, new Date(), schedule)
   t.same(current, { recorded: true, next: { status: 'pending', retryInMs: 100 }, alerted: false })
   t.equal((await recordAttempt(em(), reclaimed, failure, new Date(), schedule)).recorded, false, 'a claim records once')
-  const attempts = await em().getConnection().execute<{ attempt_number: number, status_code: number }[]>(
+  const attempts = await sql<{ attempt_number: number, status_code: number }>(em(), 
     'select attempt_number, status_code from webhook_attempt where delivery_id = ?', [reclaimed.id])
   t.same(attempts, [{ attempt_number: 1, status_code: 500 }])
   t.same(await claimDueDeliveries(em(), 10, 300), [], 'not due before its retry delay')
@@ -68,8 +69,8 @@ t.test('concurrent claimers never share a delivery', async (t) => {
 t.test('a disabled endpoint keeps its deliveries queued without sending them', async (t) => {
   await clearQueue()
   await queueEvents(1)
-  await em().getConnection().execute("update webhook_endpoint set status = 'disabled' where id = ?", [endpoint.id])
+  await sql(em(), "update webhook_endpoint set status = 'disabled' where id = ?", [endpoint.id])
   t.same(await claimDueDeliveries(em(), 10, 1000), [])
-  await em().getConnection().execute("update webhook_endpoint set status = 'active' where id = ?", [endpoint.id])
+  await sql(em(), "update webhook_endpoint set status = 'active' where id = ?", [endpoint.id])
   t.equal((await claimDueDeliveries(em(), 10, 1000)).length, 1)
 })

@@ -6,18 +6,19 @@ import { dependabotAlert, githubDelivery } from '../../fixtures/provider-deliver
 import { countRows, signalPayloadText } from '../../fixtures/database-rows.ts'
 import { recordSignal } from '../../../lib/ingest/signal-batch.ts'
 import { storableJson } from '../../../lib/signals/record-signal.ts'
+import { sql } from '../../../lib/db/sql.ts'
 
 const app = await build(t)
-const sql = (text: string) => app.orm.em.fork().execute(text)
+const ddl = async (text: string): Promise<unknown[]> => await sql(app.orm.em.fork(), text)
 
 // A real database failure between the two inserts: a trigger that refuses every issue row.
 async function refuseIssueInserts (): Promise<() => Promise<void>> {
-  await sql(`create function loop_test_refuse_issue() returns trigger language plpgsql as $$
+  await ddl(`create function loop_test_refuse_issue() returns trigger language plpgsql as $$
     begin raise exception 'issue insert refused by the test trigger'; end $$`)
-  await sql('create trigger loop_test_refuse_issue before insert on issue for each row execute function loop_test_refuse_issue()')
+  await ddl('create trigger loop_test_refuse_issue before insert on issue for each row execute function loop_test_refuse_issue()')
   return async () => {
-    await sql('drop trigger loop_test_refuse_issue on issue')
-    await sql('drop function loop_test_refuse_issue()')
+    await ddl('drop trigger loop_test_refuse_issue on issue')
+    await ddl('drop function loop_test_refuse_issue()')
   }
 }
 

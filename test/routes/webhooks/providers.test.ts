@@ -5,6 +5,7 @@ import { createHmac, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Webhook } from 'standardwebhooks'
 import { authHeaders, build, envelope } from '../../helper.ts'
+import { sql } from '../../../lib/db/sql.ts'
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/webhooks/${name}.json`, import.meta.url), 'utf8')
 const app = await build(t)
@@ -19,7 +20,7 @@ async function declare (body: Record<string, unknown>) {
 const post = (url: string, body: string, headers: Record<string, string>) =>
   app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, payload: body })
 const storedEvent = async (id: string) => (await app.inject({ method: 'GET', url: `/api/events/${id}`, headers: admin })).json()
-const rawBodyOf = async (id: string) => (await app.orm.em.fork().getConnection().execute<{ raw_body: string }[]>('select raw_body from event where id = ?', [id]))[0]?.raw_body
+const rawBodyOf = async (id: string) => (await sql<{ raw_body: string }>(app.orm.em.fork(), 'select raw_body from event where id = ?', [id]))[0]?.raw_body
 
 const shopifyHmac = (body: string, key = secret) => createHmac('sha256', key).update(body, 'utf8').digest('base64')
 

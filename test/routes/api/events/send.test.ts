@@ -1,6 +1,7 @@
 import t from 'tap'
 import { idempotencyScope } from '../../../../lib/idempotency/idempotency-key.ts'
 import { authHeaders, build, envelope } from '../../../helper.ts'
+import { sql } from '../../../../lib/db/sql.ts'
 
 const app = await build(t)
 const writer = await authHeaders(app, ['events:write', 'events:read'])
@@ -108,7 +109,7 @@ t.test('Idempotency-Key: a request still in flight answers 409 to its duplicate'
   // The first request holds its claim (as it does between claiming and committing).
   const other = freshPayload()
   const { idempotencyKey, requestHash } = idempotencyScope(keyId, 'in-flight-key', { operation: 'POST /api/events', body: { event: 'lead.captured.v1', payload: other } })
-  await app.orm.em.fork().getConnection().execute("insert into idempotency_key (key_id, idempotency_key, request_hash, state) values (?, ?, ?, 'in_flight')", [keyId, idempotencyKey, requestHash])
+  await sql(app.orm.em.fork(), "insert into idempotency_key (key_id, idempotency_key, request_hash, state) values (?, ?, ?, 'in_flight')", [keyId, idempotencyKey, requestHash])
   const duplicate = await send(other, { 'idempotency-key': 'in-flight-key' })
   t.equal(duplicate.statusCode, 409)
   t.match(duplicate.json(), envelope('CONFLICT'))
@@ -116,14 +117,14 @@ t.test('Idempotency-Key: a request still in flight answers 409 to its duplicate'
 
 t.test('Idempotency-Key: 20 concurrent identical requests store exactly one event', async (t) => {
   const body = freshPayload()
-  const before = (await app.orm.em.fork().getConnection().execute<{ n: string }[]>('select count(*) as n from event'))[0]?.n
+  const before = (await sql<{ n: string }>(app.orm.em.fork(), 'select count(*) as n from event'))[0]?.n
   const answers = await Promise.all(Array.from({ length: 20 }, () => send(body, { 'idempotency-key': 'concurrent-20' })))
   const statuses = answers.map((a) => a.statusCode)
   t.ok(statuses.every((s) => s === 200 || s === 409), `statuses ${statuses.join(',')}`)
   const originals = answers.filter((a) => a.statusCode === 200 && a.headers['idempotent-replayed'] === undefined)
   t.equal(originals.length, 1, 'exactly one request did the work')
   for (const replay of answers.filter((a) => a.headers['idempotent-replayed'] === 'true')) t.equal(replay.body, originals[0]?.body)
-  const after = (await app.orm.em.fork().getConnection().execute<{ n: string }[]>('select count(*) as n from event'))[0]?.n
+  const after = (await sql<{ n: string }>(app.orm.em.fork(), 'select count(*) as n from event'))[0]?.n
   t.equal(Number(after) - Number(before), 1, 'one event stored')
 })
 

@@ -12,6 +12,7 @@ import { buildWithDetails, envelope } from '../../../helper.ts'
 import { githubDelivery, posthogDelivery, repository, sentryDelivery, sentryIssue } from '../../../fixtures/provider-deliveries.ts'
 import { countRows } from '../../../fixtures/database-rows.ts'
 import { createKey } from '../../../../lib/keys/key-service.ts'
+import { sql } from '../../../../lib/db/sql.ts'
 
 const batchEnv = { LOOP_INGEST_BATCHES_IN_FLIGHT: '1', LOOP_INGEST_BATCH_SIZE: '100' }
 const main = await buildWithDetails(t, batchEnv)
@@ -48,8 +49,8 @@ async function sendTogether (requests: InjectOptions[], { app, databaseUrl } = m
   }
 }
 
-async function rows<R> (target: FastifyInstance, sql: string, params: unknown[] = []): Promise<R[]> {
-  return await target.orm.em.fork().execute<R[]>(sql, params)
+async function rows<R> (target: FastifyInstance, text: string, params: unknown[] = []): Promise<R[]> {
+  return await sql<R>(target.orm.em.fork(), text, params)
 }
 
 const push = (n: number) => ({ ref: 'refs/heads/main', after: randomUUID().replaceAll('-', ''), commits: [{ id: String(n), message: `change ${n}` }], repository })

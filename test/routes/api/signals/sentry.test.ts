@@ -3,6 +3,7 @@ import { createHash, createHmac } from 'node:crypto'
 import { build, envelope, testSecrets } from '../../../helper.ts'
 import { githubDelivery, pythonJson, sentryDelivery, sentryIssue } from '../../../fixtures/provider-deliveries.ts'
 import { countRows, issueRow, signalPayloadText } from '../../../fixtures/database-rows.ts'
+import { sql } from '../../../../lib/db/sql.ts'
 
 const app = await build(t)
 const sign = (body: string, secret = testSecrets.SENTRY_CLIENT_SECRET) => createHmac('sha256', secret).update(body).digest('hex')
@@ -49,7 +50,7 @@ t.test('when only the canonical form verifies, what is stored is that signed for
   const stored = await signalPayloadText(app, res.json().signalId)
   t.match(stored, /12345678901234567000/)
   t.notMatch(stored, /12345678901234567891/, 'the unsigned digits are not kept')
-  const [row] = await app.orm.em.fork().getConnection().execute<{ payload_hash: string }[]>('select payload_hash from signal where id = ?', [res.json().signalId])
+  const [row] = await sql<{ payload_hash: string }>(app.orm.em.fork(), 'select payload_hash from signal where id = ?', [res.json().signalId])
   t.equal(row?.payload_hash, createHash('sha256').update(canonical).digest('hex'), 'the hash is of the signed bytes too')
 })
 
