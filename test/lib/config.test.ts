@@ -61,7 +61,7 @@ const bad: [string, string, RegExp][] = [
   ['LOOP_TRUST_PROXY', 'yes', /^LOOP_TRUST_PROXY must be false, true, a number of proxy hops/],
   ['LOOP_TRUST_PROXY', '10.0.0.0/33', /^LOOP_TRUST_PROXY must be/],
   ['LOOP_TRUST_PROXY', '10.0.0.1,proxy.local', /^LOOP_TRUST_PROXY must be/],
-  ['LOOP_INGEST_BATCH_SIZE', '0', /^LOOP_INGEST_BATCH_SIZE must be the most webhook deliveries committed together .* from 1 to 1000/],
+  ['LOOP_INGEST_BATCH_SIZE', '0', /^LOOP_INGEST_BATCH_SIZE must be the most writes \(provider deliveries, events\) committed together .* from 1 to 1000/],
   ['LOOP_INGEST_BATCH_SIZE', '5000', /^LOOP_INGEST_BATCH_SIZE must be/],
   ['LOOP_INGEST_BATCH_WAIT_MS', '-1', /^LOOP_INGEST_BATCH_WAIT_MS must be how long \(ms\) .* from 0 to 1000/],
   ['LOOP_INGEST_BATCH_WAIT_MS', '2.5', /^LOOP_INGEST_BATCH_WAIT_MS must be/],
