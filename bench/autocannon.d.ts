@@ -39,6 +39,8 @@ declare module 'autocannon' {
     errors: number
     timeouts: number
     non2xx: number
+    /** Answers by HTTP status, e.g. `{ '200': { count: 9000 }, '429': { count: 12 } }`. */
+    statusCodeStats: Record<string, { count: number }>
     '2xx': number
     duration: number
   }
