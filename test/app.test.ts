@@ -18,10 +18,10 @@ t.test('a plugin failing after the database closes the pool instead of leaving i
   await admin.connect()
   t.teardown(() => admin.end())
   // The admin key's bootstrap (plugins/auth.ts, after the database plugin) cannot write its row.
-  await admin.query('drop table api_keys cascade')
+  await admin.query('drop table api_key cascade')
   const config = loadConfig({ LOG_LEVEL: 'silent', ...testSecrets, DATABASE_URL: database.url, LOOP_ADMIN_KEY: 'lk_live_' + 'A'.repeat(40) })
 
-  await t.rejects(buildApp(config, { deliveryWorker: false }), /api_keys/)
+  await t.rejects(buildApp(config, { deliveryWorker: false }), /api_key/)
   const others = async () => {
     const { rows } = await admin.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')
     return rows[0]?.n === 0 ? true : undefined

@@ -131,7 +131,7 @@ export async function listBrands (em: EntityManager, env: KeyEnv, request: PageR
   const counts = page.data.length === 0
     ? []
     : await sql<{ brand_id: string, active_keys: number }>(em,
-      `select brand_id, count(*)::int as active_keys from api_keys
+      `select brand_id, count(*)::int as active_keys from api_key
         where brand_id = any(?::uuid[]) and env = ? and revoked_at is null group by brand_id`, [page.data.map((b) => b.id), env])
   const active = new Map(counts.map((row) => [row.brand_id, row.active_keys]))
   return { ...page, data: page.data.map((b) => ({ id: b.id, name: b.name, createdAt: b.createdAt.toISOString(), activeKeys: active.get(b.id) ?? 0 })) }

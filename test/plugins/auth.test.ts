@@ -96,7 +96,7 @@ t.test('a revoked key is refused on its very next request, also on another insta
 t.test('nothing is cached: a revocation written straight to the database holds at once', async (t) => {
   const key = await authHeaders(app, ['issues:read'])
   const id = (await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })).json().keyId
-  await sql(app.orm.em, 'update api_keys set revoked_at = now() where id = ?', [id])
+  await sql(app.orm.em, 'update api_key set revoked_at = now() where id = ?', [id])
   t.equal((await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })).statusCode, 401)
 })
 
@@ -168,7 +168,7 @@ t.test('a burst of bad keys from one IP turns into 429 with Retry-After; the IP 
   // LOOP_AUTH_FAILURE_BURST is 20 by default: unknown, malformed and revoked keys all count.
   const revoked = await authHeaders(app, ['issues:read'])
   const revokedId = (await ping(revoked, '192.0.2.1')).json().keyId as string
-  await sql(app.orm.em, 'update api_keys set revoked_at = now() where id = ?', [revokedId])
+  await sql(app.orm.em, 'update api_key set revoked_at = now() where id = ?', [revokedId])
   const good = await authHeaders(app, ['issues:read'])
   const guesses = [...Array.from({ length: 18 }, (_, i) => unknownKey(i)), { authorization: 'Bearer lk_live_short' }, revoked]
   const statuses: number[] = []

@@ -1,9 +1,9 @@
-// Table `brands`: a customer of Loop, owner of API keys (docs/api.md#api-keys).
+// Table `brand`: a customer of Loop, owner of API keys (docs/api.md#api-keys).
 import { defineEntity, p } from '@mikro-orm/core'
 
 export const Brand = defineEntity({
   name: 'Brand',
-  tableName: 'brands',
+  tableName: 'brand',
   properties: {
     id: p.uuid().primary(),
     name: p.text(),

@@ -17,7 +17,7 @@ t.test('createBrand makes the brand and its first key together; only the hash is
   const row = await em().findOneOrFail(ApiKey, key.id)
   t.equal(row.keyHash, hashApiKey(key.secret))
   t.equal(row.prefix, key.secret.slice(0, 12))
-  const [stored] = await sql(app.orm.em, 'select * from api_keys where id = ?', [key.id])
+  const [stored] = await sql(app.orm.em, 'select * from api_key where id = ?', [key.id])
   t.notOk(JSON.stringify(stored).includes(key.secret.slice(8)), 'the secret is nowhere in the row')
 })
 
@@ -38,7 +38,7 @@ t.test('admin is only for brandless keys: a brand key asking for it is 422, at c
   t.match(viaBrand.issues, [{ path: 'key.scopes' }])
   t.equal((await em().find(ApiKey, { brand: brand.id, scopes: { $contains: ['admin'] } })).length, 0)
   // The table refuses it too, whatever a future code path might try.
-  await t.rejects(sql(em(), "update api_keys set scopes = '{admin}' where brand_id = ?", [brand.id]), /api_keys_admin_is_operator/)
+  await t.rejects(sql(em(), "update api_key set scopes = '{admin}' where brand_id = ?", [brand.id]), /api_key_admin_is_operator/)
 })
 
 t.test('an admin key creates keys and brands in its own env only (env is a wall)', async (t) => {
