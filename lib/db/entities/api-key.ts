@@ -1,7 +1,7 @@
 // Table `api_key`: one row per key; the secret itself is never stored, only its SHA-256 hash
 // (the unique lookup key) and a short visible prefix.
 import { defineEntity, p } from '@mikro-orm/core'
-import type { KeyEnv, KeyTier, Scope } from '../../keys/api-key.ts'
+import type { Scope } from '../../keys/api-key.ts'
 import { Brand } from './brand.ts'
 
 export const ApiKey = defineEntity({
@@ -10,14 +10,20 @@ export const ApiKey = defineEntity({
   properties: {
     id: p.uuid().primary(),
     name: p.text(),
-    env: p.text().$type<KeyEnv>(),
+    env: p.enum(['live', 'test', 'dev']),
     scopes: p.array().$type<Scope[]>(),
-    tier: p.text().$type<KeyTier>(),
-    brand: p.manyToOne(Brand).mapToPk().nullable().fieldName('brand_id'),
+    tier: p.enum(['standard', 'premium']).default('standard'),
+    brand: p.manyToOne(Brand).mapToPk().nullable().fieldName('brand_id').foreignKeyName('api_key_brand_id_fkey').deleteRule('restrict').updateRule('no action'),
     keyHash: p.text().fieldName('key_hash').unique('api_key_key_hash_key'),
     prefix: p.text(),
     lastUsedAt: p.datetime().nullable().fieldName('last_used_at'),
     revokedAt: p.datetime().nullable().fieldName('revoked_at'),
-    createdAt: p.datetime().fieldName('created_at')
-  }
+    createdAt: p.datetime().fieldName('created_at').defaultRaw('now()')
+  },
+  indexes: [{ name: 'api_key_brand_id_idx', properties: ['brand'] }],
+  checks: [
+    { name: 'api_key_key_hash_check', expression: "key_hash ~ '^[0-9a-f]{64}$'" },
+    // `admin` is the operator's alone (docs/tenancy.md).
+    { name: 'api_key_admin_is_operator', expression: "brand_id is null or not ('admin' = any (scopes))" }
+  ]
 })

@@ -7,6 +7,6 @@ export const Brand = defineEntity({
   properties: {
     id: p.uuid().primary(),
     name: p.text(),
-    createdAt: p.datetime().fieldName('created_at')
+    createdAt: p.datetime().fieldName('created_at').defaultRaw('now()')
   }
 })

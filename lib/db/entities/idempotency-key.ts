@@ -8,10 +8,11 @@ export const IdempotencyKey = defineEntity({
     keyId: p.text().primary(),
     idempotencyKey: p.text().primary(),
     requestHash: p.text(),
-    state: p.text(),
+    state: p.enum(['in_flight', 'done']),
     responseStatus: p.integer().nullable(),
     responseBody: p.text().nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
     updatedAt: p.datetime().defaultRaw('now()')
-  })
+  }),
+  indexes: [{ name: 'idempotency_key_created_at_idx', properties: ['createdAt'] }]
 })

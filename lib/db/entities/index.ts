@@ -6,6 +6,7 @@ import { Event } from './event.ts'
 import { EventRejection } from './event-rejection.ts'
 import { EventType } from './event-type.ts'
 import { IdempotencyKey } from './idempotency-key.ts'
+import { InboundReceipt } from './inbound-receipt.ts'
 import { InboundRoute } from './inbound-route.ts'
 import { Issue } from './issue.ts'
 import { Signal } from './signal.ts'
@@ -16,4 +17,4 @@ import { WebhookEndpoint } from './webhook-endpoint.ts'
 export { ApiKey, Brand }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- MikroORM's own list type is EntitySchema<any>
-export const entities: EntitySchema<any>[] = [Signal, Issue, Brand, ApiKey, EventType, Event, IdempotencyKey, InboundRoute, EventRejection, WebhookEndpoint, WebhookDelivery, WebhookAttempt]
+export const entities: EntitySchema<any>[] = [Signal, Issue, Brand, ApiKey, EventType, Event, IdempotencyKey, InboundRoute, InboundReceipt, EventRejection, WebhookEndpoint, WebhookDelivery, WebhookAttempt]

@@ -8,19 +8,28 @@ export const WebhookDelivery = defineEntity({
   tableName: 'webhook_delivery',
   properties: (p) => ({
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
-    endpoint: p.manyToOne(WebhookEndpoint).mapToPk().fieldName('endpoint_id'),
+    endpoint: p.manyToOne(WebhookEndpoint).mapToPk().fieldName('endpoint_id').foreignKeyName('webhook_delivery_endpoint_id_fkey').deleteRule('cascade').updateRule('no action'),
     messageId: p.uuid(),
     eventType: p.text(),
     body: p.text().lazy(),
-    status: p.text().$type<'pending' | 'succeeded' | 'failed'>().default('pending'),
+    status: p.enum(['pending', 'succeeded', 'failed']).default('pending'),
     attemptCount: p.integer().default(0),
-    nextAttemptAt: p.datetime().defaultRaw('now()'),
-    lockedUntil: p.datetime().nullable(),
+    nextAttemptAt: p.datetime(3).defaultRaw('now()'),
+    lockedUntil: p.datetime(3).nullable(),
     claimToken: p.uuid().nullable(),
     manualRetry: p.boolean().default(false),
     lastStatusCode: p.integer().nullable(),
     lastError: p.text().nullable(),
-    createdAt: p.datetime().defaultRaw('now()'),
-    updatedAt: p.datetime().defaultRaw('now()')
-  })
+    createdAt: p.datetime(3).defaultRaw('now()'),
+    updatedAt: p.datetime(3).defaultRaw('now()')
+  }),
+  uniques: [
+    // One message reaches one endpoint once, however often fan-out runs.
+    { name: 'webhook_delivery_message_unique', properties: ['endpoint', 'messageId'] }
+  ],
+  indexes: [
+    { name: 'webhook_delivery_due_idx', expression: "create index webhook_delivery_due_idx on webhook_delivery (next_attempt_at) where status = 'pending'" },
+    { name: 'webhook_delivery_log_idx', expression: 'create index webhook_delivery_log_idx on webhook_delivery (endpoint_id, created_at desc, id desc)' }
+  ],
+  checks: [{ name: 'webhook_delivery_attempt_count_check', expression: 'attempt_count >= 0' }]
 })

@@ -8,17 +8,23 @@ export const WebhookEndpoint = defineEntity({
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     url: p.text(),
     events: p.array<string>(),
-    env: p.text().$type<'live' | 'test'>(),
+    env: p.enum(['live', 'test']),
     description: p.text().nullable(),
     brandId: p.uuid().nullable(),
     keyId: p.uuid().nullable(),
     scopes: p.array<string>(),
     secret: p.text().lazy(),
     previousSecret: p.text().nullable().lazy(),
-    previousSecretExpiresAt: p.datetime().nullable(),
-    status: p.text().$type<'active' | 'failing' | 'disabled'>().default('active'),
-    failingSince: p.datetime().nullable(),
-    createdAt: p.datetime().defaultRaw('now()'),
-    updatedAt: p.datetime().defaultRaw('now()')
-  })
+    previousSecretExpiresAt: p.datetime(3).nullable(),
+    status: p.enum(['active', 'failing', 'disabled']).default('active'),
+    failingSince: p.datetime(3).nullable(),
+    createdAt: p.datetime(3).defaultRaw('now()'),
+    updatedAt: p.datetime(3).defaultRaw('now()')
+  }),
+  indexes: [
+    // Fan-out reads the live endpoints of one env (and brand) inside every event's transaction.
+    { name: 'webhook_endpoint_fan_out_idx', expression: "create index webhook_endpoint_fan_out_idx on webhook_endpoint (env, brand_id) where status <> 'disabled'" },
+    { name: 'webhook_endpoint_list_idx', expression: 'create index webhook_endpoint_list_idx on webhook_endpoint (created_at desc, id desc)' }
+  ],
+  checks: [{ name: 'webhook_endpoint_events_check', expression: 'cardinality(events) > 0' }]
 })
