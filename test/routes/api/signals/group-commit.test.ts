@@ -71,7 +71,7 @@ t.test('50 concurrent GitHub, Sentry and PostHog deliveries share batches: all 2
   t.equal(new Set(receipts.map((r) => r.issueId)).size, 50, 'fifty issues')
   t.equal(await countRows(app, 'signal'), signalsBefore + 1 + 50, 'each stored exactly once (and the one that met the lock)')
   const stored = await rows<{ id: string, signal_id: string, number: number }>(app,
-    'select id, signal_id, number from issue where signal_id in (?)', [receipts.map((r) => r.signalId)])
+    'select id, signal_id, number from issue where signal_id = any(?::uuid[])', [receipts.map((r) => r.signalId)])
   t.equal(stored.length, 50)
   for (const receipt of receipts) t.equal(stored.find((issue) => issue.id === receipt.issueId)?.signal_id, receipt.signalId, 'each issue belongs to its own signal')
   t.equal(new Set(stored.map((issue) => issue.number)).size, 50, 'issue numbers are unique')
