@@ -50,13 +50,15 @@ function invalidIterator (): never {
 
 /**
  * A list's pager: its name, its order, and how a row's sort key is read. `page()` turns rows
- * fetched with `where()`'s condition (limit + 1 of them, in `orderBy()`'s order) into the envelope.
+ * fetched with `after()`'s condition (limit + 1 of them, in `orderBy()`'s order) into the envelope.
  */
 export class Pager<Row extends object> {
   readonly list: string
   readonly order: readonly OrderColumn<Row>[]
 
   constructor (list: string, order: readonly OrderColumn<Row>[]) {
+    // One direction throughout, so a position is one row comparison (see `after`).
+    if (!order.every((column) => column.dir === order[0]?.dir)) throw new Error(`list ${list}: every column of its order must run the same way`)
     this.list = list
     this.order = order
   }
@@ -99,19 +101,17 @@ export class Pager<Row extends object> {
     return this.order[index]!.kind === 'date' ? new Date(v as number) : v
   }
 
-  /** The ORM condition "strictly after (or before) the position", lexicographic over the order. */
-  where (position: Position | null): Record<string, unknown> {
-    if (position === null) return {}
-    const alternatives: Record<string, unknown>[] = []
-    for (let i = 0; i < this.order.length; i++) {
-      const condition: Record<string, unknown> = {}
-      for (let j = 0; j < i; j++) condition[this.order[j]!.field] = this.value(j, position.key)
-      const { field, dir } = this.order[i]!
-      const ascending = (dir === 'asc') === position.forward
-      condition[field] = { [ascending ? '$gt' : '$lt']: this.value(i, position.key) }
-      alternatives.push(condition)
+  /**
+   * "Strictly after the position" (before it, paging back) as one row comparison over the order's
+   * columns, `(a, b) > (?, ?)`: PostgreSQL takes it as a bound of the index scan in that order,
+   * so a later page costs what the first does. `column` names a field's column in the statement.
+   */
+  after (position: Position, column: (field: string) => string): { sql: string, params: unknown[] } {
+    const ascending = (this.order[0]!.dir === 'asc') === position.forward
+    return {
+      sql: `(${this.order.map(({ field }) => column(field)).join(', ')}) ${ascending ? '>' : '<'} (${this.order.map(() => '?').join(', ')})`,
+      params: this.order.map((_, i) => this.value(i, position.key))
     }
-    return { $or: alternatives }
   }
 
   orderBy (position: Position | null): Record<string, 'asc' | 'desc'>[] {
@@ -149,11 +149,13 @@ export class Pager<Row extends object> {
   async find<T> (em: EntityManager, entity: EntityName<Row>, where: FilterQuery<Row>, request: PageRequest, filters: Record<string, unknown>, view: (row: Row) => T): Promise<Page<T>> {
     const limit = request.limit ?? defaultLimit
     const position = this.position(request, filters)
-    const keyset = this.where(position)
-    const condition = Object.keys(keyset).length === 0 ? where : { $and: [where, keyset] }
     const qb = em.createQueryBuilder(entity)
     const meta = qb.mainAlias.metadata as EntityMetadata
-    qb.select(listedFields(meta)).where(condition as never).orderBy(this.orderBy(position) as never).limit(limit + 1)
+    qb.select(listedFields(meta)).where(where as never).orderBy(this.orderBy(position) as never).limit(limit + 1)
+    if (position !== null) {
+      const after = this.after(position, (field) => `${qb.alias}.${meta.properties[field as never]!.fieldNames[0]!}`)
+      qb.andWhere(after.sql, after.params)
+    }
     const statement = qb.getKnexQuery().toSQL()
     const driver = em.getDriver()
     const rows = (await sql(em, statement.sql, statement.bindings)).map((row) => driver.mapResult(row as never, meta) as unknown as Row)
