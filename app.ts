@@ -10,6 +10,7 @@ import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/err
 import jsonBodyPlugin from './plugins/json-body.ts'
 import securityHeadersPlugin from './plugins/security-headers.ts'
 import databasePlugin from './plugins/database.ts'
+import notificationsPlugin from './plugins/notifications.ts'
 import rateLimitPlugin from './plugins/rate-limit.ts'
 import authPlugin from './plugins/auth.ts'
 import idempotencyPlugin from './plugins/idempotency.ts'
@@ -121,6 +122,7 @@ async function registerPlugins (app: FastifyInstance, config: Config, options: B
   // Both this and auth come before any route: they read each route's security as it is added.
   await app.register(rateLimitPlugin)
   await app.register(databasePlugin)
+  await app.register(notificationsPlugin)
   await app.register(authPlugin)
   await app.register(idempotencyPlugin)
   await app.register(docsPlugin)

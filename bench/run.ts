@@ -12,7 +12,10 @@
 // when it is set (dropped afterwards). autocannon drives each path in turn from this process, every
 // write unique (its own ids, body and signature), so each one is stored.
 // Tunable: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (50), BENCH_WARMUP (s, 2),
-// REFERENCE_POOL_SIZE (10); Loop reads its LOOP_INGEST_* settings from the environment as usual.
+// REFERENCE_POOL_SIZE (10); BENCH_ONLY (comma-separated words: only the Loop paths whose names hold
+// one, the baselines always run), BENCH_LOOP_NODE_ARGS (extra node flags for Loop alone, e.g.
+// `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it); Loop reads its LOOP_INGEST_* settings from
+// the environment as usual.
 import autocannon, { type Request, type Result } from 'autocannon'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
@@ -52,8 +55,8 @@ const maxRefusedShare = 0.01
 const children: ChildProcess[] = []
 
 /** Spawns a server and resolves with the URL it prints, which must be on 127.0.0.1. */
-async function startServer (script: string, env: NodeJS.ProcessEnv, banner: RegExp): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+async function startServer (script: string, env: NodeJS.ProcessEnv, banner: RegExp, nodeArgs: string[] = []): Promise<string> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
   children.push(child)
   let output = ''
   const url = await new Promise<string>((resolve, reject) => {
@@ -230,7 +233,7 @@ async function main (): Promise<void> {
       LOOP_WEBHOOK_RATE: '1000000',
       LOOP_WEBHOOK_BURST: '1000000',
       LOG_LEVEL: 'warn'
-    }, /Loop is listening on (http:\/\/\S+)/)
+    }, /Loop is listening on (http:\/\/\S+)/, (process.env.BENCH_LOOP_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''))
     const ready = await fetch(`${loopUrl}/ready`)
     if (ready.status !== 200) throw new Error(`Loop is not ready: ${ready.status} ${await ready.text()}`)
 
@@ -263,7 +266,9 @@ async function main (): Promise<void> {
       { name: 'GET /api/events?limit=20', url: loopUrl, next: () => listEvents(nextEventKey()), loop: { baseline: 'GET', ofBare: 0.2 } },
       { name: 'POST /api/events, 1 subscriber per brand', url: loopUrl, next: () => leadCaptured('/api/events', nextSubscribedKey()), loop: { baseline: 'POST', ofBare: 0.1 } }
     ]
-    for (const path of paths) {
+    const only = (process.env.BENCH_ONLY ?? '').split(',').map((word) => word.trim()).filter((word) => word !== '')
+    const chosen = paths.filter((path) => path.loop === undefined || only.length === 0 || only.some((word) => path.name.includes(word)))
+    for (const path of chosen) {
       process.stdout.write(`measuring ${path.name} ...`)
       const result = await measure(path.url, path.next)
       console.log(` ${result.requests.average.toFixed(0)} req/s, ${refusedOf(result)} non-2xx or errors`)

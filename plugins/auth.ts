@@ -7,14 +7,23 @@
 // The guard's result is the one caller context (docs/tenancy.md): handlers and MCP tools read
 // `request.caller`, which throws 401 when no key authenticated the request, so a route that forgot
 // to declare security fails closed instead of serving everything.
+//
+// Keys are cached by hash (`fastify.keyCache`, lib/keys/key-cache.ts), so a known key costs no
+// query; key changes arrive by LISTEN loop_api_keys on the shared listener (plugins/notifications.ts)
+// and nothing is kept while that connection is down.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, onRequestHookHandler } from 'fastify'
 import { bearerToken } from '../lib/keys/api-key.ts'
+import { KeyCache, keyChangesChannel } from '../lib/keys/key-cache.ts'
 import { authenticateKey, ensureAdminKey, missingKey, touchKey, type AuthenticatedKey } from '../lib/keys/key-service.ts'
 import { assertScopes, bearerRequirement, type RouteSecurity } from '../lib/keys/route-security.ts'
 import type { Caller } from '../lib/tenancy/caller.ts'
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** This instance's keys by hash; a service that changes a key on this instance has it forget the key on commit. */
+    keyCache: KeyCache
+  }
   interface FastifyRequest {
     /** Who is asking: the key that authenticated this request. Reading it without one is a 401. */
     readonly caller: Caller
@@ -49,6 +58,14 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
   })
   if (fastify.config.adminKey !== undefined) await bootstrapAdminKey(fastify, fastify.config.adminKey)
 
+  const keys = new KeyCache()
+  await fastify.notifications.subscribe(keyChangesChannel, {
+    message: (keyId) => keys.forget(keyId),
+    lost: () => keys.suspend(),
+    listening: () => keys.resume()
+  })
+  fastify.decorate('keyCache', keys)
+
   // Recording use never delays a response. `lastTouch` only saves writes within this process;
   // the conditional UPDATE keeps instances to one write per minute between them.
   const lastTouch = new Map<string, number>()
@@ -69,7 +86,7 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     // A route that also answers anonymously still checks a key that is presented (docs/api.md#authentication).
     if (presented === null && security.anonymous) return
     // Failed guesses are limited per IP (429); a valid key goes straight through.
-    const key = await fastify.limitAuthFailures(request, async () => await authenticateKey(request.em, presented))
+    const key = await fastify.limitAuthFailures(request, async () => await authenticateKey(request.em, presented, keys))
     ;(request as unknown as WithCaller)[kCaller] = key
     recordUse(key, Date.now())
     await fastify.limitApiKey(request, reply)
@@ -84,4 +101,4 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(authPlugin, { name: 'loop-auth', dependencies: ['loop-config', 'loop-errors', 'loop-database', 'loop-rate-limit'], fastify: '5.x' })
+export default fp(authPlugin, { name: 'loop-auth', dependencies: ['loop-config', 'loop-errors', 'loop-database', 'loop-notifications', 'loop-rate-limit'], fastify: '5.x' })

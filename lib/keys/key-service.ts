@@ -3,6 +3,9 @@
 // Keys are the operator's to manage (scope `admin`, held only by brandless keys), and keys are
 // rows of an env like any other (docs/tenancy.md): an admin key creates, lists and revokes keys
 // of its own env only, so no test or dev key can ever mint or see a live one.
+// Keys are cached by hash on every instance (key-cache.ts): whatever changes an existing key calls
+// `announceKeyChange` in its transaction. New keys need no announcement, as misses are never cached;
+// `lastUsedAt` is not something authentication reads, so recording use announces nothing.
 import { randomUUID } from 'node:crypto'
 import type { InferEntity } from '@mikro-orm/core'
 import type { EntityManager } from '@mikro-orm/postgresql'
@@ -12,6 +15,7 @@ import { notFound, unauthorized, validationError, type ValidationIssue } from '.
 import type { Caller } from '../tenancy/caller.ts'
 import { sql } from '../db/sql.ts'
 import { newestFirst, type Page, type PageRequest } from '../pagination/cursor.ts'
+import { keyChangesChannel, type CachedKey, type KeyCache } from './key-cache.ts'
 import { generateApiKey, hashApiKey, parseApiKey, visiblePrefix, type KeyEnv, type KeyTier, type Scope } from './api-key.ts'
 
 export type ApiKeyRow = InferEntity<typeof ApiKey>
@@ -150,15 +154,31 @@ export async function listKeys (em: EntityManager, env: KeyEnvScope, filters: { 
   return await keyPager.find(em, ApiKey, where, request, { ...filters }, toApiKeyView)
 }
 
-/** Revokes the key of `env`; revoking twice keeps the first revokedAt. 404 when `env` has no key with this id. */
-export async function revokeKey (em: EntityManager, id: string, env: KeyEnvScope): Promise<ApiKeyView> {
-  return await em.transactional(async (tx) => {
+/**
+ * Tells every instance, when `tx` commits, that key `id` changed, so each drops it from its cache.
+ * NOTIFY is transactional: a rolled-back change announces nothing, and no instance hears of a
+ * change before it can read it.
+ */
+export async function announceKeyChange (tx: EntityManager, id: string): Promise<void> {
+  await sql(tx, 'select pg_notify(?, ?)', [keyChangesChannel, id])
+}
+
+/**
+ * Revokes the key of `env`; revoking twice keeps the first revokedAt. 404 when `env` has no key
+ * with this id. Every instance hears of it within moments; `cache` (this instance's) forgets it
+ * on commit, so the key's very next request here is refused.
+ */
+export async function revokeKey (em: EntityManager, id: string, env: KeyEnvScope, cache?: KeyCache): Promise<ApiKeyView> {
+  const view = await em.transactional(async (tx) => {
     // One conditional UPDATE: concurrent revocations cannot overwrite each other's timestamp.
     await tx.nativeUpdate(ApiKey, { id, ...envWhere(env), revokedAt: null }, { revokedAt: new Date() })
     const row = await tx.findOne(ApiKey, { id, ...envWhere(env) }, { refresh: true })
     if (row === null) throw notFound(`API key ${id} not found`)
+    await announceKeyChange(tx, id)
     return toApiKeyView(row)
   })
+  cache?.forget(id)
+  return view
 }
 
 /** The key whose secret hashes to `hash`, revoked or not (one lookup on the unique index). */
@@ -180,26 +200,39 @@ const invalidChallenge = { 'www-authenticate': 'Bearer realm="loop", error="inva
 /** The 401 of a request that carries no key where one is needed. */
 export const missingKey = () => unauthorized('Missing API key: send Authorization: Bearer <key>', missingChallenge)
 
+async function loadKey (em: EntityManager, hash: string): Promise<CachedKey | null> {
+  const row = await findKeyByHash(em, hash)
+  return row === null
+    ? null
+    : {
+        keyId: row.id,
+        name: row.name,
+        env: row.env,
+        scopes: row.scopes,
+        tier: row.tier,
+        brandId: row.brand ?? null,
+        prefix: row.prefix,
+        lastUsedAt: row.lastUsedAt ?? null,
+        revokedAt: row.revokedAt ?? null
+      }
+}
+
 /**
- * The key a request presents, or a 401. The database is asked by the SHA-256 of the presented
- * key, so the lookup never compares the secret itself; a malformed key is refused without a query.
- * Nothing here is cached: a revocation is seen by the very next request, on every instance.
+ * The key a request presents, or a 401. Keys are found by the SHA-256 of the presented key, so
+ * the secret itself is never compared; a malformed key is refused without a lookup. With `cache`
+ * a known key costs no query; an unknown one is read from the database each time. The result may
+ * be shared with other requests: read it, never change it.
  */
-export async function authenticateKey (em: EntityManager, presented: string | null): Promise<AuthenticatedKey> {
+export async function authenticateKey (em: EntityManager, presented: string | null, cache?: KeyCache): Promise<AuthenticatedKey> {
   if (presented === null) throw missingKey()
-  const row = parseApiKey(presented) === null ? null : await findKeyByHash(em, hashApiKey(presented))
-  if (row === null) throw unauthorized('Invalid API key', invalidChallenge)
-  if (row.revokedAt != null) throw unauthorized('This API key has been revoked', invalidChallenge)
-  return {
-    keyId: row.id,
-    name: row.name,
-    env: row.env,
-    scopes: row.scopes,
-    tier: row.tier,
-    brandId: row.brand ?? null,
-    prefix: row.prefix,
-    lastUsedAt: row.lastUsedAt ?? null
+  let key: CachedKey | null = null
+  if (parseApiKey(presented) !== null) {
+    const hash = hashApiKey(presented)
+    key = cache === undefined ? await loadKey(em, hash) : await cache.get(hash, async () => await loadKey(em, hash))
   }
+  if (key === null) throw unauthorized('Invalid API key', invalidChallenge)
+  if (key.revokedAt !== null) throw unauthorized('This API key has been revoked', invalidChallenge)
+  return key
 }
 
 /** Records use; a no-op when another request (on any instance) recorded it less than `minGapMs` ago. */

@@ -4,8 +4,9 @@
 // filters, is a 422 instead of a wrong page. Owners are not in the iterator: every query already
 // puts the caller's owner in its `where`, so a doctored iterator still only pages the caller's rows.
 import { createHash } from 'node:crypto'
-import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/postgresql'
+import { ReferenceKind, type EntityManager, type EntityMetadata, type EntityName, type FilterQuery } from '@mikro-orm/postgresql'
 import { validationError } from '../errors.ts'
+import { sql } from '../db/sql.ts'
 
 export interface Page<T> {
   data: T[]
@@ -49,13 +50,15 @@ function invalidIterator (): never {
 
 /**
  * A list's pager: its name, its order, and how a row's sort key is read. `page()` turns rows
- * fetched with `where()`'s condition (limit + 1 of them, in `orderBy()`'s order) into the envelope.
+ * fetched with `after()`'s condition (limit + 1 of them, in `orderBy()`'s order) into the envelope.
  */
 export class Pager<Row extends object> {
   readonly list: string
   readonly order: readonly OrderColumn<Row>[]
 
   constructor (list: string, order: readonly OrderColumn<Row>[]) {
+    // One direction throughout, so a position is one row comparison (see `after`).
+    if (!order.every((column) => column.dir === order[0]?.dir)) throw new Error(`list ${list}: every column of its order must run the same way`)
     this.list = list
     this.order = order
   }
@@ -98,19 +101,17 @@ export class Pager<Row extends object> {
     return this.order[index]!.kind === 'date' ? new Date(v as number) : v
   }
 
-  /** The ORM condition "strictly after (or before) the position", lexicographic over the order. */
-  where (position: Position | null): Record<string, unknown> {
-    if (position === null) return {}
-    const alternatives: Record<string, unknown>[] = []
-    for (let i = 0; i < this.order.length; i++) {
-      const condition: Record<string, unknown> = {}
-      for (let j = 0; j < i; j++) condition[this.order[j]!.field] = this.value(j, position.key)
-      const { field, dir } = this.order[i]!
-      const ascending = (dir === 'asc') === position.forward
-      condition[field] = { [ascending ? '$gt' : '$lt']: this.value(i, position.key) }
-      alternatives.push(condition)
+  /**
+   * "Strictly after the position" (before it, paging back) as one row comparison over the order's
+   * columns, `(a, b) > (?, ?)`: PostgreSQL takes it as a bound of the index scan in that order,
+   * so a later page costs what the first does. `column` names a field's column in the statement.
+   */
+  after (position: Position, column: (field: string) => string): { sql: string, params: unknown[] } {
+    const ascending = (this.order[0]!.dir === 'asc') === position.forward
+    return {
+      sql: `(${this.order.map(({ field }) => column(field)).join(', ')}) ${ascending ? '>' : '<'} (${this.order.map(() => '?').join(', ')})`,
+      params: this.order.map((_, i) => this.value(i, position.key))
     }
-    return { $or: alternatives }
   }
 
   orderBy (position: Position | null): Record<string, 'asc' | 'desc'>[] {
@@ -138,15 +139,42 @@ export class Pager<Row extends object> {
     }
   }
 
-  /** One page of an entity through the ORM: the caller's condition, the position, the order. */
+  /**
+   * One page of an entity: the caller's condition, the position, the order. The ORM's query
+   * builder writes the statement from the entity's metadata; it runs through lib/db/sql.ts with
+   * its values bound, and its rows come back as plain objects of the entity's properties (a
+   * relation as its id), not managed entities: a page is read once and serialised, so building
+   * entities and registering them in a unit of work would be work for nothing.
+   */
   async find<T> (em: EntityManager, entity: EntityName<Row>, where: FilterQuery<Row>, request: PageRequest, filters: Record<string, unknown>, view: (row: Row) => T): Promise<Page<T>> {
     const limit = request.limit ?? defaultLimit
     const position = this.position(request, filters)
-    const keyset = this.where(position)
-    const condition = Object.keys(keyset).length === 0 ? where : { $and: [where, keyset] }
-    const rows = await em.find(entity, condition as FilterQuery<Row>, { orderBy: this.orderBy(position) as never, limit: limit + 1, disableIdentityMap: true }) as Row[]
+    const qb = em.createQueryBuilder(entity)
+    const meta = qb.mainAlias.metadata as EntityMetadata
+    qb.select(listedFields(meta)).where(where as never).orderBy(this.orderBy(position) as never).limit(limit + 1)
+    if (position !== null) {
+      const after = this.after(position, (field) => `${qb.alias}.${meta.properties[field as never]!.fieldNames[0]!}`)
+      qb.andWhere(after.sql, after.params)
+    }
+    const statement = qb.getKnexQuery().toSQL()
+    const driver = em.getDriver()
+    const rows = (await sql(em, statement.sql, statement.bindings)).map((row) => driver.mapResult(row as never, meta) as unknown as Row)
     return this.page(rows, position, limit, filters, view)
   }
+}
+
+const fieldsByEntity = new WeakMap<EntityMetadata, string[]>()
+
+/** The columns a page reads: what em.find would load (no lazy bodies), once per entity. */
+function listedFields (meta: EntityMetadata): string[] {
+  let fields = fieldsByEntity.get(meta)
+  if (fields === undefined) {
+    fields = meta.props
+      .filter((prop) => prop.lazy !== true && prop.persist !== false && (prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.MANY_TO_ONE))
+      .map((prop) => prop.name)
+    fieldsByEntity.set(meta, fields)
+  }
+  return fields
 }
 
 /** The usual order, newest first: a timestamp column, then the id to break ties. */

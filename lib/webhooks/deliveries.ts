@@ -19,7 +19,7 @@ type DeliveryStatus = components['schemas']['WebhookDeliveryStatus']
 
 type DeliveryRow = {
   id: string, endpoint: string, messageId: string, eventType: string, status: DeliveryStatus, attemptCount: number,
-  nextAttemptAt: Date, createdAt: Date, updatedAt: Date
+  nextAttemptAt: Date | number, createdAt: Date, updatedAt: Date
 }
 type AttemptRow = {
   delivery: string, attemptNumber: number, attemptedAt: Date, statusCode?: number | null, latencyMs: number,
@@ -34,8 +34,8 @@ function toDeliveryView (row: DeliveryRow, attempts: AttemptRow[]): WebhookDeliv
     eventType: row.eventType,
     status: row.status,
     attemptCount: row.attemptCount,
-    // Unscheduled ('infinity') while its endpoint is disabled.
-    nextAttemptAt: row.status === 'pending' && Number.isFinite(row.nextAttemptAt.getTime()) ? row.nextAttemptAt.toISOString() : null,
+    // Unscheduled ('infinity', which the driver reads as the number Infinity) while its endpoint is disabled.
+    nextAttemptAt: row.status === 'pending' && Number.isFinite(Number(row.nextAttemptAt)) ? new Date(row.nextAttemptAt).toISOString() : null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     attempts: attempts.map((a) => ({

@@ -24,7 +24,7 @@ const keys: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
     ...revokeKeyOp,
     handler: async (request, reply) => {
-      await revokeKey(request.em, request.params.id, request.caller.env)
+      await revokeKey(request.em, request.params.id, request.caller.env, fastify.keyCache)
       return await reply.code(204).send(null)
     }
   })

@@ -1,9 +1,12 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { ApiKey } from '../../lib/db/entities/index.ts'
-import { authHeaders, buildWithDetails, envelope } from '../helper.ts'
-import { drain } from './rate-limit-suite.ts'
 import { sql } from '../../lib/db/sql.ts'
+import { announceKeyChange, ensureAdminKey, revokeKey } from '../../lib/keys/key-service.ts'
+import { listenerApplicationName } from '../../plugins/notifications.ts'
+import { authHeaders, buildWithDetails, envelope } from '../helper.ts'
+import { eventually } from '../receiver.ts'
+import { drain } from './rate-limit-suite.ts'
 
 const adminSecret = 'lk_test_' + 'Ab1'.repeat(12)
 const admin = { authorization: `Bearer ${adminSecret}` }
@@ -78,26 +81,118 @@ t.test('HEAD of a protected GET is protected too', async (t) => {
   t.equal((await app.inject({ method: 'HEAD', url: '/api/test/issues', headers: await authHeaders(app, ['issues:read']) })).statusCode, 200)
 })
 
-t.test('a revoked key is refused on its very next request, also on another instance', async (t) => {
+const issues = (instance: FastifyInstance, headers: Record<string, string>) => instance.inject({ method: 'GET', url: '/api/test/issues', headers })
+
+/** Every statement `instance` sends that names the keys' table, from now until `stop`. */
+function keyQueries (instance: FastifyInstance): { seen: string[], stop: () => void } {
+  const table = instance.orm.getMetadata().get('ApiKey').tableName
+  const seen: string[] = []
+  // knex runs every statement MikroORM sends (entities and lib/db/sql.ts alike) and reports each.
+  const knex = instance.orm.em.getKnex()
+  const listener = (query: { sql: string }) => { if (query.sql.includes(table)) seen.push(query.sql) }
+  knex.on('query', listener)
+  return { seen, stop: () => { knex.off('query', listener) } }
+}
+
+/** Polls until `instance` refuses `headers` as revoked; how long that took, in ms. */
+async function refusedWithin (instance: FastifyInstance, headers: Record<string, string>, timeoutMs: number): Promise<number> {
+  const started = Date.now()
+  await eventually(async () => {
+    const res = await issues(instance, headers)
+    return res.statusCode === 401 && res.json().error.message === 'This API key has been revoked' ? true : undefined
+  }, timeoutMs, 'the revocation to take effect')
+  return Date.now() - started
+}
+
+t.test('revoked on one instance: refused there on the very next request, on another within 1 s', async (t) => {
   const { app: other } = await buildWithDetails(t, {}, addRoutes, { databaseUrl })
   // The admin key is a test key, and an admin key revokes keys of its own env.
   const key = await authHeaders(app, ['issues:read'], { env: 'test' })
-  t.equal((await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })).statusCode, 200)
-  t.equal((await other.inject({ method: 'GET', url: '/api/test/issues', headers: key })).statusCode, 200)
-  const id = (await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })).json().keyId
+  const id = (await issues(app, key)).json().keyId
+  // Both instances have the key cached: the other answers it without a query from now on.
+  t.equal((await issues(other, key)).statusCode, 200)
+  const lookups = keyQueries(other)
+  t.equal((await issues(other, key)).statusCode, 200)
+  lookups.stop()
+  t.same(lookups.seen, [], 'the other instance answers from its cache')
+
   t.equal((await app.inject({ method: 'DELETE', url: `/api/keys/${id}`, headers: admin })).statusCode, 204)
-  for (const instance of [app, other]) {
-    const res = await instance.inject({ method: 'GET', url: '/api/test/issues', headers: key })
-    t.equal(res.statusCode, 401)
-    t.equal(res.json().error.message, 'This API key has been revoked')
-  }
+  const here = await issues(app, key)
+  t.equal(here.statusCode, 401, 'refused at once where it was revoked')
+  t.equal(here.json().error.message, 'This API key has been revoked')
+  const elapsed = await refusedWithin(other, key, 1000)
+  t.ok(elapsed < 1000, `refused by the other instance after ${elapsed} ms`)
 })
 
-t.test('nothing is cached: a revocation written straight to the database holds at once', async (t) => {
+t.test('a cached key costs no query; the first request of a key reads it once', async (t) => {
   const key = await authHeaders(app, ['issues:read'])
-  const id = (await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })).json().keyId
-  await sql(app.orm.em, 'update api_key set revoked_at = now() where id = ?', [id])
-  t.equal((await app.inject({ method: 'GET', url: '/api/test/issues', headers: key })).statusCode, 401)
+  const first = keyQueries(app)
+  const id = (await issues(app, key)).json().keyId as string
+  first.stop()
+  t.ok(first.seen.some((statement) => /^select/i.test(statement)), 'a miss reads the key from the database')
+  // Recording use is a background write of its own; let it land before counting.
+  await eventually(async () => (await app.orm.em.fork().findOneOrFail(ApiKey, id)).lastUsedAt ?? undefined, 5000, 'lastUsedAt')
+  const later = keyQueries(app)
+  for (let i = 0; i < 5; i++) t.equal((await issues(app, key)).statusCode, 200)
+  later.stop()
+  t.same(later.seen, [], 'five cached requests, no statement on the keys table')
+})
+
+t.test('an unknown key is never cached: made afterwards on another instance, it works here at once', async (t) => {
+  const { app: other } = await buildWithDetails(t, {}, addRoutes, { databaseUrl })
+  const secret = 'lk_live_' + 'Late1'.repeat(8)
+  const key = { authorization: `Bearer ${secret}` }
+  t.equal((await issues(app, key)).statusCode, 401, 'unknown at first')
+  // ensureAdminKey stores a key whose secret the test chose, so it could be presented before it existed.
+  await ensureAdminKey(other.orm.em.fork(), secret)
+  t.equal((await issues(app, key)).statusCode, 200, 'known on the very next request')
+})
+
+t.test('a revocation that was never announced is not honoured from the cache, the one gap LISTEN closes', async (t) => {
+  const key = await authHeaders(app, ['issues:read'])
+  const id = (await issues(app, key)).json().keyId as string
+  // Written past the key service, so no instance hears of it: the cache still answers.
+  await app.orm.em.fork().nativeUpdate(ApiKey, { id }, { revokedAt: new Date() })
+  t.equal((await issues(app, key)).statusCode, 200, 'served from the cache')
+  await app.orm.em.fork().nativeUpdate(ApiKey, { id }, { revokedAt: null })
+  // The same write announced in its transaction, as every key service writer does.
+  await app.orm.em.fork().transactional(async (tx) => {
+    await tx.nativeUpdate(ApiKey, { id }, { revokedAt: new Date() })
+    await announceKeyChange(tx, id)
+  })
+  const elapsed = await refusedWithin(app, key, 1000)
+  t.ok(elapsed < 1000, `refused ${elapsed} ms after the announcement`)
+})
+
+t.test('when the listening connection drops, the cache is cleared and listening resumes', async (t) => {
+  // An instance of its own: its listener is the only one on its database.
+  const { app: alone } = await buildWithDetails(t, {}, addRoutes)
+  const pg = async <R>(text: string) => await sql<R>(alone.orm.em.fork(), text, [listenerApplicationName])
+  const listeners = async () => await pg<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and application_name = ?')
+  const key = await authHeaders(alone, ['issues:read'])
+  const id = (await issues(alone, key)).json().keyId as string
+  await alone.orm.em.fork().nativeUpdate(ApiKey, { id }, { revokedAt: new Date() })
+  t.equal((await issues(alone, key)).statusCode, 200, 'cached, and the unannounced revocation unseen')
+
+  const [before] = await listeners()
+  t.ok(before !== undefined, 'one listening connection')
+  await pg('select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = ?')
+  // A change may have been missed while nobody listened: the cache must not outlive the drop.
+  await refusedWithin(alone, key, 2000)
+  t.pass('the unannounced revocation is honoured once the connection is lost')
+
+  const after = await eventually(async () => (await listeners()).find((row) => row.pid !== before?.pid), 5000, 'a new listener')
+  t.not(after.pid, before?.pid, 'listening again on a new connection')
+  const next = await authHeaders(alone, ['issues:read'])
+  const nextId = (await issues(alone, next)).json().keyId as string
+  const lookups = keyQueries(alone)
+  t.equal((await issues(alone, next)).statusCode, 200)
+  lookups.stop()
+  t.same(lookups.seen, [], 'caching again')
+  // Revoked as another instance (or the CLI) would: only the announcement reaches this one.
+  await revokeKey(alone.orm.em.fork(), nextId, 'live')
+  const elapsed = await refusedWithin(alone, next, 1000)
+  t.ok(elapsed < 1000, `an announcement on the new connection is heard (${elapsed} ms)`)
 })
 
 t.test('lastUsedAt is recorded without delaying the response, once a minute', async (t) => {
@@ -168,7 +263,7 @@ t.test('a burst of bad keys from one IP turns into 429 with Retry-After; the IP 
   // LOOP_AUTH_FAILURE_BURST is 20 by default: unknown, malformed and revoked keys all count.
   const revoked = await authHeaders(app, ['issues:read'])
   const revokedId = (await ping(revoked, '192.0.2.1')).json().keyId as string
-  await sql(app.orm.em, 'update api_key set revoked_at = now() where id = ?', [revokedId])
+  await revokeKey(app.orm.em.fork(), revokedId, 'live', app.keyCache)
   const good = await authHeaders(app, ['issues:read'])
   const guesses = [...Array.from({ length: 18 }, (_, i) => unknownKey(i)), { authorization: 'Bearer lk_live_short' }, revoked]
   const statuses: number[] = []

@@ -13,7 +13,11 @@ t.test('a full page plus one says more follows: the iterator continues after its
   t.match(page.iterator, /^[A-Za-z0-9_-]+$/, 'URL-safe')
   const next = pager.position({ iterator: page.iterator! }, filters)
   t.same(next, { list: 'issues', filters: next?.filters, forward: true, key: [2, 1] })
-  t.same(pager.where(next), { $or: [{ priority: { $gt: 2 } }, { priority: 2, number: { $gt: 1 } }] })
+  t.same(pager.after(next!, (field) => field), { sql: '(priority, number) > (?, ?)', params: [2, 1] })
+})
+
+t.test('an order that runs two ways is refused at start-up: a position must be one row comparison', async (t) => {
+  t.throws(() => new Pager<Row>('mixed', [{ field: 'priority', dir: 'asc', kind: 'int' }, { field: 'number', dir: 'desc', kind: 'int' }]), /every column of its order must run the same way/)
 })
 
 t.test('the first page has no prevIterator; a later last page is done, and its prevIterator walks back before its first row', async (t) => {
@@ -24,7 +28,7 @@ t.test('the first page has no prevIterator; a later last page is done, and its p
   t.equal(page.iterator, null)
   const back = pager.position({ iterator: page.prevIterator! }, filters)
   t.equal(back?.forward, false)
-  t.same(pager.where(back), { $or: [{ priority: { $lt: 2 } }, { priority: 2, number: { $lt: 4 } }] })
+  t.same(pager.after(back!, (field) => field), { sql: '(priority, number) < (?, ?)', params: [2, 4] })
   t.same(pager.orderBy(back), [{ priority: 'desc' }, { number: 'desc' }])
   // Rows come back in reverse order when paging back; the page puts them in list order again.
   const previous = pager.page([rows[1]!, rows[0]!], back, 2, filters, (r) => r)

@@ -1,0 +1,74 @@
+// Keys by the hash of their secret, in process, so an authenticated request normally costs no
+// query (docs/api.md#api-keys). Only keys found are kept: a miss reads the database every time, so
+// a key made on another instance works at once. Every change to a key NOTIFYs `keyChangesChannel`
+// with its id in the changing transaction (key-service.ts); each instance LISTENs and forgets it
+// (plugins/auth.ts), and the instance that made the change forgets it on commit.
+import { LRUCache } from 'lru-cache'
+import type { AuthenticatedKey } from './key-service.ts'
+
+export const keyChangesChannel = 'loop_api_keys'
+
+/** What authentication needs of a key, revoked or not (a revoked key stays revoked, so it is kept too). */
+export interface CachedKey extends AuthenticatedKey {
+  revokedAt: Date | null
+}
+
+export interface KeyCacheOptions {
+  /** Keys kept; the least recently used goes first. */
+  max?: number
+  /** A safety net only (changes arrive by NOTIFY): an entry is read again after this long. */
+  ttlMs?: number
+}
+
+export class KeyCache {
+  private readonly byHash: LRUCache<string, CachedKey>
+  // Bumped by every forget and clear: a lookup that started before one must not store what it
+  // read, as that may be the state just changed (read, then the revoke commits and is announced).
+  private generation = 0
+  // False while no connection LISTENs: a change made then would never be announced here.
+  private storing = false
+
+  constructor (options: KeyCacheOptions = {}) {
+    this.byHash = new LRUCache({ max: options.max ?? 10_000, ttl: options.ttlMs ?? 5 * 60_000 })
+  }
+
+  /** The key with this hash: from the cache, else from `load` (a database read), kept if found. */
+  async get (hash: string, load: () => Promise<CachedKey | null>): Promise<CachedKey | null> {
+    const hit = this.byHash.get(hash)
+    if (hit !== undefined) return hit
+    const generation = this.generation
+    const loaded = await load()
+    if (loaded === null) return null
+    const key = Object.freeze({ ...loaded, scopes: Object.freeze([...loaded.scopes]) })
+    if (this.storing && generation === this.generation) this.byHash.set(hash, key)
+    return key
+  }
+
+  /** The key with this id changed: its next use reads the database. */
+  forget (keyId: string): void {
+    this.generation++
+    const hashes = [...this.byHash.entries()].filter(([, key]) => key.keyId === keyId).map(([hash]) => hash)
+    for (const hash of hashes) this.byHash.delete(hash)
+  }
+
+  /** Changes may go unannounced from now on (the listening connection dropped): keep nothing. */
+  suspend (): void {
+    this.storing = false
+    this.clear()
+  }
+
+  /** Changes are announced again; anything kept before may have missed one. */
+  resume (): void {
+    this.clear()
+    this.storing = true
+  }
+
+  get size (): number {
+    return this.byHash.size
+  }
+
+  private clear (): void {
+    this.generation++
+    this.byHash.clear()
+  }
+}

@@ -1,0 +1,97 @@
+// Every list's query is served by an index in its order: with sequential scans and sorts priced
+// out, PostgreSQL's plan for each page (first and next, a brand's key and the operator's, with each
+// filter) has neither a Sort nor a Seq Scan. LOOP_PRINT_PLANS=1 prints the plans (the EXPLAIN
+// figures of docs/operations.md#list-indexes).
+import t from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { authHeaders, build } from '../../helper.ts'
+import { sql } from '../../../lib/db/sql.ts'
+
+const app = await build(t, { LOOP_ALLOW_PRIVATE_URLS: 'true' })
+const brand = await authHeaders(app, ['events:write', 'events:read', 'schemas:write', 'webhooks:manage', 'issues:read', 'issues:write', 'signals:read'])
+const operator = await authHeaders(app, ['admin', 'events:read', 'webhooks:manage', 'issues:read', 'signals:read'])
+
+const lead = (i: number) => ({ eventId: `550e8400-e29b-41d4-a716-${String(i).padStart(12, '0')}`, occurredAt: '2026-05-19T12:00:00Z', brandId: '7d0c5a4e-2f6b-4c1e-9a63-5f0f8f1f2b11', email: `user${i}@example.com`, source: 'other', attribution: {} })
+for (let i = 0; i < 3; i++) await app.inject({ method: 'POST', url: '/api/events', headers: brand, payload: { event: 'lead.captured.v1', payload: lead(i) } })
+for (let i = 0; i < 3; i++) await app.inject({ method: 'POST', url: '/api/issues', headers: brand, payload: { title: `issue ${i}`, type: 'task' } })
+const endpoint = (await app.inject({ method: 'POST', url: '/api/webhooks', headers: brand, payload: { url: 'http://127.0.0.1:9/hook', events: ['order.completed.v1'] } })).json()
+if (typeof endpoint.id !== 'string') throw new Error(`no endpoint: ${JSON.stringify(endpoint)}`)
+const brandId = (await app.inject({ method: 'GET', url: '/api/brands?limit=1', headers: operator })).json().data[0].id as string
+
+/** The statements one request runs, as knex sends them (text and bound values). */
+async function statementsOf (app: FastifyInstance, url: string, headers: Record<string, string>): Promise<Array<{ sql: string, bindings: unknown[] }>> {
+  const seen: Array<{ sql: string, bindings: unknown[] }> = []
+  const knex = app.orm.em.getKnex()
+  // knex reports the text it sent, with PostgreSQL's $n placeholders, in order; sql() takes `?`.
+  const listen = (query: { sql: string, bindings?: unknown[] }) => { seen.push({ sql: query.sql.replace(/\$\d+/g, '?'), bindings: query.bindings ?? [] }) }
+  knex.on('query', listen)
+  try {
+    const res = await app.inject({ method: 'GET', url, headers })
+    if (res.statusCode !== 200) throw new Error(`GET ${url}: ${res.statusCode} ${res.body}`)
+    return seen
+  } finally {
+    knex.removeListener('query', listen)
+  }
+}
+
+async function planOf (statement: { sql: string, bindings: unknown[] }): Promise<string> {
+  return await app.orm.em.fork().transactional(async (tx) => {
+    await sql(tx, 'set local enable_seqscan = off')
+    await sql(tx, 'set local enable_sort = off')
+    const rows = await sql<{ 'QUERY PLAN': string }>(tx, `explain (costs off) ${statement.sql}`, statement.bindings)
+    return rows.map((row) => row['QUERY PLAN']).join('\n')
+  })
+}
+
+/** The next page's URL for `url` (it must have one). */
+async function nextPage (url: string, headers: Record<string, string>): Promise<string> {
+  const iterator = (await app.inject({ method: 'GET', url, headers })).json().iterator
+  if (typeof iterator !== 'string') throw new Error(`${url} has no next page`)
+  return `${url}${url.includes('?') ? '&' : '?'}iterator=${encodeURIComponent(iterator)}`
+}
+
+const lists: Array<[string, string, Record<string, string>, string]> = [
+  ['events', '/api/events?limit=20', brand, 'event'],
+  ['events by type', '/api/events?limit=20&event=lead.captured.v1', brand, 'event'],
+  ['events, operator', '/api/events?limit=20', operator, 'event'],
+  ['events by type, operator', '/api/events?limit=20&event=lead.captured.v1', operator, 'event'],
+  ['signals', '/api/signals', brand, 'signal'],
+  ['signals, operator, by source', '/api/signals?source=github', operator, 'signal'],
+  ['issues', '/api/issues', brand, 'issue'],
+  ['issues by status', '/api/issues?status=todo', brand, 'issue'],
+  ['issues, operator', '/api/issues', operator, 'issue'],
+  ['rejections', '/api/events/rejections', brand, 'event_rejection'],
+  ['rejections, operator', '/api/events/rejections', operator, 'event_rejection'],
+  ['webhooks', '/api/webhooks', brand, 'webhook_endpoint'],
+  ['webhooks, operator', '/api/webhooks', operator, 'webhook_endpoint'],
+  ['deliveries', `/api/webhooks/${endpoint.id as string}/deliveries`, brand, 'webhook_delivery'],
+  ['deliveries by status', `/api/webhooks/${endpoint.id as string}/deliveries?status=pending`, brand, 'webhook_delivery'],
+  ['brands', '/api/brands', operator, 'brand'],
+  ['keys', '/api/keys', operator, 'api_key'],
+  ['keys of a brand', `/api/keys?brandId=${brandId}`, operator, 'api_key'],
+  ['event types', '/api/events/schemas', brand, 'event_type']
+]
+
+const pageTwo: Array<[string, string, Record<string, string>, string]> = [
+  ['events, next page', '/api/events?limit=1', brand, 'event'],
+  ['events, operator, next page', '/api/events?limit=1', operator, 'event'],
+  ['issues, next page', '/api/issues?limit=1', brand, 'issue']
+]
+
+for (const [name, url, headers, table] of [...lists, ...pageTwo]) {
+  t.test(`${name}: ${url} is read through an index in its order`, async (t) => {
+    const target = pageTwo.some(([n]) => n === name) ? await nextPage(url, headers) : url
+    const statements = (await statementsOf(app, target, headers)).filter((s) => new RegExp(`from "${table}" as `).test(s.sql) && /order by/i.test(s.sql))
+    t.equal(statements.length, 1, `one ordered read of ${table}`)
+    for (const statement of statements) {
+      const plan = await planOf(statement)
+      if (process.env.LOOP_PRINT_PLANS === '1') console.error(`--- ${name} (${target})\n${statement.sql}\n${plan}`)
+      t.notMatch(plan, /\bSort\b/, `no sort:\n${plan}`)
+      t.notMatch(plan, /Seq Scan on/, `no sequential scan:\n${plan}`)
+      // The owner and the position bound the scan; only optional filters (status, source) may be
+      // checked row by row. Event types are the exception: the built-ins and the brand's own,
+      // a few dozen rows, read in name order.
+      if (table !== 'event_type') t.notMatch(plan, /Filter: .*\b(env|brand_id|endpoint_id|received_at|created_at|priority|number)\b/, `owner and position in the index condition:\n${plan}`)
+    }
+  })
+}
