@@ -4,7 +4,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
 import type { Config } from './lib/config.ts'
 import { loggerOptions } from './lib/logging.ts'
-import { createAjv } from './lib/validation/ajv.ts'
+import { routeCompilers } from './lib/validation/route-compilers.ts'
+import { componentSchemas } from './generated/schemas.ts'
 import configPlugin from './plugins/config.ts'
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.ts'
 import jsonBodyPlugin from './plugins/json-body.ts'
@@ -57,12 +58,6 @@ export interface BuildOptions {
   contractViolations?: string
 }
 
-function validatorCompilers () {
-  // Bodies are validated strictly: "1" is not a number. Query strings, params and headers only
-  // carry text, so those are coerced to the declared types.
-  return { body: createAjv({ coerceTypes: false }), text: createAjv({ coerceTypes: 'array' }) }
-}
-
 function trustHops (hops: number) {
   return (_address: string, hop: number) => hop < hops
 }
@@ -91,14 +86,15 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     clientErrorHandler,
     frameworkErrors,
     routerOptions: { ignoreTrailingSlash: true },
-    ajv: { customOptions: { allErrors: true } }
+    schemaController: { compilersFactory: routeCompilers }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // JSON is the only body Loop accepts; anything else is 415 rather than a string handed to a route.
   app.removeContentTypeParser('text/plain')
 
-  const ajv = validatorCompilers()
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? ajv.body : ajv.text).compile(schema))
+  // Each component schema once, under its $id: the route schemas refer to them (`{ $ref: 'Name#' }`),
+  // and the validators and serializers (routeCompilers) resolve those references against these.
+  for (const schema of componentSchemas) app.addSchema(schema)
 
   try {
     await registerPlugins(app, config, options)

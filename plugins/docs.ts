@@ -6,6 +6,9 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { loadContract } from '../lib/contract/openapi.ts'
 
+// The document as JSON text, made once per process (the contract is parsed once too).
+let served: string | undefined
+
 async function docsPlugin (fastify: FastifyInstance): Promise<void> {
   const { document } = await loadContract()
   await fastify.register(swagger, { mode: 'static', specification: { document: document as never } })
@@ -32,7 +35,7 @@ async function docsPlugin (fastify: FastifyInstance): Promise<void> {
       'style-src': ["'self'", "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='"]
     }
   })
-  const body = JSON.stringify(document)
+  const body = served ??= JSON.stringify(document)
   fastify.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => {
     return reply.type('application/json; charset=utf-8').send(body)
   })

@@ -38,8 +38,11 @@ function assertStreamableRequest (request: FastifyRequest): number {
   return messages.length
 }
 
+// Compiled and described once per process: the tools and the contract are the same for every app.
+let compiledTools: ReturnType<typeof compileTools> | undefined
+
 const mcp: FastifyPluginAsyncTypebox = async (fastify) => {
-  const tools = compileTools(mcpTools, await loadContract())
+  const tools = compiledTools ??= compileTools(mcpTools, await loadContract())
   const webhookPolicy = { allowPrivateUrls: fastify.config.allowPrivateUrls }
 
   fastify.route({

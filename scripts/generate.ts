@@ -1,11 +1,12 @@
 // Turns openapi/loop.yaml (the contract) into generated/: TypeScript types with openapi-typescript,
-// and TypeBox schemas typed by those types for every component and every operation.
+// and TypeBox schemas typed by those types: every component once (schemas.ts), and every operation
+// (operations.ts) referring to the components it uses by `$ref` rather than carrying copies.
 // `npm run generate -- --check` writes nothing and exits 1 when the committed output is stale.
 import { readFile, writeFile, mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import openapiTS, { astToString } from 'openapi-typescript'
-import { loadContract, toFastifyPath, operationsOf, validationSchema, type JsonSchema } from '../lib/contract/openapi.ts'
+import { componentSchemas, loadContract, operationsOf, referencingSchema, toFastifyPath, type JsonSchema } from '../lib/contract/openapi.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const outDir = join(root, 'generated')
@@ -16,7 +17,8 @@ async function main (): Promise<void> {
   const contract = await loadContract()
   const files = new Map<string, string>()
 
-  const ast = await openapiTS(contract.document as never, { alphabetize: false, exportType: false, defaultNonNullable: false })
+  // A copy: openapi-typescript's bundler writes into the document it is given, and the loaded one is frozen.
+  const ast = await openapiTS(structuredClone(contract.document) as never, { alphabetize: false, exportType: false, defaultNonNullable: false })
   files.set('openapi.ts', banner + '/* eslint-disable */\n' + astToString(ast))
   files.set('schemas.ts', renderComponents(contract.document, contract.deref))
   files.set('operations.ts', renderOperations(contract.document, contract.deref))
@@ -39,16 +41,39 @@ async function main (): Promise<void> {
   console.log(stale.length === 0 ? 'generated/ is up to date' : `wrote ${stale.join(', ')}`)
 }
 
-function literal (schema: JsonSchema): string {
-  return JSON.stringify(schema, null, 2)
+/**
+ * A schema as TypeScript source: on one line where it fits in `width` columns, else one key (or
+ * item) per line, each nested value again on one line where it fits.
+ */
+function literal (value: unknown, indent = 0, lead = 0, width = 100): string {
+  const flat = JSON.stringify(value)
+  if (value === null || typeof value !== 'object' || indent + lead + flat.length <= width) return flat
+  const pad = ' '.repeat(indent + 2)
+  const entries = Array.isArray(value)
+    ? value.map((item) => pad + literal(item, indent + 2))
+    : Object.entries(value).map(([key, item]) => `${pad}${JSON.stringify(key)}: ${literal(item, indent + 2, JSON.stringify(key).length + 2)}`)
+  const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}']
+  return `${open}\n${entries.join(',\n')}\n${' '.repeat(indent)}${close}`
 }
 
 function renderComponents (document: JsonSchema, deref: (s: JsonSchema) => JsonSchema): string {
-  const schemas = ((document.components as JsonSchema | undefined)?.schemas ?? {}) as Record<string, JsonSchema>
-  const lines = [banner, "import { Type } from '@sinclair/typebox'", "import type { components } from './openapi.ts'", '']
-  for (const [name, schema] of Object.entries(schemas)) {
-    lines.push(`export const ${name} = /* @__PURE__ */ Type.Unsafe<components['schemas']['${name}']>(${literal(validationSchema(schema, deref))})`, '')
+  const lines = [
+    banner,
+    '// Every component schema of the contract, once, under its own `$id`. app.ts registers them all',
+    "// (`componentSchemas`) with Fastify's addSchema, which the response serializers resolve against,",
+    "// and with the validators' Ajv; the route schemas of operations.ts and the components themselves",
+    "// point at them with `{ $ref: 'Name#' }`. A reader without that registry (an MCP client) gets them",
+    '// inlined by inlineComponents (lib/contract/openapi.ts).',
+    "import { Type } from '@sinclair/typebox'",
+    "import type { components } from './openapi.ts'",
+    ''
+  ]
+  const schemas = componentSchemas(document, deref)
+  for (const schema of schemas) {
+    const name = String(schema.$id)
+    lines.push(`export const ${name} = /* @__PURE__ */ Type.Unsafe<components['schemas']['${name}']>(${literal(schema, 0, 40)})`, '')
   }
+  lines.push('/** Every component above, in the contract\'s order. */', `export const componentSchemas = [\n${schemas.map((s) => `  ${String(s.$id)}`).join(',\n')}\n]`, '')
   return lines.join('\n')
 }
 
@@ -56,10 +81,28 @@ function renderOperations (document: JsonSchema, deref: (s: JsonSchema) => JsonS
   const lines = [
     banner,
     '// One export per operationId: `{ method, url, schema }`, ready for `fastify.route({ ...op, handler })`.',
-    "import { Type } from '@sinclair/typebox'",
-    "import type { operations } from './openapi.ts'",
+    "// A part that is one component schema is `ref('Name')`, `{ $ref: 'Name#' }` typed as that component:",
+    '// generated/schemas.ts holds each component once, registered by app.ts.',
+    "import { Type, type TSchema, type TUnsafe } from '@sinclair/typebox'",
+    "import type { components, operations } from './openapi.ts'",
+    '',
+    '// One object per name: the compilers keep what they compile by schema object, so the error',
+    '// envelope under every status of every operation compiles once.',
+    'const refs = new Map<string, TSchema>()',
+    "const ref = <N extends keyof components['schemas']> (name: N) => {",
+    '  let schema = refs.get(name)',
+    '  if (schema === undefined) refs.set(name, schema = Type.Unsafe({ $ref: `${name}#` }))',
+    "  return schema as TUnsafe<components['schemas'][N]>",
+    '}',
     ''
   ]
+  // A schema that is a single reference becomes ref('Name'); anything else is written out, with
+  // its own references to components kept as `{ $ref: 'Name#' }`.
+  const typed = (schema: JsonSchema, tsType: string, indent: number): string => {
+    const resolved = referencingSchema(schema, deref)
+    const only = Object.keys(resolved).length === 1 && typeof resolved.$ref === 'string' ? /^([^#]+)#$/.exec(resolved.$ref)?.[1] : undefined
+    return only !== undefined ? `ref('${only}')` : `Type.Unsafe<${tsType}>(${literal(resolved, indent, 40)})`
+  }
   for (const op of operationsOf(document, deref)) {
     const id = op.operationId
     const parts: string[] = []
@@ -73,25 +116,24 @@ function renderOperations (document: JsonSchema, deref: (s: JsonSchema) => JsonS
       if (params.length === 0) continue
       const schema: JsonSchema = {
         type: 'object',
-        properties: Object.fromEntries(params.map((p) => [location === 'header' ? p.name.toLowerCase() : p.name, validationSchema(p.schema, deref)])),
+        properties: Object.fromEntries(params.map((p) => [location === 'header' ? p.name.toLowerCase() : p.name, referencingSchema(p.schema, deref)])),
         required: params.filter((p) => p.required === true).map((p) => location === 'header' ? p.name.toLowerCase() : p.name)
       }
       if (location === 'query') schema.additionalProperties = false
       const tsType = location === 'header'
         ? 'Record<string, string | undefined>'
         : `NonNullable<operations['${id}']['parameters']['${location}']>`
-      parts.push(`    ${part}: Type.Unsafe<${tsType}>(${indent(literal(schema), 4)})`)
+      parts.push(`    ${part}: Type.Unsafe<${tsType}>(${literal(schema, 4, 40)})`)
     }
     if (op.body) {
-      parts.push(`    body: Type.Unsafe<operations['${id}']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never>(${indent(literal(validationSchema(op.body, deref)), 4)})`)
+      parts.push(`    body: ${typed(op.body, `operations['${id}']['requestBody'] extends { content: { 'application/json': infer B } } | undefined ? B : never`, 4)}`)
     }
     const responses: string[] = []
     for (const [status, schema] of op.responses) {
-      const tsType = schema === null
-        ? 'null'
-        : `operations['${id}']['responses'][${status}]['content']['application/json']`
-      const body = schema === null ? "{ type: 'null' }" : literal(validationSchema(schema, deref))
-      responses.push(`      ${status}: Type.Unsafe<${tsType}>(${indent(body, 6)})`)
+      const body = schema === null
+        ? "Type.Unsafe<null>({ type: 'null' })"
+        : typed(schema, `operations['${id}']['responses'][${status}]['content']['application/json']`, 6)
+      responses.push(`      ${status}: ${body}`)
     }
     if (responses.length > 0) parts.push(`    response: {\n${responses.join(',\n')}\n    }`)
     lines.push(
@@ -106,10 +148,6 @@ function renderOperations (document: JsonSchema, deref: (s: JsonSchema) => JsonS
     )
   }
   return lines.join('\n')
-}
-
-function indent (text: string, spaces: number): string {
-  return text.split('\n').map((line, i) => (i === 0 ? line : ' '.repeat(spaces) + line)).join('\n')
 }
 
 await main()

@@ -1,4 +1,6 @@
-// Reads openapi/loop.yaml, the single source of truth, for the generator and the docs plugin.
+// Reads openapi/loop.yaml, the single source of truth, for the generator, the docs plugin and the
+// MCP tools' descriptions: parsed once per process (the YAML takes a few hundred milliseconds) and
+// frozen, since every app a process builds shares the one document.
 import { readFile } from 'node:fs/promises'
 import { parse } from 'yaml'
 
@@ -25,9 +27,22 @@ export interface ContractOperation {
 
 export const contractUrl = new URL('../../openapi/loop.yaml', import.meta.url)
 
+let loaded: Promise<Contract> | undefined
+
 export async function loadContract (): Promise<Contract> {
-  const document = parse(await readFile(contractUrl, 'utf8')) as JsonSchema
-  return { document, deref: derefIn(document) }
+  loaded ??= readFile(contractUrl, 'utf8').then((text) => {
+    const document = deepFreeze(parse(text) as JsonSchema)
+    return { document, deref: derefIn(document) }
+  })
+  return await loaded
+}
+
+function deepFreeze<T> (node: T): T {
+  if (node !== null && typeof node === 'object' && !Object.isFrozen(node)) {
+    Object.freeze(node)
+    for (const value of Object.values(node)) deepFreeze(value)
+  }
+  return node
 }
 
 /** `deref` over any document shaped like the contract (e.g. a test's doctored copy). */
@@ -88,10 +103,54 @@ const docOnly = new Set(['example', 'examples', 'description', 'summary', 'title
 
 /** `schema` with every `$ref` resolved and the documentation keywords dropped: what Ajv (and Fastify) validate against. */
 export function validationSchema (schema: JsonSchema, deref: (s: JsonSchema) => JsonSchema): JsonSchema {
+  return stripped(schema, deref, false)
+}
+
+const componentRef = /^#\/components\/schemas\/([^/]+)$/
+
+/**
+ * Like validationSchema, but a `$ref` to a component schema stays a reference, `{ $ref: 'Name#' }`:
+ * the form Fastify (and Ajv) resolve against schemas registered under `$id: 'Name'`, so each
+ * component is described and compiled once however many operations use it.
+ */
+export function referencingSchema (schema: JsonSchema, deref: (s: JsonSchema) => JsonSchema): JsonSchema {
+  return stripped(schema, deref, true)
+}
+
+/**
+ * `schema` standing alone: every `{ $ref: 'Name#' }` replaced by a copy of the component it names
+ * (without its `$id`), for readers that have no registry (an MCP client reading `tools/list`).
+ */
+export function inlineComponents (schema: JsonSchema, components: ReadonlyMap<string, JsonSchema>): JsonSchema {
   const walk = (node: unknown, isPropertyMap = false): unknown => {
     if (Array.isArray(node)) return node.map((n) => walk(n))
     if (node === null || typeof node !== 'object') return node
-    const resolved = isPropertyMap ? node as JsonSchema : deref(node as JsonSchema)
+    let current = node as JsonSchema
+    const name = !isPropertyMap && typeof current.$ref === 'string' ? /^([^#/]+)#$/.exec(current.$ref)?.[1] : undefined
+    if (name !== undefined) {
+      const target = components.get(name)
+      if (target === undefined) throw new Error(`dangling $ref ${String(current.$ref)}`)
+      const { $id: _id, ...body } = target
+      const { $ref: _ref, ...siblings } = current
+      current = { ...body, ...siblings }
+      return walk(current)
+    }
+    return Object.fromEntries(Object.entries(current).map(([key, value]) =>
+      [key, walk(value, !isPropertyMap && (key === 'properties' || key === 'patternProperties' || key === '$defs'))]))
+  }
+  return walk(schema) as JsonSchema
+}
+
+function stripped (schema: JsonSchema, deref: (s: JsonSchema) => JsonSchema, keepComponentRefs: boolean): JsonSchema {
+  const walk = (node: unknown, isPropertyMap = false): unknown => {
+    if (Array.isArray(node)) return node.map((n) => walk(n))
+    if (node === null || typeof node !== 'object') return node
+    let resolved = node as JsonSchema
+    if (!isPropertyMap) {
+      const name = keepComponentRefs && typeof resolved.$ref === 'string' ? componentRef.exec(resolved.$ref)?.[1] : undefined
+      // A kept reference keeps its validating siblings too (a `default` the property adds).
+      resolved = name === undefined ? deref(resolved) : { ...resolved, $ref: `${name}#` }
+    }
     const out: JsonSchema = {}
     for (const [key, value] of Object.entries(resolved)) {
       if (!isPropertyMap && docOnly.has(key)) continue
@@ -101,6 +160,15 @@ export function validationSchema (schema: JsonSchema, deref: (s: JsonSchema) => 
     return out
   }
   return walk(schema) as JsonSchema
+}
+
+/**
+ * Every component schema of `document` in the referencing form, each with `$id` set to its name:
+ * what `{ $ref: 'Name#' }` resolves to once they are added to a Fastify instance or an Ajv.
+ */
+export function componentSchemas (document: JsonSchema, deref: (s: JsonSchema) => JsonSchema): JsonSchema[] {
+  const schemas = ((document.components as JsonSchema | undefined)?.schemas ?? {}) as Record<string, JsonSchema>
+  return Object.entries(schemas).map(([name, schema]) => ({ $id: name, ...referencingSchema(schema, deref) }))
 }
 
 /** `/api/issues/{id}` → `/api/issues/:id` */

@@ -5,7 +5,7 @@
 // cannot drift apart unnoticed.
 import type { ValidateFunction } from 'ajv'
 import { createAjv } from '../validation/ajv.ts'
-import { operationsOf, validationSchema, type Contract, type JsonSchema } from './openapi.ts'
+import { componentSchemas, operationsOf, referencingSchema, type Contract, type JsonSchema } from './openapi.ts'
 
 export interface SentResponse {
   method: string
@@ -64,15 +64,16 @@ export function responseChecker ({ document, deref }: Contract): ResponseChecker
   }
 
   // Compiled on first use and kept: most operations see a handful of statuses in a test file, and
-  // a process compiles each schema at most once, never per request. The error envelope, the same
-  // schema under most statuses of every operation, compiles once for all of them.
-  const ajv = createAjv({ useDefaults: false, coerceTypes: false })
+  // a process compiles each schema at most once, never per request. The document's components are
+  // added once under their names and the declared schemas refer to them, so the error envelope,
+  // the same schema under most statuses of every operation, compiles once for all of them.
+  const ajv = createAjv({ useDefaults: false, coerceTypes: false, schemas: componentSchemas(document, deref) })
   const validators = new Map<string, ValidateFunction>()
   const bySchema = new Map<string, ValidateFunction>()
   const validatorFor = (key: string, schema: JsonSchema): ValidateFunction => {
     let validate = validators.get(key)
     if (validate === undefined) {
-      const resolved = validationSchema(schema, deref)
+      const resolved = referencingSchema(schema, deref)
       const text = JSON.stringify(resolved)
       validate = bySchema.get(text) ?? ajv.compile(resolved)
       bySchema.set(text, validate)

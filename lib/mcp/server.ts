@@ -21,13 +21,16 @@ export interface CompiledTool extends McpTool {
   definition: Tool
 }
 
+// One pair per process: Ajv keeps what it compiled by schema object, and the tools' schemas are
+// module constants, so a second compileTools (another app in the same process) compiles nothing.
+const strict = createAjv({ coerceTypes: false })
+const coercing = createAjv({ coerceTypes: 'array' })
+
 /**
  * Compiles every tool's input schema once, at start-up, with the app's Ajv settings, and describes
  * its arguments from the contract (lib/mcp/describe.ts).
  */
 export function compileTools (tools: readonly McpTool[], contract: Contract): Map<string, CompiledTool> {
-  const strict = createAjv({ coerceTypes: false })
-  const coercing = createAjv({ coerceTypes: 'array' })
   const docs = contractDocs(contract)
   return new Map(tools.map((tool) => [tool.name, {
     ...tool,

@@ -8,7 +8,8 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js'
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import * as ops from '../../generated/operations.ts'
-import type { JsonSchema } from '../contract/openapi.ts'
+import { componentSchemas } from '../../generated/schemas.ts'
+import { inlineComponents, type JsonSchema } from '../contract/openapi.ts'
 import type { IssuePriority } from '../db/entities/issue.ts'
 import { notFound } from '../errors.ts'
 import { declareEventType, schemaView } from '../events/declare.ts'
@@ -88,7 +89,7 @@ function tool<S extends TSchema> (definition: {
     title: definition.title,
     description: definition.description,
     annotations: definition.annotations,
-    inputSchema: definition.inputSchema,
+    inputSchema: standalone(definition.inputSchema),
     operationId: definition.operation.schema.operationId,
     documented: definition.documented,
     coerce: definition.coerce ?? false,
@@ -98,17 +99,22 @@ function tool<S extends TSchema> (definition: {
   }
 }
 
+// The generated schemas point at components (`{ $ref: 'Name#' }`) that only the app's registry
+// resolves; a tool's input schema is read by MCP clients, so it carries them inlined.
+const components = new Map(componentSchemas.map((schema) => [String(schema.$id), schema as JsonSchema]))
+const standalone = <S extends TSchema> (schema: S): S => Type.Unsafe<Static<S>>(inlineComponents(schema, components)) as unknown as S
+
 const propertiesOf = (schema: unknown) => (schema as { properties: Record<string, TSchema> }).properties
 const object = (properties: Record<string, JsonSchema | undefined>): JsonSchema => ({ type: 'object', properties })
 
 // issues_update takes the path's id next to the body's changes, each under its generated schema.
 const updateIssueInput = Type.Object({
   id: Type.Unsafe<string>(propertiesOf(ops.updateIssue.schema.params).id),
-  changes: ops.updateIssue.schema.body
+  changes: standalone(ops.updateIssue.schema.body)
 }, { additionalProperties: false })
 
 // events_send takes the body of POST /api/events plus its Idempotency-Key header as an argument.
-const sendEventBody = propertiesOf(ops.sendEvent.schema.body)
+const sendEventBody = propertiesOf(standalone(ops.sendEvent.schema.body))
 const sendEventInput = Type.Object({
   event: Type.Unsafe<string>(sendEventBody.event),
   payload: Type.Unsafe<Record<string, unknown>>(sendEventBody.payload),
