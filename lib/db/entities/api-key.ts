@@ -20,7 +20,10 @@ export const ApiKey = defineEntity({
     revokedAt: p.datetime().nullable().fieldName('revoked_at'),
     createdAt: p.datetime().fieldName('created_at').defaultRaw('now()')
   },
-  indexes: [{ name: 'api_key_brand_id_idx', properties: ['brand'] }],
+  indexes: [
+    { name: 'api_key_env_created_at_idx', expression: 'create index api_key_env_created_at_idx on api_key (env, created_at desc, id desc)' },
+    { name: 'api_key_owner_created_at_idx', expression: 'create index api_key_owner_created_at_idx on api_key (brand_id, env, created_at desc, id desc)' }
+  ],
   checks: [
     { name: 'api_key_key_hash_check', expression: "key_hash ~ '^[0-9a-f]{64}$'" },
     // `admin` is the operator's alone (docs/tenancy.md).

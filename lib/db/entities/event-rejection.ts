@@ -24,6 +24,7 @@ export const EventRejection = defineEntity({
     replayedEventId: p.manyToOne(Event).mapToPk().nullable().fieldName('replayed_event_id').foreignKeyName('event_rejection_replayed_event_id_fkey').deleteRule('no action').updateRule('no action')
   }),
   indexes: [
-    { name: 'event_rejection_created_at_idx', expression: 'create index event_rejection_created_at_idx on event_rejection (created_at desc, id desc)' }
+    { name: 'event_rejection_env_created_at_idx', expression: 'create index event_rejection_env_created_at_idx on event_rejection (env, created_at desc, id desc)' },
+    { name: 'event_rejection_owner_created_at_idx', expression: 'create index event_rejection_owner_created_at_idx on event_rejection (brand_id, env, created_at desc, id desc)' },
   ]
 })

@@ -23,5 +23,8 @@ export const EventType = defineEntity({
   checks: [
     { name: 'event_type_name_check', expression: "name ~ '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*\\.v[1-9][0-9]*$'" },
     { name: 'event_type_built_in_is_shared', expression: 'not built_in or brand_id is null' }
+  ],
+  indexes: [
+    { name: 'event_type_name_idx', expression: 'create index event_type_name_idx on event_type (name, id)' }
   ]
 })

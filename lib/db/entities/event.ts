@@ -18,8 +18,9 @@ export const Event = defineEntity({
     receivedAt: p.datetime(3).defaultRaw('now()')
   }),
   indexes: [
-    { name: 'event_received_at_idx', expression: 'create index event_received_at_idx on event (received_at desc, id desc)' },
-    { name: 'event_name_received_at_idx', expression: 'create index event_name_received_at_idx on event (name, received_at desc, id desc)' },
+    { name: 'event_env_received_at_idx', expression: 'create index event_env_received_at_idx on event (env, received_at desc, id desc)' },
+    { name: 'event_env_name_received_at_idx', expression: 'create index event_env_name_received_at_idx on event (env, name, received_at desc, id desc)' },
+    { name: 'event_owner_name_received_at_idx', expression: 'create index event_owner_name_received_at_idx on event (brand_id, env, name, received_at desc, id desc)' },
     { name: 'event_owner_received_at_idx', expression: 'create index event_owner_received_at_idx on event (brand_id, env, received_at desc, id desc)' }
   ],
   uniques: [

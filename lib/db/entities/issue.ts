@@ -37,9 +37,10 @@ export const Issue = defineEntity({
     updatedAt: p.datetime(3).onCreate(() => new Date()).onUpdate(() => new Date()).defaultRaw('now()')
   },
   indexes: [
-    // The claim loop and the list both walk issues by priority, then age (number).
-    { name: 'issue_claimable', expression: "create index issue_claimable on issue (priority, number) where status in ('triage', 'todo')" },
-    { name: 'issue_by_priority', properties: ['priority', 'number'] },
+    // The claim loop and the list both walk issues by priority, then age (number): the operator's
+    // by env, a brand's by (brand_id, env).
+    { name: 'issue_env_by_priority', expression: 'create index issue_env_by_priority on issue (env, priority, number)' },
+    { name: 'issue_env_claimable', expression: "create index issue_env_claimable on issue (env, priority, number) where status in ('triage', 'todo')" },
     { name: 'issue_owner_claimable', expression: "create index issue_owner_claimable on issue (brand_id, env, priority, number) where status in ('triage', 'todo')" },
     { name: 'issue_owner_by_priority', properties: ['brandId', 'env', 'priority', 'number'] }
   ],

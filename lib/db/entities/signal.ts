@@ -37,7 +37,7 @@ export const Signal = defineEntity({
     { name: 'signal_payload_unique', expression: 'create unique index signal_payload_unique on signal (source, payload_hash) where duplicate_of is null' }
   ],
   indexes: [
-    { name: 'signal_recent', expression: 'create index signal_recent on signal (created_at desc, id desc)' },
+    { name: 'signal_env_recent', expression: 'create index signal_env_recent on signal (env, created_at desc, id desc)' },
     { name: 'signal_owner_recent', expression: 'create index signal_owner_recent on signal (brand_id, env, created_at desc, id desc)' }
   ],
   checks: [

@@ -28,6 +28,7 @@ export const WebhookDelivery = defineEntity({
     { name: 'webhook_delivery_message_unique', properties: ['endpoint', 'messageId'] }
   ],
   indexes: [
+    { name: 'webhook_delivery_status_log_idx', expression: 'create index webhook_delivery_status_log_idx on webhook_delivery (endpoint_id, status, created_at desc, id desc)' },
     { name: 'webhook_delivery_due_idx', expression: "create index webhook_delivery_due_idx on webhook_delivery (next_attempt_at) where status = 'pending'" },
     { name: 'webhook_delivery_log_idx', expression: 'create index webhook_delivery_log_idx on webhook_delivery (endpoint_id, created_at desc, id desc)' }
   ],

@@ -22,9 +22,10 @@ export const WebhookEndpoint = defineEntity({
     updatedAt: p.datetime(3).defaultRaw('now()')
   }),
   indexes: [
+    { name: 'webhook_endpoint_env_list_idx', expression: 'create index webhook_endpoint_env_list_idx on webhook_endpoint (env, created_at desc, id desc)' },
+    { name: 'webhook_endpoint_owner_list_idx', expression: 'create index webhook_endpoint_owner_list_idx on webhook_endpoint (brand_id, env, created_at desc, id desc)' },
     // Fan-out reads the live endpoints of one env (and brand) inside every event's transaction.
     { name: 'webhook_endpoint_fan_out_idx', expression: "create index webhook_endpoint_fan_out_idx on webhook_endpoint (env, brand_id) where status <> 'disabled'" },
-    { name: 'webhook_endpoint_list_idx', expression: 'create index webhook_endpoint_list_idx on webhook_endpoint (created_at desc, id desc)' }
   ],
   checks: [{ name: 'webhook_endpoint_events_check', expression: 'cardinality(events) > 0' }]
 })

@@ -18,6 +18,16 @@ const endpoint = (await app.inject({ method: 'POST', url: '/api/webhooks', heade
 if (typeof endpoint.id !== 'string') throw new Error(`no endpoint: ${JSON.stringify(endpoint)}`)
 const brandId = (await app.inject({ method: 'GET', url: '/api/brands?limit=1', headers: operator })).json().data[0].id as string
 
+// Other tenants' rows, so the planner weighs an owner's index against the env-wide one as it
+// would on a shared database (on a near-empty table every index costs the same), then fresh
+// statistics.
+await sql(app.orm.em.fork(), "insert into brand (id, name) select gen_random_uuid(), 'crowd ' || g from generate_series(1, 40) g")
+const crowd = "from brand b, generate_series(1, 50) g where b.name like 'crowd %'"
+await sql(app.orm.em.fork(), `insert into event (name, payload, brand_id, env, source, received_at) select 'lead.captured.v1', '{}', b.id, 'live', 'api', now() - g * interval '1 s' ${crowd}`)
+await sql(app.orm.em.fork(), `insert into signal (source, type, severity, payload, payload_hash, brand_id, env, created_at) select 'loop', 'webhook.failing', 'high', '{}', encode(sha256((b.id::text || g)::bytea), 'hex'), b.id, 'live', now() - g * interval '1 s' ${crowd}`)
+await sql(app.orm.em.fork(), `insert into issue (type, status, priority, title, brand_id, env) select 'task', 'todo', 1 + g % 4, 'crowd issue', b.id, 'live' ${crowd}`)
+await sql(app.orm.em.fork(), 'analyze')
+
 /** The statements one request runs, as knex sends them (text and bound values). */
 async function statementsOf (app: FastifyInstance, url: string, headers: Record<string, string>): Promise<Array<{ sql: string, bindings: unknown[] }>> {
   const seen: Array<{ sql: string, bindings: unknown[] }> = []
