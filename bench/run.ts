@@ -111,6 +111,20 @@ async function createDatabases (serverUrl: string, names: string[]): Promise<{ u
 }
 
 /** What Loop stored, so a 2xx is seen to mean a row: signals, and events by source. */
+// The write paths fill Loop's tables in seconds; autovacuum analyses a table within about a
+// minute of that (autovacuum_naptime), and until then the planner believes the event table holds
+// a handful of rows and reads a whole brand's events to sort them. The bench analyses once before
+// the read path, where a running Loop's autovacuum would have.
+async function analyze (databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    await client.query('analyze')
+  } finally {
+    await client.end()
+  }
+}
+
 async function storedCounts (databaseUrl: string): Promise<string> {
   const client = new pg.Client({ connectionString: databaseUrl })
   await client.connect()
@@ -269,6 +283,7 @@ async function main (): Promise<void> {
     const only = (process.env.BENCH_ONLY ?? '').split(',').map((word) => word.trim()).filter((word) => word !== '')
     const chosen = paths.filter((path) => path.loop === undefined || only.length === 0 || only.some((word) => path.name.includes(word)))
     for (const path of chosen) {
+      if (path.name.startsWith('GET')) await analyze(loopDatabase)
       process.stdout.write(`measuring ${path.name} ...`)
       const result = await measure(path.url, path.next)
       console.log(` ${result.requests.average.toFixed(0)} req/s, ${refusedOf(result)} non-2xx or errors`)
