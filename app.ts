@@ -56,6 +56,8 @@ export interface BuildOptions {
    * test/run.ts sets for the whole suite, so every app a test builds is checked.
    */
   contractViolations?: string
+  /** The clock the rate limits read, in ms since the epoch: Date.now unless a test steps its own. */
+  now?: () => number
 }
 
 function trustHops (hops: number) {
@@ -116,7 +118,7 @@ async function registerPlugins (app: FastifyInstance, config: Config, options: B
   await app.register(jsonBodyPlugin)
   // Before the database: a REDIS_URL that cannot connect fails the start before anything runs.
   // Both this and auth come before any route: they read each route's security as it is added.
-  await app.register(rateLimitPlugin)
+  await app.register(rateLimitPlugin, { now: options.now ?? Date.now })
   await app.register(databasePlugin)
   await app.register(notificationsPlugin)
   await app.register(authPlugin)

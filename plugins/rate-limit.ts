@@ -47,8 +47,17 @@ export const webhookPrefixes = ['/api/signals/', '/webhooks/']
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>
 
-async function openBuckets (fastify: FastifyInstance): Promise<BucketBackend> {
-  const local = new MemoryBuckets()
+export interface RateLimitPluginOptions {
+  /**
+   * The clock of the in-process buckets, of X-RateLimit-Reset and of the refused-address list:
+   * Date.now in production; a test steps its own instead of waiting for refills. Redis buckets
+   * keep Redis's clock (redis-buckets.ts).
+   */
+  now: () => number
+}
+
+async function openBuckets (fastify: FastifyInstance, now: () => number): Promise<BucketBackend> {
+  const local = new MemoryBuckets(now)
   const url = fastify.config.redisUrl
   if (url === undefined) return local
   // No offline queue: while Redis is away a decision fails fast and falls back to `local`.
@@ -73,17 +82,17 @@ async function openBuckets (fastify: FastifyInstance): Promise<BucketBackend> {
 }
 
 /** Runs `limiter` for `cost` tokens and sets the headers from its answer; throws 429 with Retry-After when refused. */
-async function consume (limiter: Limiter, limits: BucketLimits, request: FastifyRequest, reply: FastifyReply, cost = 1): Promise<void> {
+async function consume (limiter: Limiter, limits: BucketLimits, request: FastifyRequest, reply: FastifyReply, now: () => number, cost = 1): Promise<void> {
   const result = cost === 1 ? await limiter(request) : await withCost(cost, async () => await limiter(request))
   if (result.isAllowed) return // allow-listed (none configured today)
   reply.header('x-ratelimit-limit', sustainedRate(limits))
   reply.header('x-ratelimit-remaining', result.remaining)
-  reply.header('x-ratelimit-reset', Math.ceil((Date.now() + result.ttl) / 1000))
+  reply.header('x-ratelimit-reset', Math.ceil((now() + result.ttl) / 1000))
   if (result.isExceeded) throw rateLimited(retryAfterSeconds(result.ttl, limits, cost))
 }
 
-async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
-  const buckets = await openBuckets(fastify)
+async function rateLimitPlugin (fastify: FastifyInstance, { now }: RateLimitPluginOptions): Promise<void> {
+  const buckets = await openBuckets(fastify, now)
   fastify.addHook('onClose', async () => { await buckets.close() })
   await fastify.register(rateLimit, { global: false, store: tokenBucketStore(buckets) })
 
@@ -94,7 +103,7 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
   const perTier = { standard: limiterFor(tierLimits.standard, keyOf), premium: limiterFor(tierLimits.premium, keyOf) }
   fastify.decorate('limitApiKey', async (request: FastifyRequest, reply: FastifyReply, cost = 1) => {
     const tier = request.caller.tier
-    await consume(perTier[tier], tierLimits[tier], request, reply, cost)
+    await consume(perTier[tier], tierLimits[tier], request, reply, now, cost)
   })
 
   const failureLimits = bucketLimits(fastify.config.authFailureRateLimit.ratePerSecond, fastify.config.authFailureRateLimit.burst)
@@ -103,14 +112,15 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
   // own next failure. Entries last until Retry-After; the sweep forgets the expired ones.
   const blockedUntil = new Map<string, number>()
   const sweeper = setInterval(() => {
-    const now = Date.now()
-    for (const [ip, until] of blockedUntil) if (until <= now) blockedUntil.delete(ip)
+    const at = now()
+    for (const [ip, until] of blockedUntil) if (until <= at) blockedUntil.delete(ip)
   }, 10_000)
   sweeper.unref()
   fastify.addHook('onClose', async () => { clearInterval(sweeper) })
   fastify.decorate('limitAuthFailures', async <T>(request: FastifyRequest, authenticate: () => Promise<T>): Promise<T> => {
     const until = blockedUntil.get(request.ip)
-    if (until !== undefined && until > Date.now()) throw rateLimited(Math.ceil((until - Date.now()) / 1000))
+    const at = now()
+    if (until !== undefined && until > at) throw rateLimited(Math.ceil((until - at) / 1000))
     try {
       return await authenticate()
     } catch (error) {
@@ -119,7 +129,7 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
       const decision = await buckets.take(`authfail:${request.ip}`, failureLimits)
       if (decision.allowed) throw error
       const retryAfter = retryAfterSeconds(decision.msUntilFull, failureLimits)
-      blockedUntil.set(request.ip, Date.now() + retryAfter * 1000)
+      blockedUntil.set(request.ip, now() + retryAfter * 1000)
       throw rateLimited(retryAfter)
     }
   })
@@ -127,7 +137,7 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
   const { ratePerSecond, burst } = fastify.config.webhookRateLimit
   const ipLimits = bucketLimits(ratePerSecond, burst)
   const perIp = limiterFor(ipLimits, (request) => `ip:${request.ip}`)
-  const limitIp: onRequestHookHandler = async (request, reply) => { await consume(perIp, ipLimits, request, reply) }
+  const limitIp: onRequestHookHandler = async (request, reply) => { await consume(perIp, ipLimits, request, reply, now) }
   fastify.addHook('onRoute', (route) => {
     // A route that takes a key is limited per key by the auth plugin instead.
     if (bearerRequirement((route.schema as { security?: unknown } | undefined)?.security) !== null) return

@@ -1,6 +1,7 @@
 // Builds the whole Loop app on its own fresh database for a test, and closes it afterwards.
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildOptions } from '../app.ts'
+import type { DeliveryWorkerPluginOptions } from '../plugins/delivery-worker.ts'
 import { loadConfig, type Config } from '../lib/config.ts'
 import { createBrand, createKey } from '../lib/keys/key-service.ts'
 import type { KeyEnv, KeyTier, Scope } from '../lib/keys/api-key.ts'
@@ -30,8 +31,13 @@ export async function build (t: TestContext, env: Record<string, string | undefi
 export interface BuildTestOptions {
   /** Build on this (another test app's) database instead of a fresh one; its owner drops it. */
   databaseUrl?: string
-  /** The delivery worker: on unless false, as in production; options tune its polling. */
-  deliveryWorker?: BuildOptions['deliveryWorker']
+  /**
+   * The delivery worker: off unless a test asks for it (true, or options that tune it), so apps
+   * that never deliver do not poll the queue. Production runs one in every instance.
+   */
+  deliveryWorker?: boolean | DeliveryWorkerPluginOptions
+  /** The rate limits' clock (BuildOptions.now): a test steps it instead of waiting for refills. */
+  now?: BuildOptions['now']
   /** Receives every log line (LOG_LEVEL still applies; set it in `env`). */
   logStream?: BuildOptions['logStream']
   /** Report contract violations here instead of the suite's directory (a test of the check itself). */
@@ -47,7 +53,8 @@ export async function buildWithDetails (t: TestContext, env: Record<string, stri
   const config = loadConfig({ LOG_LEVEL: 'silent', ...testSecrets, ...env, DATABASE_URL: database.url })
   let app: FastifyInstance | undefined
   try {
-    app = await buildApp(config, { logStream: options.logStream, deliveryWorker: options.deliveryWorker, contractViolations: options.contractViolations })
+    const deliveryWorker = options.deliveryWorker === true ? {} : options.deliveryWorker ?? false
+    app = await buildApp(config, { logStream: options.logStream, deliveryWorker, contractViolations: options.contractViolations, now: options.now })
     extend?.(app)
     await app.ready()
   } catch (error) {

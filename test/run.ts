@@ -72,19 +72,41 @@ async function reportContractViolations (directory: string): Promise<number> {
   return total
 }
 
+const tapRunner = join('node_modules', 'tap', 'dist', 'esm', 'run.mjs')
+
+/** Runs tap with `args`, its output kept unless `quiet`; resolves with its exit code and what it printed. */
+async function tap (args: string[], options: { quiet?: boolean, env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number, stdout: string }> {
+  return await new Promise((resolve) => {
+    const child = spawn(process.execPath, [tapRunner, ...args], { stdio: ['ignore', options.quiet === true ? 'pipe' : 'inherit', 'inherit'], env: options.env ?? process.env })
+    let stdout = ''
+    child.stdout?.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+    child.on('exit', (exitCode, signal) => resolve({ code: exitCode ?? (signal !== null ? 1 : 0), stdout }))
+  })
+}
+
+/**
+ * tap runs test files with the loaders of the plugin set its test class was built with. After
+ * `npm ci` that is tap's default set, @tapjs/typescript included, which package.json leaves out
+ * (tsx loads TypeScript here). `tap run` rebuilds for the configured set, but only after it has
+ * chosen the loaders of the old build for every file: each would load ts-node besides tsx, 5 to
+ * 7 s a file on this machine, most of a CI run. So the build is brought up to date first.
+ */
+async function buildTapPlugins (): Promise<void> {
+  const built = await readFile(join('node_modules', '@tapjs', 'test', 'test-built', 'dist', 'esm', 'index.js'), 'utf8').catch(() => '')
+  const builtSignature = /^export const signature = `([^`]*)`/m.exec(built)?.[1]
+  const configured = await tap(['plugin', 'list'], { quiet: true })
+  if (configured.code === 0 && builtSignature?.trim() === configured.stdout.trim()) return
+  console.log('# tap: building the test class for the configured plugins (package.json "tap.plugin")')
+  if ((await tap(['build'], { quiet: true })).code !== 0) throw new Error('tap build failed')
+}
+
 const template = `loop_template_${randomBytes(4).toString('hex')}`
 const violations = await mkdtemp(join(tmpdir(), 'loop-contract-'))
 let code = 1
 try {
-  await createTemplateDatabase(serverUrl, template)
+  await Promise.all([buildTapPlugins(), createTemplateDatabase(serverUrl, template)])
   await writeFile(join(violations, contractSnapshot), JSON.stringify((await loadContract()).document))
-  code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, [join('node_modules', 'tap', 'dist', 'esm', 'run.mjs'), ...tapArgs], {
-      stdio: 'inherit',
-      env: { ...process.env, LOOP_TEST_SERVER_URL: serverUrl, LOOP_TEST_TEMPLATE: template, LOOP_CONTRACT_VIOLATIONS: violations }
-    })
-    child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal !== null ? 1 : 0)))
-  })
+  ;({ code } = await tap(tapArgs, { env: { ...process.env, LOOP_TEST_SERVER_URL: serverUrl, LOOP_TEST_TEMPLATE: template, LOOP_CONTRACT_VIOLATIONS: violations } }))
   if (await reportContractViolations(violations) > 0) {
     console.log('# contract violations fail the run: fix the server or openapi/loop.yaml')
     code = code === 0 ? 1 : code

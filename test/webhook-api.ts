@@ -10,8 +10,9 @@ export const allScopes = ['events:write', 'events:read', 'webhooks:manage']
 
 export interface Loop { app: FastifyInstance, key: Record<string, string>, databaseUrl: string }
 
+/** A Loop that delivers: its delivery worker runs unless `options.deliveryWorker` is false. */
 export async function startLoop (t: TestContext, env: Record<string, string> = {}, options: BuildTestOptions = {}, key?: Record<string, string>): Promise<Loop> {
-  const { app, databaseUrl } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true', LOOP_DELIVERY_SCHEDULE: FAST_SCHEDULE, ...env }, undefined, options)
+  const { app, databaseUrl } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true', LOOP_DELIVERY_SCHEDULE: FAST_SCHEDULE, ...env }, undefined, { deliveryWorker: true, ...options })
   return { app, databaseUrl, key: key ?? await authHeaders(app, allScopes, { tier: 'premium' }) }
 }
 
@@ -60,5 +61,15 @@ export const settledLog = (loop: Loop, endpointId: string, count = 1) => eventua
 }, 20_000, 'deliveries to settle')
 
 export const headerOf = (request: ReceivedRequest | undefined, name: string) => request?.headers[name] as string | undefined
-export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Once every delivery due now has been attempted and recorded, by every instance given: a wrongful
+ * extra attempt would have been made by then (DeliveryWorker.idle).
+ */
+export async function workerIdle (...loops: Loop[]): Promise<void> {
+  await Promise.all(loops.map(async (loop) => {
+    if (loop.app.deliveryWorker === null) throw new Error('this Loop runs no delivery worker')
+    await loop.app.deliveryWorker.idle()
+  }))
+}
 

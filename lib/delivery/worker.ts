@@ -43,6 +43,9 @@ export class DeliveryWorker {
   private wake: (() => void) | null = null
   /** A wake-up that came while the loop was not asleep; the next sleep returns at once. */
   private woken = false
+  /** Claim passes started so far; an idle() waiter is answered by a later pass that finds nothing. */
+  private passes = 0
+  private idleWaiters: { after: number, resolve: () => void }[] = []
 
   constructor (private readonly options: DeliveryWorkerOptions) {
     this.concurrency = options.concurrency ?? 8
@@ -60,17 +63,44 @@ export class DeliveryWorker {
   /** Stops claiming, waits for the attempts in flight to be sent and recorded, then frees sockets. */
   async stop (): Promise<void> {
     this.running = false
-    if (this.wake !== null) this.wake()
-    else this.woken = true
+    this.nudge()
     await this.loop
     await Promise.all(this.inFlight)
+    this.settleIdleWaiters(Number.POSITIVE_INFINITY)
     this.agents.http.destroy()
     this.agents.https.destroy()
+  }
+
+  /**
+   * Resolves once the worker has nothing to do: a claim pass begun after this call found no due
+   * delivery and no attempt was in flight, so everything due by then has been sent and recorded
+   * (a retry scheduled for later is not due). Looks at once rather than at the next poll. For
+   * operators and tests; resolves at once when the worker is not running.
+   */
+  async idle (): Promise<void> {
+    if (!this.running) return
+    await new Promise<void>((resolve) => {
+      this.idleWaiters.push({ after: this.passes, resolve })
+      this.nudge()
+    })
+  }
+
+  /** Ends the loop's current sleep, or makes its next one return at once. */
+  private nudge (): void {
+    if (this.wake !== null) this.wake()
+    else this.woken = true
+  }
+
+  private settleIdleWaiters (pass: number): void {
+    const ready = this.idleWaiters.filter((waiter) => waiter.after < pass)
+    this.idleWaiters = this.idleWaiters.filter((waiter) => waiter.after >= pass)
+    for (const waiter of ready) waiter.resolve()
   }
 
   private async run (): Promise<void> {
     let failures = 0
     while (this.running) {
+      const pass = ++this.passes
       const free = this.concurrency - this.inFlight.size
       let claimed: ClaimedDelivery[] = []
       let failed = false
@@ -86,6 +116,7 @@ export class DeliveryWorker {
         }
         if (!failed) failures = 0
         for (const delivery of claimed) this.track(this.deliver(delivery))
+        if (!failed && claimed.length === 0 && this.inFlight.size === 0) this.settleIdleWaiters(pass)
       }
       if (!this.running) break
       // Every slot filled: more may be due, so look again as soon as one frees up. Otherwise the
@@ -116,8 +147,7 @@ export class DeliveryWorker {
     this.inFlight.add(work)
     void work.finally(() => {
       this.inFlight.delete(work)
-      if (this.wake !== null) this.wake()
-      else this.woken = true
+      this.nudge()
     })
   }
 

@@ -25,7 +25,15 @@ const receivers = [
   { name: 'Flask', command: [python, 'examples/receivers/flask/app.py'] }
 ]
 
-interface Running { url: string, output: () => string }
+interface Running {
+  url: string
+  output: () => string
+  /**
+   * Resolves with the output once `pattern` has matched `count` times: a receiver logs before it
+   * answers, but the line comes through a pipe and may reach this process after the answer.
+   */
+  logged: (pattern: RegExp, count?: number) => Promise<string>
+}
 
 /** Starts a receiver with `secret` on `port` (0: any) and resolves once it says where it listens. */
 async function run (t: TestContext, command: string[], secret: string, port = 0): Promise<Running> {
@@ -34,19 +42,32 @@ async function run (t: TestContext, command: string[], secret: string, port = 0)
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
   t.teardown(async () => { child.kill('SIGTERM'); await exited })
   let output = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line in 30 s:\n${output}`)), 30_000)
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString()
-      const match = /listening on (http:\/\/\S+)/.exec(output)
-      if (match?.[1] !== undefined) { clearTimeout(timer); resolve(match[1]) }
+  const listeners = new Set<() => void>()
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString()
+    for (const listener of listeners) listener()
+  }
+  child.stdout.on('data', onData)
+  child.stderr.on('data', onData)
+  const logged = async (pattern: RegExp, count = 1, timeoutMs = 30_000) => await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { listeners.delete(look); reject(new Error(`${pattern} not seen ${count} times in ${timeoutMs} ms:\n${output}`)) }, timeoutMs)
+    const look = () => {
+      if ((output.match(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`))?.length ?? 0) < count) return
+      clearTimeout(timer)
+      listeners.delete(look)
+      resolve(output)
     }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
-    child.on('error', reject)
-    void exited.then(() => reject(new Error(`exited before listening:\n${output}`)))
+    listeners.add(look)
+    look()
   })
-  return { url, output: () => output }
+  const url = await Promise.race([
+    logged(/listening on (http:\/\/\S+)/).then((text) => /listening on (http:\/\/\S+)/.exec(text)?.[1] as string),
+    new Promise<never>((_resolve, reject) => {
+      child.on('error', reject)
+      void exited.then(() => reject(new Error(`exited before listening:\n${output}`)))
+    })
+  ])
+  return { url, output: () => output, logged }
 }
 
 /** A webhook body and its headers, made by Loop's own signing code. */
@@ -70,7 +91,7 @@ for (const { name, command } of receivers) {
     const [delivery] = await settledLog(loop, endpoint.id)
     t.equal(delivery?.status, 'succeeded')
     t.same(delivery?.attempts.map((attempt) => attempt.statusCode), [200], 'accepted on the first attempt')
-    t.match(receiver.output(), new RegExp(`received lead\\.captured\\.v1 \\S+ \\(delivery ${delivery?.id}\\)`))
+    t.match(await receiver.logged(/^received /m), new RegExp(`received lead\\.captured\\.v1 \\S+ \\(delivery ${delivery?.id}\\)`))
   })
 
   t.test(`${name}: only the unchanged body with a signature from its secret is accepted`, async (t) => {
@@ -87,6 +108,8 @@ for (const { name, command } of receivers) {
     t.equal(await post(receiver.url, good.body, { ...good.headers, 'x-loop-signature': 'not hex at all' }), 401, 'a signature that is not hex')
     const rotating = signed(generateWebhookSecret(), secret)
     t.equal(await post(receiver.url, rotating.body, rotating.headers), 200, 'during a rotation, the previous secret still verifies')
-    t.equal(receiver.output().match(/^received /gm)?.length, 2, 'only the accepted two were handled')
+    // The requests went one after another, each logged before its answer: once the second
+    // acceptance's line is here, any line of the refused ones sent before it is here too.
+    t.equal((await receiver.logged(/^received /gm, 2)).match(/^received /gm)?.length, 2, 'only the accepted two were handled')
   })
 }

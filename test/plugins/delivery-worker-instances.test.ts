@@ -2,7 +2,7 @@
 // instance's worker claims it. In its own file: it is the slowest test of the worker.
 import t from 'tap'
 import { startReceiver } from '../receiver.ts'
-import { headerOf, pause, register, sendLead, startLoop } from '../webhook-api.ts'
+import { headerOf, register, sendLead, startLoop, workerIdle } from '../webhook-api.ts'
 
 t.test('1,000 events to 3 endpoints arrive exactly once each with two instances delivering', async (t) => {
   const a = await startLoop(t, {}, { deliveryWorker: { pollIntervalMs: 50 } })
@@ -14,7 +14,7 @@ t.test('1,000 events to 3 endpoints arrive exactly once each with two instances 
     await Promise.all(Array.from({ length: 50 }, (_, i) => sendLead(i % 2 === 0 ? a : b)))
   }
   await Promise.all(receivers.map((r) => r.waitFor(total, 60_000)))
-  await pause(500) // a duplicate would arrive in this window
+  await workerIdle(a, b) // a duplicate in flight or still due would have arrived by now
   for (const [index, receiver] of receivers.entries()) {
     t.equal(receiver.requests.length, total, `receiver ${index + 1} got ${total} requests`)
     t.equal(new Set(receiver.requests.map((r) => headerOf(r, 'x-loop-delivery'))).size, total, 'each delivery id once')

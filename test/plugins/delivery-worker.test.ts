@@ -5,7 +5,7 @@ import { createHmac, randomUUID } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import { authHeaders, operatorHeaders, testSecrets } from '../helper.ts'
 import { eventually, seedExpressReceiver, startReceiver, type Answer } from '../receiver.ts'
-import { deliveryLog, endpointStatus, headerOf, pause, register, sendLead, settledLog, startLoop } from '../webhook-api.ts'
+import { deliveryLog, endpointStatus, headerOf, register, sendLead, settledLog, startLoop, workerIdle } from '../webhook-api.ts'
 import { loopSignature } from '../../lib/signing/outbound.ts'
 import { createKey } from '../../lib/keys/key-service.ts'
 
@@ -59,7 +59,7 @@ t.test('a receiver failing 3 times then succeeding gets one successful delivery 
   const endpoint = await register(loop, receiver.url)
   const sent = await sendLead(loop)
   const [delivery] = await settledLog(loop, endpoint.id)
-  await pause(400) // long enough for a wrongful fifth attempt to show up
+  await workerIdle(loop) // a wrongful fifth attempt would have been made by now
   t.equal(receiver.requests.length, 4, 'exactly 4 requests')
   t.equal(receiver.requests.filter((r) => r.n === 4).length, 1, 'one of them answered 200')
   t.match(delivery, { messageId: sent.id, status: 'succeeded', attemptCount: 4 })
@@ -87,7 +87,7 @@ t.test('an endpoint that always fails ends failing with exactly one alert; a lat
   t.same(log.map((d) => [d.status, d.attemptCount]), [['failed', 6], ['failed', 6]], 'attempt 1 and 5 retries, each')
   t.equal(await endpointStatus(loop, endpoint.id), 'failing')
   const [alert] = await watcher.waitFor(1)
-  await pause(400)
+  await workerIdle(loop) // a second alert would have been queued with the second exhaustion, and sent by now
   t.equal(watcher.requests.length, 1, 'one alert for one transition, though two deliveries exhausted their retries')
   t.equal(headerOf(alert, 'x-loop-event'), 'webhook.failing')
   t.match(JSON.parse(alert?.body.toString() ?? '{}'), { type: 'webhook.failing', data: { endpoint: { id: endpoint.id, url: failing.url, status: 'failing' }, delivery: { attempts: 6, lastStatusCode: 503 } } })
@@ -178,6 +178,8 @@ t.test('a GitHub signal reaches a brandless endpoint as signal.created and issue
   const ops = { ...loop, key: { authorization: `Bearer ${adminKey}` } }
   const receiver = await startReceiver(t)
   const endpoint = await register(ops, receiver.url, ['signal.*', 'issue.*'])
+  const branded = await startReceiver(t)
+  await register(loop, branded.url, ['*'])
   const body = JSON.stringify({ action: 'opened', issue: { title: 'Crash on login', labels: [{ name: 'bug' }] }, repository: { full_name: 'octo/app' } })
   const signed = await loop.app.inject({
     method: 'POST',
@@ -191,9 +193,7 @@ t.test('a GitHub signal reaches a brandless endpoint as signal.created and issue
   const messages = requests.map((r) => JSON.parse(r.body.toString())).sort((a, b) => a.type.localeCompare(b.type))
   t.match(messages, [{ type: 'issue.created', data: { id: issueId, type: 'signal', status: 'triage', signalId } }, { type: 'signal.created', data: { id: signalId, source: 'github', issueId } }])
   for (const request of requests) t.ok(new Webhook(endpoint.secret).verify(request.body.toString(), request.headers as Record<string, string>))
-  const branded = await startReceiver(t)
-  await register(loop, branded.url, ['*'])
-  await pause(300)
+  await workerIdle(loop)
   t.equal(branded.requests.length, 0, "a brand's endpoint gets no signals: they belong to no brand")
 })
 

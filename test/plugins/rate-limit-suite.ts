@@ -17,15 +17,36 @@ export function addPingRoutes (app: FastifyInstance): void {
   app.get('/api/signals/test-list', { schema: { security: [{ bearer: ['signals:read'] }] } }, async () => ({ ok: true }))
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/**
+ * The time the buckets go by, as the suite reads and moves it: in-process buckets take a stepped
+ * clock (BuildOptions.now), so a refill is a step, not a wait; Redis buckets keep Redis's own
+ * clock, where a refill takes real time.
+ */
+export interface SuiteClock {
+  now: () => number
+  /** Moves the buckets' time on by `ms`. */
+  advance: (ms: number) => Promise<void>
+}
+
+/** Redis's (and the wall's) clock: moving it on is waiting. */
+export const realClock: SuiteClock = {
+  now: Date.now,
+  advance: async (ms) => await new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** A clock that stands still until the test moves it: for apps built with `{ now: clock.now }`. */
+export function steppedClock (start = Date.now()): SuiteClock {
+  let at = start
+  return { now: () => at, advance: async (ms) => { at += ms } }
+}
 
 interface Batch { responses: LightMyRequestResponse[], ok: number, limited: number, startedAt: number, endedAt: number }
 
-/** `count` requests at once, spread over `apps` in turn. */
-export async function batch (apps: FastifyInstance[], count: number, headers: Record<string, string>, url = '/api/test/ping', method: 'GET' | 'POST' = 'GET'): Promise<Batch> {
-  const startedAt = Date.now()
+/** `count` requests at once, spread over `apps` in turn; `now` is the buckets' clock. */
+export async function batch (apps: FastifyInstance[], count: number, headers: Record<string, string>, url = '/api/test/ping', method: 'GET' | 'POST' = 'GET', now: () => number = Date.now): Promise<Batch> {
+  const startedAt = now()
   const responses = await Promise.all(Array.from({ length: count }, (_, i) => (apps[i % apps.length] as FastifyInstance).inject({ method, url, headers })))
-  const endedAt = Date.now()
+  const endedAt = now()
   return {
     responses,
     ok: responses.filter((r) => r.statusCode === 200).length,
@@ -42,9 +63,9 @@ const header = (res: LightMyRequestResponse, name: string) => Number(res.headers
  * outrun the refill, never a different assertion. Returns every round merged, and when the last
  * round (the one that saw the bucket empty) started.
  */
-export async function drain (apps: FastifyInstance[], headers: Record<string, string>, url = '/api/test/ping'): Promise<Batch & { lastRoundStartedAt: number }> {
+export async function drain (apps: FastifyInstance[], headers: Record<string, string>, url = '/api/test/ping', now: () => number = Date.now): Promise<Batch & { lastRoundStartedAt: number }> {
   const rounds: Batch[] = []
-  while (rounds.length < 20 && (rounds.length === 0 || (rounds.at(-1) as Batch).limited === 0)) rounds.push(await batch(apps, 100, headers, url))
+  while (rounds.length < 20 && (rounds.length === 0 || (rounds.at(-1) as Batch).limited === 0)) rounds.push(await batch(apps, 100, headers, url, 'GET', now))
   const last = rounds.at(-1) as Batch
   return {
     responses: rounds.flatMap((r) => r.responses),
@@ -76,7 +97,7 @@ export function rateLimitHeaderProblems (res: LightMyRequestResponse, limit: num
   return problems
 }
 
-export function checkRateLimitHeaders (t: SuiteTest, res: LightMyRequestResponse, limit: number, burst: number, fromMs = Date.now(), toMs = Date.now()): void {
+export function checkRateLimitHeaders (t: SuiteTest, res: LightMyRequestResponse, limit: number, burst: number, fromMs: number, toMs: number): void {
   t.same(rateLimitHeaderProblems(res, limit, burst, fromMs, toMs), [], `X-RateLimit-* consistent (Limit ${limit}, Remaining ${String(res.headers['x-ratelimit-remaining'])}, Reset ${String(res.headers['x-ratelimit-reset'])})`)
 }
 
@@ -86,19 +107,20 @@ export function checkBatchHeaders (t: SuiteTest, { responses, startedAt, endedAt
   t.same(problems, [], `X-RateLimit-* consistent on all ${responses.length} responses (Limit ${limit}, Remaining < ${burst}, Reset within a refill)`)
 }
 
-/** `apps` share one budget (one app, or several on Redis). */
-export function rateLimitSuite (t: SuiteTest | typeof tap, apps: FastifyInstance[]): void {
+/** `apps` share one budget (one app, or several on Redis); `clock` is their buckets' time. */
+export function rateLimitSuite (t: SuiteTest | typeof tap, apps: FastifyInstance[], clock: SuiteClock): void {
   const app = apps[0] as FastifyInstance
+  const { now } = clock
 
   t.test('a standard key: 200 at once, then 429 with Retry-After; a second later about 100 more', async (t) => {
     const key = await authHeaders(app, ['events:read'], { tier: 'standard' })
-    const first = await batch(apps, 200, key)
+    const first = await batch(apps, 200, key, undefined, undefined, now)
     t.equal(first.ok, 200, 'the whole burst of 200 is granted')
     checkBatchHeaders(t, first, 100, 200)
     const lowest = Math.min(...first.responses.map((r) => header(r, 'x-ratelimit-remaining')))
     t.ok(lowest <= refill(100, first.startedAt, first.endedAt), `the burst drained the bucket: lowest Remaining ${lowest}`)
 
-    const next = await drain(apps, key)
+    const next = await drain(apps, key, undefined, now)
     t.ok(next.limited > 0, `the next requests are refused (${next.limited} of ${next.responses.length})`)
     t.ok(next.ok <= refill(100, first.startedAt, next.endedAt), `only refilled tokens granted: ${next.ok} ≤ ${refill(100, first.startedAt, next.endedAt)}`)
     const refused = next.responses.find((r) => r.statusCode === 429) as LightMyRequestResponse
@@ -107,12 +129,12 @@ export function rateLimitSuite (t: SuiteTest | typeof tap, apps: FastifyInstance
     t.equal(header(refused, 'x-ratelimit-remaining'), 0)
     checkRateLimitHeaders(t, refused, 100, 200, next.startedAt, next.endedAt)
 
-    await sleep(1000)
+    await clock.advance(1000)
     const probe = await app.inject({ method: 'GET', url: '/api/test/ping', headers: key })
     const left = header(probe, 'x-ratelimit-remaining')
-    const atMost = Math.min(199, refill(100, next.lastRoundStartedAt, Date.now()))
+    const atMost = Math.min(199, refill(100, next.lastRoundStartedAt, now()))
     t.ok(left >= 90 && left <= atMost, `a second later the bucket holds about 100 again: Remaining ${left} in [90, ${atMost}]`)
-    const after = await batch(apps, 300, key)
+    const after = await batch(apps, 300, key, undefined, undefined, now)
     const most = 1 + refill(100, next.startedAt, after.endedAt)
     t.ok(after.ok >= 90 && after.ok <= most, `and they are granted: ${after.ok} in [90, ${most}] (the rest refilled during the batch)`)
     t.ok(after.limited > 0)
@@ -122,10 +144,10 @@ export function rateLimitSuite (t: SuiteTest | typeof tap, apps: FastifyInstance
     // The per-IP bucket (10/s) refills slowly enough for sequential requests to see every step.
     const seen: number[] = []
     for (let i = 0; i < 5; i++) {
-      const before = Date.now()
+      const before = now()
       const res = await (apps[i % apps.length] as FastifyInstance).inject({ method: 'POST', url: '/webhooks/test/ping', remoteAddress: '192.0.2.10' })
       t.equal(res.statusCode, 200)
-      checkRateLimitHeaders(t, res, 10, 20, before)
+      checkRateLimitHeaders(t, res, 10, 20, before, now())
       seen.push(header(res, 'x-ratelimit-remaining'))
     }
     t.same(seen, [19, 18, 17, 16, 15])
@@ -133,7 +155,7 @@ export function rateLimitSuite (t: SuiteTest | typeof tap, apps: FastifyInstance
 
   t.test('a premium key gets a burst of 2,000 at 1,000/s', async (t) => {
     const key = await authHeaders(app, ['events:read'], { tier: 'premium' })
-    const first = await batch(apps, 2000, key)
+    const first = await batch(apps, 2000, key, undefined, undefined, now)
     t.equal(first.ok, 2000, 'the whole burst of 2,000 is granted')
     checkBatchHeaders(t, first, 1000, 2000)
     t.equal(Math.max(...first.responses.map((r) => header(r, 'x-ratelimit-remaining'))), 1999, 'a bucket of 2,000: the first request leaves 1,999')
@@ -143,16 +165,17 @@ export function rateLimitSuite (t: SuiteTest | typeof tap, apps: FastifyInstance
 
   t.test('errors of an authenticated request carry the headers too; a 401 does not', async (t) => {
     const key = await authHeaders(app, ['issues:read'])
+    const admin = await authHeaders(app, ['admin'], { tier: 'premium' })
+    const from = now()
     const forbidden = await app.inject({ method: 'GET', url: '/api/test/ping', headers: key })
     t.equal(forbidden.statusCode, 403)
-    checkRateLimitHeaders(t, forbidden, 100, 200)
-    const admin = await authHeaders(app, ['admin'], { tier: 'premium' })
+    checkRateLimitHeaders(t, forbidden, 100, 200, from, now())
     const invalid = await app.inject({ method: 'POST', url: '/api/keys', headers: admin, payload: { name: '' } })
     t.equal(invalid.statusCode, 422)
-    checkRateLimitHeaders(t, invalid, 1000, 2000)
+    checkRateLimitHeaders(t, invalid, 1000, 2000, from, now())
     const missing = await app.inject({ method: 'DELETE', url: '/api/keys/00000000-0000-4000-8000-000000000000', headers: admin })
     t.equal(missing.statusCode, 404)
-    checkRateLimitHeaders(t, missing, 1000, 2000)
+    checkRateLimitHeaders(t, missing, 1000, 2000, from, now())
     const anonymous = await app.inject({ method: 'GET', url: '/api/test/ping' })
     t.equal(anonymous.statusCode, 401)
     t.equal(anonymous.headers['x-ratelimit-limit'], undefined)
@@ -160,7 +183,7 @@ export function rateLimitSuite (t: SuiteTest | typeof tap, apps: FastifyInstance
 
   t.test('each key has its own bucket', async (t) => {
     const [a, b] = await Promise.all([authHeaders(app, ['events:read']), authHeaders(app, ['events:read'])])
-    t.ok((await drain(apps, a as Record<string, string>)).limited > 0, 'a is exhausted')
+    t.ok((await drain(apps, a as Record<string, string>, undefined, now)).limited > 0, 'a is exhausted')
     const res = await app.inject({ method: 'GET', url: '/api/test/ping', headers: b })
     t.equal(res.statusCode, 200)
     t.equal(header(res, 'x-ratelimit-remaining'), 199, 'b untouched')
@@ -168,14 +191,14 @@ export function rateLimitSuite (t: SuiteTest | typeof tap, apps: FastifyInstance
 
   t.test('unauthenticated webhook routes are limited per IP (LOOP_WEBHOOK_RATE 10/s, burst 20)', async (t) => {
     for (const url of ['/webhooks/test/ping', '/api/signals/test-provider']) {
-      const first = await batch(apps, 20, {}, url, 'POST') // one client address (127.0.0.1): one bucket for both routes
+      const first = await batch(apps, 20, {}, url, 'POST', now) // one client address (127.0.0.1): one bucket for both routes
       if (url === '/webhooks/test/ping') {
         t.equal(first.ok, 20, 'the burst of 20 is granted')
-        checkRateLimitHeaders(t, first.responses[0] as LightMyRequestResponse, 10, 20)
+        checkRateLimitHeaders(t, first.responses[0] as LightMyRequestResponse, 10, 20, first.startedAt, first.endedAt)
       } else {
         t.ok(first.limited > 0, 'the same IP shares its bucket across webhook routes')
       }
-      const refused = first.limited > 0 ? first.responses.find((r) => r.statusCode === 429) : (await batch(apps, 5, {}, url, 'POST')).responses.find((r) => r.statusCode === 429)
+      const refused = first.limited > 0 ? first.responses.find((r) => r.statusCode === 429) : (await batch(apps, 5, {}, url, 'POST', now)).responses.find((r) => r.statusCode === 429)
       t.ok(refused !== undefined, `${url}: refused once the IP's burst is spent`)
       t.ok(Number(refused?.headers['retry-after']) >= 1)
       t.equal(refused?.json().error.code, 'RATE_LIMITED')

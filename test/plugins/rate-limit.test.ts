@@ -1,12 +1,14 @@
-// Rate limits with in-process buckets (no REDIS_URL).
+// Rate limits with in-process buckets (no REDIS_URL), on a stepped clock: the buckets refill when
+// the test moves the clock on, never while a slow machine handles a batch.
 import t from 'tap'
 import { authHeaders, buildWithDetails } from '../helper.ts'
-import { addPingRoutes, batch, rateLimitSuite } from './rate-limit-suite.ts'
+import { addPingRoutes, batch, rateLimitSuite, steppedClock } from './rate-limit-suite.ts'
 
 const env = { LOOP_WEBHOOK_RATE: '10', LOOP_WEBHOOK_BURST: '20', REDIS_URL: undefined }
-const { app, databaseUrl } = await buildWithDetails(t, env, addPingRoutes)
+const clock = steppedClock()
+const { app, databaseUrl } = await buildWithDetails(t, env, addPingRoutes, { now: clock.now })
 
-rateLimitSuite(t, [app])
+rateLimitSuite(t, [app], clock)
 
 t.test('without REDIS_URL each instance keeps its own budget', async (t) => {
   const { app: other } = await buildWithDetails(t, env, addPingRoutes, { databaseUrl })

@@ -4,8 +4,8 @@
 // Idempotency-Key whichever of them each copy reaches.
 import t from 'tap'
 import { connectTestRedis, testRedisUrl, uniquePrefix } from '../redis.ts'
-import { startReceiver } from '../receiver.ts'
-import { lead, pause } from '../webhook-api.ts'
+import { eventually, startReceiver } from '../receiver.ts'
+import { lead } from '../webhook-api.ts'
 import { bearer, call, freshDatabase, newAdminKey, sql, startLoopProcess, type Answer, type LoopProcess } from './loop-process.ts'
 
 const redis = await connectTestRedis(t)
@@ -109,7 +109,13 @@ if (redis !== null) {
     const sent = await spread(total, 30, (loop) => call(`${loop.url}/api/events`, { method: 'POST', headers: bearer(key), body: JSON.stringify({ event: 'lead.captured.v1', payload: lead() }) }))
     t.equal(sent.answers.filter((r) => r.status === 200).length, total, `${total} events accepted across both`)
     await receiver.waitFor(total, 60_000)
-    await pause(1000) // a second copy of anything would arrive in this window
+    // Every delivery settled and no claim held by either instance: no attempt is in flight, so a
+    // second copy of anything has arrived by now.
+    await eventually(async () => {
+      const [open] = await sql<{ open: number }>(databaseUrl,
+        "select count(*)::int as open from webhook_delivery where endpoint_id = $1 and (status = 'pending' or claim_token is not null)", [endpointId])
+      return open?.open === 0 ? true : undefined
+    }, 60_000, 'every delivery to settle')
     t.equal(receiver.requests.length, total, `the receiver got ${total} requests`)
     t.equal(new Set(receiver.requests.map((r) => r.headers['x-loop-delivery'])).size, total, 'each X-Loop-Delivery once')
     const [attempts] = await sql<{ attempts: number, deliveries: number }>(databaseUrl,

@@ -1,6 +1,6 @@
 // A listening Loop for the SDK tests: the SDK talks real HTTP (fetch), not app.inject.
 import type { FastifyInstance } from 'fastify'
-import { authHeaders, build, operatorHeaders, type TestContext } from '../helper.ts'
+import { authHeaders, buildWithDetails, operatorHeaders, type BuildTestOptions, type TestContext } from '../helper.ts'
 
 export interface ListeningLoop {
   app: FastifyInstance
@@ -11,8 +11,8 @@ export interface ListeningLoop {
   operatorKeyWith: (scopes: string[]) => Promise<string>
 }
 
-export async function listeningLoop (t: TestContext, env: Record<string, string> = {}): Promise<ListeningLoop> {
-  const app = await build(t, env)
+export async function listeningLoop (t: TestContext, env: Record<string, string> = {}, options: BuildTestOptions = {}): Promise<ListeningLoop> {
+  const { app } = await buildWithDetails(t, env, undefined, options)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('not listening on TCP')

@@ -10,7 +10,7 @@ import { listeningLoop } from './loop-server.ts'
 import { lead } from '../webhook-api.ts'
 import { checkStandardWebhook } from '../../lib/signing/inbound.ts'
 
-const loop = await listeningLoop(t, { LOOP_ALLOW_PRIVATE_URLS: 'true', LOOP_DELIVERY_SCHEDULE: '100ms,100ms' })
+const loop = await listeningLoop(t, { LOOP_ALLOW_PRIVATE_URLS: 'true', LOOP_DELIVERY_SCHEDULE: '100ms,100ms' }, { deliveryWorker: true })
 const receiver = await startReceiver(t)
 const client = createClient({ baseUrl: loop.baseUrl, apiKey: await loop.keyWith(['events:write', 'events:read', 'webhooks:manage']) })
 

@@ -6,6 +6,7 @@ import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { buildWithDetails } from '../../helper.ts'
+import { eventually } from '../../receiver.ts'
 import { storeEvent } from '../../fixtures/events.ts'
 import { createEndpoint } from '../../../lib/webhooks/endpoints.ts'
 import { claimDueDeliveries, recordAttempt } from '../../../lib/delivery/queue.ts'
@@ -32,13 +33,14 @@ const clearQueue = async () => await sql(em(), 'delete from webhook_delivery')
 t.test('a claim is exclusive until its lease lapses; then the same attempt goes to the next claimer', async (t) => {
   await clearQueue()
   await queueEvents(1)
+  const claimedAt = Date.now()
   const [claimed] = await claimDueDeliveries(em(), 10, 300)
   t.match(claimed, { attempt: 1, endpointId: endpoint.id, url: 'http://127.0.0.1:9/hook', previousSecret: null })
   t.equal(claimed?.secret, endpoint.secret)
   t.same(await claimDueDeliveries(em(), 10, 300), [], 'nobody else gets it while the lease holds')
   // The claimer "dies" here: it never records. Once its lease lapses the attempt is offered again.
-  await new Promise((resolve) => setTimeout(resolve, 350))
-  const [reclaimed] = await claimDueDeliveries(em(), 10, 300)
+  const [reclaimed] = await eventually(async () => { const again = await claimDueDeliveries(em(), 10, 300); return again.length > 0 ? again : undefined }, 10_000, 'the lease to lapse')
+  t.ok(Date.now() - claimedAt >= 299, 'not before the lease lapsed')
   t.equal(reclaimed?.id, claimed?.id)
   t.equal(reclaimed?.attempt, 1, 'the same attempt number: attempt 1 was never recorded')
   t.not(reclaimed?.claimToken, claimed?.claimToken)
@@ -46,6 +48,7 @@ t.test('a claim is exclusive until its lease lapses; then the same attempt goes 
 
   const stale = await recordAttempt(em(), claimed, ok, new Date(), schedule)
   t.equal(stale.recorded, false, 'the dead worker, were it to come back, cannot record over the new lease holder')
+  const recording = Date.now()
   const current = await recordAttempt(em(), reclaimed, failure, new Date(), schedule)
   t.same(current, { recorded: true, next: { status: 'pending', retryInMs: 100 }, alerted: false })
   t.equal((await recordAttempt(em(), reclaimed, failure, new Date(), schedule)).recorded, false, 'a claim records once')
@@ -53,8 +56,9 @@ t.test('a claim is exclusive until its lease lapses; then the same attempt goes 
     'select attempt_number, status_code from webhook_attempt where delivery_id = ?', [reclaimed.id])
   t.same(attempts, [{ attempt_number: 1, status_code: 500 }])
   t.same(await claimDueDeliveries(em(), 10, 300), [], 'not due before its retry delay')
-  await new Promise((resolve) => setTimeout(resolve, 150))
-  t.equal((await claimDueDeliveries(em(), 10, 300))[0]?.attempt, 2)
+  const [retry] = await eventually(async () => { const due = await claimDueDeliveries(em(), 10, 300); return due.length > 0 ? due : undefined }, 10_000, 'the retry delay to pass')
+  t.ok(Date.now() - recording >= 99, 'not before its retry delay')
+  t.equal(retry?.attempt, 2)
 })
 
 t.test('concurrent claimers never share a delivery', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { envelope } from '../../../helper.ts'
 import { eventually, startReceiver, type Answer } from '../../../receiver.ts'
-import { deliveryLog, endpointStatus, register, settledLog, startLoop, type Delivery } from '../../../webhook-api.ts'
+import { deliveryLog, endpointStatus, register, settledLog, startLoop, workerIdle, type Delivery } from '../../../webhook-api.ts'
 
 const loop = await startLoop(t, { LOOP_DELIVERY_SCHEDULE: '100ms' })
 const post = (url: string) => loop.app.inject({ method: 'POST', url, headers: loop.key })
@@ -61,7 +61,7 @@ t.test('a manual retry that fails again is one attempt, not a new schedule', asy
     const log = await deliveryLog(loop, endpoint.id)
     return log[0]?.attemptCount === 3 && log[0].status === 'failed' ? log : undefined
   }, 10_000, 'the manual retry')
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  await workerIdle(loop) // a fourth attempt, were one scheduled, would have been made by now
   t.equal(receiver.requests.length, 3)
   t.equal(delivery?.status, 'failed')
 })
@@ -121,12 +121,15 @@ t.test('disabling an endpoint parks its pending deliveries; enabling it sends th
   const patch = (status: string) => slow.app.inject({ method: 'PATCH', url: `/api/webhooks/${endpoint.id}`, headers: slow.key, payload: { status } })
   const { id: deliveryId } = (await slow.app.inject({ method: 'POST', url: `/api/webhooks/${endpoint.id}/test`, headers: slow.key })).json()
   await eventually(async () => (await deliveryLog(slow, endpoint.id))[0]?.attemptCount === 1 ? true : undefined, 10_000, 'attempt 1')
+  const recordedBy = Date.now()
 
   t.equal((await patch('disabled')).statusCode, 200)
   t.match((await deliveryLog(slow, endpoint.id))[0], { id: deliveryId, status: 'pending', nextAttemptAt: null })
   const retry = await slow.app.inject({ method: 'POST', url: `/api/webhooks/${endpoint.id}/deliveries/${deliveryId}/retry`, headers: slow.key })
   t.equal(retry.statusCode, 409)
-  await new Promise((resolve) => setTimeout(resolve, 2300))
+  // The retry falls due 2 s after attempt 1 was recorded; once it has, a claim pass of the worker leaves it be.
+  await eventually(() => Date.now() > recordedBy + 2000 ? true : undefined, 10_000, 'the retry to fall due')
+  await workerIdle(slow)
   t.equal(receiver.requests.length, 1, 'nothing sent while disabled, though the retry was due')
 
   t.equal((await patch('active')).statusCode, 200)
