@@ -38,7 +38,7 @@ function pushTemplate (): string {
   })
 }
 
-// Split once at the placeholders, so making each body is one join rather than two scans of 5 KB:
+// Split once at the {{after}} and {{n}} slots, so making each body is one join rather than two scans of 5 KB:
 // the load generator shares the machine's CPU with the servers it measures.
 const pushParts = pushTemplate().split(/(\{\{after\}\}|\{\{n\}\})/)
 

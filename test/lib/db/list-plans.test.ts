@@ -32,7 +32,7 @@ await sql(app.orm.em.fork(), 'analyze')
 async function statementsOf (app: FastifyInstance, url: string, headers: Record<string, string>): Promise<Array<{ sql: string, bindings: unknown[] }>> {
   const seen: Array<{ sql: string, bindings: unknown[] }> = []
   const knex = app.orm.em.getKnex()
-  // knex reports the text it sent, with PostgreSQL's $n placeholders, in order; sql() takes `?`.
+  // knex reports the text it sent with PostgreSQL's $1, $2 … parameter markers, in order; sql() takes `?`.
   const listen = (query: { sql: string, bindings?: unknown[] }) => { seen.push({ sql: query.sql.replace(/\$\d+/g, '?'), bindings: query.bindings ?? [] }) }
   knex.on('query', listen)
   try {
