@@ -28,6 +28,7 @@ async function deliveryWorkerPlugin (fastify: FastifyInstance, options: Delivery
   const worker = new DeliveryWorker({
     orm: fastify.orm,
     schedule: fastify.config.deliverySchedule,
+    leaseMs: fastify.config.deliveryLeaseMs,
     allowPrivateUrls: fastify.config.allowPrivateUrls,
     log: fastify.log.child({ component: 'delivery-worker' }),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),

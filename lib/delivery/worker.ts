@@ -52,6 +52,7 @@ export class DeliveryWorker {
     this.pollIntervalMs = options.pollIntervalMs ?? 200
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.leaseMs = options.leaseMs ?? this.timeoutMs + 50_000
+    if (this.leaseMs <= this.timeoutMs) throw new Error(`the delivery lease (${this.leaseMs} ms) must outlast an attempt's timeout (${this.timeoutMs} ms)`)
   }
 
   start (): void {
