@@ -4,6 +4,11 @@
 // loudly); in CI they always run, so a missing Redis fails them. Every app the tests build checks
 // its responses against the contract (plugins/response-contract.ts); after tap, every departure is
 // printed and fails the run.
+//
+// Two test files run at once (package.json "tap.jobs"; tap's own default leaves one of two cores
+// idle): most files spend their time waiting on PostgreSQL, a child process or a browser, so a
+// second one fills that wait. Tests that bound a computation's cost measure CPU time
+// (test/cpu-time.ts), which another file's work cannot inflate.
 import { spawn } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
