@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
-import { sql } from '../db/sql.ts'
+import { jsonDocuments, sql } from '../db/sql.ts'
 import { candidateParams, candidatesSql, enqueueMessages, type CandidateRow } from '../delivery/fan-out.ts'
 import { conflict } from '../errors.ts'
 import { sealedAnswer, type IdempotencyScope } from '../idempotency/idempotency-key.ts'
@@ -51,8 +51,10 @@ export interface EventItem extends Owner {
 
 const insertEvents = `
   with input as (
-    select * from unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::uuid[], ?::text[])
-      as t(id, name, event_id, payload, key_id, brand_id, env, source, raw_body, route_id, dedupe_key)
+    select t.*, p.payload
+      from unnest(?::uuid[], ?::text[], ?::text[], ?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::uuid[], ?::text[])
+        with ordinality as t(id, name, event_id, key_id, brand_id, env, source, raw_body, route_id, dedupe_key, position)
+      join jsonb_array_elements(?::jsonb) with ordinality as p(payload, position) on p.position = t.position
   ), receipts as (
     insert into inbound_receipt (route_id, dedupe_key)
     select route_id, dedupe_key from input where route_id is not null
@@ -61,7 +63,7 @@ const insertEvents = `
     returning route_id, dedupe_key
   ), event_rows as (
     insert into event (id, name, event_id, payload, key_id, brand_id, env, source, raw_body)
-    select i.id, i.name, i.event_id, i.payload::jsonb, i.key_id, i.brand_id, i.env, i.source, i.raw_body
+    select i.id, i.name, i.event_id, i.payload, i.key_id, i.brand_id, i.env, i.source, i.raw_body
       from input i
      where i.route_id is null or exists (select 1 from receipts r where r.route_id = i.route_id and r.dedupe_key = i.dedupe_key)
      order by i.brand_id, i.env, i.name collate "C", i.event_id collate "C"
@@ -140,8 +142,8 @@ async function writeBatch (tx: EntityManager, items: readonly EventItem[]): Prom
   const unique = [...new Set(copyOf)].map((i) => ({ position: i, item: items[i] as EventItem, id: randomUUID() }))
   const of = <K extends keyof EventItem>(key: K) => unique.map(({ item }) => item[key])
   const [result] = await sql<StatementRow>(tx, insertEvents, [
-    unique.map((u) => u.id), of('name'), of('eventId'), of('payload'), of('keyId'), of('brandId'), of('env'), of('source'), of('rawBody'),
-    unique.map((u) => u.item.receipt?.routeId ?? null), unique.map((u) => u.item.receipt?.dedupeKey ?? null),
+    unique.map((u) => u.id), of('name'), of('eventId'), of('keyId'), of('brandId'), of('env'), of('source'), of('rawBody'),
+    unique.map((u) => u.item.receipt?.routeId ?? null), unique.map((u) => u.item.receipt?.dedupeKey ?? null), jsonDocuments(of('payload')),
     ...candidateParams(unique.map((u) => u.item))
   ])
   if (result === undefined) throw new Error('the event statement returned no row')

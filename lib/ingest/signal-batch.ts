@@ -15,7 +15,7 @@
 //   item is written again on its own: only the bad one fails.
 import { randomUUID } from 'node:crypto'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
-import { sql } from '../db/sql.ts'
+import { jsonDocuments, sql } from '../db/sql.ts'
 import { candidateParams, candidatesSql, enqueueMessages, type CandidateRow } from '../delivery/fan-out.ts'
 import type { OutboundMessage } from '../delivery/message.ts'
 import { toIssueResource } from '../issues/issue-resource.ts'
@@ -37,16 +37,18 @@ import type { BatchWriter, ItemOutcome } from './group-commit.ts'
 // PostgreSQL would only break after deadlock_timeout). Issues are numbered in arrival order.
 const insertSignalsAndIssues = `
   with input as (
-    select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-                         ?::text[], ?::text[], ?::text[], ?::smallint[], ?::text[], ?::text[], ?::uuid[], ?::text[])
-      with ordinality as t(signal_id, issue_id, dedupe_key, source, type, severity, source_id,
-                           delivery_id, payload, payload_hash, priority, title, description, brand_id, env, position)
+    select t.*, p.payload
+      from unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+                  ?::text[], ?::text[], ?::smallint[], ?::text[], ?::text[], ?::uuid[], ?::text[])
+        with ordinality as t(signal_id, issue_id, dedupe_key, source, type, severity, source_id,
+                             delivery_id, payload_hash, priority, title, description, brand_id, env, position)
+      join jsonb_array_elements(?::jsonb) with ordinality as p(payload, position) on p.position = t.position
   ), endpoints as (${candidatesSql}
   ), proceed as (
     select ?::boolean or not exists (select 1 from endpoints) as written
   ), signal_rows as (
     insert into signal (id, source, type, severity, source_id, delivery_id, payload, payload_hash, brand_id, env)
-    select signal_id, source, type, severity, source_id, delivery_id, payload::jsonb, payload_hash, brand_id, env
+    select signal_id, source, type, severity, source_id, delivery_id, payload, payload_hash, brand_id, env
       from input where (select written from proceed)
      order by dedupe_key collate "C"
     on conflict do nothing
@@ -157,8 +159,8 @@ async function insertBatch (em: EntityManager, rows: readonly SignalRow[]): Prom
   const column = <K extends keyof SignalRow>(key: K) => rows.map((row) => row[key])
   const params = [
     signalIds, issueIds, rows.map(dedupeKey), column('source'), column('type'), column('severity'), column('sourceId'),
-    column('deliveryId'), column('payload'), column('payloadHash'), column('priority'), column('title'), column('description'),
-    column('brandId'), column('env'), ...candidateParams(rows)
+    column('deliveryId'), column('payloadHash'), column('priority'), column('title'), column('description'),
+    column('brandId'), column('env'), jsonDocuments(column('payload')), ...candidateParams(rows)
   ]
   let result = await sql<StatementRow>(em, insertSignalsAndIssues, [...params, false])
   if (result[0]?.written !== true) {
