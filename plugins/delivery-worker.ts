@@ -1,9 +1,9 @@
-// Runs the outbound delivery worker (lib/delivery/worker.ts) for as long as the app runs: it
+// Runs the outbound delivery worker (lib/outbound/worker.ts) for as long as the app runs: it
 // starts once the app is ready and, on close, stops claiming and finishes the attempts in flight
 // before the database closes (onClose hooks run in reverse order of registration).
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { DeliveryWorker } from '../lib/delivery/worker.ts'
+import { DeliveryWorker } from '../lib/outbound/worker.ts'
 
 export interface DeliveryWorkerPluginOptions {
   /** false: no worker in this instance (deliveries stay queued for another one). */

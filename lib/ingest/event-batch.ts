@@ -2,7 +2,7 @@
 // /api/events, the inbound receivers (/webhooks/*) and the replay of a kept rejection all store
 // their validated event here, and requests arriving together share one transaction:
 //   1. one statement claims the inbound receipts, inserts the events and selects the endpoints
-//      that may receive them (lib/delivery/fan-out.ts);
+//      that may receive them (lib/outbound/fan-out.ts);
 //   2. one lookup finds what the skipped duplicates were stored as (only when some were skipped);
 //   3. one insert queues every delivery of the batch;
 //   4. one statement points the receipts at their events, records each claimed Idempotency-Key's
@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
 import { jsonDocuments, sql } from '../db/sql.ts'
-import { candidateParams, candidatesSql, enqueueMessages, type CandidateRow } from '../delivery/fan-out.ts'
+import { candidateParams, candidatesSql, enqueueMessages, type CandidateRow } from '../outbound/fan-out.ts'
 import { conflict } from '../errors.ts'
 import { sealedAnswer, type IdempotencyScope } from '../idempotency/idempotency-key.ts'
 import type { Owner } from '../tenancy/caller.ts'

@@ -3,7 +3,7 @@
 // one commit for the whole batch), with their outbound webhooks in the same transaction when some
 // endpoint may want them, so no signal exists without its issue and no acknowledged delivery is
 // uncommitted. Set-based SQL through lib/db/sql.ts: one multi-row statement over unnest()ed
-// arrays, instead of per-row ORM calls. Loop's own alerts (lib/delivery/alerts.ts) write their
+// arrays, instead of per-row ORM calls. Loop's own alerts (lib/outbound/alerts.ts) write their
 // one signal through here too, inside the attempt's transaction (recordSignal).
 //
 // Every item gets the answer it would have got alone:
@@ -16,8 +16,8 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import { jsonDocuments, sql } from '../db/sql.ts'
-import { candidateParams, candidatesSql, enqueueMessages, type CandidateRow } from '../delivery/fan-out.ts'
-import type { OutboundMessage } from '../delivery/message.ts'
+import { candidateParams, candidatesSql, enqueueMessages, type CandidateRow } from '../outbound/fan-out.ts'
+import type { OutboundMessage } from '../outbound/message.ts'
 import { toIssueResource } from '../issues/issue-resource.ts'
 import { signalRow, type IncomingSignal, type RecordedSignal, type SignalRow } from '../signals/record-signal.ts'
 import { toSignalResource } from '../signals/signal-resource.ts'
@@ -30,7 +30,7 @@ import type { BatchWriter, ItemOutcome } from './group-commit.ts'
 // receive signal.created or issue.created), the statement writes nothing and says so, and the
 // batch is written again inside an explicit transaction that also queues those deliveries (the
 // outbox must commit with the signals). The exact subscription rules are applied in JS
-// (lib/delivery/fan-out.ts).
+// (lib/outbound/fan-out.ts).
 //
 // Signals are inserted in the order of their dedupe key: two batches that both hold copies of
 // deliveries A and B then both wait on A before B, never each on the other (a deadlock that

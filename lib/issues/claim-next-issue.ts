@@ -4,7 +4,7 @@
 // ever handed to two of them.
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { Issue, type IssueType } from '../db/entities/issue.ts'
-import { announceIssue } from '../delivery/announcements.ts'
+import { announceIssue } from '../outbound/announcements.ts'
 import { sql } from '../db/sql.ts'
 import { ownerSql, type Caller } from '../tenancy/caller.ts'
 

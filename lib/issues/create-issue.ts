@@ -3,7 +3,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
 import { Issue, type IssuePriority } from '../db/entities/issue.ts'
-import { announceIssue } from '../delivery/announcements.ts'
+import { announceIssue } from '../outbound/announcements.ts'
 import { ownerOf, type Caller } from '../tenancy/caller.ts'
 
 export type NewIssue = components['schemas']['CreateIssueRequest']

@@ -8,7 +8,7 @@ import { notFound } from '../errors.ts'
 import { Issue, type IssuePriority } from '../db/entities/issue.ts'
 import { assertTransition, releasesClaim } from './status-transitions.ts'
 import { toIssueResource } from './issue-resource.ts'
-import { announceIssue } from '../delivery/announcements.ts'
+import { announceIssue } from '../outbound/announcements.ts'
 import { ownedBy, type Caller } from '../tenancy/caller.ts'
 
 export type IssueChanges = components['schemas']['UpdateIssueRequest']

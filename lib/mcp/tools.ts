@@ -25,7 +25,7 @@ import type { Caller } from '../tenancy/caller.ts'
 import { bearerRequirement } from '../keys/route-security.ts'
 import type { Scope } from '../keys/api-key.ts'
 import { listSignals } from '../signals/list-signals.ts'
-import { createEndpoint, type DestinationPolicy } from '../webhooks/endpoints.ts'
+import { createEndpoint, type DestinationPolicy } from '../outbound/endpoints.ts'
 import type { OperationDocs } from './describe.ts'
 
 /**

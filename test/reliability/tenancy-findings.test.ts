@@ -6,7 +6,7 @@ import { createHmac, randomUUID } from 'node:crypto'
 import { buildWithDetails } from '../helper.ts'
 import { createBrand, createKey } from '../../lib/keys/key-service.ts'
 import type { KeyEnv, Scope } from '../../lib/keys/api-key.ts'
-import { raiseEndpointFailing } from '../../lib/delivery/alerts.ts'
+import { raiseEndpointFailing } from '../../lib/outbound/alerts.ts'
 
 const { app } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true' }, undefined, { deliveryWorker: false })
 const everything: Scope[] = ['events:write', 'events:read', 'schemas:write', 'webhooks:manage', 'issues:read', 'issues:write', 'signals:read']

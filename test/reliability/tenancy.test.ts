@@ -13,7 +13,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { buildWithDetails, type TestContext } from '../helper.ts'
 import { createBrand, createKey } from '../../lib/keys/key-service.ts'
 import type { KeyEnv, Scope } from '../../lib/keys/api-key.ts'
-import { raiseEndpointFailing } from '../../lib/delivery/alerts.ts'
+import { raiseEndpointFailing } from '../../lib/outbound/alerts.ts'
 import { loadContract, operationsOf } from '../../lib/contract/openapi.ts'
 import { githubDelivery, dependabotAlert } from '../fixtures/provider-deliveries.ts'
 import { sql } from '../../lib/db/sql.ts'

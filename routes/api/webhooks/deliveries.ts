@@ -1,7 +1,7 @@
 // An endpoint's deliveries: the log, a manual retry, and a test message through the normal queue.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { listWebhookDeliveries, retryWebhookDelivery, testWebhook } from '../../../generated/operations.ts'
-import { listDeliveries, retryDelivery, sendTestMessage } from '../../../lib/webhooks/deliveries.ts'
+import { listDeliveries, retryDelivery, sendTestMessage } from '../../../lib/outbound/delivery-log.ts'
 
 const deliveries: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({

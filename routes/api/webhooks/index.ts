@@ -2,7 +2,7 @@
 // /api/webhooks/{id}/rotate-secret. Scope webhooks:manage, declared in the contract.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { createWebhook, deleteWebhook, getWebhook, listWebhooks, rotateWebhookSecret, updateWebhook } from '../../../generated/operations.ts'
-import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, rotateSecret, updateEndpoint } from '../../../lib/webhooks/endpoints.ts'
+import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, rotateSecret, updateEndpoint } from '../../../lib/outbound/endpoints.ts'
 
 const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
   const policy = { allowPrivateUrls: fastify.config.allowPrivateUrls }

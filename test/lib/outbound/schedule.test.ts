@@ -1,5 +1,5 @@
 import t from 'tap'
-import { scheduleNextAttempt, type NextState } from '../../../lib/delivery/schedule.ts'
+import { scheduleNextAttempt, type NextState } from '../../../lib/outbound/schedule.ts'
 
 const schedule = [60_000, 300_000, 1_800_000, 7_200_000, 86_400_000]
 const cases: [string, number | null, number, boolean, NextState][] = [

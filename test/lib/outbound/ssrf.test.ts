@@ -1,6 +1,6 @@
 // Literal addresses only: nothing here touches the network or DNS.
 import t from 'tap'
-import { classifyAddress, destinationProblem, urlShapeProblem, type BlockedRange } from '../../../lib/delivery/ssrf.ts'
+import { classifyAddress, destinationProblem, urlShapeProblem, type BlockedRange } from '../../../lib/outbound/ssrf.ts'
 
 const addresses: [string, BlockedRange | null][] = [
   // IPv4

@@ -9,7 +9,7 @@ import { WebhookAttempt } from '../db/entities/webhook-attempt.ts'
 import { WebhookDelivery } from '../db/entities/webhook-delivery.ts'
 import { conflict, notFound } from '../errors.ts'
 import { newestFirst, type PageRequest } from '../pagination/cursor.ts'
-import { messageBody } from '../delivery/message.ts'
+import { messageBody } from './message.ts'
 import { findEndpoint, type WebhookCaller } from './endpoints.ts'
 import { sql } from '../db/sql.ts'
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { matchesPattern, patternReachable, scopeForType, subscribes } from '../../../lib/delivery/subscriptions.ts'
+import { matchesPattern, patternReachable, scopeForType, subscribes } from '../../../lib/outbound/subscriptions.ts'
 
 const patterns: [string, string, boolean][] = [
   ['*', 'lead.captured.v1', true],

@@ -8,9 +8,9 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import { buildWithDetails } from '../../helper.ts'
 import { eventually } from '../../receiver.ts'
 import { storeEvent } from '../../fixtures/events.ts'
-import { createEndpoint } from '../../../lib/webhooks/endpoints.ts'
-import { claimDueDeliveries, recordAttempt } from '../../../lib/delivery/queue.ts'
-import type { SendResult } from '../../../lib/delivery/send.ts'
+import { createEndpoint } from '../../../lib/outbound/endpoints.ts'
+import { claimDueDeliveries, recordAttempt } from '../../../lib/outbound/queue.ts'
+import type { SendResult } from '../../../lib/outbound/send.ts'
 import { sql } from '../../../lib/db/sql.ts'
 
 const { app } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true' }, undefined, { deliveryWorker: false })
