@@ -144,11 +144,34 @@ export class Pager<Row extends object> {
    * builder writes the statement from the entity's metadata; it runs through lib/db/sql.ts with
    * its values bound, and its rows come back as plain objects of the entity's properties (a
    * relation as its id), not managed entities: a page is read once and serialised, so building
-   * entities and registering them in a unit of work would be work for nothing.
+   * entities and registering them in a unit of work would be work for nothing. The statement is
+   * written once per shape of request (see `statementFor`), not once per request.
    */
   async find<T> (em: EntityManager, entity: EntityName<Row>, where: FilterQuery<Row>, request: PageRequest, filters: Record<string, unknown>, view: (row: Row) => T): Promise<Page<T>> {
     const limit = request.limit ?? defaultLimit
     const position = this.position(request, filters)
+    const values: unknown[] = []
+    const shape = shapeOf(where, values)
+    const key = `${position === null ? 'first' : position.forward ? 'next' : 'back'} ${shape}`
+    if (position !== null) values.push(...this.order.map((_, i) => this.value(i, position.key)))
+    values.push(limit + 1)
+    let statement = this.statements.get(key)
+    if (statement === undefined) {
+      statement = this.statementFor(em, entity, where, position)
+      this.statements.set(key, statement)
+    }
+    const { sql: text, bindings, meta } = statement.slots === null
+      ? this.build(em, entity, where, position, limit)
+      : { ...statement, bindings: statement.slots.map((slot) => typeof slot === 'number' ? values[slot] : slot.constant) }
+    const driver = em.getDriver()
+    const rows = (await sql(em, text, bindings)).map((row) => driver.mapResult(row as never, meta) as unknown as Row)
+    return this.page(rows, position, limit, filters, view)
+  }
+
+  /** Statements by request shape: which filters, which owner columns, which direction. */
+  private readonly statements = new Map<string, Statement>()
+
+  private build (em: EntityManager, entity: EntityName<Row>, where: FilterQuery<Row>, position: Position | null, limit: number): { sql: string, bindings: readonly unknown[], meta: EntityMetadata } {
     const qb = em.createQueryBuilder(entity)
     const meta = qb.mainAlias.metadata as EntityMetadata
     qb.select(listedFields(meta)).where(where as never).orderBy(this.orderBy(position) as never).limit(limit + 1)
@@ -156,12 +179,69 @@ export class Pager<Row extends object> {
       const after = this.after(position, (field) => `${qb.alias}.${meta.properties[field as never]!.fieldNames[0]!}`)
       qb.andWhere(after.sql, after.params)
     }
-    const statement = qb.getKnexQuery().toSQL()
-    const driver = em.getDriver()
-    const rows = (await sql(em, statement.sql, statement.bindings)).map((row) => driver.mapResult(row as never, meta) as unknown as Row)
-    return this.page(rows, position, limit, filters, view)
+    const { sql, bindings } = qb.getKnexQuery().toSQL()
+    return { sql, bindings, meta }
+  }
+
+  /**
+   * The statement for requests of this one's shape, and where each of its bindings comes from:
+   * it is written once with a distinct stand-in for every value (the condition's, the
+   * position's, the limit), and each binding is traced back to its stand-in. When a value does not
+   * come back as a binding (the builder turned it into SQL text or converted it), the shape is
+   * not cached and every request writes its own statement, as before.
+   */
+  private statementFor (em: EntityManager, entity: EntityName<Row>, where: FilterQuery<Row>, position: Position | null): Statement {
+    const standIns: unknown[] = []
+    const standIn = (value: unknown): unknown => {
+      const n = standIns.length
+      const made = value instanceof Date ? new Date(Date.UTC(2999, 0, 1) + n) : typeof value === 'number' ? 987_654_321_000 + n : `~loop stand-in ${n}~`
+      standIns.push(made)
+      return made
+    }
+    const template = withValues(where, standIn) as FilterQuery<Row>
+    const templatePosition = position === null ? null : { ...position, key: this.order.map((column, i) => { const v = standIn(this.value(i, position.key)); return v instanceof Date ? v.getTime() : v as KeyValue }) }
+    const limitStandIn = standIn(0) as number
+    let built: ReturnType<Pager<Row>['build']>
+    try {
+      built = this.build(em, entity, template, templatePosition, limitStandIn - 1)
+    } catch {
+      return { sql: '', slots: null, meta: null }
+    }
+    const same = (a: unknown, b: unknown) => a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b
+    // A boolean or null is part of the shape (see shapeOf), so the same in every request of it.
+    const slots = built.bindings.map((binding): Slot => typeof binding === 'boolean' || binding === null ? { constant: binding } : standIns.findIndex((made) => same(made, binding)))
+    const used = slots.filter((slot): slot is number => typeof slot === 'number')
+    const leaked = /~loop stand-in|2999-01-01|98765432100/.test(built.sql)
+    const traced = !leaked && used.every((slot) => slot >= 0) && new Set(used).size === standIns.length
+    return traced ? { sql: built.sql, slots, meta: built.meta } : { sql: '', slots: null, meta: null }
   }
 }
+
+/**
+ * A condition's shape (its keys, operators, nulls, booleans and list lengths, not its values),
+ * pushing its values onto `values` in the order `withValues` visits them.
+ */
+function shapeOf (where: unknown, values: unknown[]): string {
+  if (isValue(where)) { values.push(where); return where instanceof Date ? 'd' : typeof where === 'number' ? 'n' : 's' }
+  if (where === null || typeof where === 'boolean' || where === undefined) return String(where)
+  if (Array.isArray(where)) return `[${where.map((item) => shapeOf(item, values)).join(',')}]`
+  return `{${Object.entries(where as Record<string, unknown>).map(([k, v]) => `${JSON.stringify(k)}:${shapeOf(v, values)}`).join(',')}}`
+}
+
+/** The condition with each value replaced by `replace(value)`, visited in `shapeOf`'s order. */
+function withValues (where: unknown, replace: (value: unknown) => unknown): unknown {
+  if (isValue(where)) return replace(where)
+  if (where === null || typeof where !== 'object') return where
+  if (Array.isArray(where)) return where.map((item) => withValues(item, replace))
+  return Object.fromEntries(Object.entries(where as Record<string, unknown>).map(([k, v]) => [k, withValues(v, replace)]))
+}
+
+const isValue = (v: unknown): boolean => typeof v === 'string' || typeof v === 'number' || v instanceof Date
+
+/** A list's statement for one shape of request, and which value each of its bindings is; null slots: not cacheable. */
+type Statement = { sql: string, slots: Slot[], meta: EntityMetadata } | { sql: string, slots: null, meta: null }
+/** A binding's source: the index of the request's value, or a constant of the shape. */
+type Slot = number | { constant: boolean | null }
 
 const fieldsByEntity = new WeakMap<EntityMetadata, string[]>()
 
