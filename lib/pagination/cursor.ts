@@ -21,6 +21,9 @@ export interface PageRequest { limit?: number | undefined, iterator?: string | u
 
 export const defaultLimit = 50
 
+/** The most request shapes whose statements one list keeps. */
+const maxShapes = 500
+
 type KeyValue = string | number
 type KeyKind = 'int' | 'text' | 'date' | 'uuid'
 
@@ -158,7 +161,9 @@ export class Pager<Row extends object> {
     let statement = this.statements.get(key)
     if (statement === undefined) {
       statement = this.statementFor(em, entity, where, position)
-      this.statements.set(key, statement)
+      // A list has a handful of shapes; list filters of every length could make more, and those
+      // past the bound are written per request rather than kept.
+      if (this.statements.size < maxShapes) this.statements.set(key, statement)
     }
     const { sql: text, bindings, meta } = statement.slots === null
       ? this.build(em, entity, where, position, limit)
