@@ -11,11 +11,15 @@
 // in an embedded PostgreSQL the bench starts in a temporary directory, or on DATABASE_URL's server
 // when it is set (dropped afterwards). autocannon drives each path in turn from this process, every
 // write unique (its own ids, body and signature), so each one is stored.
+// Then the outbound side (bench/delivery.ts): a backlog of deliveries drained to a local receiver,
+// against a bare undici client sending the same signed requests, and the first attempt's delay
+// after the commit.
 // Tunable: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (50), BENCH_WARMUP (s, 2),
-// REFERENCE_POOL_SIZE (10); BENCH_ONLY (comma-separated words: only the Loop paths whose names hold
-// one, the baselines always run), BENCH_LOOP_NODE_ARGS (extra node flags for Loop alone, e.g.
-// `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it); Loop reads its LOOP_INGEST_* settings from
-// the environment as usual.
+// REFERENCE_POOL_SIZE (10), BENCH_DELIVERIES (20000), BENCH_DELIVERY_ENDPOINTS (16); BENCH_ONLY
+// (comma-separated words: only the Loop paths whose names hold one, "delivery" for the delivery
+// figures; the baselines always run); BENCH_LOOP_NODE_ARGS (extra node flags for Loop alone, e.g.
+// `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it). Loop reads its LOOP_* settings from the
+// environment as usual.
 import autocannon, { type Request, type Result } from 'autocannon'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
@@ -24,12 +28,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import { loadConfig } from '../lib/config.ts'
+import { loadConfig, type Config } from '../lib/config.ts'
 import { startEmbeddedPostgres } from '../lib/db/embedded-postgres.ts'
 import { migrate, openOrm } from '../lib/db/orm.ts'
 import { generateApiKey } from '../lib/keys/api-key.ts'
 import { createPremiumKeys, declareShopifyRoute, subscribeEachBrand } from './loop-tenants.ts'
 import { githubPush, leadCaptured, listEvents, roundRobin, shopifyOrderCreated } from './requests.ts'
+import { measureDelivery, type DeliveryFigures } from './delivery.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
@@ -49,6 +54,9 @@ const adminKey = generateApiKey('live').secret
 
 /** Issue 16's targets: shares of bare Fastify, p99 bounds, and a multiple of the raw-pg reference for every Loop path. */
 const ofReference = 2
+/** Issue 17's delivery targets: the drain against bare undici, and the median first attempt after the commit. */
+const ofBareDelivery = 0.5
+const firstAttemptP50Ms = 50
 /** A path whose non-2xx answers or errors exceed this share of its requests fails: a 429 storm is not throughput. */
 const maxRefusedShare = 0.01
 
@@ -181,11 +189,19 @@ function checksOf (row: Row, bare: { POST: Result, GET: Result }, reference: Res
   return checks
 }
 
-function report (rows: Row[]): void {
+function deliveryChecks (figures: DeliveryFigures): Check[] {
+  const share = figures.loopPerSecond / Math.max(figures.barePerSecond, 1e-9)
+  return [
+    { row: 'delivery drain', target: `>= ${pct(ofBareDelivery)} of bare undici`, seen: pct(share), pass: share >= ofBareDelivery },
+    { row: 'first attempt after commit', target: `p50 <= ${firstAttemptP50Ms} ms`, seen: `${figures.firstAttemptMs.p50} ms`, pass: figures.firstAttemptMs.p50 <= firstAttemptP50Ms }
+  ]
+}
+
+function report (rows: Row[], delivery: DeliveryFigures | null): void {
   const find = (name: string) => rows.find((row) => row.name === name)?.result as Result
   const bare = { POST: find('bare Fastify POST'), GET: find('bare Fastify GET') }
   const reference = find('raw pg, 1 txn per request')
-  const checks = rows.flatMap((row) => checksOf(row, bare, reference))
+  const checks = [...rows.flatMap((row) => checksOf(row, bare, reference)), ...(delivery === null ? [] : deliveryChecks(delivery))]
   const columns = [['path', 44], ['req/s', 9], ['p50 ms', 8], ['p99 ms', 8], ['non-2xx', 9], ['vs bare', 9], ['vs raw-pg', 10], ['targets', 8]] as const
   const line = (cells: string[]) => cells.map((cell, i) => i === 0 ? cell.padEnd(columns[0][1]) : cell.padStart(columns[i]?.[1] ?? 8)).join('')
   console.log()
@@ -205,13 +221,36 @@ function report (rows: Row[]): void {
       own.every((check) => check.pass) ? 'PASS' : 'FAIL'
     ]))
   }
-  console.log('\ntargets (issue 16; vs bare: bare POST for writes, bare GET for GET /api/events; connection errors and timeouts count as refused):')
+  if (delivery !== null) {
+    console.log(`\ndelivery: ${delivery.deliveries} queued over ${delivery.endpoints} endpoints, ${delivery.inFlight} in flight: ` +
+      `Loop ${delivery.loopPerSecond.toFixed(0)} deliveries/s, bare undici ${delivery.barePerSecond.toFixed(0)}/s ` +
+      `(${pct(delivery.loopPerSecond / Math.max(delivery.barePerSecond, 1e-9))}); first attempt after the commit: ` +
+      `p50 ${delivery.firstAttemptMs.p50} ms, p95 ${delivery.firstAttemptMs.p95} ms over ${delivery.firstAttemptMs.samples} events`)
+  }
+  console.log('\ntargets (issues 16 and 17; vs bare: bare POST for writes, bare GET for GET /api/events; connection errors and timeouts count as refused):')
   for (const check of checks) {
     if (check.pass && check.target.startsWith('non-2xx') && refusedOf(find(check.row)) === 0) continue
     console.log(`  ${check.pass ? 'PASS' : 'FAIL'}  ${check.row.padEnd(44)} ${check.target.padEnd(36)} ${check.seen}`)
   }
   const failed = checks.filter((check) => !check.pass).length
   console.log(failed === 0 ? 'every target holds' : `${failed} of ${checks.length} checks FAIL`)
+}
+
+/** How many attempts Loop keeps in flight at once over `endpoints` endpoints; the bare client gets as many. */
+function deliveryCapacity (_config: Config, endpoints: number): number {
+  // One instance's worker sends up to 8 at a time (lib/outbound/worker.ts), whatever the endpoints.
+  return Math.min(8, endpoints * 8)
+}
+
+/** The delivery figures (bench/delivery.ts) with this run's settings, printed as they come. */
+async function deliveryRun (loopUrl: string, databaseUrl: string, receiverUrl: string): Promise<DeliveryFigures> {
+  const endpoints = Math.round(setting('BENCH_DELIVERY_ENDPOINTS', 16))
+  const deliveries = Math.round(setting('BENCH_DELIVERIES', 20_000))
+  const inFlight = deliveryCapacity(loadConfig(process.env), endpoints)
+  process.stdout.write(`measuring a backlog of ${deliveries} deliveries over ${endpoints} endpoints (${inFlight} in flight), then first attempts ...`)
+  const figures = await measureDelivery({ loopUrl, adminKey, databaseUrl, receiverUrl }, { deliveries, endpoints, inFlight })
+  console.log(` Loop ${figures.loopPerSecond.toFixed(0)}/s, bare undici ${figures.barePerSecond.toFixed(0)}/s, first attempt p50 ${figures.firstAttemptMs.p50} ms`)
+  return figures
 }
 
 async function main (): Promise<void> {
@@ -234,6 +273,7 @@ async function main (): Promise<void> {
       REFERENCE_POOL_SIZE: process.env.REFERENCE_POOL_SIZE ?? '10'
     }, /raw-PostgreSQL reference is listening on (http:\/\/\S+)/)
     const receiverUrl = await startServer('bench/receiver-server.ts', { ...process.env }, /bench receiver is listening on (http:\/\/\S+)/)
+    const drainReceiverUrl = await startServer('bench/receiver-server.ts', { ...process.env }, /bench receiver is listening on (http:\/\/\S+)/)
     const loopUrl = await startServer('server.ts', {
       ...process.env,
       DATABASE_URL: loopDatabase,
@@ -281,8 +321,12 @@ async function main (): Promise<void> {
       { name: 'POST /api/events, 1 subscriber per brand', url: loopUrl, next: () => leadCaptured('/api/events', nextSubscribedKey()), loop: { baseline: 'POST', ofBare: 0.1 } }
     ]
     const only = (process.env.BENCH_ONLY ?? '').split(',').map((word) => word.trim()).filter((word) => word !== '')
-    const chosen = paths.filter((path) => path.loop === undefined || only.length === 0 || only.some((word) => path.name.includes(word)))
+    const wants = (name: string) => only.length === 0 || only.some((word) => name.includes(word))
+    const chosen = paths.filter((path) => path.loop === undefined || wants(path.name))
+    let delivery: DeliveryFigures | null = null
     for (const path of chosen) {
+      // Before the subscribed run, whose deliveries would still be draining: the queue is empty here.
+      if (path.name.includes('subscriber') && delivery === null && wants('delivery')) delivery = await deliveryRun(loopUrl, loopDatabase, drainReceiverUrl)
       if (path.name.startsWith('GET')) await analyze(loopDatabase)
       process.stdout.write(`measuring ${path.name} ...`)
       const result = await measure(path.url, path.next)
@@ -291,7 +335,8 @@ async function main (): Promise<void> {
     }
     const delivered = await (await fetch(`${receiverUrl}/count`)).json() as { received: number }
     console.log(`stored in Loop's database: ${await storedCounts(loopDatabase)}; the receiver had ${delivered.received} deliveries by the end of the subscribed run`)
-    report(rows)
+    if (delivery === null && wants('delivery')) delivery = await deliveryRun(loopUrl, loopDatabase, drainReceiverUrl)
+    report(rows, delivery)
   } finally {
     await stopAll()
     await databases.drop()
