@@ -18,7 +18,7 @@ export const ApiKey = defineEntity({
     prefix: p.text(),
     lastUsedAt: p.datetime().nullable().fieldName('last_used_at'),
     revokedAt: p.datetime().nullable().fieldName('revoked_at'),
-    createdAt: p.datetime().fieldName('created_at').defaultRaw('now()')
+    createdAt: p.datetime(3).fieldName('created_at').defaultRaw('now()')
   },
   indexes: [
     { name: 'api_key_env_created_at_idx', expression: 'create index api_key_env_created_at_idx on api_key (env, created_at desc, id desc)' },

@@ -7,7 +7,7 @@ export const Brand = defineEntity({
   properties: {
     id: p.uuid().primary(),
     name: p.text(),
-    createdAt: p.datetime().fieldName('created_at').defaultRaw('now()')
+    createdAt: p.datetime(3).fieldName('created_at').defaultRaw('now()')
   },
   indexes: [
     { name: 'brand_created_at_idx', expression: 'create index brand_created_at_idx on brand (created_at desc, id desc)' }
