@@ -1,7 +1,7 @@
 // `fastify.inboundRoutes`: the cache of declared inbound routes, kept fresh on every instance by
 // LISTEN loop_inbound_routes (declarations NOTIFY in their transaction) on the shared listener
-// (plugins/notifications.ts). If that connection drops, the cache is cleared, and again once it
-// listens anew, so no change is missed.
+// (plugins/notifications.ts). If that connection drops, the cache is cleared and keeps nothing
+// until it listens anew, so no change is missed; a read that overlaps an announcement is not kept.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { InboundRouteCache, inboundRoutesChannel } from '../lib/inbound/route-cache.ts'
@@ -16,8 +16,8 @@ async function inboundRoutesPlugin (fastify: FastifyInstance): Promise<void> {
   const cache = new InboundRouteCache()
   await fastify.notifications.subscribe(inboundRoutesChannel, {
     message: (webhookPath) => cache.invalidate(webhookPath),
-    lost: () => cache.clear(),
-    listening: () => cache.clear()
+    lost: () => cache.suspend(),
+    listening: () => cache.resume()
   })
   fastify.decorate('inboundRoutes', cache)
 }

@@ -53,23 +53,43 @@ export function compileRoute (row: RouteRow): CompiledRoute {
 
 export class InboundRouteCache {
   private readonly routes = new Map<string, CompiledRoute>()
+  // Bumped by every invalidation: a read that began before one must not store what it read, as
+  // that may be the state just changed (read, then the declaration commits and is announced).
+  private generation = 0
+  // False while no connection LISTENs: a change made then would never be announced here.
+  private storing = false
 
   async get (em: EntityManager, webhookPath: string): Promise<CompiledRoute | null> {
     const cached = this.routes.get(webhookPath)
     if (cached !== undefined) return cached
+    const generation = this.generation
     // Secrets are `hidden` for serialization only; the verifier needs this one.
     const row = await em.findOne(InboundRoute, { webhookPath }, { disableIdentityMap: true })
     if (row === null) return null
     const route = compileRoute(row)
-    this.routes.set(webhookPath, route)
+    if (this.storing && generation === this.generation) this.routes.set(webhookPath, route)
     return route
   }
 
   invalidate (webhookPath: string): void {
+    this.generation++
     this.routes.delete(webhookPath)
   }
 
-  clear (): void {
+  /** Changes may go unannounced from now on (the listening connection dropped): keep nothing. */
+  suspend (): void {
+    this.storing = false
+    this.clear()
+  }
+
+  /** Changes are announced again; anything kept before may have missed one. */
+  resume (): void {
+    this.clear()
+    this.storing = true
+  }
+
+  private clear (): void {
+    this.generation++
     this.routes.clear()
   }
 }
