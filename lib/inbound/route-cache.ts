@@ -2,6 +2,7 @@
 // NOTIFY `loop_inbound_routes` in their transaction; every instance LISTENs (plugins/inbound-routes.ts)
 // and drops the entry, so a new or changed route takes effect everywhere without a restart.
 import type { EntityManager } from '@mikro-orm/postgresql'
+import { ChangeGuard } from '../cache/change-guard.ts'
 import { InboundRoute } from '../db/entities/inbound-route.ts'
 import { builtinTransformFor, type BuiltinTransform, type InboundSource } from '../transforms/builtin.ts'
 import { compileTransform, type CompiledTransform, type TransformSpec } from '../transforms/jsonpath-transform.ts'
@@ -53,43 +54,34 @@ export function compileRoute (row: RouteRow): CompiledRoute {
 
 export class InboundRouteCache {
   private readonly routes = new Map<string, CompiledRoute>()
-  // Bumped by every invalidation: a read that began before one must not store what it read, as
-  // that may be the state just changed (read, then the declaration commits and is announced).
-  private generation = 0
-  // False while no connection LISTENs: a change made then would never be announced here.
-  private storing = false
+  private readonly guard = new ChangeGuard()
 
   async get (em: EntityManager, webhookPath: string): Promise<CompiledRoute | null> {
     const cached = this.routes.get(webhookPath)
     if (cached !== undefined) return cached
-    const generation = this.generation
+    const keep = this.guard.begin()
     // Secrets are `hidden` for serialization only; the verifier needs this one.
     const row = await em.findOne(InboundRoute, { webhookPath }, { disableIdentityMap: true })
     if (row === null) return null
     const route = compileRoute(row)
-    if (this.storing && generation === this.generation) this.routes.set(webhookPath, route)
+    if (keep()) this.routes.set(webhookPath, route)
     return route
   }
 
   invalidate (webhookPath: string): void {
-    this.generation++
+    this.guard.changed()
     this.routes.delete(webhookPath)
   }
 
   /** Changes may go unannounced from now on (the listening connection dropped): keep nothing. */
   suspend (): void {
-    this.storing = false
-    this.clear()
+    this.guard.suspend()
+    this.routes.clear()
   }
 
   /** Changes are announced again; anything kept before may have missed one. */
   resume (): void {
-    this.clear()
-    this.storing = true
-  }
-
-  private clear (): void {
-    this.generation++
     this.routes.clear()
+    this.guard.resume()
   }
 }

@@ -4,6 +4,7 @@
 // with its id in the changing transaction (key-service.ts); each instance LISTENs and forgets it
 // (plugins/auth.ts), and the instance that made the change forgets it on commit.
 import { LRUCache } from 'lru-cache'
+import { ChangeGuard } from '../cache/change-guard.ts'
 import type { AuthenticatedKey } from './key-service.ts'
 
 export const keyChangesChannel = 'loop_api_keys'
@@ -22,11 +23,7 @@ export interface KeyCacheOptions {
 
 export class KeyCache {
   private readonly byHash: LRUCache<string, CachedKey>
-  // Bumped by every forget and clear: a lookup that started before one must not store what it
-  // read, as that may be the state just changed (read, then the revoke commits and is announced).
-  private generation = 0
-  // False while no connection LISTENs: a change made then would never be announced here.
-  private storing = false
+  private readonly guard = new ChangeGuard()
 
   constructor (options: KeyCacheOptions = {}) {
     this.byHash = new LRUCache({ max: options.max ?? 10_000, ttl: options.ttlMs ?? 5 * 60_000 })
@@ -36,39 +33,34 @@ export class KeyCache {
   async get (hash: string, load: () => Promise<CachedKey | null>): Promise<CachedKey | null> {
     const hit = this.byHash.get(hash)
     if (hit !== undefined) return hit
-    const generation = this.generation
+    const keep = this.guard.begin()
     const loaded = await load()
     if (loaded === null) return null
     const key = Object.freeze({ ...loaded, scopes: Object.freeze([...loaded.scopes]) })
-    if (this.storing && generation === this.generation) this.byHash.set(hash, key)
+    if (keep()) this.byHash.set(hash, key)
     return key
   }
 
   /** The key with this id changed: its next use reads the database. */
   forget (keyId: string): void {
-    this.generation++
+    this.guard.changed()
     const hashes = [...this.byHash.entries()].filter(([, key]) => key.keyId === keyId).map(([hash]) => hash)
     for (const hash of hashes) this.byHash.delete(hash)
   }
 
   /** Changes may go unannounced from now on (the listening connection dropped): keep nothing. */
   suspend (): void {
-    this.storing = false
-    this.clear()
+    this.guard.suspend()
+    this.byHash.clear()
   }
 
   /** Changes are announced again; anything kept before may have missed one. */
   resume (): void {
-    this.clear()
-    this.storing = true
+    this.byHash.clear()
+    this.guard.resume()
   }
 
   get size (): number {
     return this.byHash.size
-  }
-
-  private clear (): void {
-    this.generation++
-    this.byHash.clear()
   }
 }
