@@ -34,6 +34,7 @@ import calendlyWebhooks from './routes/webhooks/calendly.ts'
 import customWebhooks from './routes/webhooks/custom.ts'
 import webhookRoutes from './routes/api/webhooks/index.ts'
 import webhookDeliveryRoutes from './routes/api/webhooks/deliveries.ts'
+import webhookRecoveryRoutes from './routes/api/webhooks/recover.ts'
 import githubSignals from './routes/api/signals/github.ts'
 import sentrySignals from './routes/api/signals/sentry.ts'
 import posthogSignals from './routes/api/signals/posthog.ts'
@@ -148,6 +149,7 @@ async function registerPlugins (app: FastifyInstance, config: Config, options: B
   await app.register(customWebhooks)
   await app.register(webhookRoutes)
   await app.register(webhookDeliveryRoutes)
+  await app.register(webhookRecoveryRoutes)
   await app.register(githubSignals)
   await app.register(sentrySignals)
   await app.register(posthogSignals)
