@@ -22,6 +22,7 @@ import eventTypesPlugin from './plugins/event-types.ts'
 import inboundRoutesPlugin from './plugins/inbound-routes.ts'
 import ingestPlugin from './plugins/ingest.ts'
 import deliveryWorkerPlugin, { type DeliveryWorkerPluginOptions } from './plugins/delivery-worker.ts'
+import retentionPlugin, { type RetentionPluginOptions } from './plugins/retention.ts'
 import healthRoutes from './routes/health.ts'
 import eventRoutes from './routes/api/events/index.ts'
 import eventSchemaRoutes from './routes/api/events/schemas.ts'
@@ -49,6 +50,8 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
   /** The outbound delivery worker: on by default; false leaves deliveries queued (tests, API-only instances). */
   deliveryWorker?: DeliveryWorkerPluginOptions | false
+  /** The retention job (plugins/retention.ts): on by default; false leaves pruning to other instances (tests). */
+  retention?: RetentionPluginOptions | false
   /** Where log lines go instead of stdout, with Loop's own log options (level, redaction); tests read it. */
   logStream?: { write: (line: string) => void }
   /**
@@ -134,6 +137,7 @@ async function registerPlugins (app: FastifyInstance, config: Config, options: B
   await app.register(inboundRoutesPlugin)
   await app.register(ingestPlugin)
   await app.register(deliveryWorkerPlugin, options.deliveryWorker === false ? { enabled: false } : options.deliveryWorker ?? {})
+  await app.register(retentionPlugin, options.retention === false ? { enabled: false } : options.retention ?? {})
 
   await app.register(healthRoutes)
   await app.register(eventRoutes)

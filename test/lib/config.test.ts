@@ -12,6 +12,8 @@ t.test('defaults apply when the environment is empty', async (t) => {
   t.equal(config.deliveryLeaseMs, 60_000)
   t.equal(loadConfig({ LOOP_DELIVERY_LEASE_MS: '11000' }).deliveryLeaseMs, 11_000)
   t.equal(config.allowPrivateUrls, false)
+  t.same(config.retention, { days: 30, intervalMs: 3_600_000 })
+  t.same(loadConfig({ LOOP_RETENTION_DAYS: '7', LOOP_RETENTION_INTERVAL_MS: '60000' }).retention, { days: 7, intervalMs: 60_000 })
   t.equal(config.databaseUrl, undefined)
 })
 
@@ -69,7 +71,10 @@ const bad: [string, string, RegExp][] = [
   ['LOOP_INGEST_BATCH_WAIT_MS', '2.5', /^LOOP_INGEST_BATCH_WAIT_MS must be/],
   ['LOOP_INGEST_BATCHES_IN_FLIGHT', '0', /^LOOP_INGEST_BATCHES_IN_FLIGHT must be how many ingestion batches .* from 1 to 32/],
   ['LOOP_INGEST_BATCHES_IN_FLIGHT', 'many', /^LOOP_INGEST_BATCHES_IN_FLIGHT must be/],
-  ['LOOP_DELIVERY_LEASE_MS', '10000', /^LOOP_DELIVERY_LEASE_MS must be how long \(ms\) a worker holds a claimed delivery .* from 11000 \(the 10 s send timeout/]
+  ['LOOP_DELIVERY_LEASE_MS', '10000', /^LOOP_DELIVERY_LEASE_MS must be how long \(ms\) a worker holds a claimed delivery .* from 11000 \(the 10 s send timeout/],
+  ['LOOP_RETENTION_DAYS', '0', /^LOOP_RETENTION_DAYS must be how many days settled webhook deliveries .* from 1 to 3650/],
+  ['LOOP_RETENTION_DAYS', 'forever', /^LOOP_RETENTION_DAYS must be/],
+  ['LOOP_RETENTION_INTERVAL_MS', '10', /^LOOP_RETENTION_INTERVAL_MS must be how often \(ms\) .* from 1000 to 86400000/]
 ]
 for (const [key, value, expected] of bad) {
   t.test(`${key}=${value} is refused with one clear line`, async (t) => {
