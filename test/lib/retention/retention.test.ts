@@ -102,6 +102,16 @@ t.test('two instances on one database: while one holds the lock the other does n
   t.match(await second.app.retention?.runOnce(), { leader: true }, 'a run that failed releases the lock with its transaction')
 })
 
+t.test('a run told to stop (the app closing) starts no further batch; the next run carries on', async (t) => {
+  const endpointId = await endpointOf(app)
+  const old = [await delivery(app, endpointId, 'succeeded', 50 * DAY_MS), await delivery(app, endpointId, 'succeeded', 51 * DAY_MS), await delivery(app, endpointId, 'succeeded', 52 * DAY_MS)]
+  const stopped = new AbortController()
+  stopped.abort()
+  t.same(await runRetention(app.orm.em.fork(), { retentionDays: 30, batchSize: 1, signal: stopped.signal }), { leader: true, deliveries: 0, idempotencyKeys: 0 })
+  t.equal(await count('webhook_delivery', 'id = any(?::uuid[])', [old]), 3, 'nothing deleted once stopped')
+  t.equal((await runRetention(app.orm.em.fork(), { retentionDays: 30 })).deliveries, 3, 'the next run carries on')
+})
+
 t.test('the plugin runs the job on its interval', async (t) => {
   const scheduled = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true', LOOP_RETENTION_INTERVAL_MS: '1000' }, undefined, { databaseUrl, retention: true })
   const endpointId = await endpointOf(app)
