@@ -22,6 +22,7 @@ import eventTypesPlugin from './plugins/event-types.ts'
 import inboundRoutesPlugin from './plugins/inbound-routes.ts'
 import ingestPlugin from './plugins/ingest.ts'
 import deliveryWorkerPlugin, { type DeliveryWorkerPluginOptions } from './plugins/delivery-worker.ts'
+import retentionPlugin, { type RetentionPluginOptions } from './plugins/retention.ts'
 import healthRoutes from './routes/health.ts'
 import eventRoutes from './routes/api/events/index.ts'
 import eventSchemaRoutes from './routes/api/events/schemas.ts'
@@ -34,6 +35,7 @@ import calendlyWebhooks from './routes/webhooks/calendly.ts'
 import customWebhooks from './routes/webhooks/custom.ts'
 import webhookRoutes from './routes/api/webhooks/index.ts'
 import webhookDeliveryRoutes from './routes/api/webhooks/deliveries.ts'
+import webhookRecoveryRoutes from './routes/api/webhooks/recover.ts'
 import githubSignals from './routes/api/signals/github.ts'
 import sentrySignals from './routes/api/signals/sentry.ts'
 import posthogSignals from './routes/api/signals/posthog.ts'
@@ -48,6 +50,8 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
   /** The outbound delivery worker: on by default; false leaves deliveries queued (tests, API-only instances). */
   deliveryWorker?: DeliveryWorkerPluginOptions | false
+  /** The retention job (plugins/retention.ts): on by default; false leaves pruning to other instances (tests). */
+  retention?: RetentionPluginOptions | false
   /** Where log lines go instead of stdout, with Loop's own log options (level, redaction); tests read it. */
   logStream?: { write: (line: string) => void }
   /**
@@ -133,6 +137,7 @@ async function registerPlugins (app: FastifyInstance, config: Config, options: B
   await app.register(inboundRoutesPlugin)
   await app.register(ingestPlugin)
   await app.register(deliveryWorkerPlugin, options.deliveryWorker === false ? { enabled: false } : options.deliveryWorker ?? {})
+  await app.register(retentionPlugin, options.retention === false ? { enabled: false } : options.retention ?? {})
 
   await app.register(healthRoutes)
   await app.register(eventRoutes)
@@ -148,6 +153,7 @@ async function registerPlugins (app: FastifyInstance, config: Config, options: B
   await app.register(customWebhooks)
   await app.register(webhookRoutes)
   await app.register(webhookDeliveryRoutes)
+  await app.register(webhookRecoveryRoutes)
   await app.register(githubSignals)
   await app.register(sentrySignals)
   await app.register(posthogSignals)

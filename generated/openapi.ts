@@ -662,6 +662,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/{id}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-queue an endpoint's failed deliveries of a window
+         * @description Every `failed` delivery of this endpoint created in `[since, until)` (until defaults to
+         *     now) gets one more attempt, now, with the same body and `webhook-id`, as a manual retry
+         *     does; one that fails again stays `failed` without a new schedule. For a receiver that was
+         *     down: fix it, then recover the window it missed. The window is at most 14 days wide and
+         *     may hold at most 10,000 failed deliveries: a wider one, or one holding more, is refused
+         *     whole with 422 (nothing is re-queued) and the message says how many it holds, so split
+         *     it. `requeued` says how many were re-queued; 0 when the window holds none.
+         */
+        post: operations["recoverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-queue the failed deliveries of a window, for several endpoints at once
+         * @description `recoverWebhook` for the endpoints listed in `endpointIds`, or for every endpoint the key
+         *     can see when it is left out (the console's Recover button). Disabled endpoints are
+         *     skipped: enable one to recover it. The same bounds hold for the whole request: a window
+         *     of at most 14 days and at most 10,000 failed deliveries in it across the endpoints,
+         *     or 422 and nothing is re-queued. An id the key cannot see is 404, as it is one at a time.
+         */
+        post: operations["recoverWebhooks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/mcp": {
         parameters: {
             query?: never;
@@ -1163,6 +1219,44 @@ export interface components {
             iterator: components["schemas"]["ListIterator"];
             prevIterator: components["schemas"]["ListPrevIterator"];
             done: components["schemas"]["ListDone"];
+        };
+        /** @description A window of delivery creation times, `since` included and `until` excluded, at most 14 days wide. */
+        RecoverWebhookRequest: {
+            /**
+             * Format: date-time
+             * @description The window's start (included).
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description The window's end (excluded); now when left out.
+             */
+            until?: string;
+        };
+        /** @description A window as for one endpoint, and the endpoints to recover (every one the key can see when left out). */
+        RecoverWebhooksRequest: {
+            /**
+             * Format: date-time
+             * @description The window's start (included).
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description The window's end (excluded); now when left out.
+             */
+            until?: string;
+            endpointIds?: string[];
+        };
+        WebhookRecovery: {
+            /** @description How many failed deliveries were re-queued. */
+            requeued: number;
+            /** Format: date-time */
+            since: string;
+            /**
+             * Format: date-time
+             * @description The window's end as applied (now, when the request left it out).
+             */
+            until: string;
         };
         /** @description The body of every outbound webhook, serialized once and sent byte for byte on every attempt. */
         WebhookMessage: {
@@ -4556,6 +4650,142 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    recoverWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string per logical request (a UUID, or the payload's eventId). For 24 hours the same key with the same body replays the first response with `Idempotent-Replayed: true`; with a different body it is 422 `IDEMPOTENCY_KEY_REUSED`; while the first is still in flight it is 409. Keys are per API key. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "since": "2026-11-24T00:00:00.000Z",
+                 *       "until": "2026-11-25T12:00:00.000Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RecoverWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Re-queued; the deliveries are sent at once and show in the delivery log. */
+            202: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "requeued": 42,
+                     *       "since": "2026-11-24T00:00:00.000Z",
+                     *       "until": "2026-11-25T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookRecovery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The endpoint is disabled. */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "This endpoint is disabled; enable it to recover its deliveries"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    recoverWebhooks: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string per logical request (a UUID, or the payload's eventId). For 24 hours the same key with the same body replays the first response with `Idempotent-Replayed: true`; with a different body it is 422 `IDEMPOTENCY_KEY_REUSED`; while the first is still in flight it is 409. Keys are per API key. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "since": "2026-11-24T00:00:00.000Z",
+                 *       "endpointIds": [
+                 *         "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["RecoverWebhooksRequest"];
+            };
+        };
+        responses: {
+            /** @description Re-queued; the deliveries are sent at once and show in each endpoint's delivery log. */
+            202: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "requeued": 42,
+                     *       "since": "2026-11-24T00:00:00.000Z",
+                     *       "until": "2026-11-25T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookRecovery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];

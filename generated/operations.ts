@@ -1041,6 +1041,71 @@ export const retryWebhookDelivery = {
   }
 }
 
+export const recoverWebhook = {
+  method: 'POST' as const,
+  url: '/api/webhooks/:id/recover',
+  schema: {
+    operationId: 'recoverWebhook',
+    tags: ["webhooks"],
+    summary: "Re-queue an endpoint's failed deliveries of a window",
+    security: [{"bearer":["webhooks:manage"]}] as Array<Record<string, string[]>>,
+    params: Type.Unsafe<NonNullable<operations['recoverWebhook']['parameters']['path']>>({
+      "type": "object",
+      "properties": {"id":{"type":"string","format":"uuid"}},
+      "required": ["id"]
+    }),
+    headers: Type.Unsafe<Record<string, string | undefined>>({
+      "type": "object",
+      "properties": {"idempotency-key":{"type":"string","minLength":1,"maxLength":255}},
+      "required": []
+    }),
+    body: ref('RecoverWebhookRequest'),
+    response: {
+      202: ref('WebhookRecovery'),
+      400: ref('Error'),
+      401: ref('Error'),
+      403: ref('Error'),
+      404: ref('Error'),
+      409: ref('Error'),
+      413: ref('Error'),
+      414: ref('Error'),
+      415: ref('Error'),
+      422: ref('Error'),
+      429: ref('Error'),
+      500: ref('Error')
+    }
+  }
+}
+
+export const recoverWebhooks = {
+  method: 'POST' as const,
+  url: '/api/webhooks/recover',
+  schema: {
+    operationId: 'recoverWebhooks',
+    tags: ["webhooks"],
+    summary: "Re-queue the failed deliveries of a window, for several endpoints at once",
+    security: [{"bearer":["webhooks:manage"]}] as Array<Record<string, string[]>>,
+    headers: Type.Unsafe<Record<string, string | undefined>>({
+      "type": "object",
+      "properties": {"idempotency-key":{"type":"string","minLength":1,"maxLength":255}},
+      "required": []
+    }),
+    body: ref('RecoverWebhooksRequest'),
+    response: {
+      202: ref('WebhookRecovery'),
+      400: ref('Error'),
+      401: ref('Error'),
+      403: ref('Error'),
+      404: ref('Error'),
+      413: ref('Error'),
+      415: ref('Error'),
+      422: ref('Error'),
+      429: ref('Error'),
+      500: ref('Error')
+    }
+  }
+}
+
 export const openMcpStream = {
   method: 'GET' as const,
   url: '/mcp',

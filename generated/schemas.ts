@@ -571,6 +571,46 @@ export const WebhookDeliveryList = /* @__PURE__ */ Type.Unsafe<components['schem
   }
 })
 
+export const RecoverWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['schemas']['RecoverWebhookRequest']>({
+  "$id": "RecoverWebhookRequest",
+  "type": "object",
+  "required": ["since"],
+  "additionalProperties": false,
+  "properties": {
+    "since": {"type":"string","format":"date-time"},
+    "until": {"type":"string","format":"date-time"}
+  }
+})
+
+export const RecoverWebhooksRequest = /* @__PURE__ */ Type.Unsafe<components['schemas']['RecoverWebhooksRequest']>({
+  "$id": "RecoverWebhooksRequest",
+  "type": "object",
+  "required": ["since"],
+  "additionalProperties": false,
+  "properties": {
+    "since": {"type":"string","format":"date-time"},
+    "until": {"type":"string","format":"date-time"},
+    "endpointIds": {
+      "type": "array",
+      "minItems": 1,
+      "maxItems": 100,
+      "uniqueItems": true,
+      "items": {"type":"string","format":"uuid"}
+    }
+  }
+})
+
+export const WebhookRecovery = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookRecovery']>({
+  "$id": "WebhookRecovery",
+  "type": "object",
+  "required": ["requeued","since","until"],
+  "properties": {
+    "requeued": {"type":"integer","minimum":0,"maximum":10000},
+    "since": {"type":"string","format":"date-time"},
+    "until": {"type":"string","format":"date-time"}
+  }
+})
+
 export const WebhookMessage = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookMessage']>({
   "$id": "WebhookMessage",
   "type": "object",
@@ -941,6 +981,9 @@ export const componentSchemas = [
   WebhookAttempt,
   WebhookDelivery,
   WebhookDeliveryList,
+  RecoverWebhookRequest,
+  RecoverWebhooksRequest,
+  WebhookRecovery,
   WebhookMessage,
   Health,
   Readiness,

@@ -46,6 +46,12 @@ export const EnvSchema = Type.Object({
   LOOP_INGEST_BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 2, description: 'how long (ms) a delivery may wait for batch-mates while another batch is being written, an integer from 0 to 1000' }),
   LOOP_INGEST_BATCHES_IN_FLIGHT: Type.Integer({ minimum: 1, maximum: 32, default: 8, description: 'how many ingestion batches may be written at once (each holds one database connection), an integer from 1 to 32' }),
   LOOP_ALLOW_PRIVATE_URLS: Type.Boolean({ default: false, description: 'true or false' }),
+  // Settled deliveries (their bodies and attempts) and expired idempotency keys are deleted by one
+  // instance at a time (lib/retention), in batches, every LOOP_RETENTION_INTERVAL_MS.
+  LOOP_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30, description: 'how many days settled webhook deliveries and their attempts are kept, an integer from 1 to 3650' }),
+  LOOP_RETENTION_INTERVAL_MS: Type.Integer({ minimum: 1000, maximum: 86400000, default: 3600000, description: 'how often (ms) an instance prunes what retention lets go, an integer from 1000 to 86400000' }),
+  // Static egress IPs: deliveries leave through this proxy's CONNECT tunnels (lib/outbound/egress-proxy.ts).
+  LOOP_EGRESS_PROXY: Type.Optional(Type.String({ pattern: '^http://', description: 'an http://host:port URL of an HTTP proxy that accepts CONNECT (user:password@ allowed), with no path' })),
   LOOP_TRUST_PROXY: Type.String({ default: 'false', description: 'false, true, a number of proxy hops, or a comma-separated list of proxy addresses or CIDR ranges such as 10.0.0.0/8,127.0.0.1' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' })
 }, { additionalProperties: true })
@@ -78,6 +84,10 @@ export interface Config {
   /** Group commit of provider webhooks (lib/ingest): batch size, wait for batch-mates, batches at once. */
   ingestBatch: { maxSize: number, maxWaitMs: number, maxInFlight: number }
   allowPrivateUrls: boolean
+  /** Settled deliveries older than `days` are pruned, every `intervalMs`, by one instance at a time. */
+  retention: { days: number, intervalMs: number }
+  /** The HTTP proxy (http://[user:password@]host:port) every delivery is tunnelled through; undefined: direct. */
+  egressProxy: string | undefined
   /**
    * Fastify's trustProxy: whom to believe about X-Forwarded-For (the client address per-IP limits
    * key on). false: nobody, the socket's address counts; true: any proxy; a number: that many hops.
@@ -124,6 +134,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     if (parsed === null) refuse('LOOP_DELIVERY_SCHEDULE')
     else deliverySchedule = parsed
   }
+  if (env.LOOP_EGRESS_PROXY !== undefined && !refused('LOOP_EGRESS_PROXY') && !isProxyUrl(String(env.LOOP_EGRESS_PROXY))) refuse('LOOP_EGRESS_PROXY')
   let trustProxy: Config['trustProxy'] = false
   if (!refused('LOOP_TRUST_PROXY')) {
     const parsed = parseTrustProxy(String(env.LOOP_TRUST_PROXY))
@@ -150,6 +161,8 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     deliveryLeaseMs: valid.LOOP_DELIVERY_LEASE_MS,
     ingestBatch: { maxSize: valid.LOOP_INGEST_BATCH_SIZE, maxWaitMs: valid.LOOP_INGEST_BATCH_WAIT_MS, maxInFlight: valid.LOOP_INGEST_BATCHES_IN_FLIGHT },
     allowPrivateUrls: valid.LOOP_ALLOW_PRIVATE_URLS,
+    retention: { days: valid.LOOP_RETENTION_DAYS, intervalMs: valid.LOOP_RETENTION_INTERVAL_MS },
+    egressProxy: valid.LOOP_EGRESS_PROXY,
     trustProxy,
     logLevel: valid.LOG_LEVEL
   }
@@ -165,6 +178,13 @@ function isParsableUrl (text: string): boolean {
   } catch {
     return false
   }
+}
+
+/** http://host:port and nothing more (credentials aside): a CONNECT proxy has no path to send to. */
+function isProxyUrl (text: string): boolean {
+  if (!isParsableUrl(text)) return false
+  const url = new URL(text)
+  return url.protocol === 'http:' && url.hostname !== '' && url.port !== '' && url.pathname === '/' && url.search === '' && url.hash === '' && !text.endsWith('?') && !text.endsWith('#')
 }
 
 function parseTrustProxy (text: string): Config['trustProxy'] | null {

@@ -30,6 +30,7 @@ async function deliveryWorkerPlugin (fastify: FastifyInstance, options: Delivery
     schedule: fastify.config.deliverySchedule,
     leaseMs: fastify.config.deliveryLeaseMs,
     allowPrivateUrls: fastify.config.allowPrivateUrls,
+    egressProxy: fastify.config.egressProxy,
     log: fastify.log.child({ component: 'delivery-worker' }),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),

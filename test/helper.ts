@@ -36,6 +36,8 @@ export interface BuildTestOptions {
    * that never deliver do not poll the queue. Production runs one in every instance.
    */
   deliveryWorker?: boolean | DeliveryWorkerPluginOptions
+  /** The retention job's timer: off unless a test asks for it; `app.retention.runOnce()` works either way. */
+  retention?: boolean
   /** The rate limits' clock (BuildOptions.now): a test steps it instead of waiting for refills. */
   now?: BuildOptions['now']
   /** Receives every log line (LOG_LEVEL still applies; set it in `env`). */
@@ -54,7 +56,7 @@ export async function buildWithDetails (t: TestContext, env: Record<string, stri
   let app: FastifyInstance | undefined
   try {
     const deliveryWorker = options.deliveryWorker === true ? {} : options.deliveryWorker ?? false
-    app = await buildApp(config, { logStream: options.logStream, deliveryWorker, contractViolations: options.contractViolations, now: options.now })
+    app = await buildApp(config, { logStream: options.logStream, deliveryWorker, retention: options.retention === true ? {} : { scheduled: false }, contractViolations: options.contractViolations, now: options.now })
     extend?.(app)
     await app.ready()
   } catch (error) {

@@ -134,8 +134,23 @@ export async function releaseIdempotencyKey (em: EntityManager, scope: Idempoten
   )
 }
 
-/** Deletes expired keys; run periodically so the table stays small. */
-export async function purgeExpiredIdempotencyKeys (em: EntityManager): Promise<number> {
-  const rows = await sql(em, "delete from idempotency_key where created_at < now() - interval '24 hours' returning 1")
-  return rows.length
+/**
+ * Deletes up to `limit` expired keys (oldest first, through the created_at index) and says how
+ * many; the retention job (lib/retention) repeats it until a batch comes back short, so the table
+ * stays small without one long statement. An expired key is never replayed (claimIdempotencyKey
+ * forgets it too), so deleting one changes no answer.
+ */
+export async function purgeExpiredIdempotencyKeys (em: EntityManager, limit = 1000): Promise<number> {
+  const [row] = await sql<{ purged: number }>(em,
+    `with expired as (
+       select key_id, idempotency_key from idempotency_key
+        where created_at < now() - ? * interval '1 millisecond'
+        order by created_at limit ? for update skip locked
+     ), purged as (
+       delete from idempotency_key k using expired e where k.key_id = e.key_id and k.idempotency_key = e.idempotency_key returning 1
+     )
+     select count(*)::int as purged from purged`,
+    [idempotencyWindowMs, limit]
+  )
+  return row?.purged ?? 0
 }

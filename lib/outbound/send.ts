@@ -5,6 +5,7 @@ import http from 'node:http'
 import https from 'node:https'
 import { isIP } from 'node:net'
 import { assertPublicAddresses, BlockedDestinationError, publicOnlyLookup, urlHost, urlShapeProblem } from './ssrf.ts'
+import { EgressProxyError } from './egress-proxy.ts'
 
 /** Bytes of the response body kept for the delivery log. */
 export const RESPONSE_BODY_LIMIT = 4096
@@ -28,6 +29,7 @@ export interface SendOptions {
 
 function describe (error: unknown, timeoutMs: number): string {
   if (error instanceof BlockedDestinationError) return `refused: ${error.message}`
+  if (error instanceof EgressProxyError) return error.message
   const e = error as NodeJS.ErrnoException
   if (e.name === 'AbortError' || e.name === 'TimeoutError') return `timed out after ${timeoutMs} ms`
   if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return `host not found (${e.code})`

@@ -5,113 +5,87 @@
 // connecting, so a DNS answer that changed since registration (rebinding) is caught too.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
 import { isIP, type LookupFunction } from 'node:net'
+import ipaddr from 'ipaddr.js'
 
 export type BlockedRange =
   | 'unspecified' | 'loopback' | 'private' | 'link-local' | 'metadata' | 'cgnat' | 'unique-local'
   | 'multicast' | 'broadcast' | 'documentation' | 'reserved'
 
-interface Range { family: 4 | 6, network: bigint, prefix: number, label: BlockedRange }
+interface Range<A> { cidr: [A, number], label: BlockedRange }
 
-function parseIPv4 (text: string): bigint | null {
-  const parts = text.split('.')
-  if (parts.length !== 4) return null
-  let value = 0n
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return null
-    value = (value << 8n) | BigInt(part)
-  }
-  return value
-}
-
-function parseIPv6 (text: string): bigint | null {
-  let address = text.replace(/^\[|\]$/g, '')
-  const zone = address.indexOf('%')
-  if (zone !== -1) address = address.slice(0, zone)
-  if (isIP(address) !== 6) return null
-  // A trailing dotted quad (::ffff:10.0.0.1) stands for the last two groups.
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(address)
-  if (dotted !== null) {
-    const v4 = parseIPv4(dotted[1] as string)
-    if (v4 === null) return null
-    address = address.slice(0, -(dotted[1] as string).length) + `${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`
-  }
-  const [head = '', tail] = address.split('::')
-  const headGroups = head === '' ? [] : head.split(':')
-  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':')
-  const missing = 8 - headGroups.length - tailGroups.length
-  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(missing).fill('0'), ...tailGroups]
-  if (groups.length !== 8) return null
-  return groups.reduce((acc, group) => (acc << 16n) | BigInt(`0x${group}`), 0n)
-}
-
-function range (family: 4 | 6, cidr: string, label: BlockedRange): Range {
-  const [address = '', bits = ''] = cidr.split('/')
-  const network = family === 4 ? parseIPv4(address) : parseIPv6(address)
-  if (network === null) throw new Error(`bad range ${cidr}`)
-  return { family, network, prefix: Number(bits), label }
-}
+const v4 = (cidr: string, label: BlockedRange): Range<ipaddr.IPv4> => ({ cidr: ipaddr.IPv4.parseCIDR(cidr), label })
+const v6 = (cidr: string, label: BlockedRange): Range<ipaddr.IPv6> => ({ cidr: ipaddr.IPv6.parseCIDR(cidr), label })
 
 // Most specific first: the first range that contains an address names it.
-const ipv4Ranges: Range[] = [
-  range(4, '169.254.169.254/32', 'metadata'), // AWS, GCP, Azure, OpenStack instance metadata
-  range(4, '168.63.129.16/32', 'metadata'), // Azure wire server: a public-looking address inside every VNet
-  range(4, '255.255.255.255/32', 'broadcast'),
-  range(4, '0.0.0.0/8', 'unspecified'),
-  range(4, '10.0.0.0/8', 'private'),
-  range(4, '100.64.0.0/10', 'cgnat'), // also holds Alibaba's metadata at 100.100.100.200
-  range(4, '127.0.0.0/8', 'loopback'),
-  range(4, '169.254.0.0/16', 'link-local'),
-  range(4, '172.16.0.0/12', 'private'),
-  range(4, '192.0.0.0/24', 'reserved'), // IETF protocol assignments (Oracle Cloud metadata is 192.0.0.192)
-  range(4, '192.0.2.0/24', 'documentation'),
-  range(4, '192.88.99.0/24', 'reserved'), // 6to4 relay anycast
-  range(4, '192.168.0.0/16', 'private'),
-  range(4, '198.18.0.0/15', 'reserved'), // benchmarking
-  range(4, '198.51.100.0/24', 'documentation'),
-  range(4, '203.0.113.0/24', 'documentation'),
-  range(4, '224.0.0.0/4', 'multicast'),
-  range(4, '240.0.0.0/4', 'reserved')
+const ipv4Ranges: Range<ipaddr.IPv4>[] = [
+  v4('169.254.169.254/32', 'metadata'), // AWS, GCP, Azure, OpenStack instance metadata
+  v4('168.63.129.16/32', 'metadata'), // Azure wire server: a public-looking address inside every VNet
+  v4('255.255.255.255/32', 'broadcast'),
+  v4('0.0.0.0/8', 'unspecified'),
+  v4('10.0.0.0/8', 'private'),
+  v4('100.64.0.0/10', 'cgnat'), // also holds Alibaba's metadata at 100.100.100.200
+  v4('127.0.0.0/8', 'loopback'),
+  v4('169.254.0.0/16', 'link-local'),
+  v4('172.16.0.0/12', 'private'),
+  v4('192.0.0.0/24', 'reserved'), // IETF protocol assignments (Oracle Cloud metadata is 192.0.0.192)
+  v4('192.0.2.0/24', 'documentation'),
+  v4('192.88.99.0/24', 'reserved'), // 6to4 relay anycast
+  v4('192.168.0.0/16', 'private'),
+  v4('198.18.0.0/15', 'reserved'), // benchmarking
+  v4('198.51.100.0/24', 'documentation'),
+  v4('203.0.113.0/24', 'documentation'),
+  v4('224.0.0.0/4', 'multicast'),
+  v4('240.0.0.0/4', 'reserved')
 ]
 
-const ipv6Ranges: Range[] = [
-  range(6, '::/128', 'unspecified'),
-  range(6, '::1/128', 'loopback'),
-  range(6, 'fd00:ec2::254/128', 'metadata'), // AWS instance metadata over IPv6
-  range(6, '::/96', 'reserved'), // IPv4-compatible, deprecated
-  range(6, '64:ff9b:1::/48', 'reserved'), // local-use NAT64
-  range(6, '100::/64', 'reserved'), // discard-only
-  range(6, '2001::/23', 'reserved'), // IETF protocol assignments, Teredo included
-  range(6, '2001:db8::/32', 'documentation'),
-  range(6, 'fc00::/7', 'unique-local'),
-  range(6, 'fe80::/10', 'link-local'),
-  range(6, 'fec0::/10', 'private'), // deprecated site-local
-  range(6, 'ff00::/8', 'multicast')
+const ipv6Ranges: Range<ipaddr.IPv6>[] = [
+  v6('::/128', 'unspecified'),
+  v6('::1/128', 'loopback'),
+  v6('fd00:ec2::254/128', 'metadata'), // AWS instance metadata over IPv6
+  v6('::/96', 'reserved'), // IPv4-compatible, deprecated
+  v6('64:ff9b:1::/48', 'reserved'), // local-use NAT64
+  v6('100::/64', 'reserved'), // discard-only
+  v6('2001::/23', 'reserved'), // IETF protocol assignments, Teredo included
+  v6('2001:db8::/32', 'documentation'),
+  v6('fc00::/7', 'unique-local'),
+  v6('fe80::/10', 'link-local'),
+  v6('fec0::/10', 'private'), // deprecated site-local
+  v6('ff00::/8', 'multicast')
 ]
 
-const contains = (r: Range, value: bigint, bits: number) => (value >> BigInt(bits - r.prefix)) === (r.network >> BigInt(bits - r.prefix))
+// IPv6 forms that carry an IPv4 address in known bits, judged by that address.
+const nat64 = ipaddr.IPv6.parseCIDR('64:ff9b::/96')
+const sixToFour = ipaddr.IPv6.parseCIDR('2002::/16')
+// Only 2000::/3 is allocated for global unicast; everything else is not yet a public address.
+const globalUnicast = ipaddr.IPv6.parseCIDR('2000::/3')
 
-function classifyIPv4 (value: bigint): BlockedRange | null {
-  return ipv4Ranges.find((r) => contains(r, value, 32))?.label ?? null
-}
+const labelIn = <A extends ipaddr.IPv4 | ipaddr.IPv6>(address: A, ranges: readonly Range<A>[]): BlockedRange | null =>
+  ranges.find((r) => address.match(r.cidr))?.label ?? null
+
+/** The IPv4 address held in 16-bit groups `high` and `high + 1` of an IPv6 address. */
+const ipv4From = (parts: number[], high: number) => new ipaddr.IPv4([(parts[high] ?? 0) >> 8, (parts[high] ?? 0) & 0xff, (parts[high + 1] ?? 0) >> 8, (parts[high + 1] ?? 0) & 0xff])
 
 /**
  * Why `address` (an IPv4 or IPv6 literal) must not receive webhooks, or null when it is a public
  * unicast address. IPv6 forms that carry an IPv4 address (mapped `::ffff:a.b.c.d`, NAT64
  * `64:ff9b::/96`, 6to4 `2002::/16`) are judged by that IPv4 address. Anything that is not an IP
- * literal is 'reserved': a caller must resolve names first.
+ * literal is 'reserved': a caller must resolve names first. IPv4 is the four-part decimal form
+ * only (as DNS answers it); the shorthand and octal forms some parsers accept are not addresses here.
  */
 export function classifyAddress (address: string): BlockedRange | null {
-  const v4 = parseIPv4(address)
-  if (v4 !== null) return classifyIPv4(v4)
-  const v6 = parseIPv6(address)
-  if (v6 === null) return 'reserved'
-  if (v6 >> 32n === 0xffffn) return classifyIPv4(v6 & 0xffffffffn)
-  if (v6 >> 32n === 0x64ff9b0000000000000000n) return classifyIPv4(v6 & 0xffffffffn)
-  if (v6 >> 112n === 0x2002n) return classifyIPv4((v6 >> 80n) & 0xffffffffn)
-  const label = ipv6Ranges.find((r) => contains(r, v6, 128))?.label
-  if (label !== undefined) return label
-  // Only 2000::/3 is allocated for global unicast; everything else is not yet a public address.
-  return v6 >> 125n === 1n ? null : 'reserved'
+  if (ipaddr.IPv4.isValidFourPartDecimal(address)) return labelIn(ipaddr.IPv4.parse(address), ipv4Ranges)
+  const bare = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '')
+  if (isIP(bare) !== 6) return 'reserved'
+  // ipaddr.js reads `::a.b.c.d` as the mapped `::ffff:a.b.c.d`; it is the deprecated
+  // IPv4-compatible form (::/96), reserved like the rest of that range.
+  if (/^::\d+\.\d+\.\d+\.\d+$/.test(bare)) return 'reserved'
+  const six = ipaddr.IPv6.parse(bare)
+  if (six.isIPv4MappedAddress()) return labelIn(six.toIPv4Address(), ipv4Ranges)
+  if (six.match(nat64)) return labelIn(ipv4From(six.parts, 6), ipv4Ranges)
+  if (six.match(sixToFour)) return labelIn(ipv4From(six.parts, 1), ipv4Ranges)
+  const label = labelIn(six, ipv6Ranges)
+  if (label !== null) return label
+  return six.match(globalUnicast) ? null : 'reserved'
 }
 
 const labels: Record<BlockedRange, string> = {

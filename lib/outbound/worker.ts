@@ -7,6 +7,7 @@ import type { MikroORM } from '@mikro-orm/postgresql'
 import { outboundHeaders } from '../signing/outbound.ts'
 import { claimDueDeliveries, recordAttempt, type ClaimedDelivery } from './queue.ts'
 import { DEFAULT_TIMEOUT_MS, sendWebhook } from './send.ts'
+import { egressProxyAgents } from './egress-proxy.ts'
 
 export interface WorkerLog {
   debug: (obj: object, msg: string) => void
@@ -27,6 +28,8 @@ export interface DeliveryWorkerOptions {
   timeoutMs?: number
   /** How long a claim stays with this worker; must exceed a whole attempt, timeout included. */
   leaseMs?: number
+  /** LOOP_EGRESS_PROXY: every attempt goes through this HTTP proxy's CONNECT tunnels. */
+  egressProxy?: string | undefined
 }
 
 export class DeliveryWorker {
@@ -34,7 +37,7 @@ export class DeliveryWorker {
   private readonly pollIntervalMs: number
   private readonly timeoutMs: number
   private readonly leaseMs: number
-  private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) }
+  private readonly agents: { http: http.Agent, https: https.Agent }
   private readonly inFlight = new Set<Promise<void>>()
   private running = false
   /** Attempts this worker made and recorded since it started (for operators and tests). */
@@ -53,6 +56,10 @@ export class DeliveryWorker {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.leaseMs = options.leaseMs ?? this.timeoutMs + 50_000
     if (this.leaseMs <= this.timeoutMs) throw new Error(`the delivery lease (${this.leaseMs} ms) must outlast an attempt's timeout (${this.timeoutMs} ms)`)
+    // Through the egress proxy's tunnels when one is set (static egress IPs), direct otherwise.
+    this.agents = options.egressProxy !== undefined
+      ? egressProxyAgents(new URL(options.egressProxy), { allowPrivateUrls: options.allowPrivateUrls, connectTimeoutMs: this.timeoutMs })
+      : { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) }
   }
 
   start (): void {

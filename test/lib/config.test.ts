@@ -12,6 +12,11 @@ t.test('defaults apply when the environment is empty', async (t) => {
   t.equal(config.deliveryLeaseMs, 60_000)
   t.equal(loadConfig({ LOOP_DELIVERY_LEASE_MS: '11000' }).deliveryLeaseMs, 11_000)
   t.equal(config.allowPrivateUrls, false)
+  t.same(config.retention, { days: 30, intervalMs: 3_600_000 })
+  t.equal(config.egressProxy, undefined)
+  t.equal(loadConfig({ LOOP_EGRESS_PROXY: 'http://egress.internal:3128' }).egressProxy, 'http://egress.internal:3128')
+  t.equal(loadConfig({ LOOP_EGRESS_PROXY: 'http://loop:s3cret@10.0.0.5:8080/' }).egressProxy, 'http://loop:s3cret@10.0.0.5:8080/')
+  t.same(loadConfig({ LOOP_RETENTION_DAYS: '7', LOOP_RETENTION_INTERVAL_MS: '60000' }).retention, { days: 7, intervalMs: 60_000 })
   t.equal(config.databaseUrl, undefined)
 })
 
@@ -69,7 +74,15 @@ const bad: [string, string, RegExp][] = [
   ['LOOP_INGEST_BATCH_WAIT_MS', '2.5', /^LOOP_INGEST_BATCH_WAIT_MS must be/],
   ['LOOP_INGEST_BATCHES_IN_FLIGHT', '0', /^LOOP_INGEST_BATCHES_IN_FLIGHT must be how many ingestion batches .* from 1 to 32/],
   ['LOOP_INGEST_BATCHES_IN_FLIGHT', 'many', /^LOOP_INGEST_BATCHES_IN_FLIGHT must be/],
-  ['LOOP_DELIVERY_LEASE_MS', '10000', /^LOOP_DELIVERY_LEASE_MS must be how long \(ms\) a worker holds a claimed delivery .* from 11000 \(the 10 s send timeout/]
+  ['LOOP_DELIVERY_LEASE_MS', '10000', /^LOOP_DELIVERY_LEASE_MS must be how long \(ms\) a worker holds a claimed delivery .* from 11000 \(the 10 s send timeout/],
+  ['LOOP_RETENTION_DAYS', '0', /^LOOP_RETENTION_DAYS must be how many days settled webhook deliveries .* from 1 to 3650/],
+  ['LOOP_RETENTION_DAYS', 'forever', /^LOOP_RETENTION_DAYS must be/],
+  ['LOOP_RETENTION_INTERVAL_MS', '10', /^LOOP_RETENTION_INTERVAL_MS must be how often \(ms\) .* from 1000 to 86400000/],
+  ['LOOP_EGRESS_PROXY', 'https://egress.internal:3128', /^LOOP_EGRESS_PROXY must be an http:\/\/host:port URL of an HTTP proxy that accepts CONNECT/],
+  ['LOOP_EGRESS_PROXY', 'socks5://egress.internal:1080', /^LOOP_EGRESS_PROXY must be an http:\/\/host:port URL/],
+  ['LOOP_EGRESS_PROXY', 'http://egress.internal', /^LOOP_EGRESS_PROXY must be/],
+  ['LOOP_EGRESS_PROXY', 'http://egress.internal:3128/forward', /^LOOP_EGRESS_PROXY must be/],
+  ['LOOP_EGRESS_PROXY', 'http://egress.internal:99999', /^LOOP_EGRESS_PROXY must be/]
 ]
 for (const [key, value, expected] of bad) {
   t.test(`${key}=${value} is refused with one clear line`, async (t) => {
@@ -91,7 +104,8 @@ const secretBearing: [string, string, string][] = [
   ['DATABASE_URL', 'postgres://loop:hunter2db@db.internal:99999/loop', 'hunter2db'],
   ['DATABASE_URL', 'postgres://loop:hunter2%zzdb@db.internal/loop', 'hunter2'],
   ['REDIS_URL', 'http://:hunter2redis@cache.internal:6379', 'hunter2redis'],
-  ['REDIS_URL', 'redis://:hunter2redis@[cache.internal', 'hunter2redis']
+  ['REDIS_URL', 'redis://:hunter2redis@[cache.internal', 'hunter2redis'],
+  ['LOOP_EGRESS_PROXY', 'https://loop:hunter2proxy@egress.internal:3128', 'hunter2proxy']
 ]
 for (const [key, value, secret] of secretBearing) {
   t.test(`${key}=${value.replace(secret, '<secret>')} is refused without the secret`, async (t) => {

@@ -27,6 +27,8 @@ const scopes: [string, string, string, string][] = [
   ['testWebhook', '/api/webhooks/{id}/test', 'post', 'webhooks:manage'],
   ['listWebhookDeliveries', '/api/webhooks/{id}/deliveries', 'get', 'webhooks:manage'],
   ['retryWebhookDelivery', '/api/webhooks/{id}/deliveries/{deliveryId}/retry', 'post', 'webhooks:manage'],
+  ['recoverWebhook', '/api/webhooks/{id}/recover', 'post', 'webhooks:manage'],
+  ['recoverWebhooks', '/api/webhooks/recover', 'post', 'webhooks:manage'],
   ['createBrand', '/api/brands', 'post', 'admin'],
   ['createKey', '/api/keys', 'post', 'admin'],
   ['listKeys', '/api/keys', 'get', 'admin'],

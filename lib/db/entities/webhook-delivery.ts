@@ -30,7 +30,9 @@ export const WebhookDelivery = defineEntity({
   indexes: [
     { name: 'webhook_delivery_status_log_idx', expression: 'create index webhook_delivery_status_log_idx on webhook_delivery (endpoint_id, status, created_at desc, id desc)' },
     { name: 'webhook_delivery_due_idx', expression: "create index webhook_delivery_due_idx on webhook_delivery (next_attempt_at) where status = 'pending'" },
-    { name: 'webhook_delivery_log_idx', expression: 'create index webhook_delivery_log_idx on webhook_delivery (endpoint_id, created_at desc, id desc)' }
+    { name: 'webhook_delivery_log_idx', expression: 'create index webhook_delivery_log_idx on webhook_delivery (endpoint_id, created_at desc, id desc)' },
+    // Retention's batches, oldest settled first (lib/retention).
+    { name: 'webhook_delivery_settled_idx', expression: "create index webhook_delivery_settled_idx on webhook_delivery (updated_at) where status in ('succeeded', 'failed')" }
   ],
   checks: [{ name: 'webhook_delivery_attempt_count_check', expression: 'attempt_count >= 0' }]
 })

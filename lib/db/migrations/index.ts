@@ -9,6 +9,7 @@ import { Migration20261202100000Tenancy } from './Migration20261202100000Tenancy
 import { Migration20261202110000SignalReplays } from './Migration20261202110000SignalReplays.ts'
 import { Migration20261209100000SingularTables } from './Migration20261209100000SingularTables.ts'
 import { Migration20261210100000ListIndexes } from './Migration20261210100000ListIndexes.ts'
+import { Migration20261211300000Retention } from './Migration20261211300000Retention.ts'
 import { Migration20261211400000MillisecondKeys } from './Migration20261211400000MillisecondKeys.ts'
 
 export const migrationsList: MigrationObject[] = [
@@ -21,5 +22,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202110000SignalReplays', class: Migration20261202110000SignalReplays },
   { name: 'Migration20261209100000SingularTables', class: Migration20261209100000SingularTables },
   { name: 'Migration20261210100000ListIndexes', class: Migration20261210100000ListIndexes },
+  { name: 'Migration20261211300000Retention', class: Migration20261211300000Retention },
   { name: 'Migration20261211400000MillisecondKeys', class: Migration20261211400000MillisecondKeys }
 ]

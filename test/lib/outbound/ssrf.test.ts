@@ -64,7 +64,13 @@ const addresses: [string, BlockedRange | null][] = [
   ['4000::1', 'reserved'],
   ['2606:4700:4700::1111', null],
   ['2a00:1450:4001:80b::200e', null],
-  // not an address at all
+  ['0:0:0:0:0:ffff:7f00:1', 'loopback'],
+  ['::ffff:0a01:0203', 'private'],
+  // not an address at all (shorthand, octal and hex forms some parsers accept; DNS never answers them)
+  ['010.0.0.1', 'reserved'],
+  ['127.1', 'reserved'],
+  ['0x7f.0.0.1', 'reserved'],
+  ['2130706433', 'reserved'],
   ['example.com', 'reserved'],
   ['', 'reserved']
 ]
