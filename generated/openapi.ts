@@ -1061,7 +1061,7 @@ export interface components {
          */
         WebhookEnv: "live" | "test" | "dev";
         /**
-         * @description `active`; `failing` after a delivery exhausted its retries (a later success makes it `active`); `disabled` by request.
+         * @description `active`; `failing` after a delivery exhausted its retries (a later success makes it `active`); `disabled` by request or because the receiver answered `410 Gone` (a PATCH to `active` enables it again).
          * @enum {string}
          */
         WebhookStatus: "active" | "failing" | "disabled";
@@ -1076,6 +1076,7 @@ export interface components {
             env?: components["schemas"]["WebhookEnv"];
             /** @description A note for people about what the endpoint is for. */
             description?: string;
+            timeoutMs?: components["schemas"]["WebhookTimeout"];
         };
         UpdateWebhookRequest: {
             /** Format: uri */
@@ -1084,7 +1085,10 @@ export interface components {
             description?: string | null;
             /** @enum {string} */
             status?: "active" | "disabled";
+            timeoutMs?: components["schemas"]["WebhookTimeout"];
         };
+        /** @description How long (ms) an attempt waits for the receiver's answer before it counts as a failure and is retried, 1000 to 30000; 15000 unless set. */
+        WebhookTimeout: number;
         WebhookEndpoint: {
             /** Format: uuid */
             id: string;
@@ -1096,6 +1100,7 @@ export interface components {
             /** @description The brand whose events it receives; null when made with a brandless key (receives every brand's). */
             brandId: string | null;
             status: components["schemas"]["WebhookStatus"];
+            timeoutMs: components["schemas"]["WebhookTimeout"];
             /**
              * Format: date-time
              * @description While a rotated-out secret still signs beside the new one, when it stops.
@@ -3947,6 +3952,7 @@ export interface operations {
                      *           "description": "CRM sync",
                      *           "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *           "status": "active",
+                     *           "timeoutMs": 15000,
                      *           "previousSecretExpiresAt": null,
                      *           "createdAt": "2026-11-25T12:00:00.000Z",
                      *           "updatedAt": "2026-11-25T12:00:00.000Z"
@@ -4016,6 +4022,7 @@ export interface operations {
                      *       "description": "CRM sync",
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
+                     *       "timeoutMs": 15000,
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:00:00.000Z",
@@ -4099,6 +4106,7 @@ export interface operations {
                      *       "description": "CRM sync",
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
+                     *       "timeoutMs": 15000,
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:00:00.000Z"
@@ -4200,6 +4208,7 @@ export interface operations {
                      *       "description": "CRM sync",
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
+                     *       "timeoutMs": 15000,
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:20:00.000Z"
@@ -4259,6 +4268,7 @@ export interface operations {
                      *       "description": "CRM sync",
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
+                     *       "timeoutMs": 15000,
                      *       "previousSecretExpiresAt": "2026-11-26T12:40:00.000Z",
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:40:00.000Z",

@@ -438,7 +438,8 @@ export const CreateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['sche
       "items": {"$ref":"WebhookEventPattern#"}
     },
     "env": {"$ref":"WebhookEnv#"},
-    "description": {"type":"string","maxLength":500}
+    "description": {"type":"string","maxLength":500},
+    "timeoutMs": {"$ref":"WebhookTimeout#"}
   }
 })
 
@@ -457,8 +458,16 @@ export const UpdateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['sche
       "items": {"$ref":"WebhookEventPattern#"}
     },
     "description": {"type":["string","null"],"maxLength":500},
-    "status": {"type":"string","enum":["active","disabled"]}
+    "status": {"type":"string","enum":["active","disabled"]},
+    "timeoutMs": {"$ref":"WebhookTimeout#"}
   }
+})
+
+export const WebhookTimeout = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookTimeout']>({
+  "$id": "WebhookTimeout",
+  "type": "integer",
+  "minimum": 1000,
+  "maximum": 30000
 })
 
 export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookEndpoint']>({
@@ -472,6 +481,7 @@ export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']
     "description",
     "brandId",
     "status",
+    "timeoutMs",
     "previousSecretExpiresAt",
     "createdAt",
     "updatedAt"
@@ -484,6 +494,7 @@ export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']
     "description": {"type":["string","null"]},
     "brandId": {"type":["string","null"]},
     "status": {"$ref":"WebhookStatus#"},
+    "timeoutMs": {"$ref":"WebhookTimeout#"},
     "previousSecretExpiresAt": {"type":["string","null"],"format":"date-time"},
     "createdAt": {"type":"string","format":"date-time"},
     "updatedAt": {"type":"string","format":"date-time"}
@@ -934,6 +945,7 @@ export const componentSchemas = [
   WebhookStatus,
   CreateWebhookRequest,
   UpdateWebhookRequest,
+  WebhookTimeout,
   WebhookEndpoint,
   WebhookEndpointWithSecret,
   WebhookEndpointList,

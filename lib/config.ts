@@ -39,9 +39,10 @@ export const EnvSchema = Type.Object({
   LOOP_CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 60000, description: 'how long (ms) a connection may stay silent before it is closed, an integer from 100 to 600000' }),
   LOOP_DELIVERY_SCHEDULE: Type.String({ default: '1m,5m,30m,2h,24h', description: 'a comma-separated list of durations such as 1m,5m,30m,2h,24h or 100ms,200ms' }),
   // A worker that dies mid-attempt holds its claims until the lease lapses; then another worker
-  // sends them again. The lease must outlast a whole attempt (the 10 s send timeout and the write
-  // that records it), or a slow attempt could be claimed and sent a second time while it runs.
-  LOOP_DELIVERY_LEASE_MS: Type.Integer({ minimum: 11000, maximum: 3600000, default: 60000, description: 'how long (ms) a worker holds a claimed delivery before another worker may send it again, an integer from 11000 (the 10 s send timeout and a second to record the attempt) to 3600000' }),
+  // sends them again. The lease must outlast a whole attempt (the longest send timeout an endpoint
+  // may set, 30 s, and the write that records it), or a slow attempt could be claimed and sent a
+  // second time while it runs.
+  LOOP_DELIVERY_LEASE_MS: Type.Integer({ minimum: 31000, maximum: 3600000, default: 60000, description: 'how long (ms) a worker holds a claimed delivery before another worker may send it again, an integer from 31000 (the longest send timeout an endpoint may set, 30 s, and a second to record the attempt) to 3600000' }),
   LOOP_INGEST_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'the most writes (provider deliveries, events) committed together in one transaction, an integer from 1 to 1000' }),
   LOOP_INGEST_BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 2, description: 'how long (ms) a delivery may wait for batch-mates while another batch is being written, an integer from 0 to 1000' }),
   LOOP_INGEST_BATCHES_IN_FLIGHT: Type.Integer({ minimum: 1, maximum: 32, default: 8, description: 'how many ingestion batches may be written at once (each holds one database connection), an integer from 1 to 32' }),

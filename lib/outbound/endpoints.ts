@@ -9,6 +9,7 @@ import type { components } from '../../generated/openapi.ts'
 import { WebhookEndpoint } from '../db/entities/webhook-endpoint.ts'
 import { notFound, validationError, type ValidationIssue } from '../errors.ts'
 import { newestFirst, type PageRequest } from '../pagination/cursor.ts'
+import { DEFAULT_TIMEOUT_MS } from './send.ts'
 import { destinationProblem, type ResolveAll } from './ssrf.ts'
 import { patternReachable } from './subscriptions.ts'
 import { generateWebhookSecret } from '../signing/outbound.ts'
@@ -31,7 +32,7 @@ export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000
 
 type EndpointRow = {
   id: string, url: string, events: string[], env: 'live' | 'test', description?: string | null, brandId?: string | null,
-  status: 'active' | 'failing' | 'disabled', previousSecretExpiresAt?: Date | null, createdAt: Date, updatedAt: Date
+  status: 'active' | 'failing' | 'disabled', timeoutMs: number, previousSecretExpiresAt?: Date | null, createdAt: Date, updatedAt: Date
 }
 
 export function toEndpointView (row: EndpointRow, now = new Date()): WebhookEndpointView {
@@ -44,6 +45,7 @@ export function toEndpointView (row: EndpointRow, now = new Date()): WebhookEndp
     description: row.description ?? null,
     brandId: row.brandId ?? null,
     status: row.status,
+    timeoutMs: row.timeoutMs,
     previousSecretExpiresAt: overlap,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString()
@@ -92,6 +94,7 @@ export async function createEndpoint (em: EntityManager, input: CreateWebhookReq
     description: input.description ?? null,
     brandId: caller.brandId,
     status: 'active' as const,
+    timeoutMs: input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     previousSecretExpiresAt: null,
     createdAt: now,
     updatedAt: now
@@ -99,9 +102,9 @@ export async function createEndpoint (em: EntityManager, input: CreateWebhookReq
   const secret = generateWebhookSecret()
   // A bound parameter (lib/db/sql.ts), so the secret never appears in SQL text or a log line.
   await sql(em,
-    `insert into webhook_endpoint (id, url, events, env, description, brand_id, key_id, scopes, secret, status, created_at, updated_at)
-     values (?, ?, ?::text[], ?, ?, ?, ?, ?::text[], ?, 'active', ?, ?)`,
-    [row.id, row.url, row.events, row.env, row.description, row.brandId, caller.keyId, [...caller.scopes], secret, now, now]
+    `insert into webhook_endpoint (id, url, events, env, description, brand_id, key_id, scopes, secret, status, timeout_ms, created_at, updated_at)
+     values (?, ?, ?::text[], ?, ?, ?, ?, ?::text[], ?, 'active', ?, ?, ?)`,
+    [row.id, row.url, row.events, row.env, row.description, row.brandId, caller.keyId, [...caller.scopes], secret, row.timeoutMs, now, now]
   )
   return { ...toEndpointView(row), secret }
 }
@@ -126,6 +129,7 @@ export async function updateEndpoint (em: EntityManager, id: string, patch: Upda
     if (patch.url !== undefined) row.url = patch.url
     if (patch.events !== undefined) row.events = patch.events
     if (patch.description !== undefined) row.description = patch.description
+    if (patch.timeoutMs !== undefined) row.timeoutMs = patch.timeoutMs
     if (patch.status !== undefined) {
       row.status = patch.status
       row.failingSince = null
@@ -141,7 +145,7 @@ export async function updateEndpoint (em: EntityManager, id: string, patch: Upda
  * A disabled endpoint's pending deliveries wait unscheduled (next attempt at 'infinity'), so the
  * workers' claim query never has to walk past them; enabling it makes them due at once.
  */
-async function parkPendingDeliveries (em: EntityManager, endpointId: string, park: boolean): Promise<void> {
+export async function parkPendingDeliveries (em: EntityManager, endpointId: string, park: boolean): Promise<void> {
   await sql(em,
     park
       ? "update webhook_delivery set next_attempt_at = 'infinity', updated_at = now() where endpoint_id = ? and status = 'pending'"

@@ -7,6 +7,7 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import { scheduleNextAttempt, type NextState } from './schedule.ts'
 import type { SendResult } from './send.ts'
 import { raiseEndpointFailing } from './alerts.ts'
+import { disableEndpoint } from './lifecycle.ts'
 import { sql } from '../db/sql.ts'
 
 export interface ClaimedDelivery {
@@ -23,6 +24,10 @@ export interface ClaimedDelivery {
   secret: string
   /** Still signing beside the new secret during the 24 hours after a rotation; null otherwise. */
   previousSecret: string | null
+  /** The endpoint's own attempt timeout (1–30 s). */
+  timeoutMs: number
+  /** The endpoint's status when claimed: a success on a `failing` one makes it `active` and announces it. */
+  endpointStatus: 'active' | 'failing'
 }
 
 interface ClaimRow {
@@ -37,6 +42,8 @@ interface ClaimRow {
   url: string
   secret: string
   previous_secret: string | null
+  timeout_ms: number
+  endpoint_status: 'active' | 'failing'
 }
 
 /**
@@ -58,7 +65,8 @@ export async function claimDueDeliveries (em: EntityManager, limit: number, leas
            limit ?
            for update of q skip locked)
       returning d.id, d.claim_token, d.endpoint_id, d.message_id, d.event_type, d.body, d.attempt_count, d.manual_retry,
-                e.url, e.secret, case when e.previous_secret_expires_at > now() then e.previous_secret end as previous_secret`,
+                e.url, e.secret, case when e.previous_secret_expires_at > now() then e.previous_secret end as previous_secret,
+                e.timeout_ms, e.status as endpoint_status`,
     [leaseMs, limit]
   )
   return rows.map((r) => ({
@@ -72,11 +80,18 @@ export async function claimDueDeliveries (em: EntityManager, limit: number, leas
     manualRetry: r.manual_retry,
     url: r.url,
     secret: r.secret,
-    previousSecret: r.previous_secret
+    previousSecret: r.previous_secret,
+    timeoutMs: r.timeout_ms,
+    endpointStatus: r.endpoint_status
   }))
 }
 
-export interface RecordedAttempt { recorded: boolean, next: NextState, alerted: boolean }
+export interface RecordedAttempt {
+  recorded: boolean
+  next: NextState
+  /** What this attempt made of its endpoint: `failing` (retries exhausted, alert raised), `disabled` (410 Gone), or nothing. */
+  transition: 'failing' | 'disabled' | null
+}
 
 // One statement records the attempt, moves the delivery on and releases its lease, and (after a
 // success) makes a failing endpoint active again: atomic on its own, one round trip per attempt.
@@ -108,17 +123,23 @@ export async function recordAttempt (em: EntityManager, claimed: ClaimedDelivery
   const next = scheduleNextAttempt({ outcome: result, attempt: claimed.attempt, manualRetry: claimed.manualRetry, schedule })
   const record = async (tx: EntityManager): Promise<boolean> => {
     const [row] = await sql<{ recorded: number }>(tx, recordSql, [
-      claimed.attempt, next.status, next.status === 'pending', next.status === 'pending' ? next.retryInMs : 0,
+      // A 410's delivery stays pending: disableEndpoint parks it with the endpoint's others.
+      claimed.attempt, next.status === 'gone' ? 'pending' : next.status, next.status === 'pending', next.status === 'pending' ? next.retryInMs : 0,
       result.statusCode, result.error, claimed.id, claimed.claimToken,
       claimed.attempt, attemptedAt, result.statusCode, result.latencyMs, result.error, result.responseBody,
       next.status === 'succeeded'
     ])
     return row?.recorded === 1
   }
-  if (next.status !== 'failed' || !next.exhausted) return { recorded: await record(em), next, alerted: false }
+  const exhausted = next.status === 'failed' && next.exhausted
+  if (!exhausted && next.status !== 'gone') return { recorded: await record(em), next, transition: null }
   return await em.transactional(async (tx) => {
-    if (!await record(tx)) return { recorded: false, next, alerted: false }
+    if (!await record(tx)) return { recorded: false, next, transition: null }
+    if (next.status === 'gone') {
+      const disabled = await disableEndpoint(tx, claimed.endpointId)
+      return { recorded: true, next, transition: disabled ? 'disabled' : null }
+    }
     const alerted = await raiseEndpointFailing(tx, claimed.endpointId, { deliveryId: claimed.id, eventType: claimed.eventType, attempts: claimed.attempt, statusCode: result.statusCode, error: result.error })
-    return { recorded: true, next, alerted }
+    return { recorded: true, next, transition: alerted ? 'failing' : null }
   })
 }

@@ -6,7 +6,7 @@ import https from 'node:https'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { outboundHeaders } from '../signing/outbound.ts'
 import { claimDueDeliveries, recordAttempt, type ClaimedDelivery } from './queue.ts'
-import { DEFAULT_TIMEOUT_MS, sendWebhook } from './send.ts'
+import { MAX_TIMEOUT_MS, sendWebhook } from './send.ts'
 
 export interface WorkerLog {
   debug: (obj: object, msg: string) => void
@@ -24,6 +24,7 @@ export interface DeliveryWorkerOptions {
   concurrency?: number
   /** How long to wait before looking again when nothing was due. */
   pollIntervalMs?: number
+  /** The longest any attempt may take (default 30 s, the most an endpoint may set): an endpoint's own `timeoutMs` above it is cut to it. */
   timeoutMs?: number
   /** How long a claim stays with this worker; must exceed a whole attempt, timeout included. */
   leaseMs?: number
@@ -50,7 +51,7 @@ export class DeliveryWorker {
   constructor (private readonly options: DeliveryWorkerOptions) {
     this.concurrency = options.concurrency ?? 8
     this.pollIntervalMs = options.pollIntervalMs ?? 200
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    this.timeoutMs = options.timeoutMs ?? MAX_TIMEOUT_MS
     this.leaseMs = options.leaseMs ?? this.timeoutMs + 50_000
     if (this.leaseMs <= this.timeoutMs) throw new Error(`the delivery lease (${this.leaseMs} ms) must outlast an attempt's timeout (${this.timeoutMs} ms)`)
   }
@@ -164,7 +165,7 @@ export class DeliveryWorker {
       secret: delivery.secret,
       previousSecret: delivery.previousSecret
     })
-    const result = await sendWebhook(delivery.url, delivery.body, headers, { timeoutMs: this.timeoutMs, allowPrivateUrls: this.options.allowPrivateUrls, agents: this.agents })
+    const result = await sendWebhook(delivery.url, delivery.body, headers, { timeoutMs: Math.min(delivery.timeoutMs, this.timeoutMs), allowPrivateUrls: this.options.allowPrivateUrls, agents: this.agents })
     // The URL is not logged: a query string can carry the receiver's own token.
     const context = { deliveryId: delivery.id, endpointId: delivery.endpointId, attempt: delivery.attempt, statusCode: result.statusCode, latencyMs: result.latencyMs }
     try {
@@ -173,7 +174,8 @@ export class DeliveryWorker {
       if (!recorded.recorded) log.warn(context, 'delivery lease lost before the attempt was recorded; another worker owns it')
       else if (recorded.next.status === 'succeeded') log.debug(context, 'webhook delivered')
       else log.info({ ...context, error: result.error, next: recorded.next.status }, 'webhook attempt failed')
-      if (recorded.alerted) log.warn({ endpointId: delivery.endpointId }, 'webhook endpoint is failing: retries exhausted, alert raised')
+      if (recorded.transition === 'failing') log.warn({ endpointId: delivery.endpointId }, 'webhook endpoint is failing: retries exhausted, alert raised')
+      if (recorded.transition === 'disabled') log.warn({ endpointId: delivery.endpointId }, 'webhook endpoint disabled: the receiver answered 410 Gone')
     } catch (error) {
       // The lease will lapse and the attempt be made again: at least once, never silently lost.
       log.error({ ...context, err: error }, 'could not record a webhook attempt')

@@ -10,7 +10,7 @@ t.test('defaults apply when the environment is empty', async (t) => {
   t.equal(config.bodyLimit, 1048576)
   t.same(config.deliverySchedule, [60_000, 300_000, 1_800_000, 7_200_000, 86_400_000])
   t.equal(config.deliveryLeaseMs, 60_000)
-  t.equal(loadConfig({ LOOP_DELIVERY_LEASE_MS: '11000' }).deliveryLeaseMs, 11_000)
+  t.equal(loadConfig({ LOOP_DELIVERY_LEASE_MS: '31000' }).deliveryLeaseMs, 31_000)
   t.equal(config.allowPrivateUrls, false)
   t.equal(config.databaseUrl, undefined)
 })
@@ -69,7 +69,7 @@ const bad: [string, string, RegExp][] = [
   ['LOOP_INGEST_BATCH_WAIT_MS', '2.5', /^LOOP_INGEST_BATCH_WAIT_MS must be/],
   ['LOOP_INGEST_BATCHES_IN_FLIGHT', '0', /^LOOP_INGEST_BATCHES_IN_FLIGHT must be how many ingestion batches .* from 1 to 32/],
   ['LOOP_INGEST_BATCHES_IN_FLIGHT', 'many', /^LOOP_INGEST_BATCHES_IN_FLIGHT must be/],
-  ['LOOP_DELIVERY_LEASE_MS', '10000', /^LOOP_DELIVERY_LEASE_MS must be how long \(ms\) a worker holds a claimed delivery .* from 11000 \(the 10 s send timeout/]
+  ['LOOP_DELIVERY_LEASE_MS', '30000', /^LOOP_DELIVERY_LEASE_MS must be how long \(ms\) a worker holds a claimed delivery .* from 31000 \(the longest send timeout an endpoint may set, 30 s/]
 ]
 for (const [key, value, expected] of bad) {
   t.test(`${key}=${value} is refused with one clear line`, async (t) => {

@@ -156,3 +156,25 @@ t.test('webhooks:manage is required; no key is 401', async (t) => {
   t.equal(anonymous.statusCode, 401)
   t.match(anonymous.json(), envelope('UNAUTHORIZED'))
 })
+
+t.test('timeoutMs is 15 s unless set, from 1000 to 30000 ms, and PATCH changes it', async (t) => {
+  const plain = await create({ url: publicUrl, events: ['*'] })
+  t.equal(plain.json().timeoutMs, 15_000, 'the default')
+  const quick = await create({ url: publicUrl, events: ['*'], timeoutMs: 1000 })
+  t.equal(quick.statusCode, 201)
+  t.equal(quick.json().timeoutMs, 1000)
+  const id = quick.json().id
+  const patched = await app.inject({ method: 'PATCH', url: `/api/webhooks/${id}`, headers: manager, payload: { timeoutMs: 30_000 } })
+  t.equal(patched.statusCode, 200)
+  t.equal(patched.json().timeoutMs, 30_000)
+  t.equal((await get(`/api/webhooks/${id}`)).json().timeoutMs, 30_000, 'stored')
+  for (const timeoutMs of [999, 30_001, 0, 1500.5, '5000']) {
+    const refused = await create({ url: publicUrl, events: ['*'], timeoutMs })
+    t.equal(refused.statusCode, 422, `${JSON.stringify(timeoutMs)} refused`)
+    t.match(refused.json(), envelope('VALIDATION_ERROR'))
+    t.match(issuesOf(refused.json()), [/@timeoutMs$/])
+    const refusedPatch = await app.inject({ method: 'PATCH', url: `/api/webhooks/${id}`, headers: manager, payload: { timeoutMs } })
+    t.equal(refusedPatch.statusCode, 422, `${JSON.stringify(timeoutMs)} refused by PATCH`)
+  }
+  t.equal((await get(`/api/webhooks/${id}`)).json().timeoutMs, 30_000, 'unchanged by the refused ones')
+})
