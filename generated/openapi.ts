@@ -1061,7 +1061,7 @@ export interface components {
          */
         WebhookEnv: "live" | "test" | "dev";
         /**
-         * @description `active`; `failing` after a delivery exhausted its retries (a later success makes it `active`); `disabled` by request or because the receiver answered `410 Gone` (a PATCH to `active` enables it again).
+         * @description `active`; `failing` after a delivery exhausted its retries (a later success makes it `active`); `disabled` by request, because the receiver answered `410 Gone`, or after failing for `LOOP_DISABLE_AFTER` (a PATCH to `active` enables it again). docs/webhooks.md#endpoint-lifecycle.
          * @enum {string}
          */
         WebhookStatus: "active" | "failing" | "disabled";
@@ -1176,7 +1176,7 @@ export interface components {
              * @description The message id (also `webhook-id`); for a stored event, Loop's id of the event.
              */
             id: string;
-            /** @description The event type, e.g. `lead.captured.v1`, `issue.created`, `webhook.failing`, `webhook.test`. */
+            /** @description The event type, e.g. `lead.captured.v1`, `issue.created`, `webhook.failing`, `webhook.disabled`, `webhook.recovered`, `webhook.test`. */
             type: string;
             /** Format: date-time */
             createdAt: string;

@@ -28,6 +28,8 @@ export interface DeliveryWorkerOptions {
   timeoutMs?: number
   /** How long a claim stays with this worker; must exceed a whole attempt, timeout included. */
   leaseMs?: number
+  /** LOOP_DISABLE_AFTER: how long an endpoint may stay failing before a failed attempt disables it. */
+  disableAfterMs?: number
 }
 
 export class DeliveryWorker {
@@ -169,13 +171,14 @@ export class DeliveryWorker {
     // The URL is not logged: a query string can carry the receiver's own token.
     const context = { deliveryId: delivery.id, endpointId: delivery.endpointId, attempt: delivery.attempt, statusCode: result.statusCode, latencyMs: result.latencyMs }
     try {
-      const recorded = await recordAttempt(this.options.orm.em.fork(), delivery, result, attemptedAt, this.options.schedule)
+      const recorded = await recordAttempt(this.options.orm.em.fork(), delivery, result, attemptedAt, this.options.schedule, { disableAfterMs: this.options.disableAfterMs })
       if (recorded.recorded) this.attemptsMade++
       if (!recorded.recorded) log.warn(context, 'delivery lease lost before the attempt was recorded; another worker owns it')
       else if (recorded.next.status === 'succeeded') log.debug(context, 'webhook delivered')
       else log.info({ ...context, error: result.error, next: recorded.next.status }, 'webhook attempt failed')
       if (recorded.transition === 'failing') log.warn({ endpointId: delivery.endpointId }, 'webhook endpoint is failing: retries exhausted, alert raised')
-      if (recorded.transition === 'disabled') log.warn({ endpointId: delivery.endpointId }, 'webhook endpoint disabled: the receiver answered 410 Gone')
+      if (recorded.transition === 'disabled') log.warn({ endpointId: delivery.endpointId, statusCode: result.statusCode }, 'webhook endpoint disabled: the receiver answered 410 Gone, or it has been failing for LOOP_DISABLE_AFTER')
+      if (recorded.transition === 'active') log.info({ endpointId: delivery.endpointId }, 'webhook endpoint recovered: a delivery succeeded again')
     } catch (error) {
       // The lease will lapse and the attempt be made again: at least once, never silently lost.
       log.error({ ...context, err: error }, 'could not record a webhook attempt')

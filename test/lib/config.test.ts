@@ -11,6 +11,9 @@ t.test('defaults apply when the environment is empty', async (t) => {
   t.same(config.deliverySchedule, [60_000, 300_000, 1_800_000, 7_200_000, 86_400_000])
   t.equal(config.deliveryLeaseMs, 60_000)
   t.equal(loadConfig({ LOOP_DELIVERY_LEASE_MS: '31000' }).deliveryLeaseMs, 31_000)
+  t.equal(config.disableAfterMs, 5 * 86_400_000, 'an endpoint failing for 5 days is disabled')
+  t.equal(loadConfig({ LOOP_DISABLE_AFTER: '36h' }).disableAfterMs, 36 * 3_600_000)
+  t.equal(loadConfig({ LOOP_DISABLE_AFTER: '500ms' }).disableAfterMs, 500)
   t.equal(config.allowPrivateUrls, false)
   t.equal(config.databaseUrl, undefined)
 })
@@ -69,6 +72,9 @@ const bad: [string, string, RegExp][] = [
   ['LOOP_INGEST_BATCH_WAIT_MS', '2.5', /^LOOP_INGEST_BATCH_WAIT_MS must be/],
   ['LOOP_INGEST_BATCHES_IN_FLIGHT', '0', /^LOOP_INGEST_BATCHES_IN_FLIGHT must be how many ingestion batches .* from 1 to 32/],
   ['LOOP_INGEST_BATCHES_IN_FLIGHT', 'many', /^LOOP_INGEST_BATCHES_IN_FLIGHT must be/],
+  ['LOOP_DISABLE_AFTER', '5 days', /^LOOP_DISABLE_AFTER must be a duration such as 5d, 36h or 500ms/],
+  ['LOOP_DISABLE_AFTER', '0s', /^LOOP_DISABLE_AFTER must be a duration/],
+  ['LOOP_DISABLE_AFTER', '1m,2m', /^LOOP_DISABLE_AFTER must be a duration/],
   ['LOOP_DELIVERY_LEASE_MS', '30000', /^LOOP_DELIVERY_LEASE_MS must be how long \(ms\) a worker holds a claimed delivery .* from 31000 \(the longest send timeout an endpoint may set, 30 s/]
 ]
 for (const [key, value, expected] of bad) {
