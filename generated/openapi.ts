@@ -507,7 +507,8 @@ export interface paths {
          *     and, unless `env` says otherwise, to the key's env; a `test` key can only register `test`
          *     endpoints, and `dev` endpoints are refused (dev events are never delivered). A pattern the
          *     key's scopes can never receive (`issue.*` without `issues:read`) is refused. The response
-         *     carries the signing `secret`, this once: store it now.
+         *     carries the signing `secret`, this once: store it now. Custom `headers` are sent with every
+         *     attempt; their values, like the secret, are never returned.
          */
         post: operations["createWebhook"];
         delete?: never;
@@ -1077,6 +1078,7 @@ export interface components {
             /** @description A note for people about what the endpoint is for. */
             description?: string;
             timeoutMs?: components["schemas"]["WebhookTimeout"];
+            headers?: components["schemas"]["WebhookCustomHeaders"];
         };
         UpdateWebhookRequest: {
             /** Format: uri */
@@ -1086,7 +1088,32 @@ export interface components {
             /** @enum {string} */
             status?: "active" | "disabled";
             timeoutMs?: components["schemas"]["WebhookTimeout"];
+            /**
+             * @description Changes the custom headers by name (case-insensitive), leaving the others as they are:
+             *     a string sets that header, `null` removes it. Values are never returned, so a change
+             *     never needs them. The same names as at registration are refused.
+             */
+            headers?: {
+                [key: string]: components["schemas"]["WebhookHeaderValue"] | null;
+            };
         };
+        /**
+         * @description Headers sent with every attempt besides Loop's own, such as `{"X-Api-Key": "…"}`: at most
+         *     20, names HTTP tokens of up to 100 characters, each name once (case-insensitive). Loop's
+         *     own headers (`X-Loop-*`, `webhook-*`, `Content-Type`, `User-Agent`, `Content-Length`,
+         *     `Content-Encoding`) and connection-level ones (`Host`, `Connection`, `Keep-Alive`,
+         *     `Transfer-Encoding`, `TE`, `Trailer`, `Upgrade`, `Expect`, `Proxy-*`) are refused with 422,
+         *     the issue's path naming the header. Values are stored for sending only: never logged,
+         *     never returned (an endpoint shows `headerNames`).
+         * @example {
+         *       "X-Api-Key": "k_live_2b7f"
+         *     }
+         */
+        WebhookCustomHeaders: {
+            [key: string]: components["schemas"]["WebhookHeaderValue"];
+        };
+        /** @description A header value of visible ASCII characters, spaces and tabs (no line breaks), 1 to 1000 of them. */
+        WebhookHeaderValue: string;
         /** @description How long (ms) an attempt waits for the receiver's answer before it counts as a failure and is retried, 1000 to 30000; 15000 unless set. */
         WebhookTimeout: number;
         WebhookEndpoint: {
@@ -1101,6 +1128,8 @@ export interface components {
             brandId: string | null;
             status: components["schemas"]["WebhookStatus"];
             timeoutMs: components["schemas"]["WebhookTimeout"];
+            /** @description The names of the endpoint's custom headers, sorted; their values are never returned. */
+            headerNames: string[];
             /**
              * Format: date-time
              * @description While a rotated-out secret still signs beside the new one, when it stops.
@@ -3953,6 +3982,7 @@ export interface operations {
                      *           "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *           "status": "active",
                      *           "timeoutMs": 15000,
+                     *           "headerNames": [],
                      *           "previousSecretExpiresAt": null,
                      *           "createdAt": "2026-11-25T12:00:00.000Z",
                      *           "updatedAt": "2026-11-25T12:00:00.000Z"
@@ -3993,7 +4023,10 @@ export interface operations {
                  *         "lead.captured.v1",
                  *         "order.*"
                  *       ],
-                 *       "description": "CRM sync"
+                 *       "description": "CRM sync",
+                 *       "headers": {
+                 *         "X-Api-Key": "k_live_2b7f"
+                 *       }
                  *     }
                  */
                 "application/json": components["schemas"]["CreateWebhookRequest"];
@@ -4023,6 +4056,9 @@ export interface operations {
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
                      *       "timeoutMs": 15000,
+                     *       "headerNames": [
+                     *         "X-Api-Key"
+                     *       ],
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:00:00.000Z",
@@ -4037,7 +4073,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description The request fails its schema, the URL is refused (issue path `url`), `env` is `dev`, or a pattern can never match under the key's scopes. */
+            /** @description The request fails its schema, the URL is refused (issue path `url`), `env` is `dev`, a pattern can never match under the key's scopes, or a custom header is refused (issue path `headers.<name>`). */
             422: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -4107,6 +4143,7 @@ export interface operations {
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
                      *       "timeoutMs": 15000,
+                     *       "headerNames": [],
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:00:00.000Z"
@@ -4209,6 +4246,7 @@ export interface operations {
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
                      *       "timeoutMs": 15000,
+                     *       "headerNames": [],
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:20:00.000Z"
@@ -4269,6 +4307,7 @@ export interface operations {
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
                      *       "timeoutMs": 15000,
+                     *       "headerNames": [],
                      *       "previousSecretExpiresAt": "2026-11-26T12:40:00.000Z",
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:40:00.000Z",

@@ -439,7 +439,8 @@ export const CreateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['sche
     },
     "env": {"$ref":"WebhookEnv#"},
     "description": {"type":"string","maxLength":500},
-    "timeoutMs": {"$ref":"WebhookTimeout#"}
+    "timeoutMs": {"$ref":"WebhookTimeout#"},
+    "headers": {"$ref":"WebhookCustomHeaders#"}
   }
 })
 
@@ -459,8 +460,28 @@ export const UpdateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['sche
     },
     "description": {"type":["string","null"],"maxLength":500},
     "status": {"type":"string","enum":["active","disabled"]},
-    "timeoutMs": {"$ref":"WebhookTimeout#"}
+    "timeoutMs": {"$ref":"WebhookTimeout#"},
+    "headers": {
+      "type": "object",
+      "maxProperties": 20,
+      "additionalProperties": {"oneOf":[{"$ref":"WebhookHeaderValue#"},{"type":"null"}]}
+    }
   }
+})
+
+export const WebhookCustomHeaders = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookCustomHeaders']>({
+  "$id": "WebhookCustomHeaders",
+  "type": "object",
+  "maxProperties": 20,
+  "additionalProperties": {"$ref":"WebhookHeaderValue#"}
+})
+
+export const WebhookHeaderValue = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookHeaderValue']>({
+  "$id": "WebhookHeaderValue",
+  "type": "string",
+  "minLength": 1,
+  "maxLength": 1000,
+  "pattern": "^[\\t\\x20-\\x7E]+$"
 })
 
 export const WebhookTimeout = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookTimeout']>({
@@ -482,6 +503,7 @@ export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']
     "brandId",
     "status",
     "timeoutMs",
+    "headerNames",
     "previousSecretExpiresAt",
     "createdAt",
     "updatedAt"
@@ -495,6 +517,7 @@ export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']
     "brandId": {"type":["string","null"]},
     "status": {"$ref":"WebhookStatus#"},
     "timeoutMs": {"$ref":"WebhookTimeout#"},
+    "headerNames": {"type":"array","items":{"type":"string"}},
     "previousSecretExpiresAt": {"type":["string","null"],"format":"date-time"},
     "createdAt": {"type":"string","format":"date-time"},
     "updatedAt": {"type":"string","format":"date-time"}
@@ -945,6 +968,8 @@ export const componentSchemas = [
   WebhookStatus,
   CreateWebhookRequest,
   UpdateWebhookRequest,
+  WebhookCustomHeaders,
+  WebhookHeaderValue,
   WebhookTimeout,
   WebhookEndpoint,
   WebhookEndpointWithSecret,

@@ -26,6 +26,8 @@ export interface ClaimedDelivery {
   previousSecret: string | null
   /** The endpoint's own attempt timeout (1–30 s). */
   timeoutMs: number
+  /** The endpoint's custom headers, sent with Loop's own; the values are never logged. */
+  headers: Record<string, string>
   /** The endpoint's status when claimed: a success on a `failing` one makes it `active` and announces it. */
   endpointStatus: 'active' | 'failing'
   /** Since when a `failing` endpoint has been failing: past LOOP_DISABLE_AFTER, a failure disables it. */
@@ -45,6 +47,7 @@ interface ClaimRow {
   secret: string
   previous_secret: string | null
   timeout_ms: number
+  headers: Record<string, string>
   endpoint_status: 'active' | 'failing'
   failing_since: Date | null
 }
@@ -69,7 +72,7 @@ export async function claimDueDeliveries (em: EntityManager, limit: number, leas
            for update of q skip locked)
       returning d.id, d.claim_token, d.endpoint_id, d.message_id, d.event_type, d.body, d.attempt_count, d.manual_retry,
                 e.url, e.secret, case when e.previous_secret_expires_at > now() then e.previous_secret end as previous_secret,
-                e.timeout_ms, e.status as endpoint_status, e.failing_since`,
+                e.timeout_ms, e.headers, e.status as endpoint_status, e.failing_since`,
     [leaseMs, limit]
   )
   return rows.map((r) => ({
@@ -85,6 +88,7 @@ export async function claimDueDeliveries (em: EntityManager, limit: number, leas
     secret: r.secret,
     previousSecret: r.previous_secret,
     timeoutMs: r.timeout_ms,
+    headers: r.headers,
     endpointStatus: r.endpoint_status,
     failingSince: r.failing_since === null ? null : new Date(r.failing_since)
   }))

@@ -158,7 +158,8 @@ export class DeliveryWorker {
   private async deliver (delivery: ClaimedDelivery): Promise<void> {
     const { log } = this.options
     const attemptedAt = new Date()
-    const headers = outboundHeaders({
+    // Loop's own headers last: the API refuses custom ones of the same names, and this keeps it so.
+    const headers = { ...delivery.headers, ...outboundHeaders({
       body: delivery.body,
       messageId: delivery.messageId,
       deliveryId: delivery.id,
@@ -166,7 +167,7 @@ export class DeliveryWorker {
       timestamp: Math.floor(attemptedAt.getTime() / 1000),
       secret: delivery.secret,
       previousSecret: delivery.previousSecret
-    })
+    }) }
     const result = await sendWebhook(delivery.url, delivery.body, headers, { timeoutMs: Math.min(delivery.timeoutMs, this.timeoutMs), allowPrivateUrls: this.options.allowPrivateUrls, agents: this.agents })
     // The URL is not logged: a query string can carry the receiver's own token.
     const context = { deliveryId: delivery.id, endpointId: delivery.endpointId, attempt: delivery.attempt, statusCode: result.statusCode, latencyMs: result.latencyMs }

@@ -19,6 +19,8 @@ export const WebhookEndpoint = defineEntity({
     status: p.enum(['active', 'failing', 'disabled']).default('active'),
     failingSince: p.datetime(3).nullable(),
     timeoutMs: p.integer().default(15000),
+    /** Custom headers by name; the values are sent, never shown (lib/outbound/endpoints.ts). */
+    headers: p.json<Record<string, string>>().default('{}'),
     createdAt: p.datetime(3).defaultRaw('now()'),
     updatedAt: p.datetime(3).defaultRaw('now()')
   }),
