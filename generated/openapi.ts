@@ -713,8 +713,11 @@ export interface webhooks {
         /**
          * What Loop POSTs to a registered endpoint
          * @description One event to one endpoint. Verify `X-Loop-Signature` (hex HMAC-SHA256 of the raw body keyed
-         *     with the secret string) or the Standard Webhooks headers, answer 2xx within 10 seconds, and
-         *     deduplicate on `webhook-id`: a retry carries the same id and body.
+         *     with the secret string) or the Standard Webhooks headers, answer 2xx within the endpoint's
+         *     `timeoutMs` (15 seconds unless set), and deduplicate on `webhook-id`: a retry carries the
+         *     same id and body. `410` disables the endpoint; `429`, `502`, `503` or `504` with
+         *     `Retry-After` sets the next attempt (docs/webhooks.md#delivery-schedule). The request also
+         *     carries the endpoint's custom headers.
          */
         post: operations["receiveLoopEvent"];
         delete?: never;
@@ -4767,9 +4770,25 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Any 2xx acknowledges the delivery; anything else is retried. */
+            /** @description Any 2xx acknowledges the delivery; anything else but a 410 is retried (a 3xx too, never followed). */
             200: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone. The endpoint is disabled at once and nothing more is sent until a PATCH makes it `active` again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not now. `Retry-After` (seconds or an HTTP date, at most 1 hour ahead) sets the next attempt; `502`, `503` and `504` are read the same way. */
+            429: {
+                headers: {
+                    /** @description Seconds, or an HTTP date. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
