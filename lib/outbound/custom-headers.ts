@@ -59,8 +59,11 @@ export function customHeaderIssues (headers: Readonly<CustomHeaders>, path = 'he
  */
 export function patchHeaders (current: Readonly<CustomHeaders>, patch: Readonly<Record<string, string | null>>, path = 'headers'): { headers: CustomHeaders, issues: ValidationIssue[] } {
   const changed = new Set(Object.keys(patch).map((name) => name.toLowerCase()))
-  const headers: CustomHeaders = Object.fromEntries(Object.entries(current).filter(([name]) => !changed.has(name.toLowerCase())))
-  for (const [name, value] of Object.entries(patch)) if (value !== null) headers[name] = value
+  // Built from entries (own properties), never by assignment: a header named __proto__ stays a header.
+  const headers: CustomHeaders = Object.fromEntries([
+    ...Object.entries(current).filter(([name]) => !changed.has(name.toLowerCase())),
+    ...Object.entries(patch).filter((entry): entry is [string, string] => entry[1] !== null)
+  ])
   const set = Object.keys(patch).filter((name) => patch[name] !== null)
   return { headers, issues: [...nameIssues(set, path), ...duplicateIssues(Object.keys(patch), path), ...countIssues(headers, path)] }
 }

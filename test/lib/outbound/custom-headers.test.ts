@@ -73,3 +73,10 @@ t.test('the API shows the names only, sorted without regard to case', async (t) 
   t.same(headerNames({ 'x-tenant': 'a', 'X-Api-Key': 'b', Authorization: 'c' }), ['Authorization', 'X-Api-Key', 'x-tenant'])
   t.same(headerNames(null), [])
 })
+
+t.test('a header named __proto__ is a header like any other, not a prototype', async (t) => {
+  const patch = JSON.parse('{"__proto__": "v", "X-A": "1"}') as Record<string, string>
+  const { headers } = patchHeaders({}, patch)
+  t.same(Object.keys(headers), ['__proto__', 'X-A'])
+  t.equal(Object.getPrototypeOf(headers), Object.prototype)
+})
