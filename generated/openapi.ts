@@ -507,7 +507,8 @@ export interface paths {
          *     and, unless `env` says otherwise, to the key's env; a `test` key can only register `test`
          *     endpoints, and `dev` endpoints are refused (dev events are never delivered). A pattern the
          *     key's scopes can never receive (`issue.*` without `issues:read`) is refused. The response
-         *     carries the signing `secret`, this once: store it now.
+         *     carries the signing `secret`, this once: store it now. Custom `headers` are sent with every
+         *     attempt; their values, like the secret, are never returned.
          */
         post: operations["createWebhook"];
         delete?: never;
@@ -768,8 +769,11 @@ export interface webhooks {
         /**
          * What Loop POSTs to a registered endpoint
          * @description One event to one endpoint. Verify `X-Loop-Signature` (hex HMAC-SHA256 of the raw body keyed
-         *     with the secret string) or the Standard Webhooks headers, answer 2xx within 10 seconds, and
-         *     deduplicate on `webhook-id`: a retry carries the same id and body.
+         *     with the secret string) or the Standard Webhooks headers, answer 2xx within the endpoint's
+         *     `timeoutMs` (15 seconds unless set), and deduplicate on `webhook-id`: a retry carries the
+         *     same id and body. `410` disables the endpoint; `429`, `502`, `503` or `504` with
+         *     `Retry-After` sets the next attempt (docs/webhooks.md#delivery-schedule). The request also
+         *     carries the endpoint's custom headers.
          */
         post: operations["receiveLoopEvent"];
         delete?: never;
@@ -1117,7 +1121,7 @@ export interface components {
          */
         WebhookEnv: "live" | "test" | "dev";
         /**
-         * @description `active`; `failing` after a delivery exhausted its retries (a later success makes it `active`); `disabled` by request.
+         * @description `active`; `failing` after a delivery exhausted its retries (a later success makes it `active`); `disabled` by request, because the receiver answered `410 Gone`, or after failing for `LOOP_DISABLE_AFTER` (a PATCH to `active` enables it again). docs/webhooks.md#endpoint-lifecycle.
          * @enum {string}
          */
         WebhookStatus: "active" | "failing" | "disabled";
@@ -1132,6 +1136,8 @@ export interface components {
             env?: components["schemas"]["WebhookEnv"];
             /** @description A note for people about what the endpoint is for. */
             description?: string;
+            timeoutMs?: components["schemas"]["WebhookTimeout"];
+            headers?: components["schemas"]["WebhookCustomHeaders"];
         };
         UpdateWebhookRequest: {
             /** Format: uri */
@@ -1140,7 +1146,35 @@ export interface components {
             description?: string | null;
             /** @enum {string} */
             status?: "active" | "disabled";
+            timeoutMs?: components["schemas"]["WebhookTimeout"];
+            /**
+             * @description Changes the custom headers by name (case-insensitive), leaving the others as they are:
+             *     a string sets that header, `null` removes it. Values are never returned, so a change
+             *     never needs them. The same names as at registration are refused.
+             */
+            headers?: {
+                [key: string]: components["schemas"]["WebhookHeaderValue"] | null;
+            };
         };
+        /**
+         * @description Headers sent with every attempt besides Loop's own, such as `{"X-Api-Key": "…"}`: at most
+         *     20, names HTTP tokens of up to 100 characters, each name once (case-insensitive). Loop's
+         *     own headers (`X-Loop-*`, `webhook-*`, `Content-Type`, `User-Agent`, `Content-Length`,
+         *     `Content-Encoding`) and connection-level ones (`Host`, `Connection`, `Keep-Alive`,
+         *     `Transfer-Encoding`, `TE`, `Trailer`, `Upgrade`, `Expect`, `Proxy-*`) are refused with 422,
+         *     the issue's path naming the header. Values are stored for sending only: never logged,
+         *     never returned (an endpoint shows `headerNames`).
+         * @example {
+         *       "X-Api-Key": "k_live_2b7f"
+         *     }
+         */
+        WebhookCustomHeaders: {
+            [key: string]: components["schemas"]["WebhookHeaderValue"];
+        };
+        /** @description A header value of visible ASCII characters, spaces and tabs (no line breaks), 1 to 1000 of them. */
+        WebhookHeaderValue: string;
+        /** @description How long (ms) an attempt waits for the receiver's answer before it counts as a failure and is retried, 1000 to 30000; 15000 unless set. */
+        WebhookTimeout: number;
         WebhookEndpoint: {
             /** Format: uuid */
             id: string;
@@ -1152,6 +1186,9 @@ export interface components {
             /** @description The brand whose events it receives; null when made with a brandless key (receives every brand's). */
             brandId: string | null;
             status: components["schemas"]["WebhookStatus"];
+            timeoutMs: components["schemas"]["WebhookTimeout"];
+            /** @description The names of the endpoint's custom headers, sorted; their values are never returned. */
+            headerNames: string[];
             /**
              * Format: date-time
              * @description While a rotated-out secret still signs beside the new one, when it stops.
@@ -1265,7 +1302,7 @@ export interface components {
              * @description The message id (also `webhook-id`); for a stored event, Loop's id of the event.
              */
             id: string;
-            /** @description The event type, e.g. `lead.captured.v1`, `issue.created`, `webhook.failing`, `webhook.test`. */
+            /** @description The event type, e.g. `lead.captured.v1`, `issue.created`, `webhook.failing`, `webhook.disabled`, `webhook.recovered`, `webhook.test`. */
             type: string;
             /** Format: date-time */
             createdAt: string;
@@ -4041,6 +4078,8 @@ export interface operations {
                      *           "description": "CRM sync",
                      *           "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *           "status": "active",
+                     *           "timeoutMs": 15000,
+                     *           "headerNames": [],
                      *           "previousSecretExpiresAt": null,
                      *           "createdAt": "2026-11-25T12:00:00.000Z",
                      *           "updatedAt": "2026-11-25T12:00:00.000Z"
@@ -4081,7 +4120,10 @@ export interface operations {
                  *         "lead.captured.v1",
                  *         "order.*"
                  *       ],
-                 *       "description": "CRM sync"
+                 *       "description": "CRM sync",
+                 *       "headers": {
+                 *         "X-Api-Key": "k_live_2b7f"
+                 *       }
                  *     }
                  */
                 "application/json": components["schemas"]["CreateWebhookRequest"];
@@ -4110,6 +4152,10 @@ export interface operations {
                      *       "description": "CRM sync",
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
+                     *       "timeoutMs": 15000,
+                     *       "headerNames": [
+                     *         "X-Api-Key"
+                     *       ],
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:00:00.000Z",
@@ -4124,7 +4170,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description The request fails its schema, the URL is refused (issue path `url`), `env` is `dev`, or a pattern can never match under the key's scopes. */
+            /** @description The request fails its schema, the URL is refused (issue path `url`), `env` is `dev`, a pattern can never match under the key's scopes, or a custom header is refused (issue path `headers.<name>`). */
             422: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -4193,6 +4239,8 @@ export interface operations {
                      *       "description": "CRM sync",
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
+                     *       "timeoutMs": 15000,
+                     *       "headerNames": [],
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:00:00.000Z"
@@ -4294,6 +4342,8 @@ export interface operations {
                      *       "description": "CRM sync",
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
+                     *       "timeoutMs": 15000,
+                     *       "headerNames": [],
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:20:00.000Z"
@@ -4353,6 +4403,8 @@ export interface operations {
                      *       "description": "CRM sync",
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
+                     *       "timeoutMs": 15000,
+                     *       "headerNames": [],
                      *       "previousSecretExpiresAt": "2026-11-26T12:40:00.000Z",
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:40:00.000Z",
@@ -4948,9 +5000,25 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Any 2xx acknowledges the delivery; anything else is retried. */
+            /** @description Any 2xx acknowledges the delivery; anything else but a 410 is retried (a 3xx too, never followed). */
             200: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone. The endpoint is disabled at once and nothing more is sent until a PATCH makes it `active` again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not now. `Retry-After` (seconds or an HTTP date, at most 1 hour ahead) sets the next attempt; `502`, `503` and `504` are read the same way. */
+            429: {
+                headers: {
+                    /** @description Seconds, or an HTTP date. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;

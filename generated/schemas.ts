@@ -438,7 +438,9 @@ export const CreateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['sche
       "items": {"$ref":"WebhookEventPattern#"}
     },
     "env": {"$ref":"WebhookEnv#"},
-    "description": {"type":"string","maxLength":500}
+    "description": {"type":"string","maxLength":500},
+    "timeoutMs": {"$ref":"WebhookTimeout#"},
+    "headers": {"$ref":"WebhookCustomHeaders#"}
   }
 })
 
@@ -457,8 +459,36 @@ export const UpdateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['sche
       "items": {"$ref":"WebhookEventPattern#"}
     },
     "description": {"type":["string","null"],"maxLength":500},
-    "status": {"type":"string","enum":["active","disabled"]}
+    "status": {"type":"string","enum":["active","disabled"]},
+    "timeoutMs": {"$ref":"WebhookTimeout#"},
+    "headers": {
+      "type": "object",
+      "maxProperties": 20,
+      "additionalProperties": {"oneOf":[{"$ref":"WebhookHeaderValue#"},{"type":"null"}]}
+    }
   }
+})
+
+export const WebhookCustomHeaders = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookCustomHeaders']>({
+  "$id": "WebhookCustomHeaders",
+  "type": "object",
+  "maxProperties": 20,
+  "additionalProperties": {"$ref":"WebhookHeaderValue#"}
+})
+
+export const WebhookHeaderValue = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookHeaderValue']>({
+  "$id": "WebhookHeaderValue",
+  "type": "string",
+  "minLength": 1,
+  "maxLength": 1000,
+  "pattern": "^[\\t\\x20-\\x7E]+$"
+})
+
+export const WebhookTimeout = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookTimeout']>({
+  "$id": "WebhookTimeout",
+  "type": "integer",
+  "minimum": 1000,
+  "maximum": 30000
 })
 
 export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookEndpoint']>({
@@ -472,6 +502,8 @@ export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']
     "description",
     "brandId",
     "status",
+    "timeoutMs",
+    "headerNames",
     "previousSecretExpiresAt",
     "createdAt",
     "updatedAt"
@@ -484,6 +516,8 @@ export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']
     "description": {"type":["string","null"]},
     "brandId": {"type":["string","null"]},
     "status": {"$ref":"WebhookStatus#"},
+    "timeoutMs": {"$ref":"WebhookTimeout#"},
+    "headerNames": {"type":"array","items":{"type":"string"}},
     "previousSecretExpiresAt": {"type":["string","null"],"format":"date-time"},
     "createdAt": {"type":"string","format":"date-time"},
     "updatedAt": {"type":"string","format":"date-time"}
@@ -974,6 +1008,9 @@ export const componentSchemas = [
   WebhookStatus,
   CreateWebhookRequest,
   UpdateWebhookRequest,
+  WebhookCustomHeaders,
+  WebhookHeaderValue,
+  WebhookTimeout,
   WebhookEndpoint,
   WebhookEndpointWithSecret,
   WebhookEndpointList,

@@ -4,7 +4,7 @@
 import { isIP } from 'node:net'
 import { Type, type Static } from '@sinclair/typebox'
 import { createAjv } from './validation/ajv.ts'
-import { parseDurationList } from './duration.ts'
+import { parseDuration, parseDurationList } from './duration.ts'
 
 const secret = (description: string) => Type.Optional(Type.String({ minLength: 1, description }))
 
@@ -39,9 +39,13 @@ export const EnvSchema = Type.Object({
   LOOP_CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 60000, description: 'how long (ms) a connection may stay silent before it is closed, an integer from 100 to 600000' }),
   LOOP_DELIVERY_SCHEDULE: Type.String({ default: '1m,5m,30m,2h,24h', description: 'a comma-separated list of durations such as 1m,5m,30m,2h,24h or 100ms,200ms' }),
   // A worker that dies mid-attempt holds its claims until the lease lapses; then another worker
-  // sends them again. The lease must outlast a whole attempt (the 10 s send timeout and the write
-  // that records it), or a slow attempt could be claimed and sent a second time while it runs.
-  LOOP_DELIVERY_LEASE_MS: Type.Integer({ minimum: 11000, maximum: 3600000, default: 60000, description: 'how long (ms) a worker holds a claimed delivery before another worker may send it again, an integer from 11000 (the 10 s send timeout and a second to record the attempt) to 3600000' }),
+  // sends them again. The lease must outlast a whole attempt (the longest send timeout an endpoint
+  // may set, 30 s, and the write that records it), or a slow attempt could be claimed and sent a
+  // second time while it runs.
+  LOOP_DELIVERY_LEASE_MS: Type.Integer({ minimum: 31000, maximum: 3600000, default: 60000, description: 'how long (ms) a worker holds a claimed delivery before another worker may send it again, an integer from 31000 (the longest send timeout an endpoint may set, 30 s, and a second to record the attempt) to 3600000' }),
+  // Standard Webhooks and Svix disable an endpoint after about five days of failure: long enough
+  // for a weekend outage and a fix, short enough that nobody pays for a receiver that is gone.
+  LOOP_DISABLE_AFTER: Type.String({ default: '5d', description: 'a duration such as 5d, 36h or 500ms: how long an endpoint may stay failing before it is disabled' }),
   LOOP_INGEST_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'the most writes (provider deliveries, events) committed together in one transaction, an integer from 1 to 1000' }),
   LOOP_INGEST_BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 2, description: 'how long (ms) a delivery may wait for batch-mates while another batch is being written, an integer from 0 to 1000' }),
   LOOP_INGEST_BATCHES_IN_FLIGHT: Type.Integer({ minimum: 1, maximum: 32, default: 8, description: 'how many ingestion batches may be written at once (each holds one database connection), an integer from 1 to 32' }),
@@ -81,6 +85,8 @@ export interface Config {
   deliverySchedule: number[]
   /** How long a claimed delivery stays with its worker before another may take it (a dead worker's claims lapse). */
   deliveryLeaseMs: number
+  /** How long an endpoint may stay `failing` before its next failed attempt disables it, ms. */
+  disableAfterMs: number
   /** Group commit of provider webhooks (lib/ingest): batch size, wait for batch-mates, batches at once. */
   ingestBatch: { maxSize: number, maxWaitMs: number, maxInFlight: number }
   allowPrivateUrls: boolean
@@ -135,6 +141,12 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     else deliverySchedule = parsed
   }
   if (env.LOOP_EGRESS_PROXY !== undefined && !refused('LOOP_EGRESS_PROXY') && !isProxyUrl(String(env.LOOP_EGRESS_PROXY))) refuse('LOOP_EGRESS_PROXY')
+  let disableAfterMs = 0
+  if (!refused('LOOP_DISABLE_AFTER')) {
+    const parsed = parseDuration(String(env.LOOP_DISABLE_AFTER))
+    if (parsed === null) refuse('LOOP_DISABLE_AFTER')
+    else disableAfterMs = parsed
+  }
   let trustProxy: Config['trustProxy'] = false
   if (!refused('LOOP_TRUST_PROXY')) {
     const parsed = parseTrustProxy(String(env.LOOP_TRUST_PROXY))
@@ -159,6 +171,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     timeouts: { requestMs: valid.LOOP_REQUEST_TIMEOUT_MS, connectionMs: valid.LOOP_CONNECTION_TIMEOUT_MS },
     deliverySchedule,
     deliveryLeaseMs: valid.LOOP_DELIVERY_LEASE_MS,
+    disableAfterMs,
     ingestBatch: { maxSize: valid.LOOP_INGEST_BATCH_SIZE, maxWaitMs: valid.LOOP_INGEST_BATCH_WAIT_MS, maxInFlight: valid.LOOP_INGEST_BATCHES_IN_FLIGHT },
     allowPrivateUrls: valid.LOOP_ALLOW_PRIVATE_URLS,
     retention: { days: valid.LOOP_RETENTION_DAYS, intervalMs: valid.LOOP_RETENTION_INTERVAL_MS },

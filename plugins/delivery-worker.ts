@@ -29,6 +29,7 @@ async function deliveryWorkerPlugin (fastify: FastifyInstance, options: Delivery
     orm: fastify.orm,
     schedule: fastify.config.deliverySchedule,
     leaseMs: fastify.config.deliveryLeaseMs,
+    disableAfterMs: fastify.config.disableAfterMs,
     allowPrivateUrls: fastify.config.allowPrivateUrls,
     egressProxy: fastify.config.egressProxy,
     log: fastify.log.child({ component: 'delivery-worker' }),

@@ -18,8 +18,9 @@ export async function startLoop (t: TestContext, env: Record<string, string> = {
 
 export interface Endpoint { id: string, secret: string, status: string }
 
-export async function register (loop: Loop, url: string, events: string[] = ['lead.captured.v1']): Promise<Endpoint> {
-  const res = await loop.app.inject({ method: 'POST', url: '/api/webhooks', headers: loop.key, payload: { url, events } })
+/** Registers `url`; `settings` adds the other fields of the request (timeoutMs, headers…). */
+export async function register (loop: Loop, url: string, events: string[] = ['lead.captured.v1'], settings: Record<string, unknown> = {}): Promise<Endpoint> {
+  const res = await loop.app.inject({ method: 'POST', url: '/api/webhooks', headers: loop.key, payload: { url, events, ...settings } })
   if (res.statusCode !== 201) throw new Error(`register: ${res.statusCode} ${res.body}`)
   return res.json()
 }
@@ -42,7 +43,7 @@ export async function sendLead (loop: Loop, payload = lead()): Promise<{ id: str
 }
 
 export interface Attempt { attempt: number, attemptedAt: string, statusCode: number | null, latencyMs: number, error: string | null, responseBody: string | null }
-export interface Delivery { id: string, messageId: string, eventType: string, status: string, attemptCount: number, attempts: Attempt[] }
+export interface Delivery { id: string, messageId: string, eventType: string, status: string, attemptCount: number, nextAttemptAt: string | null, attempts: Attempt[] }
 
 export async function deliveryLog (loop: Loop, endpointId: string): Promise<Delivery[]> {
   const res = await loop.app.inject({ method: 'GET', url: `/api/webhooks/${endpointId}/deliveries`, headers: loop.key })

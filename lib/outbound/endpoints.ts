@@ -9,6 +9,8 @@ import type { components } from '../../generated/openapi.ts'
 import { WebhookEndpoint } from '../db/entities/webhook-endpoint.ts'
 import { notFound, validationError, type ValidationIssue } from '../errors.ts'
 import { newestFirst, type PageRequest } from '../pagination/cursor.ts'
+import { customHeaderIssues, headerNames, patchHeaders, type CustomHeaders } from './custom-headers.ts'
+import { DEFAULT_TIMEOUT_MS } from './send.ts'
 import { destinationProblem, type ResolveAll } from './ssrf.ts'
 import { patternReachable } from './subscriptions.ts'
 import { generateWebhookSecret } from '../signing/outbound.ts'
@@ -31,7 +33,7 @@ export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000
 
 type EndpointRow = {
   id: string, url: string, events: string[], env: 'live' | 'test', description?: string | null, brandId?: string | null,
-  status: 'active' | 'failing' | 'disabled', previousSecretExpiresAt?: Date | null, createdAt: Date, updatedAt: Date
+  status: 'active' | 'failing' | 'disabled', timeoutMs: number, headers: CustomHeaders, previousSecretExpiresAt?: Date | null, createdAt: Date, updatedAt: Date
 }
 
 export function toEndpointView (row: EndpointRow, now = new Date()): WebhookEndpointView {
@@ -44,6 +46,9 @@ export function toEndpointView (row: EndpointRow, now = new Date()): WebhookEndp
     description: row.description ?? null,
     brandId: row.brandId ?? null,
     status: row.status,
+    timeoutMs: row.timeoutMs,
+    // Values may be the receiver's credentials: like the secret, they are never returned.
+    headerNames: headerNames(row.headers),
     previousSecretExpiresAt: overlap,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString()
@@ -81,7 +86,7 @@ function envIssues (env: CreateWebhookRequest['env'], caller: WebhookCaller): Va
 
 export async function createEndpoint (em: EntityManager, input: CreateWebhookRequest, caller: WebhookCaller, policy: DestinationPolicy): Promise<WebhookEndpointWithSecret> {
   const env = input.env ?? caller.env
-  const issues = [...await urlIssues(input.url, policy), ...patternIssues(input.events, caller.scopes), ...envIssues(env, caller)]
+  const issues = [...await urlIssues(input.url, policy), ...patternIssues(input.events, caller.scopes), ...envIssues(env, caller), ...customHeaderIssues(input.headers ?? {})]
   if (issues.length > 0) throw validationError(issues)
   const now = new Date()
   const row = {
@@ -92,16 +97,18 @@ export async function createEndpoint (em: EntityManager, input: CreateWebhookReq
     description: input.description ?? null,
     brandId: caller.brandId,
     status: 'active' as const,
+    timeoutMs: input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    headers: input.headers ?? {},
     previousSecretExpiresAt: null,
     createdAt: now,
     updatedAt: now
   }
   const secret = generateWebhookSecret()
-  // A bound parameter (lib/db/sql.ts), so the secret never appears in SQL text or a log line.
+  // Bound parameters (lib/db/sql.ts), so the secret and header values never appear in SQL text or a log line.
   await sql(em,
-    `insert into webhook_endpoint (id, url, events, env, description, brand_id, key_id, scopes, secret, status, created_at, updated_at)
-     values (?, ?, ?::text[], ?, ?, ?, ?, ?::text[], ?, 'active', ?, ?)`,
-    [row.id, row.url, row.events, row.env, row.description, row.brandId, caller.keyId, [...caller.scopes], secret, now, now]
+    `insert into webhook_endpoint (id, url, events, env, description, brand_id, key_id, scopes, secret, status, timeout_ms, headers, created_at, updated_at)
+     values (?, ?, ?::text[], ?, ?, ?, ?, ?::text[], ?, 'active', ?, ?::jsonb, ?, ?)`,
+    [row.id, row.url, row.events, row.env, row.description, row.brandId, caller.keyId, [...caller.scopes], secret, row.timeoutMs, JSON.stringify(row.headers), now, now]
   )
   return { ...toEndpointView(row), secret }
 }
@@ -120,12 +127,15 @@ export async function updateEndpoint (em: EntityManager, id: string, patch: Upda
   return await em.transactional(async (tx) => {
     const row = await findEndpoint(tx, id, caller)
     // Patterns are judged by the scopes the endpoint was registered with: those are what it receives under.
-    const issues = [...await urlIssues(patch.url, policy), ...patternIssues(patch.events, row.scopes)]
+    const headers = patch.headers === undefined ? null : patchHeaders(row.headers, patch.headers)
+    const issues = [...await urlIssues(patch.url, policy), ...patternIssues(patch.events, row.scopes), ...headers?.issues ?? []]
     if (issues.length > 0) throw validationError(issues)
     const wasDisabled = row.status === 'disabled'
     if (patch.url !== undefined) row.url = patch.url
     if (patch.events !== undefined) row.events = patch.events
     if (patch.description !== undefined) row.description = patch.description
+    if (patch.timeoutMs !== undefined) row.timeoutMs = patch.timeoutMs
+    if (headers !== null) row.headers = headers.headers
     if (patch.status !== undefined) {
       row.status = patch.status
       row.failingSince = null
@@ -141,7 +151,7 @@ export async function updateEndpoint (em: EntityManager, id: string, patch: Upda
  * A disabled endpoint's pending deliveries wait unscheduled (next attempt at 'infinity'), so the
  * workers' claim query never has to walk past them; enabling it makes them due at once.
  */
-async function parkPendingDeliveries (em: EntityManager, endpointId: string, park: boolean): Promise<void> {
+export async function parkPendingDeliveries (em: EntityManager, endpointId: string, park: boolean): Promise<void> {
   await sql(em,
     park
       ? "update webhook_delivery set next_attempt_at = 'infinity', updated_at = now() where endpoint_id = ? and status = 'pending'"

@@ -9,7 +9,10 @@ import { EgressProxyError } from './egress-proxy.ts'
 
 /** Bytes of the response body kept for the delivery log. */
 export const RESPONSE_BODY_LIMIT = 4096
-export const DEFAULT_TIMEOUT_MS = 10_000
+/** An endpoint's attempt timeout unless it sets its own `timeoutMs` (1–30 s; docs/webhooks.md#delivery-schedule). */
+export const DEFAULT_TIMEOUT_MS = 15_000
+/** The longest timeout an endpoint may set, and so the longest an attempt takes (the delivery lease outlasts it). */
+export const MAX_TIMEOUT_MS = 30_000
 
 export interface SendResult {
   /** The status answered; null when no response came (timeout, network error, refused destination). */
@@ -17,6 +20,8 @@ export interface SendResult {
   error: string | null
   /** The first 4 KB of the response body. */
   responseBody: string | null
+  /** The response's Retry-After header, which a throttling answer's next attempt follows. */
+  retryAfter?: string | null
   latencyMs: number
 }
 
@@ -76,7 +81,12 @@ export async function sendWebhook (urlText: string, body: string, headers: Recor
       let kept = 0
       const done = () => {
         const redirect = statusCode !== null && statusCode >= 300 && statusCode < 400
-        settle({ statusCode, error: redirect ? `redirect to ${response.headers.location ?? '(no location)'} not followed` : null, responseBody: toLogText(chunks) })
+        settle({
+          statusCode,
+          error: redirect ? `redirect to ${response.headers.location ?? '(no location)'} not followed` : null,
+          responseBody: toLogText(chunks),
+          ...(response.headers['retry-after'] !== undefined ? { retryAfter: response.headers['retry-after'] } : {})
+        })
       }
       response.on('data', (chunk: Buffer) => {
         if (kept >= RESPONSE_BODY_LIMIT) return

@@ -2,7 +2,7 @@
 // and the scopes of the key that registered it must allow reading that type.
 
 /** Loop's own message types. Declared event types always end in `.v<N>`, so the two never collide. */
-export const systemMessageTypes = ['signal.created', 'issue.created', 'issue.updated', 'webhook.failing', 'webhook.test'] as const
+export const systemMessageTypes = ['signal.created', 'issue.created', 'issue.updated', 'webhook.failing', 'webhook.disabled', 'webhook.recovered', 'webhook.test'] as const
 export type SystemMessageType = typeof systemMessageTypes[number]
 
 export type ReadScope = 'events:read' | 'signals:read' | 'issues:read' | 'webhooks:manage'

@@ -6,7 +6,7 @@ import https from 'node:https'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { outboundHeaders } from '../signing/outbound.ts'
 import { claimDueDeliveries, recordAttempt, type ClaimedDelivery } from './queue.ts'
-import { DEFAULT_TIMEOUT_MS, sendWebhook } from './send.ts'
+import { MAX_TIMEOUT_MS, sendWebhook } from './send.ts'
 import { egressProxyAgents } from './egress-proxy.ts'
 
 export interface WorkerLog {
@@ -25,11 +25,14 @@ export interface DeliveryWorkerOptions {
   concurrency?: number
   /** How long to wait before looking again when nothing was due. */
   pollIntervalMs?: number
+  /** The longest any attempt may take (default 30 s, the most an endpoint may set): an endpoint's own `timeoutMs` above it is cut to it. */
   timeoutMs?: number
   /** How long a claim stays with this worker; must exceed a whole attempt, timeout included. */
   leaseMs?: number
   /** LOOP_EGRESS_PROXY: every attempt goes through this HTTP proxy's CONNECT tunnels. */
   egressProxy?: string | undefined
+  /** LOOP_DISABLE_AFTER: how long an endpoint may stay failing before a failed attempt disables it. */
+  disableAfterMs?: number
 }
 
 export class DeliveryWorker {
@@ -53,7 +56,7 @@ export class DeliveryWorker {
   constructor (private readonly options: DeliveryWorkerOptions) {
     this.concurrency = options.concurrency ?? 8
     this.pollIntervalMs = options.pollIntervalMs ?? 200
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    this.timeoutMs = options.timeoutMs ?? MAX_TIMEOUT_MS
     this.leaseMs = options.leaseMs ?? this.timeoutMs + 50_000
     if (this.leaseMs <= this.timeoutMs) throw new Error(`the delivery lease (${this.leaseMs} ms) must outlast an attempt's timeout (${this.timeoutMs} ms)`)
     // Through the egress proxy's tunnels when one is set (static egress IPs), direct otherwise.
@@ -162,7 +165,8 @@ export class DeliveryWorker {
   private async deliver (delivery: ClaimedDelivery): Promise<void> {
     const { log } = this.options
     const attemptedAt = new Date()
-    const headers = outboundHeaders({
+    // Loop's own headers last: the API refuses custom ones of the same names, and this keeps it so.
+    const headers = { ...delivery.headers, ...outboundHeaders({
       body: delivery.body,
       messageId: delivery.messageId,
       deliveryId: delivery.id,
@@ -170,17 +174,19 @@ export class DeliveryWorker {
       timestamp: Math.floor(attemptedAt.getTime() / 1000),
       secret: delivery.secret,
       previousSecret: delivery.previousSecret
-    })
-    const result = await sendWebhook(delivery.url, delivery.body, headers, { timeoutMs: this.timeoutMs, allowPrivateUrls: this.options.allowPrivateUrls, agents: this.agents })
+    }) }
+    const result = await sendWebhook(delivery.url, delivery.body, headers, { timeoutMs: Math.min(delivery.timeoutMs, this.timeoutMs), allowPrivateUrls: this.options.allowPrivateUrls, agents: this.agents })
     // The URL is not logged: a query string can carry the receiver's own token.
     const context = { deliveryId: delivery.id, endpointId: delivery.endpointId, attempt: delivery.attempt, statusCode: result.statusCode, latencyMs: result.latencyMs }
     try {
-      const recorded = await recordAttempt(this.options.orm.em.fork(), delivery, result, attemptedAt, this.options.schedule)
+      const recorded = await recordAttempt(this.options.orm.em.fork(), delivery, result, attemptedAt, this.options.schedule, { disableAfterMs: this.options.disableAfterMs })
       if (recorded.recorded) this.attemptsMade++
       if (!recorded.recorded) log.warn(context, 'delivery lease lost before the attempt was recorded; another worker owns it')
       else if (recorded.next.status === 'succeeded') log.debug(context, 'webhook delivered')
       else log.info({ ...context, error: result.error, next: recorded.next.status }, 'webhook attempt failed')
-      if (recorded.alerted) log.warn({ endpointId: delivery.endpointId }, 'webhook endpoint is failing: retries exhausted, alert raised')
+      if (recorded.transition === 'failing') log.warn({ endpointId: delivery.endpointId }, 'webhook endpoint is failing: retries exhausted, alert raised')
+      if (recorded.transition === 'disabled') log.warn({ endpointId: delivery.endpointId, statusCode: result.statusCode }, 'webhook endpoint disabled: the receiver answered 410 Gone, or it has been failing for LOOP_DISABLE_AFTER')
+      if (recorded.transition === 'active') log.info({ endpointId: delivery.endpointId }, 'webhook endpoint recovered: a delivery succeeded again')
     } catch (error) {
       // The lease will lapse and the attempt be made again: at least once, never silently lost.
       log.error({ ...context, err: error }, 'could not record a webhook attempt')

@@ -10,7 +10,10 @@ t.test('defaults apply when the environment is empty', async (t) => {
   t.equal(config.bodyLimit, 1048576)
   t.same(config.deliverySchedule, [60_000, 300_000, 1_800_000, 7_200_000, 86_400_000])
   t.equal(config.deliveryLeaseMs, 60_000)
-  t.equal(loadConfig({ LOOP_DELIVERY_LEASE_MS: '11000' }).deliveryLeaseMs, 11_000)
+  t.equal(loadConfig({ LOOP_DELIVERY_LEASE_MS: '31000' }).deliveryLeaseMs, 31_000)
+  t.equal(config.disableAfterMs, 5 * 86_400_000, 'an endpoint failing for 5 days is disabled')
+  t.equal(loadConfig({ LOOP_DISABLE_AFTER: '36h' }).disableAfterMs, 36 * 3_600_000)
+  t.equal(loadConfig({ LOOP_DISABLE_AFTER: '500ms' }).disableAfterMs, 500)
   t.equal(config.allowPrivateUrls, false)
   t.same(config.retention, { days: 30, intervalMs: 3_600_000 })
   t.equal(config.egressProxy, undefined)
@@ -74,7 +77,6 @@ const bad: [string, string, RegExp][] = [
   ['LOOP_INGEST_BATCH_WAIT_MS', '2.5', /^LOOP_INGEST_BATCH_WAIT_MS must be/],
   ['LOOP_INGEST_BATCHES_IN_FLIGHT', '0', /^LOOP_INGEST_BATCHES_IN_FLIGHT must be how many ingestion batches .* from 1 to 32/],
   ['LOOP_INGEST_BATCHES_IN_FLIGHT', 'many', /^LOOP_INGEST_BATCHES_IN_FLIGHT must be/],
-  ['LOOP_DELIVERY_LEASE_MS', '10000', /^LOOP_DELIVERY_LEASE_MS must be how long \(ms\) a worker holds a claimed delivery .* from 11000 \(the 10 s send timeout/],
   ['LOOP_RETENTION_DAYS', '0', /^LOOP_RETENTION_DAYS must be how many days settled webhook deliveries .* from 1 to 3650/],
   ['LOOP_RETENTION_DAYS', 'forever', /^LOOP_RETENTION_DAYS must be/],
   ['LOOP_RETENTION_INTERVAL_MS', '10', /^LOOP_RETENTION_INTERVAL_MS must be how often \(ms\) .* from 1000 to 86400000/],
@@ -82,7 +84,11 @@ const bad: [string, string, RegExp][] = [
   ['LOOP_EGRESS_PROXY', 'socks5://egress.internal:1080', /^LOOP_EGRESS_PROXY must be an http:\/\/host:port URL/],
   ['LOOP_EGRESS_PROXY', 'http://egress.internal', /^LOOP_EGRESS_PROXY must be/],
   ['LOOP_EGRESS_PROXY', 'http://egress.internal:3128/forward', /^LOOP_EGRESS_PROXY must be/],
-  ['LOOP_EGRESS_PROXY', 'http://egress.internal:99999', /^LOOP_EGRESS_PROXY must be/]
+  ['LOOP_EGRESS_PROXY', 'http://egress.internal:99999', /^LOOP_EGRESS_PROXY must be/],
+  ['LOOP_DISABLE_AFTER', '5 days', /^LOOP_DISABLE_AFTER must be a duration such as 5d, 36h or 500ms/],
+  ['LOOP_DISABLE_AFTER', '0s', /^LOOP_DISABLE_AFTER must be a duration/],
+  ['LOOP_DISABLE_AFTER', '1m,2m', /^LOOP_DISABLE_AFTER must be a duration/],
+  ['LOOP_DELIVERY_LEASE_MS', '30000', /^LOOP_DELIVERY_LEASE_MS must be how long \(ms\) a worker holds a claimed delivery .* from 31000 \(the longest send timeout an endpoint may set, 30 s/]
 ]
 for (const [key, value, expected] of bad) {
   t.test(`${key}=${value} is refused with one clear line`, async (t) => {

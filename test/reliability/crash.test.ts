@@ -9,14 +9,14 @@ import { lead } from '../webhook-api.ts'
 import { bearer, call, freshDatabase, githubDelivery, newAdminKey, sentryDelivery, sql, startLoopProcess } from './loop-process.ts'
 
 // The restarted worker waits out the dead one's delivery leases before it resends what was in
-// flight at the kill: the shortest lease allowed (11 s) keeps that wait short.
+// flight at the kill: the shortest lease allowed (31 s) keeps that wait short.
 t.setTimeout(240_000)
 
 const adminKey = newAdminKey()
 const env = {
   LOOP_ADMIN_KEY: adminKey,
   LOOP_DELIVERY_SCHEDULE: '200ms,200ms,200ms,200ms,200ms',
-  LOOP_DELIVERY_LEASE_MS: '11000',
+  LOOP_DELIVERY_LEASE_MS: '31000',
   // Full speed from one address: the per-IP webhook limit is not what this test is about.
   LOOP_WEBHOOK_RATE: '1000000',
   LOOP_WEBHOOK_BURST: '1000000'

@@ -9,6 +9,8 @@ import { Migration20261202100000Tenancy } from './Migration20261202100000Tenancy
 import { Migration20261202110000SignalReplays } from './Migration20261202110000SignalReplays.ts'
 import { Migration20261209100000SingularTables } from './Migration20261209100000SingularTables.ts'
 import { Migration20261210100000ListIndexes } from './Migration20261210100000ListIndexes.ts'
+import { Migration20261211200000EndpointTimeout } from './Migration20261211200000EndpointTimeout.ts'
+import { Migration20261211210000EndpointHeaders } from './Migration20261211210000EndpointHeaders.ts'
 import { Migration20261211300000Retention } from './Migration20261211300000Retention.ts'
 import { Migration20261211400000MillisecondKeys } from './Migration20261211400000MillisecondKeys.ts'
 
@@ -22,6 +24,8 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202110000SignalReplays', class: Migration20261202110000SignalReplays },
   { name: 'Migration20261209100000SingularTables', class: Migration20261209100000SingularTables },
   { name: 'Migration20261210100000ListIndexes', class: Migration20261210100000ListIndexes },
+  { name: 'Migration20261211200000EndpointTimeout', class: Migration20261211200000EndpointTimeout },
+  { name: 'Migration20261211210000EndpointHeaders', class: Migration20261211210000EndpointHeaders },
   { name: 'Migration20261211300000Retention', class: Migration20261211300000Retention },
   { name: 'Migration20261211400000MillisecondKeys', class: Migration20261211400000MillisecondKeys }
 ]

@@ -156,3 +156,79 @@ t.test('webhooks:manage is required; no key is 401', async (t) => {
   t.equal(anonymous.statusCode, 401)
   t.match(anonymous.json(), envelope('UNAUTHORIZED'))
 })
+
+t.test('timeoutMs is 15 s unless set, from 1000 to 30000 ms, and PATCH changes it', async (t) => {
+  const plain = await create({ url: publicUrl, events: ['*'] })
+  t.equal(plain.json().timeoutMs, 15_000, 'the default')
+  const quick = await create({ url: publicUrl, events: ['*'], timeoutMs: 1000 })
+  t.equal(quick.statusCode, 201)
+  t.equal(quick.json().timeoutMs, 1000)
+  const id = quick.json().id
+  const patched = await app.inject({ method: 'PATCH', url: `/api/webhooks/${id}`, headers: manager, payload: { timeoutMs: 30_000 } })
+  t.equal(patched.statusCode, 200)
+  t.equal(patched.json().timeoutMs, 30_000)
+  t.equal((await get(`/api/webhooks/${id}`)).json().timeoutMs, 30_000, 'stored')
+  for (const timeoutMs of [999, 30_001, 0, 1500.5, '5000']) {
+    const refused = await create({ url: publicUrl, events: ['*'], timeoutMs })
+    t.equal(refused.statusCode, 422, `${JSON.stringify(timeoutMs)} refused`)
+    t.match(refused.json(), envelope('VALIDATION_ERROR'))
+    t.match(issuesOf(refused.json()), [/@timeoutMs$/])
+    const refusedPatch = await app.inject({ method: 'PATCH', url: `/api/webhooks/${id}`, headers: manager, payload: { timeoutMs } })
+    t.equal(refusedPatch.statusCode, 422, `${JSON.stringify(timeoutMs)} refused by PATCH`)
+  }
+  t.equal((await get(`/api/webhooks/${id}`)).json().timeoutMs, 30_000, 'unchanged by the refused ones')
+})
+
+t.test('custom headers: stored, shown by name only, changed by name; values never in a response', async (t) => {
+  const apiKey = 'k_live_never_shown_7f3a'
+  const res = await create({ url: publicUrl, events: ['*'], headers: { 'X-Api-Key': apiKey, 'X-Tenant': 'acme-tenant-value' } })
+  t.equal(res.statusCode, 201, res.body)
+  t.same(res.json().headerNames, ['X-Api-Key', 'X-Tenant'])
+  t.notOk(res.body.includes(apiKey), 'the value is not in the creation response')
+  const id = res.json().id
+  t.same((await create({ url: publicUrl, events: ['*'] })).json().headerNames, [], 'none unless given')
+
+  const patched = await app.inject({ method: 'PATCH', url: `/api/webhooks/${id}`, headers: manager, payload: { headers: { 'x-tenant': null, Authorization: 'Bearer receiver-token-value' } } })
+  t.equal(patched.statusCode, 200, patched.body)
+  t.same(patched.json().headerNames, ['Authorization', 'X-Api-Key'], 'X-Tenant removed (named in another case), Authorization added, X-Api-Key kept')
+  for (const body of [patched.body, (await get(`/api/webhooks/${id}`)).body, (await get('/api/webhooks')).body]) {
+    for (const value of [apiKey, 'acme-tenant-value', 'receiver-token-value']) t.notOk(body.includes(value), 'no value in any response')
+  }
+  const stored = await app.orm.em.fork().getConnection().execute('select headers from webhook_endpoint where id = ?', [id])
+  t.same(stored[0]?.headers, { 'X-Api-Key': apiKey, Authorization: 'Bearer receiver-token-value' }, 'the values are kept for sending')
+})
+
+const refusedHeaders: [string, Record<string, unknown>, string][] = [
+  ["Loop's own X-Loop-*", { 'X-Loop-Signature': 'forged' }, 'headers.X-Loop-Signature'],
+  ['a Standard Webhooks header', { 'webhook-id': 'forged' }, 'headers.webhook-id'],
+  ['content-type', { 'Content-Type': 'text/plain' }, 'headers.Content-Type'],
+  ['user-agent', { 'User-Agent': 'me' }, 'headers.User-Agent'],
+  ['host', { Host: 'internal.example' }, 'headers.Host'],
+  ['transfer-encoding', { 'Transfer-Encoding': 'chunked' }, 'headers.Transfer-Encoding'],
+  ['proxy-*', { 'Proxy-Authorization': 'Basic x' }, 'headers.Proxy-Authorization'],
+  ['content-length', { 'content-length': '0' }, 'headers.content-length'],
+  ['an invalid name', { 'X Api Key': 'v' }, 'headers.X Api Key'],
+  ['a name twice', { 'X-Api-Key': 'a', 'x-api-key': 'b' }, 'headers.x-api-key']
+]
+for (const [what, headers, path] of refusedHeaders) {
+  t.test(`a custom header refused: ${what}, with 422 naming it, at registration and by PATCH`, async (t) => {
+    const res = await create({ url: publicUrl, events: ['*'], headers })
+    t.equal(res.statusCode, 422)
+    t.match(res.json(), envelope('VALIDATION_ERROR'))
+    t.same(res.json().error.issues.map((i: { path: string }) => i.path), [path])
+    t.match(res.json().error.message, path)
+    const id = (await create({ url: publicUrl, events: ['*'] })).json().id
+    const patched = await app.inject({ method: 'PATCH', url: `/api/webhooks/${id}`, headers: manager, payload: { headers } })
+    t.equal(patched.statusCode, 422)
+    t.same(patched.json().error.issues.map((i: { path: string }) => i.path), [path])
+  })
+}
+
+t.test('a header value with a line break, or empty, or too long, or too many headers, is refused by the schema', async (t) => {
+  for (const headers of [{ 'X-Api-Key': 'a\r\nX-Injected: 1' }, { 'X-Api-Key': '' }, { 'X-Api-Key': 'v'.repeat(1001) }, { 'X-Api-Key': 7 }, Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`X-H${i}`, 'v']))]) {
+    const res = await create({ url: publicUrl, events: ['*'], headers })
+    t.equal(res.statusCode, 422, JSON.stringify(Object.keys(headers)))
+    t.match(res.json(), envelope('VALIDATION_ERROR'))
+    t.notOk(res.body.includes('X-Injected'), 'the value is not echoed')
+  }
+})
