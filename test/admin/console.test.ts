@@ -218,6 +218,26 @@ t.test('a failing endpoint, its delivery log, and a redelivery that succeeds', a
   await shot('webhooks-redelivered')
 })
 
+t.test('Recover re-queues the failed deliveries of the last 14 days, and they succeed', async (t) => {
+  // The delivery log of the endpoint is still open from the test above.
+  receiverStatus = 500
+  const sent = await api('POST', '/api/events', { event: 'lead.captured.v1', payload: lead() })
+  t.equal(sent.status, 200)
+  const eventId = (await sent.json() as { id: string }).id
+  const failed = page.locator('[data-testid="delivery-row"][data-status="failed"]')
+  await failed.first().waitFor({ timeout: 15_000 })
+  const succeededBefore = await page.locator('[data-testid="delivery-row"][data-status="succeeded"]').count()
+  const ofEvent = () => receiver.requests.filter((r) => (JSON.parse(r.body.toString()) as { id: string }).id === eventId).length
+  const triedBefore = ofEvent()
+  receiverStatus = 200
+  await page.getByRole('button', { name: 'Recover failed deliveries (14 days)' }).click()
+  await eventually(async () => /1 failed delivery of the last 14 days re-queued/.test(await announcer(page).textContent() ?? '') ? true : undefined, 10_000, 'the recovery announcement')
+  await page.locator('[data-testid="delivery-row"][data-status="succeeded"]').nth(succeededBefore).waitFor({ timeout: 15_000 })
+  t.equal(await failed.count(), 0, 'nothing failed is left in the log')
+  t.equal(ofEvent(), triedBefore + 1, 'the recovered delivery reached the receiver once more')
+  await shot('webhooks-recovered')
+})
+
 t.test('keys: create one (secret shown once, copyable), then revoke it', async (t) => {
   await page.getByRole('link', { name: 'Keys & brands' }).click()
   await page.getByTestId('key-row').first().waitFor()
@@ -286,7 +306,7 @@ t.test('the page called only public operations of the API, and nothing failed in
   const offContract = requests.filter((r) => !statics.has(r.path) && !(r.path.startsWith('/api/') && operations.some((o) => o.method === r.method && o.pattern.test(r.path))))
   t.same(offContract, [], 'every request is an /admin file or a documented /api operation')
   const used = new Set(requests.filter((r) => r.path.startsWith('/api/')).map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/g, '{id}')}`))
-  for (const expected of ['GET /api/issues', 'GET /api/issues/{id}', 'GET /api/signals', 'GET /api/events', 'GET /api/events/rejections', 'GET /api/webhooks', 'GET /api/webhooks/{id}/deliveries', 'POST /api/webhooks/{id}/deliveries/{id}/retry', 'POST /api/keys', 'GET /api/keys', 'DELETE /api/keys/{id}', 'POST /api/brands', 'GET /api/brands']) {
+  for (const expected of ['GET /api/issues', 'GET /api/issues/{id}', 'GET /api/signals', 'GET /api/events', 'GET /api/events/rejections', 'GET /api/webhooks', 'GET /api/webhooks/{id}/deliveries', 'POST /api/webhooks/{id}/deliveries/{id}/retry', 'POST /api/webhooks/{id}/recover', 'POST /api/keys', 'GET /api/keys', 'DELETE /api/keys/{id}', 'POST /api/brands', 'GET /api/brands']) {
     t.ok(used.has(expected), expected)
   }
   t.same(pageErrors.filter((message) => !/status of 40[13]|status of 304/.test(message)), [], 'no script errors in the page')

@@ -1,11 +1,20 @@
 // Webhook endpoints with their status (active, failing, disabled); the selected one
-// (#/webhooks/<id>) shows its delivery log, live, with every attempt and a Redeliver button.
+// (#/webhooks/<id>) shows its delivery log, live, with every attempt, the next attempt's time, a
+// Redeliver button per delivery and a Recover button for the failed deliveries of the last 14 days.
 import { Fragment } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { describeError, usePolled, type LoopClient, type Schemas } from '../api.ts'
 import { Badge, Empty, Loaded, Time, useAnnounce } from '../components.tsx'
 
 type Delivery = Schemas['WebhookDelivery']
+
+/**
+ * The widest window recover accepts, 14 days back from now, less a minute: the server measures
+ * the window to its own now, a moment later than this one.
+ */
+function recoverSince (): string {
+  return new Date(Date.now() - 14 * 86_400_000 + 60_000).toISOString()
+}
 
 function lastAttempt (delivery: Delivery) {
   return delivery.attempts[delivery.attempts.length - 1]
@@ -62,6 +71,16 @@ function DeliveryLog ({ client, endpoint, onChanged }: { client: LoopClient, end
     log.refresh()
     onChanged()
   }
+  const recover = async () => {
+    setFailure(undefined)
+    setBusy('recover')
+    const { data, error, response } = await client.POST('/api/webhooks/{id}/recover', { params: { path: { id } }, body: { since: recoverSince() } })
+    setBusy(null)
+    if (data === undefined) { setFailure(describeError(error, response)); return }
+    announce(`${data.requeued} failed deliver${data.requeued === 1 ? 'y' : 'ies'} of the last 14 days re-queued`)
+    log.refresh()
+    onChanged()
+  }
   const sendTest = async () => {
     setFailure(undefined)
     const { data, error, response } = await client.POST('/api/webhooks/{id}/test', { params: { path: { id } } })
@@ -75,6 +94,7 @@ function DeliveryLog ({ client, endpoint, onChanged }: { client: LoopClient, end
       <h2 id='log-title'>Delivery log: <code>{endpoint.url}</code></h2>
       <div class='actions'>
         <button type='button' onClick={() => { void sendTest() }} disabled={endpoint.status === 'disabled'}>Send test event</button>
+        <button type='button' onClick={() => { void recover() }} disabled={endpoint.status === 'disabled' || busy === 'recover'}>Recover failed deliveries (14 days)</button>
         <a href='#/webhooks'>Close</a>
       </div>
       {failure !== undefined && <p class='state state-error' role='alert'>{failure}</p>}
