@@ -42,6 +42,13 @@ export const EnvSchema = Type.Object({
   // sends them again. The lease must outlast a whole attempt (the 10 s send timeout and the write
   // that records it), or a slow attempt could be claimed and sent a second time while it runs.
   LOOP_DELIVERY_LEASE_MS: Type.Integer({ minimum: 11000, maximum: 3600000, default: 60000, description: 'how long (ms) a worker holds a claimed delivery before another worker may send it again, an integer from 11000 (the 10 s send timeout and a second to record the attempt) to 3600000' }),
+  // Attempts are I/O (a socket each, waiting on a receiver), so one instance keeps hundreds in
+  // flight; the per-endpoint cap keeps one slow or hanging receiver from taking them all.
+  LOOP_DELIVERY_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 10000, default: 200, description: 'how many delivery attempts one instance keeps in flight at once, an integer from 1 to 10000' }),
+  LOOP_DELIVERY_PER_ENDPOINT: Type.Integer({ minimum: 1, maximum: 1000, default: 4, description: 'how many delivery attempts one endpoint may have in flight at once across every instance, an integer from 1 to 1000' }),
+  // A fallback only: the transaction that queues deliveries wakes the workers (NOTIFY), and a
+  // worker wakes itself when a retry falls due. The poll catches what a dropped listener missed.
+  LOOP_DELIVERY_POLL_MS: Type.Integer({ minimum: 10, maximum: 60000, default: 1000, description: 'how often (ms) an idle delivery worker looks at the queue when nothing woke it, an integer from 10 to 60000' }),
   LOOP_INGEST_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'the most writes (provider deliveries, events) committed together in one transaction, an integer from 1 to 1000' }),
   LOOP_INGEST_BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 2, description: 'how long (ms) a delivery may wait for batch-mates while another batch is being written, an integer from 0 to 1000' }),
   LOOP_INGEST_BATCHES_IN_FLIGHT: Type.Integer({ minimum: 1, maximum: 32, default: 8, description: 'how many ingestion batches may be written at once (each holds one database connection), an integer from 1 to 32' }),
@@ -75,6 +82,11 @@ export interface Config {
   deliverySchedule: number[]
   /** How long a claimed delivery stays with its worker before another may take it (a dead worker's claims lapse). */
   deliveryLeaseMs: number
+  /** Delivery attempts in flight per instance, and per endpoint across instances. */
+  deliveryConcurrency: number
+  deliveryPerEndpoint: number
+  /** How often an idle delivery worker looks at the queue without being woken (a fallback). */
+  deliveryPollMs: number
   /** Group commit of provider webhooks (lib/ingest): batch size, wait for batch-mates, batches at once. */
   ingestBatch: { maxSize: number, maxWaitMs: number, maxInFlight: number }
   allowPrivateUrls: boolean
@@ -148,6 +160,9 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     timeouts: { requestMs: valid.LOOP_REQUEST_TIMEOUT_MS, connectionMs: valid.LOOP_CONNECTION_TIMEOUT_MS },
     deliverySchedule,
     deliveryLeaseMs: valid.LOOP_DELIVERY_LEASE_MS,
+    deliveryConcurrency: valid.LOOP_DELIVERY_CONCURRENCY,
+    deliveryPerEndpoint: valid.LOOP_DELIVERY_PER_ENDPOINT,
+    deliveryPollMs: valid.LOOP_DELIVERY_POLL_MS,
     ingestBatch: { maxSize: valid.LOOP_INGEST_BATCH_SIZE, maxWaitMs: valid.LOOP_INGEST_BATCH_WAIT_MS, maxInFlight: valid.LOOP_INGEST_BATCHES_IN_FLIGHT },
     allowPrivateUrls: valid.LOOP_ALLOW_PRIVATE_URLS,
     trustProxy,

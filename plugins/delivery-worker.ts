@@ -8,7 +8,9 @@ import { DeliveryWorker } from '../lib/outbound/worker.ts'
 export interface DeliveryWorkerPluginOptions {
   /** false: no worker in this instance (deliveries stay queued for another one). */
   enabled?: boolean
+  /** These override LOOP_DELIVERY_CONCURRENCY, LOOP_DELIVERY_PER_ENDPOINT and LOOP_DELIVERY_POLL_MS (tests). */
   concurrency?: number
+  perEndpoint?: number
   pollIntervalMs?: number
   timeoutMs?: number
 }
@@ -29,10 +31,11 @@ async function deliveryWorkerPlugin (fastify: FastifyInstance, options: Delivery
     orm: fastify.orm,
     schedule: fastify.config.deliverySchedule,
     leaseMs: fastify.config.deliveryLeaseMs,
+    concurrency: options.concurrency ?? fastify.config.deliveryConcurrency,
+    perEndpoint: options.perEndpoint ?? fastify.config.deliveryPerEndpoint,
+    pollIntervalMs: options.pollIntervalMs ?? fastify.config.deliveryPollMs,
     allowPrivateUrls: fastify.config.allowPrivateUrls,
     log: fastify.log.child({ component: 'delivery-worker' }),
-    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-    ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {})
   })
   fastify.decorate('deliveryWorker', worker)

@@ -39,28 +39,64 @@ interface ClaimRow {
   previous_secret: string | null
 }
 
+/** How much of the queue one endpoint may hold at once, across every instance. */
+export interface ClaimLimits {
+  /** Attempts in flight per endpoint (counted by unexpired lease, whichever instance holds it). */
+  perEndpoint: number
+}
+
+export const DEFAULT_CLAIM_LIMITS: ClaimLimits = { perEndpoint: 4 }
+
+// Step 1 of a claim: lock the endpoints that have due work. SKIP LOCKED: an endpoint another
+// instance is claiming for right now is left to that one. NO KEY UPDATE does not wait for, nor
+// hold off, fan-out's FOR KEY SHARE (lib/outbound/fan-out.ts).
+const lockReadySql = `
+  select e.id from webhook_endpoint e
+   where e.status <> 'disabled'
+     and exists (select 1 from webhook_delivery q
+                  where q.endpoint_id = e.id and q.status = 'pending' and q.next_attempt_at <= now()
+                    and (q.locked_until is null or q.locked_until <= now()))
+     for no key update of e skip locked`
+
+// Step 2, in the same transaction and so with a snapshot taken once the endpoints are locked:
+// every lease taken for them before is visible, and no other claimer can add one until commit,
+// so an endpoint's free slots are exact across instances. Each endpoint offers its oldest due
+// deliveries up to its free slots; the offers are taken in turns (every endpoint's first, then
+// every endpoint's second, …) until this worker's free slots are filled: one endpoint's backlog
+// never stands in front of another's first delivery.
+const claimSql = `
+  with ready as (
+    select e.id, ?::int - (select count(*)::int from webhook_delivery f where f.endpoint_id = e.id and f.locked_until > now()) as slots
+      from webhook_endpoint e where e.id = any(?::uuid[])
+  ), offered as (
+    select o.id, o.next_attempt_at, row_number() over (partition by r.id order by o.next_attempt_at, o.id) as turn
+      from ready r cross join lateral (
+        select q.id, q.next_attempt_at from webhook_delivery q
+         where q.endpoint_id = r.id and q.status = 'pending' and q.next_attempt_at <= now()
+           and (q.locked_until is null or q.locked_until <= now())
+         order by q.next_attempt_at limit greatest(r.slots, 0)
+           for update of q skip locked) o
+  ), chosen as (
+    select id from offered order by turn, next_attempt_at limit ?
+  )
+  update webhook_delivery d
+     set locked_until = now() + ? * interval '1 millisecond', claim_token = gen_random_uuid()
+    from chosen c, webhook_endpoint e
+   where d.id = c.id and e.id = d.endpoint_id
+  returning d.id, d.claim_token, d.endpoint_id, d.message_id, d.event_type, d.body, d.attempt_count, d.manual_retry,
+            e.url, e.secret, case when e.previous_secret_expires_at > now() then e.previous_secret end as previous_secret`
+
 /**
- * Claims up to `limit` due deliveries for `leaseMs`. The lease must outlast a whole attempt
+ * Claims up to `limit` due deliveries for `leaseMs`, rotating across endpoints and leaving each
+ * endpoint at most `limits.perEndpoint` attempts in flight. The lease must outlast a whole attempt
  * (timeout included) so a slow attempt is never taken over while it is still running.
  */
-export async function claimDueDeliveries (em: EntityManager, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-  const rows = await sql<ClaimRow>(em,
-    `update webhook_delivery d
-        set locked_until = now() + ? * interval '1 millisecond', claim_token = gen_random_uuid()
-       from webhook_endpoint e
-      where e.id = d.endpoint_id
-        and d.id in (
-          select q.id from webhook_delivery q join webhook_endpoint qe on qe.id = q.endpoint_id
-           where q.status = 'pending' and q.next_attempt_at <= now()
-             and (q.locked_until is null or q.locked_until <= now())
-             and qe.status <> 'disabled'
-           order by q.next_attempt_at
-           limit ?
-           for update of q skip locked)
-      returning d.id, d.claim_token, d.endpoint_id, d.message_id, d.event_type, d.body, d.attempt_count, d.manual_retry,
-                e.url, e.secret, case when e.previous_secret_expires_at > now() then e.previous_secret end as previous_secret`,
-    [leaseMs, limit]
-  )
+export async function claimDueDeliveries (em: EntityManager, limit: number, leaseMs: number, limits: ClaimLimits = DEFAULT_CLAIM_LIMITS): Promise<ClaimedDelivery[]> {
+  const rows = await em.transactional(async (tx) => {
+    const ready = await sql<{ id: string }>(tx, lockReadySql)
+    if (ready.length === 0) return []
+    return await sql<ClaimRow>(tx, claimSql, [limits.perEndpoint, ready.map((r) => r.id), limit, leaseMs])
+  })
   return rows.map((r) => ({
     id: r.id,
     claimToken: r.claim_token,
@@ -74,6 +110,18 @@ export async function claimDueDeliveries (em: EntityManager, limit: number, leas
     secret: r.secret,
     previousSecret: r.previous_secret
   }))
+}
+
+/**
+ * How long (ms) until the next delivery waiting for a retry becomes due; null when none is waiting.
+ * A worker that caught up sleeps until then rather than a whole poll interval. Measured on the
+ * database's clock, which set the due times.
+ */
+export async function nextDueInMs (em: EntityManager): Promise<number | null> {
+  const [row] = await sql<{ ms: number | null }>(em,
+    `select ceil(extract(epoch from min(next_attempt_at) - now()) * 1000)::float8 as ms
+       from webhook_delivery where status = 'pending' and next_attempt_at > now()`)
+  return row?.ms ?? null
 }
 
 export interface RecordedAttempt { recorded: boolean, next: NextState, alerted: boolean }

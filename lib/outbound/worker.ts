@@ -1,11 +1,14 @@
 // The delivery worker: claims due deliveries from PostgreSQL, sends them (at most `concurrency`
-// at a time), records each attempt. Every Loop instance runs one; the claim's lease keeps them
-// from sending the same attempt twice. Framework-free: plugins/delivery-worker.ts runs it.
+// at a time, at most `perEndpoint` per endpoint across instances), records each attempt. Every
+// Loop instance runs one; the claim's lease keeps them from sending the same attempt twice. It
+// looks at the queue when told to (nudge: a NOTIFY from the transaction that queued deliveries),
+// when an attempt ends, when the next retry is due, and every poll interval as a fallback.
+// Framework-free: plugins/delivery-worker.ts runs it.
 import http from 'node:http'
 import https from 'node:https'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { outboundHeaders } from '../signing/outbound.ts'
-import { claimDueDeliveries, recordAttempt, type ClaimedDelivery } from './queue.ts'
+import { claimDueDeliveries, DEFAULT_CLAIM_LIMITS, nextDueInMs, recordAttempt, type ClaimedDelivery } from './queue.ts'
 import { DEFAULT_TIMEOUT_MS, sendWebhook } from './send.ts'
 
 export interface WorkerLog {
@@ -22,7 +25,9 @@ export interface DeliveryWorkerOptions {
   log: WorkerLog
   /** Attempts in flight at once, per instance. */
   concurrency?: number
-  /** How long to wait before looking again when nothing was due. */
+  /** Attempts in flight at once per endpoint, across every instance. */
+  perEndpoint?: number
+  /** The fallback: how long to wait before looking again when nothing was due and nobody said otherwise. */
   pollIntervalMs?: number
   timeoutMs?: number
   /** How long a claim stays with this worker; must exceed a whole attempt, timeout included. */
@@ -31,6 +36,7 @@ export interface DeliveryWorkerOptions {
 
 export class DeliveryWorker {
   private readonly concurrency: number
+  private readonly perEndpoint: number
   private readonly pollIntervalMs: number
   private readonly timeoutMs: number
   private readonly leaseMs: number
@@ -48,8 +54,9 @@ export class DeliveryWorker {
   private idleWaiters: { after: number, resolve: () => void }[] = []
 
   constructor (private readonly options: DeliveryWorkerOptions) {
-    this.concurrency = options.concurrency ?? 8
-    this.pollIntervalMs = options.pollIntervalMs ?? 200
+    this.concurrency = options.concurrency ?? 200
+    this.perEndpoint = options.perEndpoint ?? DEFAULT_CLAIM_LIMITS.perEndpoint
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.leaseMs = options.leaseMs ?? this.timeoutMs + 50_000
     if (this.leaseMs <= this.timeoutMs) throw new Error(`the delivery lease (${this.leaseMs} ms) must outlast an attempt's timeout (${this.timeoutMs} ms)`)
@@ -86,8 +93,8 @@ export class DeliveryWorker {
     })
   }
 
-  /** Ends the loop's current sleep, or makes its next one return at once. */
-  private nudge (): void {
+  /** Looks at the queue now: ends the loop's current sleep, or makes its next one return at once. */
+  nudge (): void {
     if (this.wake !== null) this.wake()
     else this.woken = true
   }
@@ -107,7 +114,7 @@ export class DeliveryWorker {
       let failed = false
       if (free > 0) {
         try {
-          claimed = await claimDueDeliveries(this.options.orm.em.fork(), free, this.leaseMs)
+          claimed = await claimDueDeliveries(this.options.orm.em.fork(), free, this.leaseMs, { perEndpoint: this.perEndpoint })
         } catch (error) {
           failed = true
           // Logged on the 1st, 2nd, 4th, 8th… failure in a row, and retried less and less often
@@ -121,10 +128,21 @@ export class DeliveryWorker {
       }
       if (!this.running) break
       // Every slot filled: more may be due, so look again as soon as one frees up. Otherwise the
-      // queue is drained (or the database is down): wait for the poll interval (or the backoff).
+      // queue is drained (or the database is down): wait until the next retry is due, at most the
+      // poll interval (or the backoff); a nudge or an attempt ending cuts the wait short.
       const busy = free === 0 || (claimed.length === free && !failed)
-      const idle = failed ? Math.min(this.pollIntervalMs * 2 ** Math.min(failures, 5), 5_000) : this.pollIntervalMs
+      const idle = failed ? Math.min(this.pollIntervalMs * 2 ** Math.min(failures, 5), 5_000) : await this.untilNextDue()
       await this.sleep(busy ? Number.POSITIVE_INFINITY : idle)
+    }
+  }
+
+  /** The poll interval, or less when a retry falls due sooner. */
+  private async untilNextDue (): Promise<number> {
+    try {
+      const ms = await nextDueInMs(this.options.orm.em.fork())
+      return ms === null ? this.pollIntervalMs : Math.max(0, Math.min(ms, this.pollIntervalMs))
+    } catch {
+      return this.pollIntervalMs // the claim will say it, if the database is gone
     }
   }
 

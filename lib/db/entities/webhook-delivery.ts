@@ -30,6 +30,8 @@ export const WebhookDelivery = defineEntity({
   indexes: [
     { name: 'webhook_delivery_status_log_idx', expression: 'create index webhook_delivery_status_log_idx on webhook_delivery (endpoint_id, status, created_at desc, id desc)' },
     { name: 'webhook_delivery_due_idx', expression: "create index webhook_delivery_due_idx on webhook_delivery (next_attempt_at) where status = 'pending'" },
+    { name: 'webhook_delivery_endpoint_due_idx', expression: "create index webhook_delivery_endpoint_due_idx on webhook_delivery (endpoint_id, next_attempt_at) where status = 'pending'" },
+    { name: 'webhook_delivery_in_flight_idx', expression: 'create index webhook_delivery_in_flight_idx on webhook_delivery (endpoint_id, locked_until) where locked_until is not null' },
     { name: 'webhook_delivery_log_idx', expression: 'create index webhook_delivery_log_idx on webhook_delivery (endpoint_id, created_at desc, id desc)' }
   ],
   checks: [{ name: 'webhook_delivery_attempt_count_check', expression: 'attempt_count >= 0' }]

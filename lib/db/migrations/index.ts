@@ -9,6 +9,7 @@ import { Migration20261202100000Tenancy } from './Migration20261202100000Tenancy
 import { Migration20261202110000SignalReplays } from './Migration20261202110000SignalReplays.ts'
 import { Migration20261209100000SingularTables } from './Migration20261209100000SingularTables.ts'
 import { Migration20261210100000ListIndexes } from './Migration20261210100000ListIndexes.ts'
+import { Migration20261211100000FairClaims } from './Migration20261211100000FairClaims.ts'
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125100000Signals', class: Migration20261125100000Signals },
@@ -19,5 +20,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202100000Tenancy', class: Migration20261202100000Tenancy },
   { name: 'Migration20261202110000SignalReplays', class: Migration20261202110000SignalReplays },
   { name: 'Migration20261209100000SingularTables', class: Migration20261209100000SingularTables },
-  { name: 'Migration20261210100000ListIndexes', class: Migration20261210100000ListIndexes }
+  { name: 'Migration20261210100000ListIndexes', class: Migration20261210100000ListIndexes },
+  { name: 'Migration20261211100000FairClaims', class: Migration20261211100000FairClaims }
 ]
