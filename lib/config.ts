@@ -49,6 +49,10 @@ export const EnvSchema = Type.Object({
   // A fallback only: the transaction that queues deliveries wakes the workers (NOTIFY), and a
   // worker wakes itself when a retry falls due. The poll catches what a dropped listener missed.
   LOOP_DELIVERY_POLL_MS: Type.Integer({ minimum: 10, maximum: 60000, default: 1000, description: 'how often (ms) an idle delivery worker looks at the queue when nothing woke it, an integer from 10 to 60000' }),
+  // The circuit breaker: after this many failed attempts in a row an endpoint gets none for the
+  // cool-down, then one probe; a success closes it. A receiver that is down spends no slots.
+  LOOP_DELIVERY_BREAKER_FAILURES: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'how many failed attempts in a row pause an endpoint (the circuit breaker opens), an integer from 1 to 1000' }),
+  LOOP_DELIVERY_BREAKER_COOLDOWN_MS: Type.Integer({ minimum: 100, maximum: 86400000, default: 30000, description: 'how long (ms) a paused endpoint gets no attempt before one probe, an integer from 100 to 86400000' }),
   LOOP_INGEST_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'the most writes (provider deliveries, events) committed together in one transaction, an integer from 1 to 1000' }),
   LOOP_INGEST_BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 2, description: 'how long (ms) a delivery may wait for batch-mates while another batch is being written, an integer from 0 to 1000' }),
   LOOP_INGEST_BATCHES_IN_FLIGHT: Type.Integer({ minimum: 1, maximum: 32, default: 8, description: 'how many ingestion batches may be written at once (each holds one database connection), an integer from 1 to 32' }),
@@ -87,6 +91,8 @@ export interface Config {
   deliveryPerEndpoint: number
   /** How often an idle delivery worker looks at the queue without being woken (a fallback). */
   deliveryPollMs: number
+  /** The circuit breaker: failed attempts in a row that pause an endpoint, and for how long. */
+  deliveryBreaker: { failures: number, cooldownMs: number }
   /** Group commit of provider webhooks (lib/ingest): batch size, wait for batch-mates, batches at once. */
   ingestBatch: { maxSize: number, maxWaitMs: number, maxInFlight: number }
   allowPrivateUrls: boolean
@@ -163,6 +169,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     deliveryConcurrency: valid.LOOP_DELIVERY_CONCURRENCY,
     deliveryPerEndpoint: valid.LOOP_DELIVERY_PER_ENDPOINT,
     deliveryPollMs: valid.LOOP_DELIVERY_POLL_MS,
+    deliveryBreaker: { failures: valid.LOOP_DELIVERY_BREAKER_FAILURES, cooldownMs: valid.LOOP_DELIVERY_BREAKER_COOLDOWN_MS },
     ingestBatch: { maxSize: valid.LOOP_INGEST_BATCH_SIZE, maxWaitMs: valid.LOOP_INGEST_BATCH_WAIT_MS, maxInFlight: valid.LOOP_INGEST_BATCHES_IN_FLIGHT },
     allowPrivateUrls: valid.LOOP_ALLOW_PRIVATE_URLS,
     trustProxy,

@@ -37,6 +37,7 @@ async function deliveryWorkerPlugin (fastify: FastifyInstance, options: Delivery
     concurrency: options.concurrency ?? fastify.config.deliveryConcurrency,
     perEndpoint: options.perEndpoint ?? fastify.config.deliveryPerEndpoint,
     pollIntervalMs: options.pollIntervalMs ?? fastify.config.deliveryPollMs,
+    breaker: fastify.config.deliveryBreaker,
     allowPrivateUrls: fastify.config.allowPrivateUrls,
     log: fastify.log.child({ component: 'delivery-worker' }),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {})

@@ -23,6 +23,8 @@ export interface ClaimedDelivery {
   secret: string
   /** Still signing beside the new secret during the 24 hours after a rotation; null otherwise. */
   previousSecret: string | null
+  /** The endpoint's failed attempts in a row when this was claimed (the circuit breaker's count). */
+  endpointFailures: number
 }
 
 interface ClaimRow {
@@ -37,22 +39,25 @@ interface ClaimRow {
   url: string
   secret: string
   previous_secret: string | null
+  consecutive_failures: number
 }
 
 /** How much of the queue one endpoint may hold at once, across every instance. */
 export interface ClaimLimits {
   /** Attempts in flight per endpoint (counted by unexpired lease, whichever instance holds it). */
   perEndpoint: number
+  /** Failed attempts in a row that open the circuit breaker: then one attempt at a time, a probe. */
+  breakerFailures: number
 }
 
-export const DEFAULT_CLAIM_LIMITS: ClaimLimits = { perEndpoint: 4 }
+export const DEFAULT_CLAIM_LIMITS: ClaimLimits = { perEndpoint: 4, breakerFailures: 5 }
 
-// Step 1 of a claim: lock the endpoints that have due work. SKIP LOCKED: an endpoint another
-// instance is claiming for right now is left to that one. NO KEY UPDATE does not wait for, nor
-// hold off, fan-out's FOR KEY SHARE (lib/outbound/fan-out.ts).
+// Step 1 of a claim: lock the endpoints that have due work and are not paused by the circuit
+// breaker. SKIP LOCKED: an endpoint another instance is claiming for right now is left to that
+// one. NO KEY UPDATE does not wait for, nor hold off, fan-out's FOR KEY SHARE (lib/outbound/fan-out.ts).
 const lockReadySql = `
   select e.id from webhook_endpoint e
-   where e.status <> 'disabled'
+   where e.status <> 'disabled' and (e.paused_until is null or e.paused_until <= now())
      and exists (select 1 from webhook_delivery q
                   where q.endpoint_id = e.id and q.status = 'pending' and q.next_attempt_at <= now()
                     and (q.locked_until is null or q.locked_until <= now()))
@@ -63,10 +68,11 @@ const lockReadySql = `
 // so an endpoint's free slots are exact across instances. Each endpoint offers its oldest due
 // deliveries up to its free slots; the offers are taken in turns (every endpoint's first, then
 // every endpoint's second, …) until this worker's free slots are filled: one endpoint's backlog
-// never stands in front of another's first delivery.
+// never stands in front of another's first delivery. An endpoint whose breaker has opened (and
+// whose cool-down has passed) gets one slot: a single probe.
 const claimSql = `
   with ready as (
-    select e.id, ?::int - (select count(*)::int from webhook_delivery f where f.endpoint_id = e.id and f.locked_until > now()) as slots
+    select e.id, case when e.consecutive_failures >= ? then 1 else ?::int end - (select count(*)::int from webhook_delivery f where f.endpoint_id = e.id and f.locked_until > now()) as slots
       from webhook_endpoint e where e.id = any(?::uuid[])
   ), offered as (
     select o.id, o.next_attempt_at, row_number() over (partition by r.id order by o.next_attempt_at, o.id) as turn
@@ -84,18 +90,20 @@ const claimSql = `
     from chosen c, webhook_endpoint e
    where d.id = c.id and e.id = d.endpoint_id
   returning d.id, d.claim_token, d.endpoint_id, d.message_id, d.event_type, d.body, d.attempt_count, d.manual_retry,
-            e.url, e.secret, case when e.previous_secret_expires_at > now() then e.previous_secret end as previous_secret`
+            e.url, e.secret, case when e.previous_secret_expires_at > now() then e.previous_secret end as previous_secret,
+            e.consecutive_failures`
 
 /**
  * Claims up to `limit` due deliveries for `leaseMs`, rotating across endpoints and leaving each
  * endpoint at most `limits.perEndpoint` attempts in flight. The lease must outlast a whole attempt
  * (timeout included) so a slow attempt is never taken over while it is still running.
  */
-export async function claimDueDeliveries (em: EntityManager, limit: number, leaseMs: number, limits: ClaimLimits = DEFAULT_CLAIM_LIMITS): Promise<ClaimedDelivery[]> {
+export async function claimDueDeliveries (em: EntityManager, limit: number, leaseMs: number, limits: Partial<ClaimLimits> = {}): Promise<ClaimedDelivery[]> {
+  const { perEndpoint, breakerFailures } = { ...DEFAULT_CLAIM_LIMITS, ...limits }
   const rows = await em.transactional(async (tx) => {
     const ready = await sql<{ id: string }>(tx, lockReadySql)
     if (ready.length === 0) return []
-    return await sql<ClaimRow>(tx, claimSql, [limits.perEndpoint, ready.map((r) => r.id), limit, leaseMs])
+    return await sql<ClaimRow>(tx, claimSql, [breakerFailures, perEndpoint, ready.map((r) => r.id), limit, leaseMs])
   })
   return rows.map((r) => ({
     id: r.id,
@@ -108,20 +116,51 @@ export async function claimDueDeliveries (em: EntityManager, limit: number, leas
     manualRetry: r.manual_retry,
     url: r.url,
     secret: r.secret,
-    previousSecret: r.previous_secret
+    previousSecret: r.previous_secret,
+    endpointFailures: r.consecutive_failures
   }))
 }
 
 /**
- * How long (ms) until the next delivery waiting for a retry becomes due; null when none is waiting.
- * A worker that caught up sleeps until then rather than a whole poll interval. Measured on the
- * database's clock, which set the due times.
+ * How long (ms) until the next delivery waiting for a retry becomes due, or a paused endpoint's
+ * cool-down ends; null when nothing is waiting. A worker that caught up sleeps until then rather
+ * than a whole poll interval. Measured on the database's clock, which set those times.
  */
 export async function nextDueInMs (em: EntityManager): Promise<number | null> {
   const [row] = await sql<{ ms: number | null }>(em,
-    `select ceil(extract(epoch from min(next_attempt_at) - now()) * 1000)::float8 as ms
-       from webhook_delivery where status = 'pending' and next_attempt_at > now()`)
+    `select ceil(extract(epoch from least(
+       (select min(next_attempt_at) from webhook_delivery where status = 'pending' and next_attempt_at > now()),
+       (select min(paused_until) from webhook_endpoint where paused_until > now())
+     ) - now()) * 1000)::float8 as ms`)
   return row?.ms ?? null
+}
+
+/** The circuit breaker's settings: failed attempts in a row that open it, and its cool-down. */
+export interface BreakerSettings { failures: number, cooldownMs: number }
+
+export type BreakerChange = 'opened' | 'reopened' | 'closed' | null
+
+/**
+ * Counts an attempt's outcome against its endpoint's circuit breaker. The Nth failure in a row
+ * pauses the endpoint for the cool-down (no instance claims for it); after it, one probe is made,
+ * and its failure pauses it again. A success closes the breaker. Called for every failure, and
+ * for a success only when the claim saw failures (so a healthy endpoint costs no write).
+ */
+export async function recordEndpointHealth (em: EntityManager, endpointId: string, succeeded: boolean, breaker: BreakerSettings): Promise<BreakerChange> {
+  if (succeeded) {
+    const closed = await sql(em,
+      'update webhook_endpoint set consecutive_failures = 0, paused_until = null where id = ? and consecutive_failures > 0 returning paused_until',
+      [endpointId])
+    return closed.length > 0 ? 'closed' : null
+  }
+  const [row] = await sql<{ consecutive_failures: number }>(em,
+    `update webhook_endpoint
+        set consecutive_failures = consecutive_failures + 1,
+            paused_until = case when consecutive_failures + 1 >= ? then now() + ? * interval '1 millisecond' else paused_until end
+      where id = ? returning consecutive_failures`,
+    [breaker.failures, breaker.cooldownMs, endpointId])
+  if (row === undefined || row.consecutive_failures < breaker.failures) return null
+  return row.consecutive_failures === breaker.failures ? 'opened' : 'reopened'
 }
 
 export interface RecordedAttempt { recorded: boolean, next: NextState, alerted: boolean }

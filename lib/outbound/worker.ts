@@ -8,7 +8,7 @@ import http from 'node:http'
 import https from 'node:https'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { outboundHeaders } from '../signing/outbound.ts'
-import { claimDueDeliveries, DEFAULT_CLAIM_LIMITS, nextDueInMs, recordAttempt, type ClaimedDelivery } from './queue.ts'
+import { claimDueDeliveries, DEFAULT_CLAIM_LIMITS, nextDueInMs, recordAttempt, recordEndpointHealth, type BreakerSettings, type ClaimedDelivery } from './queue.ts'
 import { DEFAULT_TIMEOUT_MS, sendWebhook } from './send.ts'
 
 export interface WorkerLog {
@@ -27,6 +27,8 @@ export interface DeliveryWorkerOptions {
   concurrency?: number
   /** Attempts in flight at once per endpoint, across every instance. */
   perEndpoint?: number
+  /** The circuit breaker: failed attempts in a row that pause an endpoint, and for how long. */
+  breaker?: BreakerSettings
   /** The fallback: how long to wait before looking again when nothing was due and nobody said otherwise. */
   pollIntervalMs?: number
   timeoutMs?: number
@@ -37,6 +39,7 @@ export interface DeliveryWorkerOptions {
 export class DeliveryWorker {
   private readonly concurrency: number
   private readonly perEndpoint: number
+  private readonly breaker: BreakerSettings
   private readonly pollIntervalMs: number
   private readonly timeoutMs: number
   private readonly leaseMs: number
@@ -56,6 +59,7 @@ export class DeliveryWorker {
   constructor (private readonly options: DeliveryWorkerOptions) {
     this.concurrency = options.concurrency ?? 200
     this.perEndpoint = options.perEndpoint ?? DEFAULT_CLAIM_LIMITS.perEndpoint
+    this.breaker = options.breaker ?? { failures: DEFAULT_CLAIM_LIMITS.breakerFailures, cooldownMs: 30_000 }
     this.pollIntervalMs = options.pollIntervalMs ?? 1000
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.leaseMs = options.leaseMs ?? this.timeoutMs + 50_000
@@ -114,7 +118,7 @@ export class DeliveryWorker {
       let failed = false
       if (free > 0) {
         try {
-          claimed = await claimDueDeliveries(this.options.orm.em.fork(), free, this.leaseMs, { perEndpoint: this.perEndpoint })
+          claimed = await claimDueDeliveries(this.options.orm.em.fork(), free, this.leaseMs, { perEndpoint: this.perEndpoint, breakerFailures: this.breaker.failures })
         } catch (error) {
           failed = true
           // Logged on the 1st, 2nd, 4th, 8th… failure in a row, and retried less and less often
@@ -192,6 +196,13 @@ export class DeliveryWorker {
       else if (recorded.next.status === 'succeeded') log.debug(context, 'webhook delivered')
       else log.info({ ...context, error: result.error, next: recorded.next.status }, 'webhook attempt failed')
       if (recorded.alerted) log.warn({ endpointId: delivery.endpointId }, 'webhook endpoint is failing: retries exhausted, alert raised')
+      const succeeded = recorded.next.status === 'succeeded'
+      if (recorded.recorded && (!succeeded || delivery.endpointFailures > 0)) {
+        const change = await recordEndpointHealth(this.options.orm.em.fork(), delivery.endpointId, succeeded, this.breaker)
+        if (change === 'opened') log.warn({ endpointId: delivery.endpointId, failures: this.breaker.failures, cooldownMs: this.breaker.cooldownMs }, 'webhook endpoint paused: circuit breaker open')
+        else if (change === 'reopened') log.info({ endpointId: delivery.endpointId, cooldownMs: this.breaker.cooldownMs }, 'webhook endpoint probe failed: paused again')
+        else if (change === 'closed') log.info({ endpointId: delivery.endpointId }, 'webhook endpoint answered: circuit breaker closed')
+      }
     } catch (error) {
       // The lease will lapse and the attempt be made again: at least once, never silently lost.
       log.error({ ...context, err: error }, 'could not record a webhook attempt')

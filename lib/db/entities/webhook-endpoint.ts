@@ -18,6 +18,9 @@ export const WebhookEndpoint = defineEntity({
     previousSecretExpiresAt: p.datetime(3).nullable(),
     status: p.enum(['active', 'failing', 'disabled']).default('active'),
     failingSince: p.datetime(3).nullable(),
+    /** The circuit breaker: failed attempts in a row, and until when no attempt is made (lib/outbound/queue.ts). */
+    consecutiveFailures: p.integer().default(0),
+    pausedUntil: p.datetime(3).nullable(),
     createdAt: p.datetime(3).defaultRaw('now()'),
     updatedAt: p.datetime(3).defaultRaw('now()')
   }),
@@ -27,5 +30,8 @@ export const WebhookEndpoint = defineEntity({
     // Fan-out reads the live endpoints of one env (and brand) inside every event's transaction.
     { name: 'webhook_endpoint_fan_out_idx', expression: "create index webhook_endpoint_fan_out_idx on webhook_endpoint (env, brand_id) where status <> 'disabled'" },
   ],
-  checks: [{ name: 'webhook_endpoint_events_check', expression: 'cardinality(events) > 0' }]
+  checks: [
+    { name: 'webhook_endpoint_events_check', expression: 'cardinality(events) > 0' },
+    { name: 'webhook_endpoint_consecutive_failures_check', expression: 'consecutive_failures >= 0' }
+  ]
 })

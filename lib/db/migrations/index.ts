@@ -10,6 +10,7 @@ import { Migration20261202110000SignalReplays } from './Migration20261202110000S
 import { Migration20261209100000SingularTables } from './Migration20261209100000SingularTables.ts'
 import { Migration20261210100000ListIndexes } from './Migration20261210100000ListIndexes.ts'
 import { Migration20261211100000FairClaims } from './Migration20261211100000FairClaims.ts'
+import { Migration20261211110000CircuitBreaker } from './Migration20261211110000CircuitBreaker.ts'
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125100000Signals', class: Migration20261125100000Signals },
@@ -21,5 +22,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202110000SignalReplays', class: Migration20261202110000SignalReplays },
   { name: 'Migration20261209100000SingularTables', class: Migration20261209100000SingularTables },
   { name: 'Migration20261210100000ListIndexes', class: Migration20261210100000ListIndexes },
-  { name: 'Migration20261211100000FairClaims', class: Migration20261211100000FairClaims }
+  { name: 'Migration20261211100000FairClaims', class: Migration20261211100000FairClaims },
+  { name: 'Migration20261211110000CircuitBreaker', class: Migration20261211110000CircuitBreaker }
 ]
