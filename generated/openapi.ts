@@ -1065,6 +1065,11 @@ export interface components {
          * @enum {string}
          */
         WebhookStatus: "active" | "failing" | "disabled";
+        /**
+         * @description `unordered` (the default): deliveries in parallel, each retried on its own schedule. `fifo`: one at a time in the order Loop accepted the messages; the oldest pending one blocks the rest until it succeeds or exhausts its retries.
+         * @enum {string}
+         */
+        WebhookOrdering: "unordered" | "fifo";
         CreateWebhookRequest: {
             /**
              * Format: uri
@@ -1076,6 +1081,7 @@ export interface components {
             env?: components["schemas"]["WebhookEnv"];
             /** @description A note for people about what the endpoint is for. */
             description?: string;
+            ordering?: components["schemas"]["WebhookOrdering"];
         };
         UpdateWebhookRequest: {
             /** Format: uri */
@@ -1084,6 +1090,7 @@ export interface components {
             description?: string | null;
             /** @enum {string} */
             status?: "active" | "disabled";
+            ordering?: components["schemas"]["WebhookOrdering"];
         };
         WebhookEndpoint: {
             /** Format: uuid */
@@ -1096,6 +1103,7 @@ export interface components {
             /** @description The brand whose events it receives; null when made with a brandless key (receives every brand's). */
             brandId: string | null;
             status: components["schemas"]["WebhookStatus"];
+            ordering: components["schemas"]["WebhookOrdering"];
             /**
              * Format: date-time
              * @description While a rotated-out secret still signs beside the new one, when it stops.
@@ -3947,6 +3955,7 @@ export interface operations {
                      *           "description": "CRM sync",
                      *           "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *           "status": "active",
+                     *           "ordering": "unordered",
                      *           "previousSecretExpiresAt": null,
                      *           "createdAt": "2026-11-25T12:00:00.000Z",
                      *           "updatedAt": "2026-11-25T12:00:00.000Z"
@@ -4016,6 +4025,7 @@ export interface operations {
                      *       "description": "CRM sync",
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
+                     *       "ordering": "unordered",
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:00:00.000Z",
@@ -4099,6 +4109,7 @@ export interface operations {
                      *       "description": "CRM sync",
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
+                     *       "ordering": "unordered",
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:00:00.000Z"
@@ -4200,6 +4211,7 @@ export interface operations {
                      *       "description": "CRM sync",
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
+                     *       "ordering": "unordered",
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:20:00.000Z"
@@ -4259,6 +4271,7 @@ export interface operations {
                      *       "description": "CRM sync",
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
+                     *       "ordering": "unordered",
                      *       "previousSecretExpiresAt": "2026-11-26T12:40:00.000Z",
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:40:00.000Z",

@@ -423,6 +423,12 @@ export const WebhookStatus = /* @__PURE__ */ Type.Unsafe<components['schemas']['
   "enum": ["active","failing","disabled"]
 })
 
+export const WebhookOrdering = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookOrdering']>({
+  "$id": "WebhookOrdering",
+  "type": "string",
+  "enum": ["unordered","fifo"]
+})
+
 export const CreateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['schemas']['CreateWebhookRequest']>({
   "$id": "CreateWebhookRequest",
   "type": "object",
@@ -438,7 +444,8 @@ export const CreateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['sche
       "items": {"$ref":"WebhookEventPattern#"}
     },
     "env": {"$ref":"WebhookEnv#"},
-    "description": {"type":"string","maxLength":500}
+    "description": {"type":"string","maxLength":500},
+    "ordering": {"$ref":"WebhookOrdering#"}
   }
 })
 
@@ -457,7 +464,8 @@ export const UpdateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['sche
       "items": {"$ref":"WebhookEventPattern#"}
     },
     "description": {"type":["string","null"],"maxLength":500},
-    "status": {"type":"string","enum":["active","disabled"]}
+    "status": {"type":"string","enum":["active","disabled"]},
+    "ordering": {"$ref":"WebhookOrdering#"}
   }
 })
 
@@ -472,6 +480,7 @@ export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']
     "description",
     "brandId",
     "status",
+    "ordering",
     "previousSecretExpiresAt",
     "createdAt",
     "updatedAt"
@@ -484,6 +493,7 @@ export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']
     "description": {"type":["string","null"]},
     "brandId": {"type":["string","null"]},
     "status": {"$ref":"WebhookStatus#"},
+    "ordering": {"$ref":"WebhookOrdering#"},
     "previousSecretExpiresAt": {"type":["string","null"],"format":"date-time"},
     "createdAt": {"type":"string","format":"date-time"},
     "updatedAt": {"type":"string","format":"date-time"}
@@ -932,6 +942,7 @@ export const componentSchemas = [
   WebhookEventPattern,
   WebhookEnv,
   WebhookStatus,
+  WebhookOrdering,
   CreateWebhookRequest,
   UpdateWebhookRequest,
   WebhookEndpoint,

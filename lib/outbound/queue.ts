@@ -69,17 +69,22 @@ const lockReadySql = `
 // deliveries up to its free slots; the offers are taken in turns (every endpoint's first, then
 // every endpoint's second, …) until this worker's free slots are filled: one endpoint's backlog
 // never stands in front of another's first delivery. An endpoint whose breaker has opened (and
-// whose cool-down has passed) gets one slot: a single probe.
+// whose cool-down has passed) gets one slot: a single probe. A FIFO endpoint gets one slot and
+// offers only its head, the pending delivery accepted first: while the head is in flight or
+// waiting for its retry, nothing of that endpoint is sent.
 const claimSql = `
   with ready as (
-    select e.id, case when e.consecutive_failures >= ? then 1 else ?::int end - (select count(*)::int from webhook_delivery f where f.endpoint_id = e.id and f.locked_until > now()) as slots
+    select e.id,
+           case when e.consecutive_failures >= ? or e.ordering = 'fifo' then 1 else ?::int end
+             - (select count(*)::int from webhook_delivery f where f.endpoint_id = e.id and f.locked_until > now()) as slots,
+           case when e.ordering = 'fifo' then (select min(h.seq) from webhook_delivery h where h.endpoint_id = e.id and h.status = 'pending') end as head
       from webhook_endpoint e where e.id = any(?::uuid[])
   ), offered as (
     select o.id, o.next_attempt_at, row_number() over (partition by r.id order by o.next_attempt_at, o.id) as turn
       from ready r cross join lateral (
         select q.id, q.next_attempt_at from webhook_delivery q
          where q.endpoint_id = r.id and q.status = 'pending' and q.next_attempt_at <= now()
-           and (q.locked_until is null or q.locked_until <= now())
+           and (q.locked_until is null or q.locked_until <= now()) and (r.head is null or q.seq = r.head)
          order by q.next_attempt_at limit greatest(r.slots, 0)
            for update of q skip locked) o
   ), chosen as (

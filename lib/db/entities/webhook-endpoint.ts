@@ -17,6 +17,8 @@ export const WebhookEndpoint = defineEntity({
     previousSecret: p.text().nullable().lazy(),
     previousSecretExpiresAt: p.datetime(3).nullable(),
     status: p.enum(['active', 'failing', 'disabled']).default('active'),
+    /** `fifo`: one delivery at a time, in the order Loop accepted the messages (lib/outbound/queue.ts). */
+    ordering: p.enum(['unordered', 'fifo']).default('unordered'),
     failingSince: p.datetime(3).nullable(),
     /** The circuit breaker: failed attempts in a row, and until when no attempt is made (lib/outbound/queue.ts). */
     consecutiveFailures: p.integer().default(0),
