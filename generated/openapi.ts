@@ -1070,6 +1070,8 @@ export interface components {
          * @enum {string}
          */
         WebhookOrdering: "unordered" | "fifo";
+        /** @description Messages per second the endpoint receives at most, across every Loop instance: a bucket of this many, refilled at this rate a second. Excess waits in the queue; nothing is dropped. */
+        WebhookRateLimit: number;
         CreateWebhookRequest: {
             /**
              * Format: uri
@@ -1082,6 +1084,7 @@ export interface components {
             /** @description A note for people about what the endpoint is for. */
             description?: string;
             ordering?: components["schemas"]["WebhookOrdering"];
+            rateLimit?: components["schemas"]["WebhookRateLimit"];
         };
         UpdateWebhookRequest: {
             /** Format: uri */
@@ -1091,6 +1094,8 @@ export interface components {
             /** @enum {string} */
             status?: "active" | "disabled";
             ordering?: components["schemas"]["WebhookOrdering"];
+            /** @description A new limit, or null to lift it. */
+            rateLimit?: components["schemas"]["WebhookRateLimit"] | null;
         };
         WebhookEndpoint: {
             /** Format: uuid */
@@ -1104,6 +1109,8 @@ export interface components {
             brandId: string | null;
             status: components["schemas"]["WebhookStatus"];
             ordering: components["schemas"]["WebhookOrdering"];
+            /** @description Messages per second this endpoint receives at most (across every Loop instance); null for no limit. */
+            rateLimit: number | null;
             /**
              * Format: date-time
              * @description While a rotated-out secret still signs beside the new one, when it stops.
@@ -3956,6 +3963,7 @@ export interface operations {
                      *           "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *           "status": "active",
                      *           "ordering": "unordered",
+                     *           "rateLimit": null,
                      *           "previousSecretExpiresAt": null,
                      *           "createdAt": "2026-11-25T12:00:00.000Z",
                      *           "updatedAt": "2026-11-25T12:00:00.000Z"
@@ -4026,6 +4034,7 @@ export interface operations {
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
                      *       "ordering": "unordered",
+                     *       "rateLimit": null,
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:00:00.000Z",
@@ -4110,6 +4119,7 @@ export interface operations {
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
                      *       "ordering": "unordered",
+                     *       "rateLimit": null,
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:00:00.000Z"
@@ -4212,6 +4222,7 @@ export interface operations {
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
                      *       "ordering": "unordered",
+                     *       "rateLimit": null,
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:20:00.000Z"
@@ -4272,6 +4283,7 @@ export interface operations {
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
                      *       "ordering": "unordered",
+                     *       "rateLimit": null,
                      *       "previousSecretExpiresAt": "2026-11-26T12:40:00.000Z",
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:40:00.000Z",

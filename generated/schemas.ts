@@ -429,6 +429,13 @@ export const WebhookOrdering = /* @__PURE__ */ Type.Unsafe<components['schemas']
   "enum": ["unordered","fifo"]
 })
 
+export const WebhookRateLimit = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookRateLimit']>({
+  "$id": "WebhookRateLimit",
+  "type": "integer",
+  "minimum": 1,
+  "maximum": 10000
+})
+
 export const CreateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['schemas']['CreateWebhookRequest']>({
   "$id": "CreateWebhookRequest",
   "type": "object",
@@ -445,7 +452,8 @@ export const CreateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['sche
     },
     "env": {"$ref":"WebhookEnv#"},
     "description": {"type":"string","maxLength":500},
-    "ordering": {"$ref":"WebhookOrdering#"}
+    "ordering": {"$ref":"WebhookOrdering#"},
+    "rateLimit": {"$ref":"WebhookRateLimit#"}
   }
 })
 
@@ -465,7 +473,8 @@ export const UpdateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['sche
     },
     "description": {"type":["string","null"],"maxLength":500},
     "status": {"type":"string","enum":["active","disabled"]},
-    "ordering": {"$ref":"WebhookOrdering#"}
+    "ordering": {"$ref":"WebhookOrdering#"},
+    "rateLimit": {"oneOf":[{"$ref":"WebhookRateLimit#"},{"type":"null"}]}
   }
 })
 
@@ -481,6 +490,7 @@ export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']
     "brandId",
     "status",
     "ordering",
+    "rateLimit",
     "previousSecretExpiresAt",
     "createdAt",
     "updatedAt"
@@ -494,6 +504,7 @@ export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']
     "brandId": {"type":["string","null"]},
     "status": {"$ref":"WebhookStatus#"},
     "ordering": {"$ref":"WebhookOrdering#"},
+    "rateLimit": {"type":["integer","null"]},
     "previousSecretExpiresAt": {"type":["string","null"],"format":"date-time"},
     "createdAt": {"type":"string","format":"date-time"},
     "updatedAt": {"type":"string","format":"date-time"}
@@ -943,6 +954,7 @@ export const componentSchemas = [
   WebhookEnv,
   WebhookStatus,
   WebhookOrdering,
+  WebhookRateLimit,
   CreateWebhookRequest,
   UpdateWebhookRequest,
   WebhookEndpoint,

@@ -31,7 +31,7 @@ export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000
 
 type EndpointRow = {
   id: string, url: string, events: string[], env: 'live' | 'test', description?: string | null, brandId?: string | null,
-  status: 'active' | 'failing' | 'disabled', ordering: 'unordered' | 'fifo', previousSecretExpiresAt?: Date | null, createdAt: Date, updatedAt: Date
+  status: 'active' | 'failing' | 'disabled', ordering: 'unordered' | 'fifo', rateLimit?: number | null, previousSecretExpiresAt?: Date | null, createdAt: Date, updatedAt: Date
 }
 
 export function toEndpointView (row: EndpointRow, now = new Date()): WebhookEndpointView {
@@ -45,6 +45,7 @@ export function toEndpointView (row: EndpointRow, now = new Date()): WebhookEndp
     brandId: row.brandId ?? null,
     status: row.status,
     ordering: row.ordering,
+    rateLimit: row.rateLimit ?? null,
     previousSecretExpiresAt: overlap,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString()
@@ -94,6 +95,7 @@ export async function createEndpoint (em: EntityManager, input: CreateWebhookReq
     brandId: caller.brandId,
     status: 'active' as const,
     ordering: input.ordering ?? 'unordered',
+    rateLimit: input.rateLimit ?? null,
     previousSecretExpiresAt: null,
     createdAt: now,
     updatedAt: now
@@ -101,9 +103,9 @@ export async function createEndpoint (em: EntityManager, input: CreateWebhookReq
   const secret = generateWebhookSecret()
   // A bound parameter (lib/db/sql.ts), so the secret never appears in SQL text or a log line.
   await sql(em,
-    `insert into webhook_endpoint (id, url, events, env, description, brand_id, key_id, scopes, secret, status, ordering, created_at, updated_at)
-     values (?, ?, ?::text[], ?, ?, ?, ?, ?::text[], ?, 'active', ?, ?, ?)`,
-    [row.id, row.url, row.events, row.env, row.description, row.brandId, caller.keyId, [...caller.scopes], secret, row.ordering, now, now]
+    `insert into webhook_endpoint (id, url, events, env, description, brand_id, key_id, scopes, secret, status, ordering, rate_limit, created_at, updated_at)
+     values (?, ?, ?::text[], ?, ?, ?, ?, ?::text[], ?, 'active', ?, ?, ?, ?)`,
+    [row.id, row.url, row.events, row.env, row.description, row.brandId, caller.keyId, [...caller.scopes], secret, row.ordering, row.rateLimit, now, now]
   )
   return { ...toEndpointView(row), secret }
 }
@@ -129,6 +131,7 @@ export async function updateEndpoint (em: EntityManager, id: string, patch: Upda
     if (patch.events !== undefined) row.events = patch.events
     if (patch.description !== undefined) row.description = patch.description
     if (patch.ordering !== undefined) row.ordering = patch.ordering
+    if (patch.rateLimit !== undefined) row.rateLimit = patch.rateLimit
     if (patch.status !== undefined) {
       row.status = patch.status
       row.failingSince = null

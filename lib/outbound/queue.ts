@@ -71,16 +71,25 @@ const lockReadySql = `
 // never stands in front of another's first delivery. An endpoint whose breaker has opened (and
 // whose cool-down has passed) gets one slot: a single probe. A FIFO endpoint gets one slot and
 // offers only its head, the pending delivery accepted first: while the head is in flight or
-// waiting for its retry, nothing of that endpoint is sent.
+// waiting for its retry, nothing of that endpoint is sent. A rate-limited endpoint also takes no
+// more than the whole tokens in its bucket (rate_limit tokens at most, refilled at rate_limit a
+// second), and pays for what it takes in the same statement: the endpoint lock makes the bucket
+// one for every instance.
 const claimSql = `
-  with ready as (
-    select e.id,
-           case when e.consecutive_failures >= ? or e.ordering = 'fifo' then 1 else ?::int end
-             - (select count(*)::int from webhook_delivery f where f.endpoint_id = e.id and f.locked_until > now()) as slots,
-           case when e.ordering = 'fifo' then (select min(h.seq) from webhook_delivery h where h.endpoint_id = e.id and h.status = 'pending') end as head
+  with bucket as (
+    select e.id, e.consecutive_failures, e.ordering,
+           case when e.rate_limit is not null then least(e.rate_limit::float8,
+             coalesce(e.rate_tokens, e.rate_limit) + extract(epoch from now() - coalesce(e.rate_updated_at, now())) * e.rate_limit) end as tokens
       from webhook_endpoint e where e.id = any(?::uuid[])
+  ), ready as (
+    select b.id, b.tokens,
+           least(case when b.consecutive_failures >= ? or b.ordering = 'fifo' then 1 else ?::int end
+                   - (select count(*)::int from webhook_delivery f where f.endpoint_id = b.id and f.locked_until > now()),
+                 coalesce(floor(b.tokens)::int, 2147483647)) as slots,
+           case when b.ordering = 'fifo' then (select min(h.seq) from webhook_delivery h where h.endpoint_id = b.id and h.status = 'pending') end as head
+      from bucket b
   ), offered as (
-    select o.id, o.next_attempt_at, row_number() over (partition by r.id order by o.next_attempt_at, o.id) as turn
+    select o.id, r.id as endpoint_id, o.next_attempt_at, row_number() over (partition by r.id order by o.next_attempt_at, o.id) as turn
       from ready r cross join lateral (
         select q.id, q.next_attempt_at from webhook_delivery q
          where q.endpoint_id = r.id and q.status = 'pending' and q.next_attempt_at <= now()
@@ -88,7 +97,11 @@ const claimSql = `
          order by q.next_attempt_at limit greatest(r.slots, 0)
            for update of q skip locked) o
   ), chosen as (
-    select id from offered order by turn, next_attempt_at limit ?
+    select id, endpoint_id from offered order by turn, next_attempt_at limit ?
+  ), spent as (
+    update webhook_endpoint e set rate_tokens = r.tokens - c.taken, rate_updated_at = now()
+      from ready r, (select endpoint_id, count(*) as taken from chosen group by endpoint_id) c
+     where r.tokens is not null and c.endpoint_id = r.id and e.id = r.id
   )
   update webhook_delivery d
      set locked_until = now() + ? * interval '1 millisecond', claim_token = gen_random_uuid()
@@ -108,7 +121,7 @@ export async function claimDueDeliveries (em: EntityManager, limit: number, leas
   const rows = await em.transactional(async (tx) => {
     const ready = await sql<{ id: string }>(tx, lockReadySql)
     if (ready.length === 0) return []
-    return await sql<ClaimRow>(tx, claimSql, [breakerFailures, perEndpoint, ready.map((r) => r.id), limit, leaseMs])
+    return await sql<ClaimRow>(tx, claimSql, [ready.map((r) => r.id), breakerFailures, perEndpoint, limit, leaseMs])
   })
   return rows.map((r) => ({
     id: r.id,
@@ -127,15 +140,17 @@ export async function claimDueDeliveries (em: EntityManager, limit: number, leas
 }
 
 /**
- * How long (ms) until the next delivery waiting for a retry becomes due, or a paused endpoint's
- * cool-down ends; null when nothing is waiting. A worker that caught up sleeps until then rather
+ * How long (ms) until the next delivery waiting for a retry becomes due, a paused endpoint's
+ * cool-down ends, or an empty rate-limit bucket holds a token again; null when nothing is waiting. A worker that caught up sleeps until then rather
  * than a whole poll interval. Measured on the database's clock, which set those times.
  */
 export async function nextDueInMs (em: EntityManager): Promise<number | null> {
   const [row] = await sql<{ ms: number | null }>(em,
     `select ceil(extract(epoch from least(
        (select min(next_attempt_at) from webhook_delivery where status = 'pending' and next_attempt_at > now()),
-       (select min(paused_until) from webhook_endpoint where paused_until > now())
+       (select min(paused_until) from webhook_endpoint where paused_until > now()),
+       (select min(refilled) from (select rate_updated_at + (1 - rate_tokens) / rate_limit * interval '1 second' as refilled
+                                     from webhook_endpoint where rate_limit is not null and rate_tokens < 1) r where refilled > now())
      ) - now()) * 1000)::float8 as ms`)
   return row?.ms ?? null
 }

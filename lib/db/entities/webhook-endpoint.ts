@@ -19,6 +19,10 @@ export const WebhookEndpoint = defineEntity({
     status: p.enum(['active', 'failing', 'disabled']).default('active'),
     /** `fifo`: one delivery at a time, in the order Loop accepted the messages (lib/outbound/queue.ts). */
     ordering: p.enum(['unordered', 'fifo']).default('unordered'),
+    /** Messages per second, across instances: a token bucket of rateLimit tokens (null tokens: full). */
+    rateLimit: p.integer().nullable(),
+    rateTokens: p.double().nullable(),
+    rateUpdatedAt: p.datetime(3).nullable(),
     failingSince: p.datetime(3).nullable(),
     /** The circuit breaker: failed attempts in a row, and until when no attempt is made (lib/outbound/queue.ts). */
     consecutiveFailures: p.integer().default(0),
@@ -34,6 +38,7 @@ export const WebhookEndpoint = defineEntity({
   ],
   checks: [
     { name: 'webhook_endpoint_events_check', expression: 'cardinality(events) > 0' },
-    { name: 'webhook_endpoint_consecutive_failures_check', expression: 'consecutive_failures >= 0' }
+    { name: 'webhook_endpoint_consecutive_failures_check', expression: 'consecutive_failures >= 0' },
+    { name: 'webhook_endpoint_rate_limit_check', expression: 'rate_limit >= 1 and rate_limit <= 10000' }
   ]
 })

@@ -11,7 +11,7 @@ import { Migration20261209100000SingularTables } from './Migration20261209100000
 import { Migration20261210100000ListIndexes } from './Migration20261210100000ListIndexes.ts'
 import { Migration20261211100000FairClaims } from './Migration20261211100000FairClaims.ts'
 import { Migration20261211110000CircuitBreaker } from './Migration20261211110000CircuitBreaker.ts'
-import { Migration20261211120000DeliveryOrder } from './Migration20261211120000DeliveryOrder.ts'
+import { Migration20261211120000OrderingAndRateLimit } from './Migration20261211120000OrderingAndRateLimit.ts'
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125100000Signals', class: Migration20261125100000Signals },
@@ -25,5 +25,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261210100000ListIndexes', class: Migration20261210100000ListIndexes },
   { name: 'Migration20261211100000FairClaims', class: Migration20261211100000FairClaims },
   { name: 'Migration20261211110000CircuitBreaker', class: Migration20261211110000CircuitBreaker },
-  { name: 'Migration20261211120000DeliveryOrder', class: Migration20261211120000DeliveryOrder }
+  { name: 'Migration20261211120000OrderingAndRateLimit', class: Migration20261211120000OrderingAndRateLimit }
 ]
