@@ -86,7 +86,8 @@ export class DeliveryWorker {
   /**
    * Resolves once the worker has nothing to do: a claim pass begun after this call found no due
    * delivery and no attempt was in flight, so everything due by then has been sent and recorded
-   * (a retry scheduled for later is not due). Looks at once rather than at the next poll. For
+   * (a retry scheduled for later is not due, nor is a delivery held back by its endpoint: paused
+   * by the circuit breaker, waiting for rate-limit tokens, or at its cap on another instance). Looks at once rather than at the next poll. For
    * operators and tests; resolves at once when the worker is not running.
    */
   async idle (): Promise<void> {
