@@ -147,7 +147,8 @@ export async function claimDueDeliveries (em: EntityManager, limit: number, leas
 export async function nextDueInMs (em: EntityManager): Promise<number | null> {
   const [row] = await sql<{ ms: number | null }>(em,
     `select ceil(extract(epoch from least(
-       (select min(next_attempt_at) from webhook_delivery where status = 'pending' and next_attempt_at > now()),
+       -- 'infinity': a disabled endpoint's parked deliveries (lib/outbound/endpoints.ts), due never
+       (select min(next_attempt_at) from webhook_delivery where status = 'pending' and next_attempt_at > now() and next_attempt_at < 'infinity'),
        (select min(paused_until) from webhook_endpoint where paused_until > now()),
        (select min(refilled) from (select rate_updated_at + (1 - rate_tokens) / rate_limit * interval '1 second' as refilled
                                      from webhook_endpoint where rate_limit is not null and rate_tokens < 1) r where refilled > now())

@@ -146,8 +146,10 @@ export class DeliveryWorker {
     try {
       const ms = await nextDueInMs(this.options.orm.em.fork())
       return ms === null ? this.pollIntervalMs : Math.max(0, Math.min(ms, this.pollIntervalMs))
-    } catch {
-      return this.pollIntervalMs // the claim will say it, if the database is gone
+    } catch (error) {
+      // Only asked after a claim succeeded, so this is no outage flooding the log.
+      this.options.log.warn({ err: error }, 'could not read when the next retry is due; polling instead')
+      return this.pollIntervalMs
     }
   }
 

@@ -9,7 +9,7 @@ import { buildWithDetails } from '../../helper.ts'
 import { eventually } from '../../receiver.ts'
 import { storeEvent } from '../../fixtures/events.ts'
 import { createEndpoint } from '../../../lib/outbound/endpoints.ts'
-import { claimDueDeliveries, recordAttempt } from '../../../lib/outbound/queue.ts'
+import { claimDueDeliveries, nextDueInMs, recordAttempt } from '../../../lib/outbound/queue.ts'
 import type { SendResult } from '../../../lib/outbound/send.ts'
 import { sql } from '../../../lib/db/sql.ts'
 
@@ -101,4 +101,15 @@ t.test('a disabled endpoint keeps its deliveries queued without sending them', a
   t.same(await claimDueDeliveries(em(), 10, 1000), [])
   await sql(em(), "update webhook_endpoint set status = 'active' where id = ?", [endpoint.id])
   t.equal((await claimDueDeliveries(em(), 10, 1000)).length, 1)
+})
+
+t.test('nextDueInMs: how long until the next retry is due, never counting a disabled endpoint\'s parked deliveries', async (t) => {
+  await clearQueue()
+  await queueEvents(2)
+  t.equal(await nextDueInMs(em()), null, 'nothing waits: both are due now')
+  await sql(em(), "update webhook_delivery set next_attempt_at = 'infinity' where id in (select id from webhook_delivery limit 1)")
+  t.equal(await nextDueInMs(em()), null, 'a parked delivery is never due')
+  await sql(em(), "update webhook_delivery set next_attempt_at = now() + interval '2 seconds' where next_attempt_at <> 'infinity'")
+  const ms = await nextDueInMs(em())
+  t.ok(ms !== null && ms > 1000 && ms <= 2000, `a retry in 2 s is due in ${ms} ms`)
 })
