@@ -134,9 +134,13 @@ export class DeliveryWorker {
       if (!this.running) break
       // Every slot filled: more may be due, so look again as soon as one frees up. Otherwise the
       // queue is drained (or the database is down): wait until the next retry is due, at most the
-      // poll interval (or the backoff); a nudge or an attempt ending cuts the wait short.
+      // poll interval (or the backoff); a nudge or an attempt ending cuts the wait short. A pass
+      // that claimed something skips asking when the next retry is due: its attempts' ends bring
+      // the next pass, which asks if it finds nothing (a round trip saved per pass under load).
       const busy = free === 0 || (claimed.length === free && !failed)
-      const idle = failed ? Math.min(this.pollIntervalMs * 2 ** Math.min(failures, 5), 5_000) : await this.untilNextDue()
+      const idle = failed
+        ? Math.min(this.pollIntervalMs * 2 ** Math.min(failures, 5), 5_000)
+        : claimed.length > 0 ? this.pollIntervalMs : await this.untilNextDue()
       await this.sleep(busy ? Number.POSITIVE_INFINITY : idle)
     }
   }
