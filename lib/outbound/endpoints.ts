@@ -11,6 +11,7 @@ import { notFound, validationError, type ValidationIssue } from '../errors.ts'
 import { newestFirst, type PageRequest } from '../pagination/cursor.ts'
 import { destinationProblem, type ResolveAll } from './ssrf.ts'
 import { patternReachable } from './subscriptions.ts'
+import { notifyDeliveryWorkers } from './fan-out.ts'
 import { generateWebhookSecret } from '../signing/outbound.ts'
 import { ownedBy, ownerSql, type Caller } from '../tenancy/caller.ts'
 import { sql } from '../db/sql.ts'
@@ -139,6 +140,7 @@ export async function updateEndpoint (em: EntityManager, id: string, patch: Upda
     row.updatedAt = new Date()
     await tx.flush()
     if (wasDisabled !== (row.status === 'disabled')) await parkPendingDeliveries(tx, id, row.status === 'disabled')
+    if (wasDisabled && row.status !== 'disabled') await notifyDeliveryWorkers(tx)
     return toEndpointView(row)
   })
 }

@@ -4,8 +4,8 @@
 // delivery nobody announced.
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { startReceiver } from '../receiver.ts'
-import { register, sendLead, startLoop } from '../webhook-api.ts'
+import { eventually, startReceiver } from '../receiver.ts'
+import { deliveryLog, register, sendLead, startLoop } from '../webhook-api.ts'
 import { sql } from '../../lib/db/sql.ts'
 import type { EntityManager } from '@mikro-orm/postgresql'
 
@@ -38,4 +38,18 @@ t.test('a delivery queued without a notification is still found by the poll', as
     "insert into webhook_delivery (endpoint_id, message_id, event_type, body) values (?, ?, 'webhook.test', '{}')", [endpoint.id, randomUUID()])
   const [request] = await receiver.waitFor(1, 3000)
   t.equal(request?.headers['x-loop-event'], 'webhook.test')
+})
+
+t.test('re-enabling a disabled endpoint sends what waited for it at once, not at the next poll', async (t) => {
+  const loop = await startLoop(t, { LOOP_DELIVERY_SCHEDULE: '1h' }, { deliveryWorker: { pollIntervalMs: 5000 } })
+  const receiver = await startReceiver(t, (request) => ({ status: request.n === 1 ? 500 : 200 }))
+  const endpoint = await register(loop, receiver.url)
+  const patch = async (status: string) => await loop.app.inject({ method: 'PATCH', url: `/api/webhooks/${endpoint.id}`, headers: loop.key, payload: { status } })
+  await sendLead(loop)
+  await eventually(async () => (await deliveryLog(loop, endpoint.id))[0]?.attemptCount === 1 ? true : undefined, 5000, 'the first attempt to be recorded')
+  t.equal((await patch('disabled')).statusCode, 200, 'disabled while its delivery waits an hour for the retry')
+  const enabled = Date.now()
+  t.equal((await patch('active')).statusCode, 200)
+  const [, retry] = await receiver.waitFor(2, 3000)
+  t.ok((retry?.at ?? Number.POSITIVE_INFINITY) - enabled < 1000, 'enabling made it due and woke the worker: sent within a second (the poll is 5 s)')
 })
