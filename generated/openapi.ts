@@ -1125,6 +1125,13 @@ export interface components {
          * @enum {string}
          */
         WebhookStatus: "active" | "failing" | "disabled";
+        /**
+         * @description `unordered` (the default): deliveries in parallel, each retried on its own schedule. `fifo`: one at a time in the order Loop accepted the messages; the oldest pending one blocks the rest until it succeeds or exhausts its retries.
+         * @enum {string}
+         */
+        WebhookOrdering: "unordered" | "fifo";
+        /** @description Messages per second the endpoint receives at most, across every Loop instance: a bucket of this many, refilled at this rate a second. Excess waits in the queue; nothing is dropped. */
+        WebhookRateLimit: number;
         CreateWebhookRequest: {
             /**
              * Format: uri
@@ -1136,6 +1143,8 @@ export interface components {
             env?: components["schemas"]["WebhookEnv"];
             /** @description A note for people about what the endpoint is for. */
             description?: string;
+            ordering?: components["schemas"]["WebhookOrdering"];
+            rateLimit?: components["schemas"]["WebhookRateLimit"];
             timeoutMs?: components["schemas"]["WebhookTimeout"];
             headers?: components["schemas"]["WebhookCustomHeaders"];
         };
@@ -1146,6 +1155,9 @@ export interface components {
             description?: string | null;
             /** @enum {string} */
             status?: "active" | "disabled";
+            ordering?: components["schemas"]["WebhookOrdering"];
+            /** @description A new limit, or null to lift it. */
+            rateLimit?: components["schemas"]["WebhookRateLimit"] | null;
             timeoutMs?: components["schemas"]["WebhookTimeout"];
             /**
              * @description Changes the custom headers by name (case-insensitive), leaving the others as they are:
@@ -1186,6 +1198,9 @@ export interface components {
             /** @description The brand whose events it receives; null when made with a brandless key (receives every brand's). */
             brandId: string | null;
             status: components["schemas"]["WebhookStatus"];
+            ordering: components["schemas"]["WebhookOrdering"];
+            /** @description Messages per second this endpoint receives at most (across every Loop instance); null for no limit. */
+            rateLimit: number | null;
             timeoutMs: components["schemas"]["WebhookTimeout"];
             /** @description The names of the endpoint's custom headers, sorted; their values are never returned. */
             headerNames: string[];
@@ -4078,6 +4093,8 @@ export interface operations {
                      *           "description": "CRM sync",
                      *           "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *           "status": "active",
+                     *           "ordering": "unordered",
+                     *           "rateLimit": null,
                      *           "timeoutMs": 15000,
                      *           "headerNames": [],
                      *           "previousSecretExpiresAt": null,
@@ -4152,6 +4169,8 @@ export interface operations {
                      *       "description": "CRM sync",
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
+                     *       "ordering": "unordered",
+                     *       "rateLimit": null,
                      *       "timeoutMs": 15000,
                      *       "headerNames": [
                      *         "X-Api-Key"
@@ -4239,6 +4258,8 @@ export interface operations {
                      *       "description": "CRM sync",
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
+                     *       "ordering": "unordered",
+                     *       "rateLimit": null,
                      *       "timeoutMs": 15000,
                      *       "headerNames": [],
                      *       "previousSecretExpiresAt": null,
@@ -4342,6 +4363,8 @@ export interface operations {
                      *       "description": "CRM sync",
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
+                     *       "ordering": "unordered",
+                     *       "rateLimit": null,
                      *       "timeoutMs": 15000,
                      *       "headerNames": [],
                      *       "previousSecretExpiresAt": null,
@@ -4403,6 +4426,8 @@ export interface operations {
                      *       "description": "CRM sync",
                      *       "brandId": "0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11",
                      *       "status": "active",
+                     *       "ordering": "unordered",
+                     *       "rateLimit": null,
                      *       "timeoutMs": 15000,
                      *       "headerNames": [],
                      *       "previousSecretExpiresAt": "2026-11-26T12:40:00.000Z",

@@ -423,6 +423,19 @@ export const WebhookStatus = /* @__PURE__ */ Type.Unsafe<components['schemas']['
   "enum": ["active","failing","disabled"]
 })
 
+export const WebhookOrdering = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookOrdering']>({
+  "$id": "WebhookOrdering",
+  "type": "string",
+  "enum": ["unordered","fifo"]
+})
+
+export const WebhookRateLimit = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookRateLimit']>({
+  "$id": "WebhookRateLimit",
+  "type": "integer",
+  "minimum": 1,
+  "maximum": 10000
+})
+
 export const CreateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['schemas']['CreateWebhookRequest']>({
   "$id": "CreateWebhookRequest",
   "type": "object",
@@ -439,6 +452,8 @@ export const CreateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['sche
     },
     "env": {"$ref":"WebhookEnv#"},
     "description": {"type":"string","maxLength":500},
+    "ordering": {"$ref":"WebhookOrdering#"},
+    "rateLimit": {"$ref":"WebhookRateLimit#"},
     "timeoutMs": {"$ref":"WebhookTimeout#"},
     "headers": {"$ref":"WebhookCustomHeaders#"}
   }
@@ -460,6 +475,8 @@ export const UpdateWebhookRequest = /* @__PURE__ */ Type.Unsafe<components['sche
     },
     "description": {"type":["string","null"],"maxLength":500},
     "status": {"type":"string","enum":["active","disabled"]},
+    "ordering": {"$ref":"WebhookOrdering#"},
+    "rateLimit": {"oneOf":[{"$ref":"WebhookRateLimit#"},{"type":"null"}]},
     "timeoutMs": {"$ref":"WebhookTimeout#"},
     "headers": {
       "type": "object",
@@ -502,6 +519,8 @@ export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']
     "description",
     "brandId",
     "status",
+    "ordering",
+    "rateLimit",
     "timeoutMs",
     "headerNames",
     "previousSecretExpiresAt",
@@ -516,6 +535,8 @@ export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']
     "description": {"type":["string","null"]},
     "brandId": {"type":["string","null"]},
     "status": {"$ref":"WebhookStatus#"},
+    "ordering": {"$ref":"WebhookOrdering#"},
+    "rateLimit": {"type":["integer","null"]},
     "timeoutMs": {"$ref":"WebhookTimeout#"},
     "headerNames": {"type":"array","items":{"type":"string"}},
     "previousSecretExpiresAt": {"type":["string","null"],"format":"date-time"},
@@ -1006,6 +1027,8 @@ export const componentSchemas = [
   WebhookEventPattern,
   WebhookEnv,
   WebhookStatus,
+  WebhookOrdering,
+  WebhookRateLimit,
   CreateWebhookRequest,
   UpdateWebhookRequest,
   WebhookCustomHeaders,

@@ -46,6 +46,17 @@ export const EnvSchema = Type.Object({
   // Standard Webhooks and Svix disable an endpoint after about five days of failure: long enough
   // for a weekend outage and a fix, short enough that nobody pays for a receiver that is gone.
   LOOP_DISABLE_AFTER: Type.String({ default: '5d', description: 'a duration such as 5d, 36h or 500ms: how long an endpoint may stay failing before it is disabled' }),
+  // Attempts are I/O (a socket each, waiting on a receiver), so one instance keeps hundreds in
+  // flight; the per-endpoint cap keeps one slow or hanging receiver from taking them all.
+  LOOP_DELIVERY_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 10000, default: 200, description: 'how many delivery attempts one instance keeps in flight at once, an integer from 1 to 10000' }),
+  LOOP_DELIVERY_PER_ENDPOINT: Type.Integer({ minimum: 1, maximum: 1000, default: 4, description: 'how many delivery attempts one endpoint may have in flight at once across every instance, an integer from 1 to 1000' }),
+  // A fallback only: the transaction that queues deliveries wakes the workers (NOTIFY), and a
+  // worker wakes itself when a retry falls due. The poll catches what a dropped listener missed.
+  LOOP_DELIVERY_POLL_MS: Type.Integer({ minimum: 10, maximum: 60000, default: 1000, description: 'how often (ms) an idle delivery worker looks at the queue when nothing woke it, an integer from 10 to 60000' }),
+  // The circuit breaker: after this many failed attempts in a row an endpoint gets none for the
+  // cool-down, then one probe; a success closes it. A receiver that is down spends no slots.
+  LOOP_DELIVERY_BREAKER_FAILURES: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'how many failed attempts in a row pause an endpoint (the circuit breaker opens), an integer from 1 to 1000' }),
+  LOOP_DELIVERY_BREAKER_COOLDOWN_MS: Type.Integer({ minimum: 100, maximum: 86400000, default: 30000, description: 'how long (ms) a paused endpoint gets no attempt before one probe, an integer from 100 to 86400000' }),
   LOOP_INGEST_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'the most writes (provider deliveries, events) committed together in one transaction, an integer from 1 to 1000' }),
   LOOP_INGEST_BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 2, description: 'how long (ms) a delivery may wait for batch-mates while another batch is being written, an integer from 0 to 1000' }),
   LOOP_INGEST_BATCHES_IN_FLIGHT: Type.Integer({ minimum: 1, maximum: 32, default: 8, description: 'how many ingestion batches may be written at once (each holds one database connection), an integer from 1 to 32' }),
@@ -87,6 +98,13 @@ export interface Config {
   deliveryLeaseMs: number
   /** How long an endpoint may stay `failing` before its next failed attempt disables it, ms. */
   disableAfterMs: number
+  /** Delivery attempts in flight per instance, and per endpoint across instances. */
+  deliveryConcurrency: number
+  deliveryPerEndpoint: number
+  /** How often an idle delivery worker looks at the queue without being woken (a fallback). */
+  deliveryPollMs: number
+  /** The circuit breaker: failed attempts in a row that pause an endpoint, and for how long. */
+  deliveryBreaker: { failures: number, cooldownMs: number }
   /** Group commit of provider webhooks (lib/ingest): batch size, wait for batch-mates, batches at once. */
   ingestBatch: { maxSize: number, maxWaitMs: number, maxInFlight: number }
   allowPrivateUrls: boolean
@@ -172,6 +190,10 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     deliverySchedule,
     deliveryLeaseMs: valid.LOOP_DELIVERY_LEASE_MS,
     disableAfterMs,
+    deliveryConcurrency: valid.LOOP_DELIVERY_CONCURRENCY,
+    deliveryPerEndpoint: valid.LOOP_DELIVERY_PER_ENDPOINT,
+    deliveryPollMs: valid.LOOP_DELIVERY_POLL_MS,
+    deliveryBreaker: { failures: valid.LOOP_DELIVERY_BREAKER_FAILURES, cooldownMs: valid.LOOP_DELIVERY_BREAKER_COOLDOWN_MS },
     ingestBatch: { maxSize: valid.LOOP_INGEST_BATCH_SIZE, maxWaitMs: valid.LOOP_INGEST_BATCH_WAIT_MS, maxInFlight: valid.LOOP_INGEST_BATCHES_IN_FLIGHT },
     allowPrivateUrls: valid.LOOP_ALLOW_PRIVATE_URLS,
     retention: { days: valid.LOOP_RETENTION_DAYS, intervalMs: valid.LOOP_RETENTION_INTERVAL_MS },

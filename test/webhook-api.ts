@@ -6,13 +6,15 @@ import { authHeaders, buildWithDetails, type BuildTestOptions, type TestContext 
 import { eventually, type ReceivedRequest } from './receiver.ts'
 
 export const FAST_SCHEDULE = '100ms,100ms,100ms,100ms,100ms'
+/** A circuit-breaker pause on the fast schedule's scale, so a failing endpoint still exhausts its retries quickly. */
+export const FAST_BREAKER_COOLDOWN = '200'
 export const allScopes = ['events:write', 'events:read', 'webhooks:manage']
 
 export interface Loop { app: FastifyInstance, key: Record<string, string>, databaseUrl: string }
 
 /** A Loop that delivers: its delivery worker runs unless `options.deliveryWorker` is false. */
 export async function startLoop (t: TestContext, env: Record<string, string> = {}, options: BuildTestOptions = {}, key?: Record<string, string>): Promise<Loop> {
-  const { app, databaseUrl } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true', LOOP_DELIVERY_SCHEDULE: FAST_SCHEDULE, ...env }, undefined, { deliveryWorker: true, ...options })
+  const { app, databaseUrl } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true', LOOP_DELIVERY_SCHEDULE: FAST_SCHEDULE, LOOP_DELIVERY_BREAKER_COOLDOWN_MS: FAST_BREAKER_COOLDOWN, ...env }, undefined, { deliveryWorker: true, ...options })
   return { app, databaseUrl, key: key ?? await authHeaders(app, allScopes, { tier: 'premium' }) }
 }
 

@@ -11,6 +11,7 @@ import { conflict, notFound } from '../errors.ts'
 import { newestFirst, type PageRequest } from '../pagination/cursor.ts'
 import { messageBody } from './message.ts'
 import { findEndpoint, type WebhookCaller } from './endpoints.ts'
+import { notifyDeliveryWorkers } from './fan-out.ts'
 import { sql } from '../db/sql.ts'
 
 export type WebhookDeliveryView = components['schemas']['WebhookDelivery']
@@ -86,6 +87,7 @@ export async function retryDelivery (em: EntityManager, endpointId: string, deli
   const row = await em.fork().findOne(WebhookDelivery, { id: deliveryId, endpoint: endpointId }, { disableIdentityMap: true })
   if (row === null) throw notFound(`Delivery ${deliveryId} not found`)
   if (updated.length === 0) throw conflict('An attempt of this delivery is in flight; retry once it is recorded')
+  await notifyDeliveryWorkers(em)
   const [view] = await withAttempts(em, [row])
   return view as WebhookDeliveryView
 }
@@ -107,6 +109,7 @@ export async function sendTestMessage (em: EntityManager, endpointId: string, ca
     [endpointId, messageId, body]
   )
   if (row === undefined) throw new Error('test delivery was not inserted')
+  await notifyDeliveryWorkers(em)
   return toDeliveryView({
     id: row.id, endpoint: endpointId, messageId, eventType: 'webhook.test', status: row.status, attemptCount: row.attempt_count,
     nextAttemptAt: new Date(row.next_attempt_at), createdAt: new Date(row.created_at), updatedAt: new Date(row.updated_at)

@@ -13,6 +13,7 @@ import { customHeaderIssues, headerNames, patchHeaders, type CustomHeaders } fro
 import { DEFAULT_TIMEOUT_MS } from './send.ts'
 import { destinationProblem, type ResolveAll } from './ssrf.ts'
 import { patternReachable } from './subscriptions.ts'
+import { notifyDeliveryWorkers } from './fan-out.ts'
 import { generateWebhookSecret } from '../signing/outbound.ts'
 import { ownedBy, ownerSql, type Caller } from '../tenancy/caller.ts'
 import { sql } from '../db/sql.ts'
@@ -33,7 +34,8 @@ export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000
 
 type EndpointRow = {
   id: string, url: string, events: string[], env: 'live' | 'test', description?: string | null, brandId?: string | null,
-  status: 'active' | 'failing' | 'disabled', timeoutMs: number, headers: CustomHeaders, previousSecretExpiresAt?: Date | null, createdAt: Date, updatedAt: Date
+  status: 'active' | 'failing' | 'disabled', ordering: 'unordered' | 'fifo', rateLimit?: number | null, timeoutMs: number, headers: CustomHeaders,
+  previousSecretExpiresAt?: Date | null, createdAt: Date, updatedAt: Date
 }
 
 export function toEndpointView (row: EndpointRow, now = new Date()): WebhookEndpointView {
@@ -46,6 +48,8 @@ export function toEndpointView (row: EndpointRow, now = new Date()): WebhookEndp
     description: row.description ?? null,
     brandId: row.brandId ?? null,
     status: row.status,
+    ordering: row.ordering,
+    rateLimit: row.rateLimit ?? null,
     timeoutMs: row.timeoutMs,
     // Values may be the receiver's credentials: like the secret, they are never returned.
     headerNames: headerNames(row.headers),
@@ -97,6 +101,8 @@ export async function createEndpoint (em: EntityManager, input: CreateWebhookReq
     description: input.description ?? null,
     brandId: caller.brandId,
     status: 'active' as const,
+    ordering: input.ordering ?? 'unordered',
+    rateLimit: input.rateLimit ?? null,
     timeoutMs: input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     headers: input.headers ?? {},
     previousSecretExpiresAt: null,
@@ -106,9 +112,9 @@ export async function createEndpoint (em: EntityManager, input: CreateWebhookReq
   const secret = generateWebhookSecret()
   // Bound parameters (lib/db/sql.ts), so the secret and header values never appear in SQL text or a log line.
   await sql(em,
-    `insert into webhook_endpoint (id, url, events, env, description, brand_id, key_id, scopes, secret, status, timeout_ms, headers, created_at, updated_at)
-     values (?, ?, ?::text[], ?, ?, ?, ?, ?::text[], ?, 'active', ?, ?::jsonb, ?, ?)`,
-    [row.id, row.url, row.events, row.env, row.description, row.brandId, caller.keyId, [...caller.scopes], secret, row.timeoutMs, JSON.stringify(row.headers), now, now]
+    `insert into webhook_endpoint (id, url, events, env, description, brand_id, key_id, scopes, secret, status, ordering, rate_limit, timeout_ms, headers, created_at, updated_at)
+     values (?, ?, ?::text[], ?, ?, ?, ?, ?::text[], ?, 'active', ?, ?, ?, ?::jsonb, ?, ?)`,
+    [row.id, row.url, row.events, row.env, row.description, row.brandId, caller.keyId, [...caller.scopes], secret, row.ordering, row.rateLimit, row.timeoutMs, JSON.stringify(row.headers), now, now]
   )
   return { ...toEndpointView(row), secret }
 }
@@ -134,6 +140,8 @@ export async function updateEndpoint (em: EntityManager, id: string, patch: Upda
     if (patch.url !== undefined) row.url = patch.url
     if (patch.events !== undefined) row.events = patch.events
     if (patch.description !== undefined) row.description = patch.description
+    if (patch.ordering !== undefined) row.ordering = patch.ordering
+    if (patch.rateLimit !== undefined) row.rateLimit = patch.rateLimit
     if (patch.timeoutMs !== undefined) row.timeoutMs = patch.timeoutMs
     if (headers !== null) row.headers = headers.headers
     if (patch.status !== undefined) {
@@ -143,6 +151,7 @@ export async function updateEndpoint (em: EntityManager, id: string, patch: Upda
     row.updatedAt = new Date()
     await tx.flush()
     if (wasDisabled !== (row.status === 'disabled')) await parkPendingDeliveries(tx, id, row.status === 'disabled')
+    if (wasDisabled && row.status !== 'disabled') await notifyDeliveryWorkers(tx)
     return toEndpointView(row)
   })
 }

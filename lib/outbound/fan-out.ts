@@ -1,11 +1,23 @@
 // Fan-out (the outbox): inside the transaction that stores an event (or a signal, an issue change,
 // an alert), one query finds the endpoints that may receive its messages and one insert queues a
 // delivery for each message and endpoint, however many messages there are. Commit makes the
-// messages' subjects and their deliveries visible together; rollback drops both.
+// messages' subjects and their deliveries visible together; rollback drops both. The same
+// statement NOTIFYs the delivery workers, so they look at the queue the moment it commits.
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { sql } from '../db/sql.ts'
 import { messageBody, type OutboundMessage } from './message.ts'
 import { subscribes } from './subscriptions.ts'
+
+/**
+ * The channel a transaction that made deliveries due NOTIFYs (delivered at its commit, once per
+ * transaction however often it is sent): every instance's worker LISTENs on it and claims at once.
+ */
+export const deliveriesQueuedChannel = 'loop_deliveries_queued'
+
+/** Wakes every instance's delivery worker once the current transaction commits. */
+export async function notifyDeliveryWorkers (em: EntityManager): Promise<void> {
+  await sql(em, 'select pg_notify(?, ?)', [deliveriesQueuedChannel, ''])
+}
 
 /** An endpoint that may receive some of the messages: its owner, env and subscription. */
 export interface CandidateRow { id: string, env: string, brand_id: string | null, events: string[], scopes: string[] }
@@ -77,13 +89,16 @@ export async function enqueueMessages (em: EntityManager, messages: readonly Out
     }
   }
   if (endpointIds.length === 0) return 0
-  const inserted = await sql(em,
-    `insert into webhook_delivery (endpoint_id, message_id, event_type, body)
-     select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[])
-     on conflict on constraint webhook_delivery_message_unique do nothing returning 1`,
-    [endpointIds, messageIds, types, bodies]
+  const [inserted] = await sql<{ queued: number }>(em,
+    `with queued as (
+       insert into webhook_delivery (endpoint_id, message_id, event_type, body)
+       select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[])
+       on conflict on constraint webhook_delivery_message_unique do nothing returning 1
+     ), notified as (select pg_notify(?, '') from queued limit 1)
+     select (select count(*)::int from queued) as queued, (select count(*) from notified) as notified`,
+    [endpointIds, messageIds, types, bodies, deliveriesQueuedChannel]
   )
-  return inserted.length
+  return inserted?.queued ?? 0
 }
 
 /** enqueueMessages for one message. */

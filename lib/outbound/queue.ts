@@ -32,6 +32,8 @@ export interface ClaimedDelivery {
   endpointStatus: 'active' | 'failing'
   /** Since when a `failing` endpoint has been failing: past LOOP_DISABLE_AFTER, a failure disables it. */
   failingSince: Date | null
+  /** The endpoint's failed attempts in a row when this was claimed (the circuit breaker's count). */
+  endpointFailures: number
 }
 
 interface ClaimRow {
@@ -50,31 +52,90 @@ interface ClaimRow {
   headers: Record<string, string>
   endpoint_status: 'active' | 'failing'
   failing_since: Date | null
+  consecutive_failures: number
 }
 
+/** How much of the queue one endpoint may hold at once, across every instance. */
+export interface ClaimLimits {
+  /** Attempts in flight per endpoint (counted by unexpired lease, whichever instance holds it). */
+  perEndpoint: number
+  /** Failed attempts in a row that open the circuit breaker: then one attempt at a time, a probe. */
+  breakerFailures: number
+}
+
+export const DEFAULT_CLAIM_LIMITS: ClaimLimits = { perEndpoint: 4, breakerFailures: 5 }
+
+// Step 1 of a claim: lock the endpoints that have due work and are not paused by the circuit
+// breaker. SKIP LOCKED: an endpoint another instance is claiming for right now is left to that
+// one. NO KEY UPDATE does not wait for, nor hold off, fan-out's FOR KEY SHARE (lib/outbound/fan-out.ts).
+const lockReadySql = `
+  select e.id from webhook_endpoint e
+   where e.status <> 'disabled' and (e.paused_until is null or e.paused_until <= now())
+     and exists (select 1 from webhook_delivery q
+                  where q.endpoint_id = e.id and q.status = 'pending' and q.next_attempt_at <= now()
+                    and (q.locked_until is null or q.locked_until <= now()))
+     for no key update of e skip locked`
+
+// Step 2, in the same transaction and so with a snapshot taken once the endpoints are locked:
+// every lease taken for them before is visible, and no other claimer can add one until commit,
+// so an endpoint's free slots are exact across instances. Each endpoint offers its oldest due
+// deliveries up to its free slots; the offers are taken in turns (every endpoint's first, then
+// every endpoint's second, …) until this worker's free slots are filled: one endpoint's backlog
+// never stands in front of another's first delivery. An endpoint whose breaker has opened (and
+// whose cool-down has passed) gets one slot: a single probe. A FIFO endpoint gets one slot and
+// offers only its head, the pending delivery accepted first: while the head is in flight or
+// waiting for its retry, nothing of that endpoint is sent. A rate-limited endpoint also takes no
+// more than the whole tokens in its bucket (rate_limit tokens at most, refilled at rate_limit a
+// second), and pays for what it takes in the same statement: the endpoint lock makes the bucket
+// one for every instance.
+const claimSql = `
+  with bucket as (
+    select e.id, e.consecutive_failures, e.ordering,
+           case when e.rate_limit is not null then least(e.rate_limit::float8,
+             coalesce(e.rate_tokens, e.rate_limit) + extract(epoch from now() - coalesce(e.rate_updated_at, now())) * e.rate_limit) end as tokens
+      from webhook_endpoint e where e.id = any(?::uuid[])
+  ), ready as (
+    select b.id, b.tokens,
+           least(case when b.consecutive_failures >= ? or b.ordering = 'fifo' then 1 else ?::int end
+                   - (select count(*)::int from webhook_delivery f where f.endpoint_id = b.id and f.locked_until > now()),
+                 coalesce(floor(b.tokens)::int, 2147483647)) as slots,
+           case when b.ordering = 'fifo' then (select min(h.seq) from webhook_delivery h where h.endpoint_id = b.id and h.status = 'pending') end as head
+      from bucket b
+  ), offered as (
+    select o.id, r.id as endpoint_id, o.next_attempt_at, row_number() over (partition by r.id order by o.next_attempt_at, o.id) as turn
+      from ready r cross join lateral (
+        select q.id, q.next_attempt_at from webhook_delivery q
+         where q.endpoint_id = r.id and q.status = 'pending' and q.next_attempt_at <= now()
+           and (q.locked_until is null or q.locked_until <= now()) and (r.head is null or q.seq = r.head)
+         order by q.next_attempt_at limit greatest(r.slots, 0)
+           for update of q skip locked) o
+  ), chosen as (
+    select id, endpoint_id from offered order by turn, next_attempt_at limit ?
+  ), spent as (
+    update webhook_endpoint e set rate_tokens = r.tokens - c.taken, rate_updated_at = now()
+      from ready r, (select endpoint_id, count(*) as taken from chosen group by endpoint_id) c
+     where r.tokens is not null and c.endpoint_id = r.id and e.id = r.id
+  )
+  update webhook_delivery d
+     set locked_until = now() + ? * interval '1 millisecond', claim_token = gen_random_uuid()
+    from chosen c, webhook_endpoint e
+   where d.id = c.id and e.id = d.endpoint_id
+  returning d.id, d.claim_token, d.endpoint_id, d.message_id, d.event_type, d.body, d.attempt_count, d.manual_retry,
+            e.url, e.secret, case when e.previous_secret_expires_at > now() then e.previous_secret end as previous_secret,
+            e.consecutive_failures`
+
 /**
- * Claims up to `limit` due deliveries for `leaseMs`. The lease must outlast a whole attempt
+ * Claims up to `limit` due deliveries for `leaseMs`, rotating across endpoints and leaving each
+ * endpoint at most `limits.perEndpoint` attempts in flight. The lease must outlast a whole attempt
  * (timeout included) so a slow attempt is never taken over while it is still running.
  */
-export async function claimDueDeliveries (em: EntityManager, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-  const rows = await sql<ClaimRow>(em,
-    `update webhook_delivery d
-        set locked_until = now() + ? * interval '1 millisecond', claim_token = gen_random_uuid()
-       from webhook_endpoint e
-      where e.id = d.endpoint_id
-        and d.id in (
-          select q.id from webhook_delivery q join webhook_endpoint qe on qe.id = q.endpoint_id
-           where q.status = 'pending' and q.next_attempt_at <= now()
-             and (q.locked_until is null or q.locked_until <= now())
-             and qe.status <> 'disabled'
-           order by q.next_attempt_at
-           limit ?
-           for update of q skip locked)
-      returning d.id, d.claim_token, d.endpoint_id, d.message_id, d.event_type, d.body, d.attempt_count, d.manual_retry,
-                e.url, e.secret, case when e.previous_secret_expires_at > now() then e.previous_secret end as previous_secret,
-                e.timeout_ms, e.headers, e.status as endpoint_status, e.failing_since`,
-    [leaseMs, limit]
-  )
+export async function claimDueDeliveries (em: EntityManager, limit: number, leaseMs: number, limits: Partial<ClaimLimits> = {}): Promise<ClaimedDelivery[]> {
+  const { perEndpoint, breakerFailures } = { ...DEFAULT_CLAIM_LIMITS, ...limits }
+  const rows = await em.transactional(async (tx) => {
+    const ready = await sql<{ id: string }>(tx, lockReadySql)
+    if (ready.length === 0) return []
+    return await sql<ClaimRow>(tx, claimSql, [ready.map((r) => r.id), breakerFailures, perEndpoint, limit, leaseMs])
+  })
   return rows.map((r) => ({
     id: r.id,
     claimToken: r.claim_token,
@@ -90,8 +151,54 @@ export async function claimDueDeliveries (em: EntityManager, limit: number, leas
     timeoutMs: r.timeout_ms,
     headers: r.headers,
     endpointStatus: r.endpoint_status,
-    failingSince: r.failing_since === null ? null : new Date(r.failing_since)
+    failingSince: r.failing_since === null ? null : new Date(r.failing_since),
+    endpointFailures: r.consecutive_failures
   }))
+}
+
+/**
+ * How long (ms) until the next delivery waiting for a retry becomes due, a paused endpoint's
+ * cool-down ends, or an empty rate-limit bucket holds a token again; null when nothing is waiting. A worker that caught up sleeps until then rather
+ * than a whole poll interval. Measured on the database's clock, which set those times.
+ */
+export async function nextDueInMs (em: EntityManager): Promise<number | null> {
+  const [row] = await sql<{ ms: number | null }>(em,
+    `select ceil(extract(epoch from least(
+       -- 'infinity': a disabled endpoint's parked deliveries (lib/outbound/endpoints.ts), due never
+       (select min(next_attempt_at) from webhook_delivery where status = 'pending' and next_attempt_at > now() and next_attempt_at < 'infinity'),
+       (select min(paused_until) from webhook_endpoint where paused_until > now()),
+       (select min(refilled) from (select rate_updated_at + (1 - rate_tokens) / rate_limit * interval '1 second' as refilled
+                                     from webhook_endpoint where rate_limit is not null and rate_tokens < 1) r where refilled > now())
+     ) - now()) * 1000)::float8 as ms`)
+  return row?.ms ?? null
+}
+
+/** The circuit breaker's settings: failed attempts in a row that open it, and its cool-down. */
+export interface BreakerSettings { failures: number, cooldownMs: number }
+
+export type BreakerChange = 'opened' | 'reopened' | 'closed' | null
+
+/**
+ * Counts an attempt's outcome against its endpoint's circuit breaker. The Nth failure in a row
+ * pauses the endpoint for the cool-down (no instance claims for it); after it, one probe is made,
+ * and its failure pauses it again. A success closes the breaker. Called for every failure, and
+ * for a success only when the claim saw failures (so a healthy endpoint costs no write).
+ */
+export async function recordEndpointHealth (em: EntityManager, endpointId: string, succeeded: boolean, breaker: BreakerSettings): Promise<BreakerChange> {
+  if (succeeded) {
+    const closed = await sql(em,
+      'update webhook_endpoint set consecutive_failures = 0, paused_until = null where id = ? and consecutive_failures > 0 returning paused_until',
+      [endpointId])
+    return closed.length > 0 ? 'closed' : null
+  }
+  const [row] = await sql<{ consecutive_failures: number }>(em,
+    `update webhook_endpoint
+        set consecutive_failures = consecutive_failures + 1,
+            paused_until = case when consecutive_failures + 1 >= ? then now() + ? * interval '1 millisecond' else paused_until end
+      where id = ? returning consecutive_failures`,
+    [breaker.failures, breaker.cooldownMs, endpointId])
+  if (row === undefined || row.consecutive_failures < breaker.failures) return null
+  return row.consecutive_failures === breaker.failures ? 'opened' : 'reopened'
 }
 
 export interface RecordedAttempt {

@@ -1,11 +1,14 @@
 // The delivery worker: claims due deliveries from PostgreSQL, sends them (at most `concurrency`
-// at a time), records each attempt. Every Loop instance runs one; the claim's lease keeps them
-// from sending the same attempt twice. Framework-free: plugins/delivery-worker.ts runs it.
+// at a time, at most `perEndpoint` per endpoint across instances), records each attempt. Every
+// Loop instance runs one; the claim's lease keeps them from sending the same attempt twice. It
+// looks at the queue when told to (nudge: a NOTIFY from the transaction that queued deliveries),
+// when an attempt ends, when the next retry is due, and every poll interval as a fallback.
+// Framework-free: plugins/delivery-worker.ts runs it.
 import http from 'node:http'
 import https from 'node:https'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { outboundHeaders } from '../signing/outbound.ts'
-import { claimDueDeliveries, recordAttempt, type ClaimedDelivery } from './queue.ts'
+import { claimDueDeliveries, DEFAULT_CLAIM_LIMITS, nextDueInMs, recordAttempt, recordEndpointHealth, type BreakerSettings, type ClaimedDelivery } from './queue.ts'
 import { MAX_TIMEOUT_MS, sendWebhook } from './send.ts'
 import { egressProxyAgents } from './egress-proxy.ts'
 
@@ -23,7 +26,11 @@ export interface DeliveryWorkerOptions {
   log: WorkerLog
   /** Attempts in flight at once, per instance. */
   concurrency?: number
-  /** How long to wait before looking again when nothing was due. */
+  /** Attempts in flight at once per endpoint, across every instance. */
+  perEndpoint?: number
+  /** The circuit breaker: failed attempts in a row that pause an endpoint, and for how long. */
+  breaker?: BreakerSettings
+  /** The fallback: how long to wait before looking again when nothing was due and nobody said otherwise. */
   pollIntervalMs?: number
   /** The longest any attempt may take (default 30 s, the most an endpoint may set): an endpoint's own `timeoutMs` above it is cut to it. */
   timeoutMs?: number
@@ -37,6 +44,8 @@ export interface DeliveryWorkerOptions {
 
 export class DeliveryWorker {
   private readonly concurrency: number
+  private readonly perEndpoint: number
+  private readonly breaker: BreakerSettings
   private readonly pollIntervalMs: number
   private readonly timeoutMs: number
   private readonly leaseMs: number
@@ -54,8 +63,10 @@ export class DeliveryWorker {
   private idleWaiters: { after: number, resolve: () => void }[] = []
 
   constructor (private readonly options: DeliveryWorkerOptions) {
-    this.concurrency = options.concurrency ?? 8
-    this.pollIntervalMs = options.pollIntervalMs ?? 200
+    this.concurrency = options.concurrency ?? 200
+    this.perEndpoint = options.perEndpoint ?? DEFAULT_CLAIM_LIMITS.perEndpoint
+    this.breaker = options.breaker ?? { failures: DEFAULT_CLAIM_LIMITS.breakerFailures, cooldownMs: 30_000 }
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000
     this.timeoutMs = options.timeoutMs ?? MAX_TIMEOUT_MS
     this.leaseMs = options.leaseMs ?? this.timeoutMs + 50_000
     if (this.leaseMs <= this.timeoutMs) throw new Error(`the delivery lease (${this.leaseMs} ms) must outlast an attempt's timeout (${this.timeoutMs} ms)`)
@@ -85,7 +96,8 @@ export class DeliveryWorker {
   /**
    * Resolves once the worker has nothing to do: a claim pass begun after this call found no due
    * delivery and no attempt was in flight, so everything due by then has been sent and recorded
-   * (a retry scheduled for later is not due). Looks at once rather than at the next poll. For
+   * (a retry scheduled for later is not due, nor is a delivery held back by its endpoint: paused
+   * by the circuit breaker, waiting for rate-limit tokens, or at its cap on another instance). Looks at once rather than at the next poll. For
    * operators and tests; resolves at once when the worker is not running.
    */
   async idle (): Promise<void> {
@@ -96,8 +108,8 @@ export class DeliveryWorker {
     })
   }
 
-  /** Ends the loop's current sleep, or makes its next one return at once. */
-  private nudge (): void {
+  /** Looks at the queue now: ends the loop's current sleep, or makes its next one return at once. */
+  nudge (): void {
     if (this.wake !== null) this.wake()
     else this.woken = true
   }
@@ -117,7 +129,7 @@ export class DeliveryWorker {
       let failed = false
       if (free > 0) {
         try {
-          claimed = await claimDueDeliveries(this.options.orm.em.fork(), free, this.leaseMs)
+          claimed = await claimDueDeliveries(this.options.orm.em.fork(), free, this.leaseMs, { perEndpoint: this.perEndpoint, breakerFailures: this.breaker.failures })
         } catch (error) {
           failed = true
           // Logged on the 1st, 2nd, 4th, 8th… failure in a row, and retried less and less often
@@ -131,10 +143,27 @@ export class DeliveryWorker {
       }
       if (!this.running) break
       // Every slot filled: more may be due, so look again as soon as one frees up. Otherwise the
-      // queue is drained (or the database is down): wait for the poll interval (or the backoff).
+      // queue is drained (or the database is down): wait until the next retry is due, at most the
+      // poll interval (or the backoff); a nudge or an attempt ending cuts the wait short. A pass
+      // that claimed something skips asking when the next retry is due: its attempts' ends bring
+      // the next pass, which asks if it finds nothing (a round trip saved per pass under load).
       const busy = free === 0 || (claimed.length === free && !failed)
-      const idle = failed ? Math.min(this.pollIntervalMs * 2 ** Math.min(failures, 5), 5_000) : this.pollIntervalMs
+      const idle = failed
+        ? Math.min(this.pollIntervalMs * 2 ** Math.min(failures, 5), 5_000)
+        : claimed.length > 0 ? this.pollIntervalMs : await this.untilNextDue()
       await this.sleep(busy ? Number.POSITIVE_INFINITY : idle)
+    }
+  }
+
+  /** The poll interval, or less when a retry falls due sooner. */
+  private async untilNextDue (): Promise<number> {
+    try {
+      const ms = await nextDueInMs(this.options.orm.em.fork())
+      return ms === null ? this.pollIntervalMs : Math.max(0, Math.min(ms, this.pollIntervalMs))
+    } catch (error) {
+      // Only asked after a claim succeeded, so this is no outage flooding the log.
+      this.options.log.warn({ err: error }, 'could not read when the next retry is due; polling instead')
+      return this.pollIntervalMs
     }
   }
 
@@ -187,6 +216,13 @@ export class DeliveryWorker {
       if (recorded.transition === 'failing') log.warn({ endpointId: delivery.endpointId }, 'webhook endpoint is failing: retries exhausted, alert raised')
       if (recorded.transition === 'disabled') log.warn({ endpointId: delivery.endpointId, statusCode: result.statusCode }, 'webhook endpoint disabled: the receiver answered 410 Gone, or it has been failing for LOOP_DISABLE_AFTER')
       if (recorded.transition === 'active') log.info({ endpointId: delivery.endpointId }, 'webhook endpoint recovered: a delivery succeeded again')
+      const succeeded = recorded.next.status === 'succeeded'
+      if (recorded.recorded && (!succeeded || delivery.endpointFailures > 0)) {
+        const change = await recordEndpointHealth(this.options.orm.em.fork(), delivery.endpointId, succeeded, this.breaker)
+        if (change === 'opened') log.warn({ endpointId: delivery.endpointId, failures: this.breaker.failures, cooldownMs: this.breaker.cooldownMs }, 'webhook endpoint paused: circuit breaker open')
+        else if (change === 'reopened') log.info({ endpointId: delivery.endpointId, cooldownMs: this.breaker.cooldownMs }, 'webhook endpoint probe failed: paused again')
+        else if (change === 'closed') log.info({ endpointId: delivery.endpointId }, 'webhook endpoint answered: circuit breaker closed')
+      }
     } catch (error) {
       // The lease will lapse and the attempt be made again: at least once, never silently lost.
       log.error({ ...context, err: error }, 'could not record a webhook attempt')

@@ -15,7 +15,7 @@ import { chromiumPath } from './chromium.ts'
 import { authHeaders, buildWithDetails, testSecrets } from '../helper.ts'
 import { startReceiver, eventually } from '../receiver.ts'
 import { dependabotAlert, failedWorkflowRun } from '../fixtures/provider-deliveries.ts'
-import { FAST_SCHEDULE, lead } from '../webhook-api.ts'
+import { FAST_BREAKER_COOLDOWN, FAST_SCHEDULE, lead } from '../webhook-api.ts'
 
 // Room for installing Chromium first on a machine without it (test/admin/chromium.ts).
 t.setTimeout(300_000)
@@ -23,7 +23,7 @@ t.setTimeout(300_000)
 const artifacts = join(import.meta.dirname, '..', 'artifacts')
 await mkdir(artifacts, { recursive: true })
 
-const { app } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true', LOOP_DELIVERY_SCHEDULE: FAST_SCHEDULE }, undefined, { deliveryWorker: { pollIntervalMs: 100 } })
+const { app } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true', LOOP_DELIVERY_SCHEDULE: FAST_SCHEDULE, LOOP_DELIVERY_BREAKER_COOLDOWN_MS: FAST_BREAKER_COOLDOWN }, undefined, { deliveryWorker: { pollIntervalMs: 100 } })
 await app.listen({ port: 0, host: '127.0.0.1' })
 const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
 const admin = await authHeaders(app, ['admin'])

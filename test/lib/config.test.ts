@@ -34,6 +34,19 @@ t.test('rate-limit settings: per-IP webhook bucket and Redis key prefix', async 
   t.equal(set.redisUrl, 'redis://127.0.0.1:6379')
 })
 
+t.test('delivery worker settings: concurrency, per-endpoint cap, poll fallback and circuit breaker', async (t) => {
+  const defaults = loadConfig({})
+  t.same([defaults.deliveryConcurrency, defaults.deliveryPerEndpoint, defaults.deliveryPollMs], [200, 4, 1000])
+  const set = loadConfig({ LOOP_DELIVERY_CONCURRENCY: '500', LOOP_DELIVERY_PER_ENDPOINT: '1', LOOP_DELIVERY_POLL_MS: '5000' })
+  t.same([set.deliveryConcurrency, set.deliveryPerEndpoint, set.deliveryPollMs], [500, 1, 5000])
+  t.throws(() => loadConfig({ LOOP_DELIVERY_CONCURRENCY: '0' }), /LOOP_DELIVERY_CONCURRENCY must be how many delivery attempts one instance keeps in flight/)
+  t.throws(() => loadConfig({ LOOP_DELIVERY_PER_ENDPOINT: 'many' }), /LOOP_DELIVERY_PER_ENDPOINT must be how many delivery attempts one endpoint may have in flight/)
+  t.throws(() => loadConfig({ LOOP_DELIVERY_POLL_MS: '5' }), /LOOP_DELIVERY_POLL_MS must be how often \(ms\) an idle delivery worker looks/)
+  t.same(defaults.deliveryBreaker, { failures: 5, cooldownMs: 30_000 })
+  t.same(loadConfig({ LOOP_DELIVERY_BREAKER_FAILURES: '2', LOOP_DELIVERY_BREAKER_COOLDOWN_MS: '100' }).deliveryBreaker, { failures: 2, cooldownMs: 100 })
+  t.throws(() => loadConfig({ LOOP_DELIVERY_BREAKER_COOLDOWN_MS: '99' }), /LOOP_DELIVERY_BREAKER_COOLDOWN_MS must be how long \(ms\) a paused endpoint gets no attempt/)
+})
+
 t.test('group commit settings: defaults and parsed values', async (t) => {
   t.same(loadConfig({}).ingestBatch, { maxSize: 64, maxWaitMs: 2, maxInFlight: 8 })
   t.same(loadConfig({ LOOP_INGEST_BATCH_SIZE: '1', LOOP_INGEST_BATCH_WAIT_MS: '0', LOOP_INGEST_BATCHES_IN_FLIGHT: '32' }).ingestBatch, { maxSize: 1, maxWaitMs: 0, maxInFlight: 32 })

@@ -20,6 +20,8 @@ export const WebhookDelivery = defineEntity({
     manualRetry: p.boolean().default(false),
     lastStatusCode: p.integer().nullable(),
     lastError: p.text().nullable(),
+    /** The order Loop accepted it in: a FIFO endpoint's head is its pending delivery with the lowest. */
+    seq: p.bigint().autoincrement(),
     createdAt: p.datetime(3).defaultRaw('now()'),
     updatedAt: p.datetime(3).defaultRaw('now()')
   }),
@@ -30,6 +32,9 @@ export const WebhookDelivery = defineEntity({
   indexes: [
     { name: 'webhook_delivery_status_log_idx', expression: 'create index webhook_delivery_status_log_idx on webhook_delivery (endpoint_id, status, created_at desc, id desc)' },
     { name: 'webhook_delivery_due_idx', expression: "create index webhook_delivery_due_idx on webhook_delivery (next_attempt_at) where status = 'pending'" },
+    { name: 'webhook_delivery_endpoint_due_idx', expression: "create index webhook_delivery_endpoint_due_idx on webhook_delivery (endpoint_id, next_attempt_at) where status = 'pending'" },
+    { name: 'webhook_delivery_in_flight_idx', expression: 'create index webhook_delivery_in_flight_idx on webhook_delivery (endpoint_id, locked_until) where locked_until is not null' },
+    { name: 'webhook_delivery_fifo_idx', expression: "create index webhook_delivery_fifo_idx on webhook_delivery (endpoint_id, seq) where status = 'pending'" },
     { name: 'webhook_delivery_log_idx', expression: 'create index webhook_delivery_log_idx on webhook_delivery (endpoint_id, created_at desc, id desc)' },
     // Retention's batches, oldest settled first (lib/retention).
     { name: 'webhook_delivery_settled_idx', expression: "create index webhook_delivery_settled_idx on webhook_delivery (updated_at) where status in ('succeeded', 'failed')" }

@@ -17,10 +17,19 @@ export const WebhookEndpoint = defineEntity({
     previousSecret: p.text().nullable().lazy(),
     previousSecretExpiresAt: p.datetime(3).nullable(),
     status: p.enum(['active', 'failing', 'disabled']).default('active'),
+    /** `fifo`: one delivery at a time, in the order Loop accepted the messages (lib/outbound/queue.ts). */
+    ordering: p.enum(['unordered', 'fifo']).default('unordered'),
+    /** Messages per second, across instances: a token bucket of rateLimit tokens (null tokens: full). */
+    rateLimit: p.integer().nullable(),
+    rateTokens: p.double().nullable(),
+    rateUpdatedAt: p.datetime(3).nullable(),
     failingSince: p.datetime(3).nullable(),
     timeoutMs: p.integer().default(15000),
     /** Custom headers by name; the values are sent, never shown (lib/outbound/endpoints.ts). */
     headers: p.json<Record<string, string>>().default('{}'),
+    /** The circuit breaker: failed attempts in a row, and until when no attempt is made (lib/outbound/queue.ts). */
+    consecutiveFailures: p.integer().default(0),
+    pausedUntil: p.datetime(3).nullable(),
     createdAt: p.datetime(3).defaultRaw('now()'),
     updatedAt: p.datetime(3).defaultRaw('now()')
   }),
@@ -32,6 +41,8 @@ export const WebhookEndpoint = defineEntity({
   ],
   checks: [
     { name: 'webhook_endpoint_events_check', expression: 'cardinality(events) > 0' },
-    { name: 'webhook_endpoint_timeout_ms_check', expression: 'timeout_ms >= 1000 and timeout_ms <= 30000' }
+    { name: 'webhook_endpoint_timeout_ms_check', expression: 'timeout_ms >= 1000 and timeout_ms <= 30000' },
+    { name: 'webhook_endpoint_consecutive_failures_check', expression: 'consecutive_failures >= 0' },
+    { name: 'webhook_endpoint_rate_limit_check', expression: 'rate_limit >= 1 and rate_limit <= 10000' }
   ]
 })

@@ -9,6 +9,9 @@ import { Migration20261202100000Tenancy } from './Migration20261202100000Tenancy
 import { Migration20261202110000SignalReplays } from './Migration20261202110000SignalReplays.ts'
 import { Migration20261209100000SingularTables } from './Migration20261209100000SingularTables.ts'
 import { Migration20261210100000ListIndexes } from './Migration20261210100000ListIndexes.ts'
+import { Migration20261211100000FairClaims } from './Migration20261211100000FairClaims.ts'
+import { Migration20261211110000CircuitBreaker } from './Migration20261211110000CircuitBreaker.ts'
+import { Migration20261211120000OrderingAndRateLimit } from './Migration20261211120000OrderingAndRateLimit.ts'
 import { Migration20261211200000EndpointTimeout } from './Migration20261211200000EndpointTimeout.ts'
 import { Migration20261211210000EndpointHeaders } from './Migration20261211210000EndpointHeaders.ts'
 import { Migration20261211300000Retention } from './Migration20261211300000Retention.ts'
@@ -24,6 +27,9 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202110000SignalReplays', class: Migration20261202110000SignalReplays },
   { name: 'Migration20261209100000SingularTables', class: Migration20261209100000SingularTables },
   { name: 'Migration20261210100000ListIndexes', class: Migration20261210100000ListIndexes },
+  { name: 'Migration20261211100000FairClaims', class: Migration20261211100000FairClaims },
+  { name: 'Migration20261211110000CircuitBreaker', class: Migration20261211110000CircuitBreaker },
+  { name: 'Migration20261211120000OrderingAndRateLimit', class: Migration20261211120000OrderingAndRateLimit },
   { name: 'Migration20261211200000EndpointTimeout', class: Migration20261211200000EndpointTimeout },
   { name: 'Migration20261211210000EndpointHeaders', class: Migration20261211210000EndpointHeaders },
   { name: 'Migration20261211300000Retention', class: Migration20261211300000Retention },

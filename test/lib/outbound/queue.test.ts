@@ -9,7 +9,7 @@ import { buildWithDetails } from '../../helper.ts'
 import { eventually } from '../../receiver.ts'
 import { storeEvent } from '../../fixtures/events.ts'
 import { createEndpoint } from '../../../lib/outbound/endpoints.ts'
-import { claimDueDeliveries, recordAttempt } from '../../../lib/outbound/queue.ts'
+import { claimDueDeliveries, nextDueInMs, recordAttempt } from '../../../lib/outbound/queue.ts'
 import type { SendResult } from '../../../lib/outbound/send.ts'
 import { sql } from '../../../lib/db/sql.ts'
 
@@ -34,13 +34,13 @@ t.test('a claim is exclusive until its lease lapses; then the same attempt goes 
   await clearQueue()
   await queueEvents(1)
   const claimedAt = Date.now()
-  const [claimed] = await claimDueDeliveries(em(), 10, 300)
+  const [claimed] = await claimDueDeliveries(em(), 10, 1000)
   t.match(claimed, { attempt: 1, endpointId: endpoint.id, url: 'http://127.0.0.1:9/hook', previousSecret: null })
   t.equal(claimed?.secret, endpoint.secret)
-  t.same(await claimDueDeliveries(em(), 10, 300), [], 'nobody else gets it while the lease holds')
+  t.same(await claimDueDeliveries(em(), 10, 1000), [], 'nobody else gets it while the lease holds')
   // The claimer "dies" here: it never records. Once its lease lapses the attempt is offered again.
   const [reclaimed] = await eventually(async () => { const again = await claimDueDeliveries(em(), 10, 300); return again.length > 0 ? again : undefined }, 10_000, 'the lease to lapse')
-  t.ok(Date.now() - claimedAt >= 299, 'not before the lease lapsed')
+  t.ok(Date.now() - claimedAt >= 999, 'not before the lease lapsed')
   t.equal(reclaimed?.id, claimed?.id)
   t.equal(reclaimed?.attempt, 1, 'the same attempt number: attempt 1 was never recorded')
   t.not(reclaimed?.claimToken, claimed?.claimToken)
@@ -66,10 +66,34 @@ t.test('a claim is exclusive until its lease lapses; then the same attempt goes 
 t.test('concurrent claimers never share a delivery', async (t) => {
   await clearQueue()
   await queueEvents(60)
-  const claims = await Promise.all(Array.from({ length: 12 }, () => claimDueDeliveries(em(), 8, 60_000)))
-  const ids = claims.flat().map((c) => c.id)
+  // Twelve claimers at once, again and again until the queue is empty, each taking up to 8.
+  const ids: string[] = []
+  for (let round = 0; round < 60 && ids.length < 60; round++) {
+    const claims = await Promise.all(Array.from({ length: 12 }, () => claimDueDeliveries(em(), 8, 60_000, { perEndpoint: 60 })))
+    ids.push(...claims.flat().map((c) => c.id))
+  }
   t.equal(ids.length, 60, 'all 60 claimed')
   t.equal(new Set(ids).size, 60, 'each by exactly one claimer')
+})
+
+t.test("an endpoint's attempts in flight stay within its cap; the claims rotate across endpoints", async (t) => {
+  await clearQueue()
+  const other = await createEndpoint(em(), { url: 'http://127.0.0.1:9/other', events: ['*'] }, caller, { allowPrivateUrls: true })
+  t.teardown(async () => await sql(em(), 'delete from webhook_endpoint where id = ?', [other.id]))
+  await queueEvents(10) // 10 deliveries to each endpoint, all due
+  const first = await claimDueDeliveries(em(), 3, 60_000, { perEndpoint: 4 })
+  t.equal(new Set(first.map((c) => c.endpointId)).size, 2, 'a claim of 3 takes from both endpoints, not 3 from one')
+  const second = await claimDueDeliveries(em(), 100, 60_000, { perEndpoint: 4 })
+  t.equal(first.length + second.length, 8, '4 per endpoint, however many slots the claimer has')
+  const counts = new Map<string, number>()
+  for (const c of [...first, ...second]) counts.set(c.endpointId, (counts.get(c.endpointId) ?? 0) + 1)
+  t.same([...counts.values()], [4, 4])
+  t.same(await claimDueDeliveries(em(), 100, 60_000, { perEndpoint: 4 }), [], 'nothing more until an attempt is recorded')
+  const [done] = first
+  if (done === undefined) return
+  t.equal((await recordAttempt(em(), done, ok, new Date(), schedule)).recorded, true)
+  const next = await claimDueDeliveries(em(), 100, 60_000, { perEndpoint: 4 })
+  t.same(next.map((c) => c.endpointId), [done.endpointId], 'a recorded attempt frees one slot of its endpoint')
 })
 
 t.test('a disabled endpoint keeps its deliveries queued without sending them', async (t) => {
@@ -79,4 +103,15 @@ t.test('a disabled endpoint keeps its deliveries queued without sending them', a
   t.same(await claimDueDeliveries(em(), 10, 1000), [])
   await sql(em(), "update webhook_endpoint set status = 'active' where id = ?", [endpoint.id])
   t.equal((await claimDueDeliveries(em(), 10, 1000)).length, 1)
+})
+
+t.test('nextDueInMs: how long until the next retry is due, never counting a disabled endpoint\'s parked deliveries', async (t) => {
+  await clearQueue()
+  await queueEvents(2)
+  t.equal(await nextDueInMs(em()), null, 'nothing waits: both are due now')
+  await sql(em(), "update webhook_delivery set next_attempt_at = 'infinity' where id in (select id from webhook_delivery limit 1)")
+  t.equal(await nextDueInMs(em()), null, 'a parked delivery is never due')
+  await sql(em(), "update webhook_delivery set next_attempt_at = now() + interval '2 seconds' where next_attempt_at <> 'infinity'")
+  const ms = await nextDueInMs(em())
+  t.ok(ms !== null && ms > 1000 && ms <= 2000, `a retry in 2 s is due in ${ms} ms`)
 })
