@@ -122,7 +122,7 @@ const claimSql = `
    where d.id = c.id and e.id = d.endpoint_id
   returning d.id, d.claim_token, d.endpoint_id, d.message_id, d.event_type, d.body, d.attempt_count, d.manual_retry,
             e.url, e.secret, case when e.previous_secret_expires_at > now() then e.previous_secret end as previous_secret,
-            e.consecutive_failures`
+            e.timeout_ms, e.headers, e.status as endpoint_status, e.failing_since, e.consecutive_failures`
 
 /**
  * Claims up to `limit` due deliveries for `leaseMs`, rotating across endpoints and leaving each
