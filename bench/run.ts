@@ -237,9 +237,8 @@ function report (rows: Row[], delivery: DeliveryFigures | null): void {
 }
 
 /** How many attempts Loop keeps in flight at once over `endpoints` endpoints; the bare client gets as many. */
-function deliveryCapacity (_config: Config, endpoints: number): number {
-  // One instance's worker sends up to 8 at a time (lib/outbound/worker.ts), whatever the endpoints.
-  return Math.min(8, endpoints * 8)
+function deliveryCapacity (config: Config, endpoints: number): number {
+  return Math.min(config.deliveryConcurrency, endpoints * config.deliveryPerEndpoint)
 }
 
 /** The delivery figures (bench/delivery.ts) with this run's settings, printed as they come. */

@@ -1206,6 +1206,11 @@ export interface components {
             headerNames: string[];
             /**
              * Format: date-time
+             * @description While the circuit breaker holds the endpoint paused (its attempts kept failing, `LOOP_DELIVERY_BREAKER_FAILURES` in a row), until when: no attempt is made before then, and then a single probe. Null when it is not paused.
+             */
+            pausedUntil: string | null;
+            /**
+             * Format: date-time
              * @description While a rotated-out secret still signs beside the new one, when it stops.
              */
             previousSecretExpiresAt: string | null;
@@ -4097,6 +4102,7 @@ export interface operations {
                      *           "rateLimit": null,
                      *           "timeoutMs": 15000,
                      *           "headerNames": [],
+                     *           "pausedUntil": null,
                      *           "previousSecretExpiresAt": null,
                      *           "createdAt": "2026-11-25T12:00:00.000Z",
                      *           "updatedAt": "2026-11-25T12:00:00.000Z"
@@ -4175,6 +4181,7 @@ export interface operations {
                      *       "headerNames": [
                      *         "X-Api-Key"
                      *       ],
+                     *       "pausedUntil": null,
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:00:00.000Z",
@@ -4262,6 +4269,7 @@ export interface operations {
                      *       "rateLimit": null,
                      *       "timeoutMs": 15000,
                      *       "headerNames": [],
+                     *       "pausedUntil": null,
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:00:00.000Z"
@@ -4367,6 +4375,7 @@ export interface operations {
                      *       "rateLimit": null,
                      *       "timeoutMs": 15000,
                      *       "headerNames": [],
+                     *       "pausedUntil": null,
                      *       "previousSecretExpiresAt": null,
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:20:00.000Z"
@@ -4430,6 +4439,7 @@ export interface operations {
                      *       "rateLimit": null,
                      *       "timeoutMs": 15000,
                      *       "headerNames": [],
+                     *       "pausedUntil": null,
                      *       "previousSecretExpiresAt": "2026-11-26T12:40:00.000Z",
                      *       "createdAt": "2026-11-25T12:00:00.000Z",
                      *       "updatedAt": "2026-11-25T12:40:00.000Z",

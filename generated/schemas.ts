@@ -523,6 +523,7 @@ export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']
     "rateLimit",
     "timeoutMs",
     "headerNames",
+    "pausedUntil",
     "previousSecretExpiresAt",
     "createdAt",
     "updatedAt"
@@ -539,6 +540,7 @@ export const WebhookEndpoint = /* @__PURE__ */ Type.Unsafe<components['schemas']
     "rateLimit": {"type":["integer","null"]},
     "timeoutMs": {"$ref":"WebhookTimeout#"},
     "headerNames": {"type":"array","items":{"type":"string"}},
+    "pausedUntil": {"type":["string","null"],"format":"date-time"},
     "previousSecretExpiresAt": {"type":["string","null"],"format":"date-time"},
     "createdAt": {"type":"string","format":"date-time"},
     "updatedAt": {"type":"string","format":"date-time"}

@@ -35,7 +35,7 @@ export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000
 type EndpointRow = {
   id: string, url: string, events: string[], env: 'live' | 'test', description?: string | null, brandId?: string | null,
   status: 'active' | 'failing' | 'disabled', ordering: 'unordered' | 'fifo', rateLimit?: number | null, timeoutMs: number, headers: CustomHeaders,
-  previousSecretExpiresAt?: Date | null, createdAt: Date, updatedAt: Date
+  pausedUntil?: Date | null, previousSecretExpiresAt?: Date | null, createdAt: Date, updatedAt: Date
 }
 
 export function toEndpointView (row: EndpointRow, now = new Date()): WebhookEndpointView {
@@ -53,6 +53,7 @@ export function toEndpointView (row: EndpointRow, now = new Date()): WebhookEndp
     timeoutMs: row.timeoutMs,
     // Values may be the receiver's credentials: like the secret, they are never returned.
     headerNames: headerNames(row.headers),
+    pausedUntil: row.pausedUntil != null && row.pausedUntil > now ? row.pausedUntil.toISOString() : null,
     previousSecretExpiresAt: overlap,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString()

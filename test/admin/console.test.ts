@@ -13,6 +13,7 @@ import { parse } from 'yaml'
 import { chromium, type Page } from 'playwright-core'
 import { chromiumPath } from './chromium.ts'
 import { authHeaders, buildWithDetails, testSecrets } from '../helper.ts'
+import { sql } from '../../lib/db/sql.ts'
 import { startReceiver, eventually } from '../receiver.ts'
 import { dependabotAlert, failedWorkflowRun } from '../fixtures/provider-deliveries.ts'
 import { FAST_BREAKER_COOLDOWN, FAST_SCHEDULE, lead } from '../webhook-api.ts'
@@ -230,18 +231,25 @@ t.test('Recover re-queues the failed deliveries of the last 14 days, and they su
   const ofEvent = () => receiver.requests.filter((r) => (JSON.parse(r.body.toString()) as { id: string }).id === eventId).length
   const triedBefore = ofEvent()
   receiverStatus = 200
-  await page.evaluate(`(() => {
-    const announced = window.loopAnnounced = []
-    const region = document.querySelector('[data-testid="announcer"]')
-    new MutationObserver(() => announced.push(region.textContent)).observe(region, { childList: true, characterData: true, subtree: true })
-  })()`)
   await page.getByRole('button', { name: 'Recover failed deliveries (14 days)' }).click()
-  // Every announcement since the click, not only the latest: the live delivery log may announce the next one soon after.
-  await eventually(async () => ((await page.evaluate('window.loopAnnounced') as string[]).some((said) => /1 failed delivery of the last 14 days re-queued/.test(said)) ? true : undefined), 10_000, 'the recovery announcement')
+  const said = page.getByTestId('recovered')
+  await said.waitFor({ timeout: 10_000 })
+  t.equal(await said.textContent(), '1 failed delivery of the last 14 days re-queued', 'the panel says how many were re-queued (and announces it)')
   await page.locator('[data-testid="delivery-row"][data-status="succeeded"]').nth(succeededBefore).waitFor({ timeout: 15_000 })
   t.equal(await failed.count(), 0, 'nothing failed is left in the log')
   t.equal(ofEvent(), triedBefore + 1, 'the recovered delivery reached the receiver once more')
   await shot('webhooks-recovered')
+})
+
+t.test('an endpoint the circuit breaker paused says until when', async (t) => {
+  const paused = await (await api('POST', '/api/webhooks', { url: `${receiver.url}/paused`, events: ['lead.captured.v1'], description: 'paused one' })).json() as { id: string }
+  // The state the breaker leaves after failed attempts in a row (lib/outbound/queue.ts), an hour long here.
+  await sql(app.orm.em.fork(), "update webhook_endpoint set consecutive_failures = 5, paused_until = now() + interval '1 hour' where id = ?", [paused.id])
+  const row = page.getByTestId('endpoint-row').filter({ hasText: 'paused one' })
+  await row.getByTestId('endpoint-paused').waitFor({ timeout: 15_000 })
+  t.match(await row.textContent(), /paused until .*its attempts kept failing/)
+  t.notOk(await page.getByTestId('endpoint-row').filter({ hasText: 'CRM sync' }).getByTestId('endpoint-paused').isVisible(), 'the healthy endpoint shows no pause')
+  await shot('webhooks-paused')
 })
 
 t.test('keys: create one (secret shown once, copyable), then revoke it', async (t) => {

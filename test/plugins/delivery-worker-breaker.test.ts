@@ -1,7 +1,7 @@
 // The circuit breaker (docs/webhooks.md#fairness): failed attempts in a row pause an endpoint on
 // every instance; after the cool-down one probe is made at a time; a success closes it.
 import t from 'tap'
-import { startReceiver, type Answer } from '../receiver.ts'
+import { eventually, startReceiver, type Answer } from '../receiver.ts'
 import { register, sendLead, settledLog, startLoop, workerIdle } from '../webhook-api.ts'
 import { sql } from '../../lib/db/sql.ts'
 import type { EntityManager } from '@mikro-orm/postgresql'
@@ -23,6 +23,12 @@ t.test('3 failures in a row pause the endpoint for the cool-down on both instanc
   t.match(breaker, [{ consecutive_failures: 3 }], 'three failures in a row counted on the endpoint while its probe was in flight')
   const [, , , , again] = await receiver.waitFor(5, 10_000)
   t.ok((again?.at ?? 0) - (probe?.at ?? 0) >= 950, 'the failed probe paused it again for a cool-down')
+  // The API says so: GET /api/webhooks/{id} names when the pause ends.
+  const pausedUntil = await eventually(async () => {
+    const view = (await first.app.inject({ method: 'GET', url: `/api/webhooks/${endpoint.id}`, headers: first.key })).json() as { pausedUntil: string | null }
+    return view.pausedUntil ?? undefined
+  }, 5000, 'the endpoint to show its pause')
+  t.ok(Date.parse(pausedUntil) > (again?.at ?? 0), `pausedUntil ${pausedUntil} is after the failed probe`)
   healthy = true
   const log = await settledLog(first, endpoint.id, 6)
   await workerIdle(first, second)
@@ -31,6 +37,7 @@ t.test('3 failures in a row pause the endpoint for the cool-down on both instanc
   const [closed] = await sql<{ consecutive_failures: number, paused_until: Date | null }>(first.app.orm.em.fork() as unknown as EntityManager,
     'select consecutive_failures, paused_until from webhook_endpoint where id = ?', [endpoint.id])
   t.same(closed, { consecutive_failures: 0, paused_until: null }, 'the breaker is closed')
+  t.equal((await first.app.inject({ method: 'GET', url: `/api/webhooks/${endpoint.id}`, headers: first.key })).json().pausedUntil, null, 'and the API shows no pause')
 })
 
 t.test("a failing endpoint's pause does not hold back another endpoint", async (t) => {

@@ -1,4 +1,5 @@
-// Webhook endpoints with their status (active, failing, disabled); the selected one
+// Webhook endpoints with their status (active, failing, disabled) and, while the circuit breaker
+// holds one, until when it is paused; the selected one
 // (#/webhooks/<id>) shows its delivery log, live, with every attempt, the next attempt's time, a
 // Redeliver button per delivery and a Recover button for the failed deliveries of the last 14 days.
 import { Fragment } from 'preact'
@@ -47,6 +48,8 @@ function DeliveryLog ({ client, endpoint, onChanged }: { client: LoopClient, end
   const log = usePolled(`deliveries:${id}`, (init) => client.GET('/api/webhooks/{id}/deliveries', { params: { path: { id }, query: { limit: 50 } }, ...init }))
   const [failure, setFailure] = useState<string | undefined>()
   const [busy, setBusy] = useState<string | null>(null)
+  // The last recovery's count stays on the panel: the live log may announce its next change at once.
+  const [recovered, setRecovered] = useState<string | undefined>()
   const known = useRef<Map<string, string> | null>(null)
 
   useEffect(() => {
@@ -77,7 +80,9 @@ function DeliveryLog ({ client, endpoint, onChanged }: { client: LoopClient, end
     const { data, error, response } = await client.POST('/api/webhooks/{id}/recover', { params: { path: { id } }, body: { since: recoverSince() } })
     setBusy(null)
     if (data === undefined) { setFailure(describeError(error, response)); return }
-    announce(`${data.requeued} failed deliver${data.requeued === 1 ? 'y' : 'ies'} of the last 14 days re-queued`)
+    const said = `${data.requeued} failed deliver${data.requeued === 1 ? 'y' : 'ies'} of the last 14 days re-queued`
+    setRecovered(said)
+    announce(said)
     log.refresh()
     onChanged()
   }
@@ -98,6 +103,7 @@ function DeliveryLog ({ client, endpoint, onChanged }: { client: LoopClient, end
         <a href='#/webhooks'>Close</a>
       </div>
       {failure !== undefined && <p class='state state-error' role='alert'>{failure}</p>}
+      {recovered !== undefined && <p class='state' data-testid='recovered'>{recovered}</p>}
       <Loaded polled={log} what='the delivery log'>
         {({ data }) => data.length === 0
           ? <Empty>Nothing sent to this endpoint yet.</Empty>
@@ -149,7 +155,10 @@ export function WebhooksView ({ client, selectedId }: { client: LoopClient, sele
                     <td><code>{e.url}</code>{e.description !== null && <div class='muted'>{e.description}</div>}</td>
                     <td>{e.events.join(', ')}</td>
                     <td>{e.env}</td>
-                    <td><Badge kind={`endpoint-${e.status}`}>{e.status}</Badge></td>
+                    <td>
+                      <Badge kind={`endpoint-${e.status}`}>{e.status}</Badge>
+                      {e.pausedUntil !== null && <div class='muted' data-testid='endpoint-paused'>paused until <Time at={e.pausedUntil} /> (its attempts kept failing)</div>}
+                    </td>
                     <td><Time at={e.createdAt} /></td>
                     <td><a href={`#/webhooks/${e.id}`}>Delivery log<span class='visually-hidden'> of {e.url}</span></a></td>
                   </tr>
