@@ -210,6 +210,8 @@ t.test('webhook endpoints and deliveries: every operation on a foreign endpoint 
       ['POST', `${base}/test`, undefined],
       ['GET', `${base}/deliveries`, undefined],
       ['POST', `${base}/deliveries/${owner.deliveryId}/retry`, undefined],
+      ['POST', `${base}/recover`, { since: new Date(Date.now() - 86_400_000).toISOString() }],
+      ['POST', '/api/webhooks/recover', { since: new Date(Date.now() - 86_400_000).toISOString(), endpointIds: [owner.endpointId] }],
       ['DELETE', base, undefined]
     ]
     for (const [method, url, payload] of attempts) {
