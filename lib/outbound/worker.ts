@@ -8,7 +8,7 @@ import http from 'node:http'
 import https from 'node:https'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { outboundHeaders } from '../signing/outbound.ts'
-import { claimDueDeliveries, DEFAULT_CLAIM_LIMITS, nextDueInMs, recordAttempt, recordEndpointHealth, type BreakerSettings, type ClaimedDelivery } from './queue.ts'
+import { claimDueDeliveries, DEFAULT_CLAIM_LIMITS, nextDueInMs, recordAttempts, recordEndpointHealth, type AttemptToRecord, type BreakerSettings, type ClaimedDelivery, type RecordedAttempt } from './queue.ts'
 import { MAX_TIMEOUT_MS, sendWebhook } from './send.ts'
 import { egressProxyAgents } from './egress-proxy.ts'
 
@@ -61,6 +61,9 @@ export class DeliveryWorker {
   /** Claim passes started so far; an idle() waiter is answered by a later pass that finds nothing. */
   private passes = 0
   private idleWaiters: { after: number, resolve: () => void }[] = []
+  /** Attempts made and waiting to be recorded: written together by the next batch (see record). */
+  private unrecorded: { attempt: AttemptToRecord, resolve: (recorded: RecordedAttempt) => void, reject: (error: unknown) => void }[] = []
+  private recording: Promise<void> | null = null
 
   constructor (private readonly options: DeliveryWorkerOptions) {
     this.concurrency = options.concurrency ?? 200
@@ -191,6 +194,38 @@ export class DeliveryWorker {
     })
   }
 
+  /**
+   * Records an attempt, batched like the ingest path's group commit: one batch is written at a
+   * time, and every attempt that ends meanwhile joins the next, so the database sees one
+   * statement per batch rather than per attempt however many are in flight.
+   */
+  private record (attempt: AttemptToRecord): Promise<RecordedAttempt> {
+    return new Promise((resolve, reject) => {
+      this.unrecorded.push({ attempt, resolve, reject })
+      this.recording ??= this.writeBatches()
+    })
+  }
+
+  private async writeBatches (): Promise<void> {
+    while (this.unrecorded.length > 0) {
+      const batch = this.unrecorded
+      this.unrecorded = []
+      try {
+        const recorded = await this.recordNow(batch.map((entry) => entry.attempt))
+        batch.forEach((entry, i) => entry.resolve(recorded[i] as RecordedAttempt))
+      } catch (error) {
+        if (batch.length === 1) (batch[0] as typeof batch[0]).reject(error)
+        // One attempt the database refuses must not take its batch-mates down with it: each alone.
+        else await Promise.all(batch.map(async (entry) => await this.recordNow([entry.attempt]).then(([recorded]) => entry.resolve(recorded as RecordedAttempt), entry.reject)))
+      }
+    }
+    this.recording = null
+  }
+
+  private async recordNow (attempts: AttemptToRecord[]): Promise<RecordedAttempt[]> {
+    return await recordAttempts(this.options.orm.em.fork(), attempts, this.options.schedule, { disableAfterMs: this.options.disableAfterMs })
+  }
+
   private async deliver (delivery: ClaimedDelivery): Promise<void> {
     const { log } = this.options
     const attemptedAt = new Date()
@@ -208,7 +243,7 @@ export class DeliveryWorker {
     // The URL is not logged: a query string can carry the receiver's own token.
     const context = { deliveryId: delivery.id, endpointId: delivery.endpointId, attempt: delivery.attempt, statusCode: result.statusCode, latencyMs: result.latencyMs }
     try {
-      const recorded = await recordAttempt(this.options.orm.em.fork(), delivery, result, attemptedAt, this.options.schedule, { disableAfterMs: this.options.disableAfterMs })
+      const recorded = await this.record({ claimed: delivery, result, attemptedAt })
       if (recorded.recorded) this.attemptsMade++
       if (!recorded.recorded) log.warn(context, 'delivery lease lost before the attempt was recorded; another worker owns it')
       else if (recorded.next.status === 'succeeded') log.debug(context, 'webhook delivered')

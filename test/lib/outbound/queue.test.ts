@@ -9,7 +9,7 @@ import { buildWithDetails } from '../../helper.ts'
 import { eventually } from '../../receiver.ts'
 import { storeEvent } from '../../fixtures/events.ts'
 import { createEndpoint } from '../../../lib/outbound/endpoints.ts'
-import { claimDueDeliveries, nextDueInMs, recordAttempt } from '../../../lib/outbound/queue.ts'
+import { claimDueDeliveries, nextDueInMs, recordAttempts, type ClaimedDelivery } from '../../../lib/outbound/queue.ts'
 import type { SendResult } from '../../../lib/outbound/send.ts'
 import { sql } from '../../../lib/db/sql.ts'
 
@@ -29,6 +29,8 @@ async function queueEvents (count: number): Promise<void> {
   }
 }
 const clearQueue = async () => await sql(em(), 'delete from webhook_delivery')
+const recordAttempt = async (em: EntityManager, claimed: ClaimedDelivery, result: SendResult, attemptedAt: Date, schedule: readonly number[]) =>
+  (await recordAttempts(em, [{ claimed, result, attemptedAt }], schedule))[0] as Awaited<ReturnType<typeof recordAttempts>>[number]
 
 t.test('a claim is exclusive until its lease lapses; then the same attempt goes to the next claimer', async (t) => {
   await clearQueue()
@@ -94,6 +96,23 @@ t.test("an endpoint's attempts in flight stay within its cap; the claims rotate 
   t.equal((await recordAttempt(em(), done, ok, new Date(), schedule)).recorded, true)
   const next = await claimDueDeliveries(em(), 100, 60_000, { perEndpoint: 4 })
   t.same(next.map((c) => c.endpointId), [done.endpointId], 'a recorded attempt frees one slot of its endpoint')
+})
+
+t.test('attempts recorded in one batch: each once, in order, and one whose lease was lost is skipped alone', async (t) => {
+  await clearQueue()
+  await queueEvents(3)
+  const [a, b, c] = await claimDueDeliveries(em(), 10, 300, { perEndpoint: 10 })
+  if (a === undefined || b === undefined || c === undefined) return t.fail('three claimed')
+  const lost = { ...b, claimToken: randomUUID() }
+  const at = new Date()
+  const recorded = await recordAttempts(em(), [{ claimed: a, result: ok, attemptedAt: at }, { claimed: lost, result: ok, attemptedAt: at }, { claimed: c, result: failure, attemptedAt: at }], schedule)
+  t.same(recorded.map((r) => [r.recorded, r.next.status]), [[true, 'succeeded'], [false, 'succeeded'], [true, 'pending']])
+  const rows = await sql<{ id: string, status: string, attempts: number, locked: boolean }>(em(),
+    'select d.id, d.status, (select count(*) from webhook_attempt w where w.delivery_id = d.id)::int as attempts, d.locked_until is not null as locked from webhook_delivery d')
+  const byId = new Map(rows.map((row) => [row.id, row]))
+  t.match(byId.get(a.id), { status: 'succeeded', attempts: 1, locked: false })
+  t.match(byId.get(b.id), { status: 'pending', attempts: 0, locked: true }, 'the lost lease: nothing written, the lease left to its holder')
+  t.match(byId.get(c.id), { status: 'pending', attempts: 1, locked: false })
 })
 
 t.test('a disabled endpoint keeps its deliveries queued without sending them', async (t) => {
