@@ -25,8 +25,9 @@ export interface ChartProps {
   /** Shown instead of the chart when no series has a value. */
   empty: string
   kind?: 'line' | 'bars'
-  /** Bar categories' labels (kind 'bars'). */
+  /** Bar categories' labels (kind 'bars'), and what they are. */
   categories?: readonly string[]
+  xLabel?: string
   yRange?: [number, number]
   /** One sentence on what the chart shows, read before the figures. */
   description: string
@@ -49,7 +50,14 @@ function useColourScheme (): string {
 
 const plain = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1))
 
-function summaryOf (series: readonly ChartSeries[]): string {
+function summaryOf (series: readonly ChartSeries[], categories: readonly string[] | undefined): string {
+  if (categories !== undefined) {
+    // Bars: what each category holds, leaving out the empty ones.
+    return categories.map((category, i) => {
+      const parts = series.filter((s) => (s.values[i] ?? 0) !== 0).map((s) => `${(s.format ?? plain)(s.values[i] as number)} ${s.label.toLowerCase()}`)
+      return parts.length === 0 ? null : `${category}: ${parts.join(', ')}`
+    }).filter((part) => part !== null).join('; ')
+  }
   return series.map((s) => {
     const values = s.values.filter((v): v is number => v !== null)
     if (values.length === 0) return `${s.label}: no data`
@@ -59,7 +67,7 @@ function summaryOf (series: readonly ChartSeries[]): string {
   }).join('. ')
 }
 
-export function Chart ({ id, title, x, series, empty, kind = 'line', categories, yRange, description }: ChartProps) {
+export function Chart ({ id, title, x, series, empty, kind = 'line', categories, xLabel, yRange, description }: ChartProps) {
   const holder = useRef<HTMLDivElement>(null)
   const scheme = useColourScheme()
   const points = series.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0)
@@ -79,13 +87,13 @@ export function Chart ({ id, title, x, series, empty, kind = 'line', categories,
         y: yRange === undefined ? { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } : { range: yRange }
       },
       axes: [
-        kind === 'bars' ? { ...axis, values: (_u, ticks) => ticks.map((tick) => categories?.[tick - 1] ?? '') } : axis,
+        kind === 'bars' ? { ...axis, values: (_u, ticks) => ticks.map((tick) => (categories?.[tick - 1] ?? '').replace(/ attempts?$/, '')) } : axis,
         { ...axis, size: 56 }
       ],
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
       series: [
-        {},
+        { label: kind === 'bars' ? xLabel ?? 'Category' : 'Time' },
         ...series.map((s) => {
           const colour = css(s.colour)
           const format = s.format ?? plain
@@ -105,14 +113,14 @@ export function Chart ({ id, title, x, series, empty, kind = 'line', categories,
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(280, element.clientWidth), height: 200 }))
     resize.observe(element)
     return () => { resize.disconnect(); plot.destroy() }
-  }, [x, series, kind, categories, yRange, scheme, drawn])
+  }, [x, series, kind, categories, xLabel, yRange, scheme, drawn])
 
   const summaryId = `${id}-summary`
   return (
     <figure class='chart' data-chart={id} data-points={drawn ? points : 0} aria-labelledby={`${id}-title`}>
       <figcaption>
         <h3 id={`${id}-title`}>{title}</h3>
-        <p id={summaryId} class='muted chart-summary'>{description} {drawn && summaryOf(series)}</p>
+        <p id={summaryId} class='muted chart-summary'>{description} {drawn && summaryOf(series, kind === 'bars' ? categories : undefined)}</p>
       </figcaption>
       {drawn
         ? <div ref={holder} class='chart-canvas' role='img' aria-labelledby={`${id}-title`} aria-describedby={summaryId} />

@@ -13,7 +13,7 @@ import { bucketTimes, Chart, milliseconds, percent, WindowToggle, windowWords, t
 type Delivery = Schemas['WebhookDelivery']
 type DeliveryStatus = Schemas['WebhookDeliveryStatus']
 
-const histogramLabels = ['1', '2', '3', '4', '5', '6+']
+const histogramLabels = ['1 attempt', '2 attempts', '3 attempts', '4 attempts', '5 attempts', '6 or more']
 
 function EndpointCharts ({ client, endpointId }: { client: LoopClient, endpointId: string }) {
   const [window, setWindow] = useState<StatsWindow>('1h')
@@ -47,7 +47,7 @@ function EndpointCharts ({ client, endpointId }: { client: LoopClient, endpointI
             <div class='charts'>
               <Chart id='chart-endpoint-success' title='Success rate' description={`Share of attempts answered 2xx over ${words}.`} x={charts.x} series={charts.success} yRange={[0, 1]} empty={`No deliveries in ${words}.`} />
               <Chart id='chart-endpoint-latency' title='Latency' description={`Attempt latency, median (p50) and 95th percentile (p95), over ${words}.`} x={charts.x} series={charts.latency} empty={`No deliveries in ${words}.`} />
-              <Chart id='chart-endpoint-attempts' kind='bars' title='Attempts per delivery' description={`Deliveries settled in ${words} by the attempts they took.`} x={charts.histogramX} categories={histogramLabels} series={charts.histogram} empty={`No delivery settled in ${words}.`} />
+              <Chart id='chart-endpoint-attempts' kind='bars' title='Attempts per delivery' description={`Deliveries settled in ${words} by the attempts they took.`} x={charts.histogramX} categories={histogramLabels} xLabel='Attempts' series={charts.histogram} empty={`No delivery settled in ${words}.`} />
             </div>
             )}
       </Loaded>
@@ -214,9 +214,11 @@ function DeliveryLog ({ client, endpoint, onChanged }: { client: LoopClient, end
                         <td>{d.attemptCount}</td>
                         <td>{last === undefined ? <span class='muted'>—</span> : last.statusCode ?? last.error ?? 'no response'}</td>
                         <td><Time at={d.nextAttemptAt} /></td>
-                        <td class='actions'>
+                        <td>
+                          <div class='actions'>
                           <button type='button' disabled={busy === d.id || endpoint.status === 'disabled'} onClick={() => { void redeliver(d) }} aria-label={`Redeliver ${d.eventType} (${d.id.slice(0, 8)})`}>Redeliver</button>
                           <button type='button' onClick={() => setViewing(d.id)} aria-label={`View payload of ${d.eventType} (${d.id.slice(0, 8)})`}>Payload</button>
+                          </div>
                         </td>
                       </tr>
                       <tr class='subrow'><td colSpan={7}><details><summary>Attempts ({d.attempts.length})</summary><Attempts delivery={d} /></details></td></tr>
