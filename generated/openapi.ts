@@ -3865,10 +3865,7 @@ export interface operations {
                 until?: string;
                 /** @description Only events whose payload's own `eventId` is exactly this. */
                 eventId?: string;
-                /**
-                 * @description Only events whose payload contains this text, case-insensitively: a plain substring of the payload's JSON text (`%` and `_` match themselves, no wildcards). Combine it with `event` and a time range to keep the search narrow: every candidate event of the caller in the range is read.
-                 * @example user@example.com
-                 */
+                /** @description Only events whose payload contains this text, case-insensitively: a plain substring of the payload's JSON text (`%` and `_` match themselves, no wildcards). Combine it with `event` and a time range to keep the search narrow: every candidate event of the caller in the range is read. */
                 q?: string;
                 /** @description The `iterator` (next page) or `prevIterator` (previous page) of a page of this same list with the same filters; omit for the first page. Any other value is 422. */
                 iterator?: components["parameters"]["Iterator"];
