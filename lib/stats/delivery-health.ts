@@ -6,7 +6,8 @@
 //
 // Attempts are found through their delivery: an attempt is recorded in the statement that sets
 // its delivery's updated_at to now(), so a delivery with an attempt in the window has updated_at
-// in it too, and webhook_delivery (endpoint_id, updated_at) bounds the scan to the window.
+// in it too, and webhook_delivery (endpoint_id, updated_at) bounds the scan to the window
+// (test/lib/db/list-plans.test.ts checks the plans).
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
 import { notFound } from '../errors.ts'
@@ -37,8 +38,18 @@ const bucketsSql = `
       from window_ w, generate_series(0, ? - 1) g
   )`
 
+// The window's start and width as scalar subqueries, not a joined CTE, for the buckets' arithmetic.
+const start = '(select start from window_)'
+
+// What bounds each index scan: a little more than the window (one more bucket), as now() less a
+// bound parameter, which PostgreSQL estimates when it plans (the start above, an InitPlan, it
+// could not, and it would plan for a third of the table). Rows before the first bucket fall out
+// of the joins. Parameter: reachSeconds(window), once per use.
+const since = 'now() - make_interval(secs => ?)'
+const reachSeconds = (window: StatsWindow) => bucketSeconds[window] * (BUCKETS + 1)
+
 /** A time's bucket number in the window (rows past the last bucket fall out of the joins). */
-const bucketOf = (column: string) => `floor(extract(epoch from ${column} - w.start) / extract(epoch from w.width))::int`
+const bucketOf = (column: string) => `floor(extract(epoch from ${column} - ${start}) / (select extract(epoch from width) from window_))::int`
 
 const windowParams = (window: StatsWindow) => [bucketSeconds[window], bucketSeconds[window], BUCKETS, BUCKETS]
 
@@ -58,21 +69,24 @@ export async function statsOverview (em: EntityManager, caller: Caller, window: 
     endpoints as (select p.id from webhook_endpoint p where ${endpoints.sql}),
     accepted as (
       select ${bucketOf('e.received_at')} as i, count(*)::int as n
-        from event e, window_ w
-       where ${events.sql} and e.received_at >= w.start
+        from event e
+       where ${events.sql} and e.received_at >= ${since}
        group by 1
     ), attempted as (
       select ${bucketOf('a.attempted_at')} as i,
              count(*) filter (where a.status_code between 200 and 299)::int as succeeded,
              count(*) filter (where a.status_code is null or a.status_code not between 200 and 299)::int as failed
-        from window_ w, webhook_delivery d join webhook_attempt a on a.delivery_id = d.id
-       where d.endpoint_id in (select id from endpoints) and d.updated_at >= w.start and a.attempted_at >= w.start
+        from endpoints p
+        join webhook_delivery d on d.endpoint_id = p.id and d.updated_at >= ${since}
+        join webhook_attempt a on a.delivery_id = d.id and a.attempted_at >= ${since}
        group by 1
     ), unsettled as (
       -- Deliveries not yet settled at some moment of the window: pending now, or settled in it.
-      select d.created_at, case when d.status = 'pending' then timestamptz 'infinity' else d.updated_at end as settled_at
-        from window_ w, webhook_delivery d
-       where d.endpoint_id in (select id from endpoints) and (d.status = 'pending' or d.updated_at >= w.start)
+      select d.created_at, timestamptz 'infinity' as settled_at
+        from endpoints p join webhook_delivery d on d.endpoint_id = p.id and d.status = 'pending'
+      union all
+      select d.created_at, d.updated_at
+        from endpoints p join webhook_delivery d on d.endpoint_id = p.id and d.updated_at >= ${since} and d.status <> 'pending'
     ), queued as (
       select k.i, count(*)::int as n, extract(epoch from max(k.ends - u.created_at)) as oldest
         from buckets k join unsettled u on u.created_at <= k.ends and u.settled_at > k.ends
@@ -81,8 +95,7 @@ export async function statsOverview (em: EntityManager, caller: Caller, window: 
       select count(*)::int as pending,
              count(*) filter (where d.next_attempt_at <= now())::int as due,
              extract(epoch from now() - min(d.next_attempt_at) filter (where d.next_attempt_at <= now())) as oldest_due
-        from webhook_delivery d
-       where d.endpoint_id in (select id from endpoints) and d.status = 'pending'
+        from endpoints p join webhook_delivery d on d.endpoint_id = p.id and d.status = 'pending'
     )
     select k.at, coalesce(ac.n, 0) as events, coalesce(att.succeeded, 0) as succeeded, coalesce(att.failed, 0) as failed,
            coalesce(qd.n, 0) as queued, qd.oldest as oldest_queued, q.pending, q.due, q.oldest_due,
@@ -90,7 +103,7 @@ export async function statsOverview (em: EntityManager, caller: Caller, window: 
       from buckets k cross join window_ w cross join queue q
       left join accepted ac on ac.i = k.i left join attempted att on att.i = k.i left join queued qd on qd.i = k.i
      order by k.i`,
-  [...windowParams(window), ...endpoints.params, ...events.params])
+  [...windowParams(window), ...endpoints.params, ...events.params, ...Array<number>(4).fill(reachSeconds(window))])
   const first = rows[0]
   if (first === undefined) throw new Error('the window has no buckets')
   return {
@@ -120,15 +133,17 @@ export async function webhookStats (em: EntityManager, caller: Caller, endpointI
              count(*) filter (where a.status_code between 200 and 299)::int as succeeded,
              percentile_cont(0.5) within group (order by a.latency_ms) as p50,
              percentile_cont(0.95) within group (order by a.latency_ms) as p95
-        from window_ w, webhook_delivery d join webhook_attempt a on a.delivery_id = d.id
-       where d.endpoint_id = (select id from endpoint) and d.updated_at >= w.start and a.attempted_at >= w.start
+        from endpoint p
+        join webhook_delivery d on d.endpoint_id = p.id and d.updated_at >= ${since}
+        join webhook_attempt a on a.delivery_id = d.id and a.attempted_at >= ${since}
        group by 1
     ), settled as (
       select least(d.attempt_count, ${HISTOGRAM_BINS}) as attempts,
              count(*) filter (where d.status = 'succeeded')::int as succeeded,
              count(*) filter (where d.status = 'failed')::int as failed
-        from window_ w, webhook_delivery d
-       where d.endpoint_id = (select id from endpoint) and d.status in ('succeeded', 'failed') and d.updated_at >= w.start and d.attempt_count > 0
+        from endpoint p
+        join webhook_delivery d on d.endpoint_id = p.id and d.updated_at >= ${since} and d.updated_at >= ${start}
+         and d.status in ('succeeded', 'failed') and d.attempt_count > 0
        group by 1
     ), histogram as (
       select coalesce(json_agg(json_build_object('attempts', n, 'succeeded', coalesce(s.succeeded, 0), 'failed', coalesce(s.failed, 0)) order by n), '[]') as bins
@@ -139,7 +154,7 @@ export async function webhookStats (em: EntityManager, caller: Caller, endpointI
       from buckets k cross join window_ w cross join histogram h
       left join attempted att on att.i = k.i
      order by k.i`,
-  [...windowParams(window), endpointId, ...owner.params])
+  [...windowParams(window), endpointId, ...owner.params, ...Array<number>(3).fill(reachSeconds(window))])
   const first = rows[0]
   if (first?.found !== true) throw notFound(`Webhook endpoint ${endpointId} not found`)
   return {

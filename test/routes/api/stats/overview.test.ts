@@ -91,6 +91,12 @@ t.test('another brand\'s endpoint is 404; the operator sees it', async (t) => {
   t.equal((await loop.app.inject({ method: 'GET', url: '/api/webhooks/00000000-0000-4000-8000-000000000000/stats', headers: loop.key })).statusCode, 404)
 })
 
+t.test('the overview needs events:read besides webhooks:manage', async (t) => {
+  const res = await loop.app.inject({ method: 'GET', url: '/api/stats/overview', headers: await authHeaders(loop.app, ['webhooks:manage']) })
+  t.equal(res.statusCode, 403)
+  t.match(res.json(), envelope('FORBIDDEN'))
+})
+
 t.test('a window other than 1h or 1d is a 422 envelope', async (t) => {
   for (const url of ['/api/stats/overview?window=2h', `/api/webhooks/${good.id}/stats?window=week`]) {
     const res = await loop.app.inject({ method: 'GET', url, headers: loop.key })
