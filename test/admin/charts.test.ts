@@ -57,6 +57,11 @@ t.teardown(() => browser.close())
 const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } })
 await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base })
 const page = await context.newPage()
+const used = new Set<string>()
+page.on('request', (request) => {
+  const url = new URL(request.url())
+  if (url.pathname.startsWith('/api/')) used.add(`${request.method()} ${url.pathname.replace(/[0-9a-f-]{36}/g, '{id}')}`)
+})
 const pageErrors: string[] = []
 page.on('pageerror', (error) => pageErrors.push(error.message))
 page.on('console', (message) => { if (message.type() === 'error') pageErrors.push(message.text()) })
@@ -143,5 +148,8 @@ t.test('events are searched by payload text', async (t) => {
   t.match(await page.getByTestId('event-row').first().textContent(), /lead\.captured\.v1/)
   await page.getByTestId('event-row').first().getByText('Payload', { exact: true }).click()
   t.match(await page.getByLabel('Payload of lead.captured.v1').textContent(), /charts3@example\.com/)
+  for (const expected of ['GET /api/stats/overview', 'GET /api/webhooks/{id}/stats', 'GET /api/webhooks/{id}/deliveries/{id}', 'POST /api/webhooks/{id}/deliveries/{id}/retry', 'GET /api/events']) {
+    t.ok(used.has(expected), `the console called ${expected}`)
+  }
   t.same(pageErrors.filter((message) => !/status of 40[13]|status of 304/.test(message)), [], 'no script errors in the page')
 })
