@@ -36,6 +36,8 @@ import customWebhooks from './routes/webhooks/custom.ts'
 import webhookRoutes from './routes/api/webhooks/index.ts'
 import webhookDeliveryRoutes from './routes/api/webhooks/deliveries.ts'
 import webhookRecoveryRoutes from './routes/api/webhooks/recover.ts'
+import webhookStatsRoutes from './routes/api/webhooks/stats.ts'
+import statsOverviewRoutes from './routes/api/stats/overview.ts'
 import githubSignals from './routes/api/signals/github.ts'
 import sentrySignals from './routes/api/signals/sentry.ts'
 import posthogSignals from './routes/api/signals/posthog.ts'
@@ -154,6 +156,8 @@ async function registerPlugins (app: FastifyInstance, config: Config, options: B
   await app.register(webhookRoutes)
   await app.register(webhookDeliveryRoutes)
   await app.register(webhookRecoveryRoutes)
+  await app.register(webhookStatsRoutes)
+  await app.register(statsOverviewRoutes)
   await app.register(githubSignals)
   await app.register(sentrySignals)
   await app.register(posthogSignals)

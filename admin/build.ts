@@ -1,5 +1,6 @@
-// Builds the admin console (admin/src → admin/dist): esbuild bundles Preact, the SDK's client and
-// the views into one minified app.js and app.css beside a static index.html. Used by
+// Builds the admin console (admin/src → admin/dist): esbuild bundles Preact, the SDK's client,
+// uPlot (the charts, with its stylesheet, imported by admin/src/charts.tsx) and the views into one
+// minified app.js and app.css beside a static index.html. Used by
 // `npm run build` (scripts/build.ts) and by the admin plugin when it finds no current build.
 import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'

@@ -631,6 +631,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/{id}/deliveries/{deliveryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
+                id: components["parameters"]["WebhookId"];
+                /**
+                 * @description The delivery's id (`X-Loop-Delivery`).
+                 * @example 6a8c0e2f-4b6d-4e8f-9a1c-3e5f7a9b1d2f
+                 */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One delivery with the exact body it sends
+         * @description The delivery as in the log, every attempt included, plus `body`: the exact text every
+         *     attempt sends (and signs). The console's payload viewer shows it; resending it is
+         *     `POST /api/webhooks/{id}/deliveries/{deliveryId}/retry`.
+         */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * An endpoint's delivery health over the last hour or day
+         * @description From the delivery log, in fixed buckets (oldest first, the last one still filling): the
+         *     attempts made to this endpoint, how many succeeded (a 2xx answer) and failed, the success
+         *     rate, and the attempts' latency p50 and p95 (`percentile_cont`). `attemptsHistogram`
+         *     counts the deliveries that settled (succeeded or failed) in the window by how many
+         *     attempts each took, 1 to 6; the last bin holds 6 or more.
+         */
+        get: operations["getWebhookStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/webhooks/{id}/deliveries/{deliveryId}/retry": {
         parameters: {
             query?: never;
@@ -713,6 +776,31 @@ export interface paths {
          *     or 422 and nothing is re-queued. An id the key cannot see is 404, as it is one at a time.
          */
         post: operations["recoverWebhooks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stats/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ingest and delivery health over the last hour or day
+         * @description From the event table and the delivery log, for what the key owns (its brand and env; the
+         *     operator sees every brand of its env), in fixed buckets (oldest first, the last one still
+         *     filling): events accepted, delivery attempts that succeeded (a 2xx answer) and failed, and
+         *     the queue as it stood at each bucket's end (deliveries accepted and not yet settled, and
+         *     the age of the oldest of them). `queue` is the queue now: pending deliveries, how many of
+         *     them are due, and the age of the oldest due one.
+         */
+        get: operations["getStatsOverview"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1314,6 +1402,87 @@ export interface components {
              * @description The window's end as applied (now, when the request left it out).
              */
             until: string;
+        };
+        WebhookDeliveryDetail: components["schemas"]["WebhookDelivery"] & {
+            /** @description The exact text every attempt sends and signs (a `WebhookMessage`). */
+            body: string;
+        };
+        /**
+         * @description `1h`: the last hour in one-minute buckets; `1d`: the last day in 24-minute buckets (60 buckets either way).
+         * @default 1h
+         * @enum {string}
+         */
+        StatsWindow: "1h" | "1d";
+        StatsOverview: {
+            window: components["schemas"]["StatsWindow"];
+            bucketSeconds: number;
+            /**
+             * Format: date-time
+             * @description The first bucket's start.
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The last bucket's end, after now (the last bucket is still filling).
+             */
+            until: string;
+            /** @description Oldest first, one per `bucketSeconds`, empty buckets included. */
+            buckets: {
+                /**
+                 * Format: date-time
+                 * @description The bucket's start.
+                 */
+                at: string;
+                /** @description Events accepted in the bucket. */
+                events: number;
+                /** @description Delivery attempts answered 2xx. */
+                succeeded: number;
+                /** @description Delivery attempts that failed (any other answer, or none). */
+                failed: number;
+                /** @description Deliveries accepted and not yet settled at the bucket's end (or now). */
+                queued: number;
+                /** @description How long the oldest of those had waited; null when none. */
+                oldestQueuedSeconds: number | null;
+            }[];
+            queue: {
+                /** @description Deliveries not yet settled. */
+                pending: number;
+                /** @description Pending deliveries whose next attempt is due now. */
+                due: number;
+                /** @description How long the oldest due delivery has been due; null when none is. */
+                oldestDueSeconds: number | null;
+            };
+        };
+        WebhookStats: {
+            /**
+             * Format: uuid
+             * @description The endpoint's id.
+             */
+            id: string;
+            window: components["schemas"]["StatsWindow"];
+            bucketSeconds: number;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            until: string;
+            /** @description Oldest first, one per `bucketSeconds`, empty buckets included. */
+            buckets: {
+                /** Format: date-time */
+                at: string;
+                attempts: number;
+                succeeded: number;
+                failed: number;
+                /** @description succeeded / attempts; null for a bucket without attempts. */
+                successRate: number | null;
+                latencyP50Ms: number | null;
+                latencyP95Ms: number | null;
+            }[];
+            /** @description Deliveries settled in the window by the attempts they took; six bins, the last one "6 or more". */
+            attemptsHistogram: {
+                attempts: number;
+                succeeded: number;
+                failed: number;
+            }[];
         };
         /** @description The body of every outbound webhook, serialized once and sent byte for byte on every attempt. */
         WebhookMessage: {
@@ -3694,6 +3863,10 @@ export interface operations {
                 since?: string;
                 /** @description Only events received before this time. */
                 until?: string;
+                /** @description Only events whose payload's own `eventId` is exactly this. */
+                eventId?: string;
+                /** @description Only events whose payload contains this text, case-insensitively: a plain substring of the payload's JSON text (`%` and `_` match themselves, no wildcards). Combine it with `event` and a time range to keep the search narrow: every candidate event of the caller in the range is read. */
+                q?: string;
                 /** @description The `iterator` (next page) or `prevIterator` (previous page) of a page of this same list with the same filters; omit for the first page. Any other value is 422. */
                 iterator?: components["parameters"]["Iterator"];
                 /** @description Page size. */
@@ -4643,6 +4816,166 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
+                id: components["parameters"]["WebhookId"];
+                /**
+                 * @description The delivery's id (`X-Loop-Delivery`).
+                 * @example 6a8c0e2f-4b6d-4e8f-9a1c-3e5f7a9b1d2f
+                 */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "8b0d2f4a-6c8e-4a1c-9e3b-5d7f9b1d3f5a",
+                     *       "endpointId": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *       "messageId": "0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90",
+                     *       "eventType": "lead.captured.v1",
+                     *       "status": "succeeded",
+                     *       "attemptCount": 1,
+                     *       "nextAttemptAt": null,
+                     *       "createdAt": "2026-11-25T12:30:00.200Z",
+                     *       "updatedAt": "2026-11-25T12:30:00.350Z",
+                     *       "attempts": [
+                     *         {
+                     *           "attempt": 1,
+                     *           "attemptedAt": "2026-11-25T12:30:00.262Z",
+                     *           "statusCode": 200,
+                     *           "latencyMs": 84,
+                     *           "error": null,
+                     *           "responseBody": "OK"
+                     *         }
+                     *       ],
+                     *       "body": "{\"id\":\"0b6f1d7e-8c55-4c3a-9f0e-6a2b8d1c4e90\",\"type\":\"lead.captured.v1\",\"createdAt\":\"2026-11-25T12:30:00.123Z\",\"data\":{\"email\":\"user@example.com\"}}"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryDetail"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWebhookStats: {
+        parameters: {
+            query?: {
+                /** @description How far back to look; `1h` in 60 one-minute buckets, `1d` in 60 buckets of 24 minutes. */
+                window?: components["schemas"]["StatsWindow"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook endpoint's id (a UUID).
+                 * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
+                 */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint's buckets and histogram. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01",
+                     *       "window": "1h",
+                     *       "bucketSeconds": 60,
+                     *       "from": "2026-11-25T11:31:00.000Z",
+                     *       "until": "2026-11-25T12:31:00.000Z",
+                     *       "buckets": [
+                     *         {
+                     *           "at": "2026-11-25T12:30:00.000Z",
+                     *           "attempts": 3,
+                     *           "succeeded": 2,
+                     *           "failed": 1,
+                     *           "successRate": 0.6667,
+                     *           "latencyP50Ms": 84,
+                     *           "latencyP95Ms": 205.2
+                     *         }
+                     *       ],
+                     *       "attemptsHistogram": [
+                     *         {
+                     *           "attempts": 1,
+                     *           "succeeded": 2,
+                     *           "failed": 0
+                     *         },
+                     *         {
+                     *           "attempts": 2,
+                     *           "succeeded": 0,
+                     *           "failed": 0
+                     *         },
+                     *         {
+                     *           "attempts": 3,
+                     *           "succeeded": 0,
+                     *           "failed": 0
+                     *         },
+                     *         {
+                     *           "attempts": 4,
+                     *           "succeeded": 0,
+                     *           "failed": 0
+                     *         },
+                     *         {
+                     *           "attempts": 5,
+                     *           "succeeded": 0,
+                     *           "failed": 0
+                     *         },
+                     *         {
+                     *           "attempts": 6,
+                     *           "succeeded": 0,
+                     *           "failed": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookStats"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     retryWebhookDelivery: {
         parameters: {
             query?: never;
@@ -4874,6 +5207,63 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getStatsOverview: {
+        parameters: {
+            query?: {
+                /** @description How far back to look; `1h` in 60 one-minute buckets, `1d` in 60 buckets of 24 minutes. */
+                window?: components["schemas"]["StatsWindow"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The buckets and the queue now. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "window": "1h",
+                     *       "bucketSeconds": 60,
+                     *       "from": "2026-11-25T11:31:00.000Z",
+                     *       "until": "2026-11-25T12:31:00.000Z",
+                     *       "buckets": [
+                     *         {
+                     *           "at": "2026-11-25T12:30:00.000Z",
+                     *           "events": 12,
+                     *           "succeeded": 11,
+                     *           "failed": 1,
+                     *           "queued": 1,
+                     *           "oldestQueuedSeconds": 42.5
+                     *         }
+                     *       ],
+                     *       "queue": {
+                     *         "pending": 1,
+                     *         "due": 0,
+                     *         "oldestDueSeconds": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StatsOverview"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];

@@ -587,6 +587,8 @@ export const listEvents = {
         "event": {"type":"string"},
         "since": {"type":"string","format":"date-time"},
         "until": {"type":"string","format":"date-time"},
+        "eventId": {"type":"string","minLength":1,"maxLength":200},
+        "q": {"type":"string","minLength":1,"maxLength":200},
         "iterator": {"type":"string","minLength":1,"maxLength":1000},
         "limit": {"type":"integer","minimum":1,"maximum":250,"default":50}
       },
@@ -1003,6 +1005,69 @@ export const listWebhookDeliveries = {
   }
 }
 
+export const getWebhookDelivery = {
+  method: 'GET' as const,
+  url: '/api/webhooks/:id/deliveries/:deliveryId',
+  schema: {
+    operationId: 'getWebhookDelivery',
+    tags: ["webhooks"],
+    summary: "One delivery with the exact body it sends",
+    security: [{"bearer":["webhooks:manage"]}] as Array<Record<string, string[]>>,
+    params: Type.Unsafe<NonNullable<operations['getWebhookDelivery']['parameters']['path']>>({
+      "type": "object",
+      "properties": {
+        "id": {"type":"string","format":"uuid"},
+        "deliveryId": {"type":"string","format":"uuid"}
+      },
+      "required": ["id","deliveryId"]
+    }),
+    response: {
+      200: ref('WebhookDeliveryDetail'),
+      304: Type.Unsafe<null>({ type: 'null' }),
+      401: ref('Error'),
+      403: ref('Error'),
+      404: ref('Error'),
+      414: ref('Error'),
+      422: ref('Error'),
+      429: ref('Error'),
+      500: ref('Error')
+    }
+  }
+}
+
+export const getWebhookStats = {
+  method: 'GET' as const,
+  url: '/api/webhooks/:id/stats',
+  schema: {
+    operationId: 'getWebhookStats',
+    tags: ["webhooks"],
+    summary: "An endpoint's delivery health over the last hour or day",
+    security: [{"bearer":["webhooks:manage"]}] as Array<Record<string, string[]>>,
+    params: Type.Unsafe<NonNullable<operations['getWebhookStats']['parameters']['path']>>({
+      "type": "object",
+      "properties": {"id":{"type":"string","format":"uuid"}},
+      "required": ["id"]
+    }),
+    querystring: Type.Unsafe<NonNullable<operations['getWebhookStats']['parameters']['query']>>({
+      "type": "object",
+      "properties": {"window":{"$ref":"StatsWindow#"}},
+      "required": [],
+      "additionalProperties": false
+    }),
+    response: {
+      200: ref('WebhookStats'),
+      304: Type.Unsafe<null>({ type: 'null' }),
+      401: ref('Error'),
+      403: ref('Error'),
+      404: ref('Error'),
+      414: ref('Error'),
+      422: ref('Error'),
+      429: ref('Error'),
+      500: ref('Error')
+    }
+  }
+}
+
 export const retryWebhookDelivery = {
   method: 'POST' as const,
   url: '/api/webhooks/:id/deliveries/:deliveryId/retry',
@@ -1099,6 +1164,33 @@ export const recoverWebhooks = {
       404: ref('Error'),
       413: ref('Error'),
       415: ref('Error'),
+      422: ref('Error'),
+      429: ref('Error'),
+      500: ref('Error')
+    }
+  }
+}
+
+export const getStatsOverview = {
+  method: 'GET' as const,
+  url: '/api/stats/overview',
+  schema: {
+    operationId: 'getStatsOverview',
+    tags: ["webhooks"],
+    summary: "Ingest and delivery health over the last hour or day",
+    security: [{"bearer":["webhooks:manage","events:read"]}] as Array<Record<string, string[]>>,
+    querystring: Type.Unsafe<NonNullable<operations['getStatsOverview']['parameters']['query']>>({
+      "type": "object",
+      "properties": {"window":{"$ref":"StatsWindow#"}},
+      "required": [],
+      "additionalProperties": false
+    }),
+    response: {
+      200: ref('StatsOverview'),
+      304: Type.Unsafe<null>({ type: 'null' }),
+      401: ref('Error'),
+      403: ref('Error'),
+      414: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
       500: ref('Error')

@@ -668,6 +668,106 @@ export const WebhookRecovery = /* @__PURE__ */ Type.Unsafe<components['schemas']
   }
 })
 
+export const WebhookDeliveryDetail = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookDeliveryDetail']>({
+  "$id": "WebhookDeliveryDetail",
+  "allOf": [
+    {"$ref":"WebhookDelivery#"},
+    {"type":"object","required":["body"],"properties":{"body":{"type":"string"}}}
+  ]
+})
+
+export const StatsWindow = /* @__PURE__ */ Type.Unsafe<components['schemas']['StatsWindow']>({
+  "$id": "StatsWindow",
+  "type": "string",
+  "enum": ["1h","1d"],
+  "default": "1h"
+})
+
+export const StatsOverview = /* @__PURE__ */ Type.Unsafe<components['schemas']['StatsOverview']>({
+  "$id": "StatsOverview",
+  "type": "object",
+  "required": ["window","bucketSeconds","from","until","buckets","queue"],
+  "properties": {
+    "window": {"$ref":"StatsWindow#"},
+    "bucketSeconds": {"type":"integer","minimum":1},
+    "from": {"type":"string","format":"date-time"},
+    "until": {"type":"string","format":"date-time"},
+    "buckets": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "required": ["at","events","succeeded","failed","queued","oldestQueuedSeconds"],
+        "properties": {
+          "at": {"type":"string","format":"date-time"},
+          "events": {"type":"integer","minimum":0},
+          "succeeded": {"type":"integer","minimum":0},
+          "failed": {"type":"integer","minimum":0},
+          "queued": {"type":"integer","minimum":0},
+          "oldestQueuedSeconds": {"type":["number","null"]}
+        }
+      }
+    },
+    "queue": {
+      "type": "object",
+      "required": ["pending","due","oldestDueSeconds"],
+      "properties": {
+        "pending": {"type":"integer","minimum":0},
+        "due": {"type":"integer","minimum":0},
+        "oldestDueSeconds": {"type":["number","null"]}
+      }
+    }
+  }
+})
+
+export const WebhookStats = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookStats']>({
+  "$id": "WebhookStats",
+  "type": "object",
+  "required": ["id","window","bucketSeconds","from","until","buckets","attemptsHistogram"],
+  "properties": {
+    "id": {"type":"string","format":"uuid"},
+    "window": {"$ref":"StatsWindow#"},
+    "bucketSeconds": {"type":"integer","minimum":1},
+    "from": {"type":"string","format":"date-time"},
+    "until": {"type":"string","format":"date-time"},
+    "buckets": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "required": [
+          "at",
+          "attempts",
+          "succeeded",
+          "failed",
+          "successRate",
+          "latencyP50Ms",
+          "latencyP95Ms"
+        ],
+        "properties": {
+          "at": {"type":"string","format":"date-time"},
+          "attempts": {"type":"integer","minimum":0},
+          "succeeded": {"type":"integer","minimum":0},
+          "failed": {"type":"integer","minimum":0},
+          "successRate": {"type":["number","null"],"minimum":0,"maximum":1},
+          "latencyP50Ms": {"type":["number","null"],"minimum":0},
+          "latencyP95Ms": {"type":["number","null"],"minimum":0}
+        }
+      }
+    },
+    "attemptsHistogram": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "required": ["attempts","succeeded","failed"],
+        "properties": {
+          "attempts": {"type":"integer","minimum":1,"maximum":6},
+          "succeeded": {"type":"integer","minimum":0},
+          "failed": {"type":"integer","minimum":0}
+        }
+      }
+    }
+  }
+})
+
 export const WebhookMessage = /* @__PURE__ */ Type.Unsafe<components['schemas']['WebhookMessage']>({
   "$id": "WebhookMessage",
   "type": "object",
@@ -1046,6 +1146,10 @@ export const componentSchemas = [
   RecoverWebhookRequest,
   RecoverWebhooksRequest,
   WebhookRecovery,
+  WebhookDeliveryDetail,
+  StatsWindow,
+  StatsOverview,
+  WebhookStats,
   WebhookMessage,
   Health,
   Readiness,

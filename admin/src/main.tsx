@@ -1,5 +1,5 @@
 // The Loop admin console: sign in with an API key, then one view per resource, chosen by the URL
-// hash (#/issues, #/signals, #/events, #/webhooks, #/keys) so links, Back and reload all work.
+// hash (#/issues, #/signals, #/events, #/webhooks, #/overview, #/keys) so links, Back and reload all work.
 import { render } from 'preact'
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { clientFor, describeError, forgetKey, storedKey, storeKey, type LoopClient } from './api.ts'
@@ -8,6 +8,7 @@ import { IssuesView } from './views/issues.tsx'
 import { SignalsView } from './views/signals.tsx'
 import { EventsView } from './views/events.tsx'
 import { WebhooksView } from './views/webhooks.tsx'
+import { OverviewView } from './views/overview.tsx'
 import { KeysView } from './views/keys.tsx'
 import './styles.css'
 
@@ -16,6 +17,7 @@ const views = [
   { id: 'signals', label: 'Signals' },
   { id: 'events', label: 'Events' },
   { id: 'webhooks', label: 'Webhooks' },
+  { id: 'overview', label: 'Overview' },
   { id: 'keys', label: 'Keys & brands' }
 ] as const
 type ViewId = typeof views[number]['id']
@@ -116,6 +118,7 @@ function Console ({ client, apiKey, onSignOut }: { client: LoopClient, apiKey: s
         {route.view === 'signals' && <SignalsView client={client} />}
         {route.view === 'events' && <EventsView client={client} />}
         {route.view === 'webhooks' && <WebhooksView client={client} selectedId={route.id} />}
+        {route.view === 'overview' && <OverviewView client={client} />}
         {route.view === 'keys' && <KeysView client={client} apiKey={apiKey} />}
       </main>
       <div class='visually-hidden' role='status' aria-live='polite' aria-atomic='true' data-testid='announcer'>{announcement}</div>

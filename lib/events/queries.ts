@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import type { components } from '../../generated/openapi.ts'
 import { Event } from '../db/entities/event.ts'
 import { notFound } from '../errors.ts'
-import { newestFirst, type PageRequest } from '../pagination/cursor.ts'
+import { newestFirst, type PageRequest, type RawCondition } from '../pagination/cursor.ts'
 import { ownedBy, type Caller } from '../tenancy/caller.ts'
 
 export type StoredEvent = components['schemas']['StoredEvent']
@@ -26,7 +26,22 @@ export function toStoredEvent (row: EventRow): StoredEvent {
   }
 }
 
-export interface EventFilters { event?: string | undefined, since?: string | undefined, until?: string | undefined }
+export interface EventFilters {
+  event?: string | undefined
+  eventId?: string | undefined
+  since?: string | undefined
+  until?: string | undefined
+  /** Text the payload contains, case-insensitively (a plain substring: no wildcards). */
+  q?: string | undefined
+}
+
+/** `q` as an ILIKE pattern that matches it literally: its own `%`, `_` and `\\` escaped. */
+export function containsPattern (text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+}
+
+/** The payload's JSON text contains `q`: a cast the ORM's filters cannot say. */
+const payloadContains = (q: string): RawCondition => ({ sql: (column) => `${column('payload')}::text ilike ?`, params: [containsPattern(q)] })
 
 const pager = newestFirst<InferEntity<typeof Event>>('events', 'receivedAt')
 
@@ -38,9 +53,10 @@ export async function listEvents (em: EntityManager, caller: Caller, filters: Ev
   const where = {
     ...ownedBy(caller),
     ...(filters.event !== undefined ? { name: filters.event } : {}),
+    ...(filters.eventId !== undefined ? { eventId: filters.eventId } : {}),
     ...(Object.keys(receivedAt).length > 0 ? { receivedAt } : {})
   }
-  return await pager.find(em, Event, where, request, { ...filters }, toStoredEvent)
+  return await pager.find(em, Event, where, request, { ...filters }, toStoredEvent, filters.q === undefined ? undefined : payloadContains(filters.q))
 }
 
 export async function getEvent (em: EntityManager, caller: Caller, id: string): Promise<StoredEvent> {

@@ -16,6 +16,7 @@ import { sql } from '../db/sql.ts'
 
 export type WebhookDeliveryView = components['schemas']['WebhookDelivery']
 export type WebhookDeliveryList = components['schemas']['WebhookDeliveryList']
+export type WebhookDeliveryDetail = components['schemas']['WebhookDeliveryDetail']
 type DeliveryStatus = components['schemas']['WebhookDeliveryStatus']
 
 type DeliveryRow = {
@@ -67,6 +68,15 @@ export async function listDeliveries (em: EntityManager, endpointId: string, cal
   // The endpoint is one of the filters: another endpoint's iterator is foreign here.
   const page = await pager.find(em, WebhookDelivery, where, request, { endpointId, ...filters }, (row) => row)
   return { ...page, data: await withAttempts(em, page.data) }
+}
+
+/** One delivery of the caller's endpoint with the exact body its attempts send (the console's payload viewer). */
+export async function getDelivery (em: EntityManager, endpointId: string, deliveryId: string, caller: WebhookCaller): Promise<WebhookDeliveryDetail> {
+  await findEndpoint(em, endpointId, caller)
+  const row = await em.findOne(WebhookDelivery, { id: deliveryId, endpoint: endpointId }, { populate: ['body'], disableIdentityMap: true })
+  if (row === null) throw notFound(`Delivery ${deliveryId} not found`)
+  const [view] = await withAttempts(em, [row])
+  return { ...view as WebhookDeliveryView, body: row.body.$ }
 }
 
 /**

@@ -21,6 +21,16 @@ export interface PageRequest { limit?: number | undefined, iterator?: string | u
 
 export const defaultLimit = 50
 
+/**
+ * A condition the ORM's filters cannot say (a cast, an operator of its own), ANDed into a page's
+ * statement: `sql` names a field's column with `column`, and its values travel as bound
+ * parameters like every other. The text must not depend on the values: it is part of the shape.
+ */
+export interface RawCondition {
+  sql: (column: (field: string) => string) => string
+  params: readonly unknown[]
+}
+
 /** The most request shapes whose statements one list keeps. */
 const maxShapes = 500
 
@@ -150,23 +160,25 @@ export class Pager<Row extends object> {
    * entities and registering them in a unit of work would be work for nothing. The statement is
    * written once per shape of request (see `statementFor`), not once per request.
    */
-  async find<T> (em: EntityManager, entity: EntityName<Row>, where: FilterQuery<Row>, request: PageRequest, filters: Record<string, unknown>, view: (row: Row) => T): Promise<Page<T>> {
+  async find<T> (em: EntityManager, entity: EntityName<Row>, where: FilterQuery<Row>, request: PageRequest, filters: Record<string, unknown>, view: (row: Row) => T, condition?: RawCondition): Promise<Page<T>> {
     const limit = request.limit ?? defaultLimit
     const position = this.position(request, filters)
     const values: unknown[] = []
     const shape = shapeOf(where, values)
-    const key = `${position === null ? 'first' : position.forward ? 'next' : 'back'} ${shape}`
+    const conditionText = condition?.sql((field) => `<${field}>`)
+    if (condition !== undefined) values.push(...condition.params)
+    const key = `${position === null ? 'first' : position.forward ? 'next' : 'back'} ${shape}${conditionText === undefined ? '' : ` and ${conditionText}`}`
     if (position !== null) values.push(...this.order.map((_, i) => this.value(i, position.key)))
     values.push(limit + 1)
     let statement = this.statements.get(key)
     if (statement === undefined) {
-      statement = this.statementFor(em, entity, where, position)
+      statement = this.statementFor(em, entity, where, position, condition)
       // A list has a handful of shapes; list filters of every length could make more, and those
       // past the bound are written per request rather than kept.
       if (this.statements.size < maxShapes) this.statements.set(key, statement)
     }
     const { sql: text, bindings, meta } = statement.slots === null
-      ? this.build(em, entity, where, position, limit)
+      ? this.build(em, entity, where, position, limit, condition)
       : { ...statement, bindings: statement.slots.map((slot) => typeof slot === 'number' ? values[slot] : slot.constant) }
     const driver = em.getDriver()
     const rows = (await sql(em, text, bindings)).map((row) => driver.mapResult(row as never, meta) as unknown as Row)
@@ -176,12 +188,14 @@ export class Pager<Row extends object> {
   /** Statements by request shape: which filters, which owner columns, which direction. */
   private readonly statements = new Map<string, Statement>()
 
-  private build (em: EntityManager, entity: EntityName<Row>, where: FilterQuery<Row>, position: Position | null, limit: number): { sql: string, bindings: readonly unknown[], meta: EntityMetadata } {
+  private build (em: EntityManager, entity: EntityName<Row>, where: FilterQuery<Row>, position: Position | null, limit: number, condition?: RawCondition): { sql: string, bindings: readonly unknown[], meta: EntityMetadata } {
     const qb = em.createQueryBuilder(entity)
     const meta = qb.mainAlias.metadata as EntityMetadata
+    const column = (field: string) => `${qb.alias}.${meta.properties[field as never]!.fieldNames[0]!}`
     qb.select(listedFields(meta)).where(where as never).orderBy(this.orderBy(position) as never).limit(limit + 1)
+    if (condition !== undefined) qb.andWhere(condition.sql(column), [...condition.params])
     if (position !== null) {
-      const after = this.after(position, (field) => `${qb.alias}.${meta.properties[field as never]!.fieldNames[0]!}`)
+      const after = this.after(position, column)
       qb.andWhere(after.sql, after.params)
     }
     const { sql, bindings } = qb.getKnexQuery().toSQL()
@@ -195,7 +209,7 @@ export class Pager<Row extends object> {
    * come back as a binding (the builder turned it into SQL text or converted it), the shape is
    * not cached and every request writes its own statement, as before.
    */
-  private statementFor (em: EntityManager, entity: EntityName<Row>, where: FilterQuery<Row>, position: Position | null): Statement {
+  private statementFor (em: EntityManager, entity: EntityName<Row>, where: FilterQuery<Row>, position: Position | null, condition?: RawCondition): Statement {
     const standIns: unknown[] = []
     const standIn = (value: unknown): unknown => {
       const n = standIns.length
@@ -204,11 +218,12 @@ export class Pager<Row extends object> {
       return made
     }
     const template = withValues(where, standIn) as FilterQuery<Row>
+    const templateCondition = condition === undefined ? undefined : { sql: condition.sql, params: condition.params.map(standIn) }
     const templatePosition = position === null ? null : { ...position, key: this.order.map((column, i) => { const v = standIn(this.value(i, position.key)); return v instanceof Date ? v.getTime() : v as KeyValue }) }
     const limitStandIn = standIn(0) as number
     let built: ReturnType<Pager<Row>['build']>
     try {
-      built = this.build(em, entity, template, templatePosition, limitStandIn - 1)
+      built = this.build(em, entity, template, templatePosition, limitStandIn - 1, templateCondition)
     } catch {
       return { sql: '', slots: null, meta: null }
     }

@@ -26,7 +26,9 @@ const scopes: [string, string, string, string][] = [
   ['rotateWebhookSecret', '/api/webhooks/{id}/rotate-secret', 'post', 'webhooks:manage'],
   ['testWebhook', '/api/webhooks/{id}/test', 'post', 'webhooks:manage'],
   ['listWebhookDeliveries', '/api/webhooks/{id}/deliveries', 'get', 'webhooks:manage'],
+  ['getWebhookDelivery', '/api/webhooks/{id}/deliveries/{deliveryId}', 'get', 'webhooks:manage'],
   ['retryWebhookDelivery', '/api/webhooks/{id}/deliveries/{deliveryId}/retry', 'post', 'webhooks:manage'],
+  ['getWebhookStats', '/api/webhooks/{id}/stats', 'get', 'webhooks:manage'],
   ['recoverWebhook', '/api/webhooks/{id}/recover', 'post', 'webhooks:manage'],
   ['recoverWebhooks', '/api/webhooks/recover', 'post', 'webhooks:manage'],
   ['createBrand', '/api/brands', 'post', 'admin'],
@@ -44,6 +46,14 @@ for (const [operationId, path, method, scope] of scopes) {
     t.equal(responses['429']?.$ref, '#/components/responses/RateLimited')
   })
 }
+
+t.test('getStatsOverview needs both webhooks:manage and events:read: it counts deliveries and events', async (t) => {
+  t.same(operations.get('getStatsOverview')?.security, [{ bearer: ['webhooks:manage', 'events:read'] }])
+  const responses = raw('/api/stats/overview', 'get')?.responses ?? {}
+  t.equal(responses['401']?.$ref, '#/components/responses/Unauthorized')
+  t.equal(responses['403']?.$ref, '#/components/responses/Forbidden')
+  t.equal(responses['429']?.$ref, '#/components/responses/RateLimited')
+})
 
 const receivers: [string, string[]][] = [
   ['receiveGithubSignal', ['githubSignature']],

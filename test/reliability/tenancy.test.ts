@@ -181,6 +181,33 @@ t.test('events and rejections: a foreign id is 404 and a foreign list is empty',
   }
 })
 
+t.test('searching events finds only what the key may see: by payload text and by eventId', async (t) => {
+  for (const actor of tenants) {
+    // Every tenant's inbound event has the payload {eventId: 'in-<tenant>'}.
+    const found = await listAll(actor, '/api/events?limit=200&q=%22in-')
+    for (const owner of tenants) {
+      const expected = actor === owner || sees(actor, owner)
+      t.equal(found.includes(owner.inboundEventId), expected, `${actor.name} finds ${owner.name}'s event by text: ${expected}`)
+      const byId = await listAll(actor, `/api/events?limit=200&eventId=in-${slug(owner)}`)
+      t.same(byId, expected ? [owner.inboundEventId] : [], `${actor.name} finds ${owner.name}'s event by eventId: ${expected}`)
+    }
+  }
+})
+
+t.test('the overview counts only what the key may see', async (t) => {
+  for (const actor of tenants) {
+    const overview = json(await call({ method: 'GET', url: '/api/stats/overview?window=1d', headers: actor.headers })) as { buckets: { events: number }[], queue: { pending: number } }
+    const events = await listAll(actor, '/api/events?limit=200')
+    t.equal(overview.buckets.reduce((n, b) => n + b.events, 0), events.length, `${actor.name}: the events it lists, and no other`)
+    let pending = 0
+    for (const owner of tenants) {
+      if (owner.endpointId === null || !(actor === owner || sees(actor, owner))) continue
+      pending += (await listAll(owner, `/api/webhooks/${owner.endpointId}/deliveries?limit=200`)).length
+    }
+    t.equal(overview.queue.pending, pending, `${actor.name}: the pending deliveries of the endpoints it sees (no worker runs here)`)
+  }
+})
+
 t.test('a test key reads and changes no live row (the env wall), even of its own brand', async (t) => {
   const aLiveT = tenants.find((x) => x.name === 'A/live') as Tenant
   const aTestT = tenants.find((x) => x.name === 'A/test') as Tenant
@@ -209,6 +236,8 @@ t.test('webhook endpoints and deliveries: every operation on a foreign endpoint 
       ['POST', `${base}/rotate-secret`, undefined],
       ['POST', `${base}/test`, undefined],
       ['GET', `${base}/deliveries`, undefined],
+      ['GET', `${base}/deliveries/${owner.deliveryId}`, undefined],
+      ['GET', `${base}/stats`, undefined],
       ['POST', `${base}/deliveries/${owner.deliveryId}/retry`, undefined],
       ['POST', `${base}/recover`, { since: new Date(Date.now() - 86_400_000).toISOString() }],
       ['POST', '/api/webhooks/recover', { since: new Date(Date.now() - 86_400_000).toISOString(), endpointIds: [owner.endpointId] }],

@@ -1,12 +1,14 @@
-// Events: stored events with filters (type, time range) and page by page; below them the inbound
-// deliveries Loop answered 422, each with the issues that made it invalid.
+// Events: stored events searched by type, payload eventId, time range and payload text, page by
+// page, each payload viewable and copyable; below them the inbound deliveries Loop answered 422,
+// each with the issues that made it invalid.
 import { Fragment } from 'preact'
 import { useState } from 'preact/hooks'
 import { describeError, usePolled, type LoopClient } from '../api.ts'
-import { Empty, Json, Loaded, Time, useAnnounce } from '../components.tsx'
+import { CopyButton, Empty, Json, Loaded, Time, useAnnounce } from '../components.tsx'
 
-interface Filters { event: string, since: string, until: string }
-const noFilters: Filters = { event: '', since: '', until: '' }
+interface Filters { event: string, eventId: string, q: string, since: string, until: string }
+const noFilters: Filters = { event: '', eventId: '', q: '', since: '', until: '' }
+const filtered = (f: Filters) => Object.values(f).some((v) => v !== '')
 
 /** datetime-local gives local wall time without a zone; the API wants RFC 3339. */
 const toInstant = (local: string) => (local === '' ? undefined : new Date(local).toISOString())
@@ -18,6 +20,12 @@ function EventFilters ({ client, applied, onApply }: { client: LoopClient, appli
     <form class='filters' aria-label='Filter events' onSubmit={(e) => { e.preventDefault(); onApply(draft) }}>
       <label>Event type
         <input name='event' list='event-types' value={draft.event} placeholder='e.g. lead.captured.v1' onInput={(e) => setDraft({ ...draft, event: e.currentTarget.value.trim() })} />
+      </label>
+      <label>Event id
+        <input name='eventId' value={draft.eventId} maxLength={200} placeholder="the payload's eventId" onInput={(e) => setDraft({ ...draft, eventId: e.currentTarget.value.trim() })} />
+      </label>
+      <label>Payload contains
+        <input name='q' type='search' value={draft.q} maxLength={200} placeholder='e.g. user@example.com' onInput={(e) => setDraft({ ...draft, q: e.currentTarget.value })} />
       </label>
       <datalist id='event-types'>{types.data?.data.map((t) => <option key={t.name} value={t.name} />)}</datalist>
       <label>Received from
@@ -39,6 +47,8 @@ function EventList ({ client, filters }: { client: LoopClient, filters: Filters 
   const query = {
     limit: 50,
     ...(filters.event === '' ? {} : { event: filters.event }),
+    ...(filters.eventId === '' ? {} : { eventId: filters.eventId }),
+    ...(filters.q === '' ? {} : { q: filters.q }),
     ...(toInstant(filters.since) === undefined ? {} : { since: toInstant(filters.since) }),
     ...(toInstant(filters.until) === undefined ? {} : { until: toInstant(filters.until) }),
     ...(iterator === undefined ? {} : { iterator })
@@ -47,7 +57,7 @@ function EventList ({ client, filters }: { client: LoopClient, filters: Filters 
   return (
     <Loaded polled={list} what='events'>
       {({ data, iterator: next }) => data.length === 0
-        ? <Empty>No events{filters.event !== '' || filters.since !== '' || filters.until !== '' ? ' match these filters' : ' yet'}.</Empty>
+        ? <Empty>No events{filtered(filters) ? ' match these filters' : ' yet'}.</Empty>
         : (
           <>
             <table>
@@ -61,7 +71,7 @@ function EventList ({ client, filters }: { client: LoopClient, filters: Filters 
                     <td>{e.source}</td>
                     <td>{e.env}</td>
                     <td>{e.eventId ?? <span class='muted'>—</span>}</td>
-                    <td><details><summary>Payload</summary><Json value={e.payload} label={`Payload of ${e.event}`} /></details></td>
+                    <td><details><summary>Payload</summary><Json value={e.payload} label={`Payload of ${e.event}`} /><CopyButton text={JSON.stringify(e.payload, null, 2)} label='Payload' /></details></td>
                   </tr>
                 ))}
               </tbody>

@@ -1,13 +1,88 @@
 // Webhook endpoints with their status (active, failing, disabled) and, while the circuit breaker
-// holds one, until when it is paused; the selected one
-// (#/webhooks/<id>) shows its delivery log, live, with every attempt, the next attempt's time, a
-// Redeliver button per delivery and a Recover button for the failed deliveries of the last 14 days.
+// holds one, until when it is paused; the selected one (#/webhooks/<id>) shows its health charts
+// (success rate, latency p50/p95, attempts histogram over the last hour or day) and its delivery
+// log, live and filterable by status, with every attempt, the next attempt's time, a payload
+// viewer (copy, resend to this endpoint), a Redeliver button per delivery and a Recover button
+// for the failed deliveries of the last 14 days.
 import { Fragment } from 'preact'
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { describeError, usePolled, type LoopClient, type Schemas } from '../api.ts'
-import { Badge, Empty, Loaded, Time, useAnnounce } from '../components.tsx'
+import { Badge, CopyButton, Empty, Loaded, Time, useAnnounce } from '../components.tsx'
+import { bucketTimes, Chart, milliseconds, percent, WindowToggle, windowWords, type StatsWindow } from '../charts.tsx'
 
 type Delivery = Schemas['WebhookDelivery']
+type DeliveryStatus = Schemas['WebhookDeliveryStatus']
+
+const histogramLabels = ['1 attempt', '2 attempts', '3 attempts', '4 attempts', '5 attempts', '6 or more']
+
+function EndpointCharts ({ client, endpointId }: { client: LoopClient, endpointId: string }) {
+  const [window, setWindow] = useState<StatsWindow>('1h')
+  const stats = usePolled(`webhook-stats:${endpointId}:${window}`, (init) => client.GET('/api/webhooks/{id}/stats', { params: { path: { id: endpointId }, query: { window } }, ...init }), 10_000)
+  const words = windowWords[window]
+  const charts = useMemo(() => {
+    const data = stats.data
+    if (data === undefined) return undefined
+    return {
+      x: bucketTimes(data.buckets),
+      success: [{ label: 'Success rate', values: data.buckets.map((b) => b.successRate), colour: '--chart-ok', format: percent }],
+      latency: [
+        { label: 'p50', values: data.buckets.map((b) => b.latencyP50Ms), colour: '--chart-1', format: milliseconds },
+        { label: 'p95', values: data.buckets.map((b) => b.latencyP95Ms), colour: '--chart-warn', format: milliseconds }
+      ],
+      histogramX: data.attemptsHistogram.map((bin) => bin.attempts),
+      histogram: [
+        { label: 'Succeeded', values: data.attemptsHistogram.map((bin) => bin.succeeded), colour: '--chart-ok' },
+        { label: 'Failed', values: data.attemptsHistogram.map((bin) => bin.failed), colour: '--chart-fail' }
+      ]
+    }
+  }, [stats.data])
+  return (
+    <section aria-labelledby='health-title' data-testid='endpoint-charts'>
+      <h2 id='health-title'>Health</h2>
+      <WindowToggle value={window} onChange={setWindow} label='Time range of the charts' />
+      <Loaded polled={stats} what='the endpoint health'>
+        {() => charts === undefined
+          ? null
+          : (
+            <div class='charts'>
+              <Chart id='chart-endpoint-success' title='Success rate' description={`Share of attempts answered 2xx over ${words}.`} x={charts.x} series={charts.success} yRange={[0, 1]} empty={`No deliveries in ${words}.`} />
+              <Chart id='chart-endpoint-latency' title='Latency' description={`Attempt latency, median (p50) and 95th percentile (p95), over ${words}.`} x={charts.x} series={charts.latency} empty={`No deliveries in ${words}.`} />
+              <Chart id='chart-endpoint-attempts' kind='bars' title='Attempts per delivery' description={`Deliveries settled in ${words} by the attempts they took.`} x={charts.histogramX} categories={histogramLabels} xLabel='Attempts' series={charts.histogram} empty={`No delivery settled in ${words}.`} />
+            </div>
+            )}
+      </Loaded>
+    </section>
+  )
+}
+
+/** What a delivery sends, exactly, pretty-printed; copy it, or send it to this endpoint again. */
+function PayloadViewer ({ client, endpoint, deliveryId, onResend, onClose }: { client: LoopClient, endpoint: Schemas['WebhookEndpoint'], deliveryId: string, onResend: (d: Delivery) => Promise<void>, onClose: () => void }) {
+  const detail = usePolled(`delivery:${deliveryId}`, (init) => client.GET('/api/webhooks/{id}/deliveries/{deliveryId}', { params: { path: { id: endpoint.id, deliveryId } }, ...init }), null)
+  const heading = useRef<HTMLHeadingElement>(null)
+  useEffect(() => { heading.current?.focus() }, [deliveryId])
+  return (
+    <section class='panel payload' aria-labelledby='payload-title' data-testid='payload-viewer'>
+      <h3 id='payload-title' tabIndex={-1} ref={heading}>Payload of delivery <code>{deliveryId.slice(0, 8)}</code></h3>
+      <Loaded polled={detail} what='the payload'>
+        {(delivery) => {
+          let pretty = delivery.body
+          try { pretty = JSON.stringify(JSON.parse(delivery.body), null, 2) } catch { /* shown as sent */ }
+          return (
+            <>
+              <p class='muted'><code>{delivery.eventType}</code>, {delivery.attemptCount} attempt{delivery.attemptCount === 1 ? '' : 's'}, {delivery.status}. The exact body every attempt sends (and signs).</p>
+              <pre class='json' tabIndex={0} aria-label={`Payload of ${delivery.eventType}`} data-testid='payload-body'>{pretty}</pre>
+              <div class='actions'>
+                <CopyButton text={delivery.body} label='Payload' />
+                <button type='button' disabled={endpoint.status === 'disabled'} onClick={() => { void onResend(delivery).then(detail.refresh) }}>Resend to this endpoint</button>
+                <button type='button' onClick={onClose}>Close payload</button>
+              </div>
+            </>
+          )
+        }}
+      </Loaded>
+    </section>
+  )
+}
 
 /**
  * The widest window recover accepts, 14 days back from now, less a minute: the server measures
@@ -45,7 +120,10 @@ function Attempts ({ delivery }: { delivery: Delivery }) {
 function DeliveryLog ({ client, endpoint, onChanged }: { client: LoopClient, endpoint: Schemas['WebhookEndpoint'], onChanged: () => void }) {
   const announce = useAnnounce()
   const id = endpoint.id
-  const log = usePolled(`deliveries:${id}`, (init) => client.GET('/api/webhooks/{id}/deliveries', { params: { path: { id }, query: { limit: 50 } }, ...init }))
+  const [status, setStatus] = useState<DeliveryStatus | ''>('')
+  const [viewing, setViewing] = useState<string | null>(null)
+  const query = status === '' ? { limit: 50 } : { limit: 50, status }
+  const log = usePolled(`deliveries:${id}:${status}`, (init) => client.GET('/api/webhooks/{id}/deliveries', { params: { path: { id }, query }, ...init }))
   const [failure, setFailure] = useState<string | undefined>()
   const [busy, setBusy] = useState<string | null>(null)
   // The last recovery's count stays on the panel: the live log may announce its next change at once.
@@ -104,9 +182,22 @@ function DeliveryLog ({ client, endpoint, onChanged }: { client: LoopClient, end
       </div>
       {failure !== undefined && <p class='state state-error' role='alert'>{failure}</p>}
       {recovered !== undefined && <p class='state' data-testid='recovered'>{recovered}</p>}
+      <EndpointCharts client={client} endpointId={id} />
+      <h2>Deliveries</h2>
+      <div class='filters'>
+        <label>Status
+          <select name='status' value={status} onChange={(e) => { known.current = null; setStatus(e.currentTarget.value as DeliveryStatus | '') }}>
+            <option value=''>Any</option>
+            <option value='pending'>Pending</option>
+            <option value='succeeded'>Succeeded</option>
+            <option value='failed'>Failed</option>
+          </select>
+        </label>
+      </div>
+      {viewing !== null && <PayloadViewer key={viewing} client={client} endpoint={endpoint} deliveryId={viewing} onResend={redeliver} onClose={() => setViewing(null)} />}
       <Loaded polled={log} what='the delivery log'>
         {({ data }) => data.length === 0
-          ? <Empty>Nothing sent to this endpoint yet.</Empty>
+          ? <Empty>{status === '' ? 'Nothing sent to this endpoint yet.' : `No ${status} deliveries to this endpoint.`}</Empty>
           : (
             <table>
               <caption>Deliveries, newest first</caption>
@@ -123,7 +214,12 @@ function DeliveryLog ({ client, endpoint, onChanged }: { client: LoopClient, end
                         <td>{d.attemptCount}</td>
                         <td>{last === undefined ? <span class='muted'>—</span> : last.statusCode ?? last.error ?? 'no response'}</td>
                         <td><Time at={d.nextAttemptAt} /></td>
-                        <td><button type='button' disabled={busy === d.id || endpoint.status === 'disabled'} onClick={() => { void redeliver(d) }} aria-label={`Redeliver ${d.eventType} (${d.id.slice(0, 8)})`}>Redeliver</button></td>
+                        <td>
+                          <div class='actions'>
+                          <button type='button' disabled={busy === d.id || endpoint.status === 'disabled'} onClick={() => { void redeliver(d) }} aria-label={`Redeliver ${d.eventType} (${d.id.slice(0, 8)})`}>Redeliver</button>
+                          <button type='button' onClick={() => setViewing(d.id)} aria-label={`View payload of ${d.eventType} (${d.id.slice(0, 8)})`}>Payload</button>
+                          </div>
+                        </td>
                       </tr>
                       <tr class='subrow'><td colSpan={7}><details><summary>Attempts ({d.attempts.length})</summary><Attempts delivery={d} /></details></td></tr>
                     </Fragment>

@@ -36,6 +36,8 @@ export const WebhookDelivery = defineEntity({
     { name: 'webhook_delivery_in_flight_idx', expression: 'create index webhook_delivery_in_flight_idx on webhook_delivery (endpoint_id, locked_until) where locked_until is not null' },
     { name: 'webhook_delivery_fifo_idx', expression: "create index webhook_delivery_fifo_idx on webhook_delivery (endpoint_id, seq) where status = 'pending'" },
     { name: 'webhook_delivery_log_idx', expression: 'create index webhook_delivery_log_idx on webhook_delivery (endpoint_id, created_at desc, id desc)' },
+    // Delivery health (lib/stats): an endpoint's deliveries touched in a window, the attempts' way in.
+    { name: 'webhook_delivery_endpoint_updated_idx', expression: 'create index webhook_delivery_endpoint_updated_idx on webhook_delivery (endpoint_id, updated_at)' },
     // Retention's batches, oldest settled first (lib/retention).
     { name: 'webhook_delivery_settled_idx', expression: "create index webhook_delivery_settled_idx on webhook_delivery (updated_at) where status in ('succeeded', 'failed')" }
   ],

@@ -1,7 +1,8 @@
-// An endpoint's deliveries: the log, a manual retry, and a test message through the normal queue.
+// An endpoint's deliveries: the log, one delivery with its body, a manual retry, and a test message
+// through the normal queue.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { listWebhookDeliveries, retryWebhookDelivery, testWebhook } from '../../../generated/operations.ts'
-import { listDeliveries, retryDelivery, sendTestMessage } from '../../../lib/outbound/delivery-log.ts'
+import { getWebhookDelivery, listWebhookDeliveries, retryWebhookDelivery, testWebhook } from '../../../generated/operations.ts'
+import { getDelivery, listDeliveries, retryDelivery, sendTestMessage } from '../../../lib/outbound/delivery-log.ts'
 
 const deliveries: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
@@ -10,6 +11,11 @@ const deliveries: FastifyPluginAsyncTypebox = async (fastify) => {
       const { limit, iterator, ...filters } = request.query
       return await listDeliveries(request.em, request.params.id, request.caller, filters, { limit, iterator })
     }
+  })
+
+  fastify.route({
+    ...getWebhookDelivery,
+    handler: async (request) => await getDelivery(request.em, request.params.id, request.params.deliveryId, request.caller)
   })
 
   fastify.route({

@@ -26,6 +26,13 @@ const crowd = "from brand b, generate_series(1, 50) g where b.name like 'crowd %
 await sql(app.orm.em.fork(), `insert into event (name, payload, brand_id, env, source, received_at) select 'lead.captured.v1', '{}', b.id, 'live', 'api', now() - g * interval '1 s' ${crowd}`)
 await sql(app.orm.em.fork(), `insert into signal (source, type, severity, payload, payload_hash, brand_id, env, created_at) select 'loop', 'webhook.failing', 'high', '{}', encode(sha256((b.id::text || g)::bytea), 'hex'), b.id, 'live', now() - g * interval '1 s' ${crowd}`)
 await sql(app.orm.em.fork(), `insert into issue (type, status, priority, title, brand_id, env) select 'task', 'todo', 1 + g % 4, 'crowd issue', b.id, 'live' ${crowd}`)
+// Their endpoints, and a month of settled deliveries with an attempt each (the brand's endpoint
+// too): the summaries must read only the window's, not an endpoint's whole log.
+await sql(app.orm.em.fork(), "insert into webhook_endpoint (url, events, env, brand_id, scopes, secret) select 'http://127.0.0.1:9/crowd', '{*}', 'live', b.id, '{}', 'whsec_crowd' from brand b where b.name like 'crowd %'")
+await sql(app.orm.em.fork(), `insert into webhook_delivery (endpoint_id, message_id, event_type, body, status, attempt_count, created_at, updated_at)
+  select p.id, gen_random_uuid(), 'lead.captured.v1', '{}', 'succeeded', 1, now() - g * interval '3 hours', now() - g * interval '3 hours'
+    from webhook_endpoint p, generate_series(1, 240) g where p.url in ('http://127.0.0.1:9/crowd', 'http://127.0.0.1:9/hook')`)
+await sql(app.orm.em.fork(), 'insert into webhook_attempt (delivery_id, attempt_number, attempted_at, status_code, latency_ms) select id, 1, updated_at, 200, 10 from webhook_delivery where attempt_count = 1')
 await sql(app.orm.em.fork(), 'analyze')
 
 /** The statements one request runs, as knex sends them (text and bound values). */
@@ -102,6 +109,30 @@ for (const [name, url, headers, table] of [...lists, ...pageTwo]) {
       // checked row by row. Event types are the exception: the built-ins and the brand's own,
       // a few dozen rows, read in name order.
       if (table !== 'event_type') t.notMatch(plan, /Filter: .*\b(env|brand_id|endpoint_id|received_at|created_at|priority|number)\b/, `owner and position in the index condition:\n${plan}`)
+    }
+  })
+}
+
+// The delivery-health summaries (docs/webhooks.md#delivery-health): one statement each, reading
+// events, deliveries and attempts through indexes (the window bounds the deliveries by
+// webhook_delivery (endpoint_id, updated_at), the attempts come by their delivery), never a scan
+// of a whole table.
+const summaries: Array<[string, string, Record<string, string>]> = [
+  ['overview', '/api/stats/overview?window=1d', brand],
+  ['overview, operator', '/api/stats/overview?window=1h', operator],
+  ['overview, operator, a day', '/api/stats/overview?window=1d', operator],
+  ['endpoint stats', `/api/webhooks/${endpoint.id as string}/stats?window=1d`, brand]
+]
+for (const [name, url, headers] of summaries) {
+  t.test(`${name}: ${url} is one statement through indexes`, async (t) => {
+    const statements = (await statementsOf(app, url, headers)).filter((s) => /webhook_delivery/.test(s.sql))
+    t.equal(statements.length, 1, 'one statement')
+    for (const statement of statements) {
+      const plan = await planOf(statement)
+      if (process.env.LOOP_PRINT_PLANS === '1') console.error(`--- ${name} (${url})\n${plan}`)
+      t.notMatch(plan, /Seq Scan on/, `no sequential scan:\n${plan}`)
+      t.match(plan, /(Index Scan on webhook_delivery_endpoint_updated_idx|Index Scan using webhook_delivery_endpoint_updated_idx on webhook_delivery \S+)\s+Index Cond: \(\(endpoint_id = \S+\) AND \(updated_at >= \(now\(\) - '[^']+'::interval\)\)\)/, `the endpoint and the window's start bound the index scan:\n${plan}`)
+      t.match(plan, /Index Cond: \(delivery_id = d\S*\.id\)/, `attempts come by their delivery:\n${plan}`)
     }
   })
 }
