@@ -4,6 +4,7 @@ import { getHealth, getReady } from '../generated/operations.ts'
 import { AppError } from '../lib/errors.ts'
 import { pendingMigrations } from '../lib/db/orm.ts'
 import { sql } from '../lib/db/sql.ts'
+import { oldestDueAgeMs } from '../lib/outbound/queue-stats.ts'
 
 const health: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
@@ -15,14 +16,17 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
     ...getReady,
     handler: async () => {
       let pending: number
+      let oldestDue: number | null = null
       try {
         await sql(fastify.orm.em, 'select 1')
         pending = await pendingMigrations(fastify.orm)
+        // Reported, not judged: a backlog is every instance's to drain, so it makes none unready.
+        if (pending === 0) oldestDue = await oldestDueAgeMs(fastify.orm.em)
       } catch {
         throw new AppError(503, 'NOT_READY', 'database unreachable')
       }
       if (pending > 0) throw new AppError(503, 'NOT_READY', `${pending} migration(s) pending`)
-      return { ok: true as const, status: 'ready' as const, database: 'up' as const, pendingMigrations: 0 }
+      return { ok: true as const, status: 'ready' as const, database: 'up' as const, pendingMigrations: 0, oldestDueAgeMs: oldestDue }
     }
   })
 }
