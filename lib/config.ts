@@ -65,7 +65,7 @@ export const EnvSchema = Type.Object({
   // that scrapes without credentials (docs/operations.md#metrics).
   LOOP_METRICS_PUBLIC: Type.Boolean({ default: false, description: 'true or false' }),
   // OpenTelemetry's own variable: set, Loop exports traces over OTLP/HTTP to <endpoint>/v1/traces;
-  // unset, no tracing code is even loaded (docs/operations.md#traces).
+  // unset, no tracing SDK is even loaded (docs/operations.md#traces).
   OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', description: 'an http:// or https:// URL of an OTLP/HTTP collector, such as http://127.0.0.1:4318' })),
   // Settled deliveries (their bodies and attempts) and expired idempotency keys are deleted by one
   // instance at a time (lib/retention), in batches, every LOOP_RETENTION_INTERVAL_MS.

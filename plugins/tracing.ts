@@ -1,5 +1,5 @@
 // OpenTelemetry traces when OTEL_EXPORTER_OTLP_ENDPOINT is set (lib/tracing): `fastify.tracing`,
-// null when it is not (and then nothing of OpenTelemetry is loaded). Registered first of the
+// null when it is not (and then no OpenTelemetry SDK is loaded). Registered first of the
 // plugins: @fastify/otel wraps the hooks and routes added after it. Its onClose runs late (hooks
 // close in reverse), once the ingest batches and delivery attempts have ended their spans.
 import fp from 'fastify-plugin'

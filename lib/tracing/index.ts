@@ -1,6 +1,6 @@
 // OpenTelemetry traces (docs/operations.md#traces), only when OTEL_EXPORTER_OTLP_ENDPOINT is set:
-// then lib/tracing/sdk.ts, and with it the SDK, is imported; unset, nothing of OpenTelemetry is
-// loaded and every hook below is absent (the callers skip an undefined observer), so tracing
+// then lib/tracing/sdk.ts, and with it the SDK, is imported; unset, no SDK, exporter or
+// instrumentation is loaded (only the no-op API, which prom-client uses) and every hook is absent (the callers skip an undefined observer), so tracing
 // off costs nothing. Spans: each request (@fastify/otel), each group-commit batch, parented on
 // its first request and linked to the others, and each delivery attempt, with its `webhook-id`.
 import type { FastifyPluginCallback } from 'fastify'
