@@ -73,11 +73,13 @@ async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
   })
 
   // Runs after the error handler, with the error it rendered: the code the client was given.
-  fastify.addHook('onError', async (request, _reply, error) => {
+  // Callback hooks, not async ones: no promise per request for what is synchronous work.
+  fastify.addHook('onError', (request, _reply, error, done) => {
     (request as unknown as WithErrorCode)[kErrorCode] = toAppError(error).code
+    done()
   })
 
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onResponse', (request, reply, done) => {
     const own = (request.routeOptions.config as { [kRoute]?: RouteMetrics })[kRoute] ?? unmatched
     const status = reply.statusCode
     let byMethod = own.children.get(status)
@@ -85,9 +87,11 @@ async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
     let child = byMethod.get(request.method)
     if (child === undefined) byMethod.set(request.method, child = metrics.httpDuration.labels(request.method, own.route, String(status)))
     child.observe(reply.elapsedTime / 1000)
-    if (own.kind === null) return
-    if (status < 400) own.accepted?.inc()
-    else metrics.ingestRejected.inc({ kind: own.kind, reason: (request as unknown as WithErrorCode)[kErrorCode] ?? 'UNKNOWN' })
+    if (own.kind !== null) {
+      if (status < 400) own.accepted?.inc()
+      else metrics.ingestRejected.inc({ kind: own.kind, reason: (request as unknown as WithErrorCode)[kErrorCode] ?? 'UNKNOWN' })
+    }
+    done()
   })
 }
 
