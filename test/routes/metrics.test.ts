@@ -148,3 +148,14 @@ t.test('with LOOP_METRICS_PUBLIC=true no key is asked, and each app counts only 
   t.equal(value(families, 'loop_ingest_accepted_total', { kind: 'signal' }), 0, 'the other app\'s GitHub delivery is not counted here')
   t.ok(value(await scrape(), 'loop_ingest_accepted_total', { kind: 'signal' }) >= 1, 'while the first app still has it')
 })
+
+t.test('a webhook over its per-IP rate is counted as a refusal of the ip bucket and a RATE_LIMITED rejection', async (t) => {
+  const limited = await build(t, { LOOP_METRICS_PUBLIC: 'true', LOOP_WEBHOOK_RATE: '1', LOOP_WEBHOOK_BURST: '1' })
+  const statuses = []
+  for (let i = 0; i < 2; i++) statuses.push((await limited.inject(githubDelivery('ping', { zen: 'Keep it logically awesome.' }))).statusCode)
+  t.same(statuses, [200, 429])
+  const families = await scrape(limited, {})
+  t.equal(value(families, 'loop_rate_limit_refusals_total', { bucket: 'ip' }), 1)
+  t.equal(value(families, 'loop_ingest_accepted_total', { kind: 'signal' }), 1)
+  t.equal(value(families, 'loop_ingest_rejected_total', { kind: 'signal', reason: 'RATE_LIMITED' }), 1)
+})
