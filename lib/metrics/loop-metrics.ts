@@ -1,6 +1,8 @@
 // Every metric Loop exports at /metrics (docs/operations.md#metrics), created once per app on its
 // own prom-client Registry: tests build several apps in one process, and each app's counters are
-// its own. The handles are made here, at start; the hot paths only call inc()/observe() on them.
+// its own. Node's process metrics describe the process, whichever app asks, so they live on one
+// registry per process: collectDefaultMetrics starts an event-loop monitor and a GC observer that
+// nothing stops, and one set of them serves every app. The handles are made here, at start; the hot paths only call inc()/observe() on them.
 // What is a state rather than an event (the queue, the endpoints, the pool) is read when
 // Prometheus scrapes, through the collect() callbacks, never on a timer.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
@@ -31,8 +33,22 @@ const attemptBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 const waitBuckets = [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
 const sizeBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000]
 
+let processRegistry: Registry | undefined
+
+function processMetrics (): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
+}
+
 export class LoopMetrics {
+  /** This app's own metrics; `exposition()` adds the process's. */
   readonly registry = new Registry()
+  private readonly process = processMetrics()
+  /** The exposition format's media type (text, version 0.0.4). */
+  readonly contentType = this.registry.contentType
   readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>
   readonly ingestAccepted: Counter<'kind'>
   readonly ingestRejected: Counter<'kind' | 'reason'>
@@ -46,7 +62,6 @@ export class LoopMetrics {
 
   constructor (sources: MetricsSources) {
     const registers = [this.registry]
-    collectDefaultMetrics({ register: this.registry })
     this.httpDuration = new Histogram({
       name: 'loop_http_request_duration_seconds',
       help: 'HTTP requests by method, route pattern and status code, and how long they took.',
@@ -168,6 +183,12 @@ export class LoopMetrics {
         this.set({ state: 'pending' }, use.pending)
       }
     })
+  }
+
+  /** What GET /metrics answers: the process's metrics, then this app's (no name is in both). */
+  async exposition (): Promise<string> {
+    const [own, shared] = await Promise.all([this.registry.metrics(), this.process.metrics()])
+    return `${shared}\n${own}`
   }
 
   /** Watches one group commit (lib/ingest/group-commit.ts): batch sizes, waits and commit times. */
