@@ -74,6 +74,9 @@ t.test('with OTEL_EXPORTER_OTLP_ENDPOINT set, a signed GitHub delivery is one tr
   t.equal(res.status, 201)
   const { signalId } = await res.json() as { signalId: string }
   t.ok(signalId)
+  // The probes, which are not traced.
+  t.equal((await fetch(`${address}/health`)).status, 200)
+  t.equal((await fetch(`${address}/ready`)).status, 200)
   await app.tracing?.flush()
 
   const request = await eventually(() => collector.spans.find((s) => s.name === 'request' && attribute(s, 'http.route') === '/api/signals/github'), 10_000, 'the request span')
@@ -94,7 +97,8 @@ t.test('with OTEL_EXPORTER_OTLP_ENDPOINT set, a signed GitHub delivery is one tr
   t.equal(request.service, 'loop')
   t.equal(attribute(request, 'http.response.status_code'), 201)
   t.ok(collector.contentTypes.every((type) => type.startsWith('application/json')), 'exported as OTLP/JSON')
-  t.notOk(collector.spans.some((s) => attribute(s, 'http.route') === '/health' || attribute(s, 'url.path') === '/metrics'), 'probes are not traced')
+  t.notOk(collector.spans.some((s) => ['/health', '/ready'].includes(String(attribute(s, 'url.path')))), 'probes are not traced')
+  t.ok(collector.spans.some((s) => attribute(s, 'url.path') === '/api/signals/github'), 'while the webhook is, under its url.path')
 
   t.test('a delivery attempt is a span carrying the delivery\'s webhook-id', async (t) => {
     const receiver = await startReceiver(t)
