@@ -78,8 +78,9 @@ t.test('a scrape before and after traffic: counters and histograms move, and eve
   const guess = { method: 'GET' as const, url: '/api/webhooks', remoteAddress: '10.9.8.7', headers: { authorization: `Bearer lk_live_${'x'.repeat(40)}` } }
   t.equal((await app.inject(guess)).statusCode, 401)
   t.equal((await app.inject(guess)).statusCode, 429)
-  // An id in a URL: counted under the route's pattern.
+  // An id in a URL: counted under the route's pattern; a path no route serves, under `unmatched`.
   t.equal((await app.inject({ method: 'GET', url: `/api/webhooks/${endpoint.id}`, headers: loop.key })).statusCode, 200)
+  t.equal((await app.inject({ method: 'GET', url: '/no/such/path/4711' })).statusCode, 404)
 
   const res = await app.inject({ method: 'GET', url: '/metrics', headers: admin })
   const { families, samples: after } = parse(res.body)
@@ -96,6 +97,7 @@ t.test('a scrape before and after traffic: counters and histograms move, and eve
   observed('loop_http_request_duration_seconds', { method: 'POST', route: '/api/signals/github', status_code: '201' })
   observed('loop_http_request_duration_seconds', { method: 'POST', route: '/api/events', status_code: '422' })
   observed('loop_http_request_duration_seconds', { method: 'GET', route: '/api/webhooks/:id', status_code: '200' })
+  observed('loop_http_request_duration_seconds', { method: 'GET', route: 'unmatched', status_code: '404' })
   moved('loop_ingest_accepted_total', { kind: 'signal' })
   moved('loop_ingest_rejected_total', { kind: 'signal', reason: 'UNAUTHORIZED' })
   moved('loop_ingest_accepted_total', { kind: 'event' })
@@ -122,6 +124,7 @@ t.test('a scrape before and after traffic: counters and histograms move, and eve
   // Bounded labels: no id and no raw URL anywhere in the output.
   t.notOk(res.body.includes(endpoint.id), 'no endpoint id')
   t.notOk(res.body.includes(receiver.url), 'no receiver URL')
+  t.notOk(res.body.includes('/no/such/path'), 'no unmatched path')
   t.notOk(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.test(res.body), 'no uuid at all')
   const routes = new Set(series(after, 'loop_http_request_duration_seconds_count').map((m) => m.labels?.route))
   t.ok(routes.size >= 5, `${routes.size} routes seen`)
