@@ -7,6 +7,8 @@ import { loggerOptions } from './lib/logging.ts'
 import { routeCompilers } from './lib/validation/route-compilers.ts'
 import { componentSchemas } from './generated/schemas.ts'
 import configPlugin from './plugins/config.ts'
+import tracingPlugin from './plugins/tracing.ts'
+import metricsPlugin from './plugins/metrics.ts'
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.ts'
 import jsonBodyPlugin from './plugins/json-body.ts'
 import securityHeadersPlugin from './plugins/security-headers.ts'
@@ -24,6 +26,7 @@ import ingestPlugin from './plugins/ingest.ts'
 import deliveryWorkerPlugin, { type DeliveryWorkerPluginOptions } from './plugins/delivery-worker.ts'
 import retentionPlugin, { type RetentionPluginOptions } from './plugins/retention.ts'
 import healthRoutes from './routes/health.ts'
+import metricsRoutes from './routes/metrics.ts'
 import eventRoutes from './routes/api/events/index.ts'
 import eventSchemaRoutes from './routes/api/events/schemas.ts'
 import eventTypeRoutes from './routes/api/events/types.ts'
@@ -117,7 +120,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
 async function registerPlugins (app: FastifyInstance, config: Config, options: BuildOptions): Promise<void> {
   await app.register(configPlugin, { config })
+  // First after the config: the request spans cover every hook and route registered after it.
+  await app.register(tracingPlugin)
   await app.register(errorsPlugin)
+  // Before the rate limits, ingestion and the delivery worker, which count into it.
+  await app.register(metricsPlugin)
   // First of the hooks, so that every answer carries the headers, a 401 or a 404 as much as a page.
   await app.register(securityHeadersPlugin)
   // Before any route: every JSON body, the provider receivers' and /mcp's included, parses here.
@@ -142,6 +149,7 @@ async function registerPlugins (app: FastifyInstance, config: Config, options: B
   await app.register(retentionPlugin, options.retention === false ? { enabled: false } : options.retention ?? {})
 
   await app.register(healthRoutes)
+  await app.register(metricsRoutes)
   await app.register(eventRoutes)
   await app.register(eventSchemaRoutes)
   await app.register(eventTypeRoutes)

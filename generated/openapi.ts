@@ -30,9 +30,41 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description 200 once the database answers and every migration is applied; 503 otherwise.
+         * @description 200 once the database answers and every migration is applied; 503 otherwise (database
+         *     unreachable, migrations pending), so a load balancer or a Kubernetes readiness probe takes
+         *     the instance out of rotation. The answer also carries how long the oldest due outbound
+         *     delivery has waited (`oldestDueAgeMs`), for a human reading it; a backlog does not make an
+         *     instance unready (every instance drains the same queue).
          */
         get: operations["getReady"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description This instance's metrics in the Prometheus text exposition format (version 0.0.4): HTTP
+         *     request durations by route and status, ingestion batch sizes and waits, events, signals
+         *     and inbound deliveries accepted and rejected by reason, delivery attempts by outcome and
+         *     their latency, the delivery queue by state and the age of its oldest due delivery,
+         *     endpoints by state, rate-limit refusals, database pool use and the Node process. Labels
+         *     are bounded: route patterns, never URLs or ids. Takes an admin key (Prometheus'
+         *     `authorization` setting with `credentials_file`); with `LOOP_METRICS_PUBLIC=true` it
+         *     takes none (for a scrape from a private network). The metric names and example alert
+         *     rules are in docs/operations.md.
+         */
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1515,6 +1547,8 @@ export interface components {
             /** @constant */
             database: "up";
             pendingMigrations: number;
+            /** @description How long (ms) the oldest due outbound delivery has waited to be sent; null when none is due. */
+            oldestDueAgeMs: number | null;
         };
         /** @description One failure, with a dot path into the validated object. */
         ValidationIssue: {
@@ -2255,7 +2289,8 @@ export interface operations {
                      *       "ok": true,
                      *       "status": "ready",
                      *       "database": "up",
-                     *       "pendingMigrations": 0
+                     *       "pendingMigrations": 0,
+                     *       "oldestDueAgeMs": 0
                      *     }
                      */
                     "application/json": components["schemas"]["Readiness"];
@@ -2280,6 +2315,44 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics, as Prometheus scrapes them. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP loop_delivery_queue_oldest_due_age_seconds How long the oldest due delivery has waited to be sent (0 when none is due).
+                     *     # TYPE loop_delivery_queue_oldest_due_age_seconds gauge
+                     *     loop_delivery_queue_oldest_due_age_seconds 0
+                     *     # HELP loop_endpoints Webhook endpoints by state.
+                     *     # TYPE loop_endpoints gauge
+                     *     loop_endpoints{state="active"} 3
+                     *     loop_endpoints{state="failing"} 0
+                     *     loop_endpoints{state="paused"} 0
+                     *     loop_endpoints{state="disabled"} 1
+                     */
+                    "text/plain": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AdminOnly"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
         };
     };
     receiveGithubSignal: {

@@ -46,6 +46,24 @@ export const getReady = {
   }
 }
 
+export const getMetrics = {
+  method: 'GET' as const,
+  url: '/metrics',
+  schema: {
+    operationId: 'getMetrics',
+    tags: ["operations"],
+    summary: "Prometheus metrics",
+    security: [{"bearer":["admin"]}] as Array<Record<string, string[]>>,
+    response: {
+      200: Type.Unsafe<null>({ type: 'null' }),
+      401: ref('Error'),
+      403: ref('Error'),
+      429: ref('Error'),
+      500: ref('Error')
+    }
+  }
+}
+
 export const receiveGithubSignal = {
   method: 'POST' as const,
   url: '/api/signals/github',

@@ -794,12 +794,13 @@ export const Health = /* @__PURE__ */ Type.Unsafe<components['schemas']['Health'
 export const Readiness = /* @__PURE__ */ Type.Unsafe<components['schemas']['Readiness']>({
   "$id": "Readiness",
   "type": "object",
-  "required": ["ok","status","database","pendingMigrations"],
+  "required": ["ok","status","database","pendingMigrations","oldestDueAgeMs"],
   "properties": {
     "ok": {"type":"boolean","const":true},
     "status": {"type":"string","const":"ready"},
     "database": {"type":"string","const":"up"},
-    "pendingMigrations": {"type":"integer","minimum":0}
+    "pendingMigrations": {"type":"integer","minimum":0},
+    "oldestDueAgeMs": {"type":["integer","null"],"minimum":0}
   }
 })
 

@@ -61,6 +61,12 @@ export const EnvSchema = Type.Object({
   LOOP_INGEST_BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 2, description: 'how long (ms) a delivery may wait for batch-mates while another batch is being written, an integer from 0 to 1000' }),
   LOOP_INGEST_BATCHES_IN_FLIGHT: Type.Integer({ minimum: 1, maximum: 32, default: 8, description: 'how many ingestion batches may be written at once (each holds one database connection), an integer from 1 to 32' }),
   LOOP_ALLOW_PRIVATE_URLS: Type.Boolean({ default: false, description: 'true or false' }),
+  // GET /metrics takes an admin key unless this is true: for a Prometheus on a private network
+  // that scrapes without credentials (docs/operations.md#metrics).
+  LOOP_METRICS_PUBLIC: Type.Boolean({ default: false, description: 'true or false' }),
+  // OpenTelemetry's own variable: set, Loop exports traces over OTLP/HTTP to <endpoint>/v1/traces;
+  // unset, no tracing SDK is even loaded (docs/operations.md#traces).
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', description: 'an http:// or https:// URL of an OTLP/HTTP collector, such as http://127.0.0.1:4318' })),
   // Settled deliveries (their bodies and attempts) and expired idempotency keys are deleted by one
   // instance at a time (lib/retention), in batches, every LOOP_RETENTION_INTERVAL_MS.
   LOOP_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30, description: 'how many days settled webhook deliveries and their attempts are kept, an integer from 1 to 3650' }),
@@ -108,6 +114,10 @@ export interface Config {
   /** Group commit of provider webhooks (lib/ingest): batch size, wait for batch-mates, batches at once. */
   ingestBatch: { maxSize: number, maxWaitMs: number, maxInFlight: number }
   allowPrivateUrls: boolean
+  /** GET /metrics answers without a key (LOOP_METRICS_PUBLIC); otherwise it takes an admin key. */
+  metricsPublic: boolean
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: where traces go (OTLP/HTTP, JSON); undefined: no tracing at all. */
+  otlpEndpoint: string | undefined
   /** Settled deliveries older than `days` are pruned, every `intervalMs`, by one instance at a time. */
   retention: { days: number, intervalMs: number }
   /** The HTTP proxy (http://[user:password@]host:port) every delivery is tunnelled through; undefined: direct. */
@@ -149,7 +159,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
   }
   // The pattern only checks the scheme; a URL no client can parse (a port over 65535, a stray %)
   // would otherwise fail later with an error that names neither the variable nor the problem.
-  for (const key of ['DATABASE_URL', 'REDIS_URL'] as const) {
+  for (const key of ['DATABASE_URL', 'REDIS_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT'] as const) {
     if (env[key] !== undefined && !refused(key) && !isParsableUrl(String(env[key]))) refuse(key)
   }
   let deliverySchedule: number[] = []
@@ -196,6 +206,8 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     deliveryBreaker: { failures: valid.LOOP_DELIVERY_BREAKER_FAILURES, cooldownMs: valid.LOOP_DELIVERY_BREAKER_COOLDOWN_MS },
     ingestBatch: { maxSize: valid.LOOP_INGEST_BATCH_SIZE, maxWaitMs: valid.LOOP_INGEST_BATCH_WAIT_MS, maxInFlight: valid.LOOP_INGEST_BATCHES_IN_FLIGHT },
     allowPrivateUrls: valid.LOOP_ALLOW_PRIVATE_URLS,
+    metricsPublic: valid.LOOP_METRICS_PUBLIC,
+    otlpEndpoint: valid.OTEL_EXPORTER_OTLP_ENDPOINT,
     retention: { days: valid.LOOP_RETENTION_DAYS, intervalMs: valid.LOOP_RETENTION_INTERVAL_MS },
     egressProxy: valid.LOOP_EGRESS_PROXY,
     trustProxy,

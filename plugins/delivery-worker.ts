@@ -7,6 +7,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { DeliveryWorker } from '../lib/outbound/worker.ts'
 import { deliveriesQueuedChannel } from '../lib/outbound/fan-out.ts'
+import { attemptObservers } from '../lib/outbound/attempt-observer.ts'
 
 export interface DeliveryWorkerPluginOptions {
   /** false: no worker in this instance (deliveries stay queued for another one). */
@@ -42,6 +43,7 @@ async function deliveryWorkerPlugin (fastify: FastifyInstance, options: Delivery
     allowPrivateUrls: fastify.config.allowPrivateUrls,
     egressProxy: fastify.config.egressProxy,
     log: fastify.log.child({ component: 'delivery-worker' }),
+    observer: attemptObservers([fastify.metrics.attemptObserver, fastify.tracing?.attemptObserver]),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {})
   })
   fastify.decorate('deliveryWorker', worker)
@@ -55,4 +57,4 @@ async function deliveryWorkerPlugin (fastify: FastifyInstance, options: Delivery
   fastify.addHook('onClose', async () => await worker.stop())
 }
 
-export default fp(deliveryWorkerPlugin, { name: 'loop-delivery-worker', dependencies: ['loop-config', 'loop-database', 'loop-notifications'], fastify: '5.x' })
+export default fp(deliveryWorkerPlugin, { name: 'loop-delivery-worker', dependencies: ['loop-config', 'loop-database', 'loop-notifications', 'loop-metrics', 'loop-tracing'], fastify: '5.x' })

@@ -5,7 +5,7 @@
 // run in reverse order).
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { GroupCommit } from '../lib/ingest/group-commit.ts'
+import { GroupCommit, type BatchObserver } from '../lib/ingest/group-commit.ts'
 import { eventBatchWriter, type EventAccepted, type EventItem } from '../lib/ingest/event-batch.ts'
 import { signalBatchWriter } from '../lib/ingest/signal-batch.ts'
 import { signalRow, type IncomingSignal, type RecordedSignal, type SignalRow } from '../lib/signals/record-signal.ts'
@@ -31,8 +31,11 @@ declare module 'fastify' {
 }
 
 async function ingestPlugin (fastify: FastifyInstance): Promise<void> {
-  const signals = new GroupCommit(signalBatchWriter(fastify.orm), fastify.config.ingestBatch)
-  const events = new GroupCommit(eventBatchWriter(fastify.orm), fastify.config.ingestBatch)
+  // Watched by the metrics (sizes, waits, commit times) and, when on, the traces (a span per batch).
+  const observers = <T extends object>(writer: 'signals' | 'events'): BatchObserver<T>[] =>
+    [fastify.metrics.batchObserver<T>(writer), ...(fastify.tracing === null ? [] : [fastify.tracing.batchObserver<T>(writer)])]
+  const signals = new GroupCommit(signalBatchWriter(fastify.orm), fastify.config.ingestBatch, observers<SignalRow>('signals'))
+  const events = new GroupCommit(eventBatchWriter(fastify.orm), fastify.config.ingestBatch, observers<EventItem>('events'))
   fastify.decorate('ingest', {
     // The row (payload hash, storable JSON) is prepared here, in the request, not in the batch.
     recordSignal: async (incoming) => await signals.submit(signalRow({ ...incoming, owner: providerOwner })),
@@ -43,4 +46,4 @@ async function ingestPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.addHook('onClose', async () => { await Promise.all([signals.close(), events.close()]) })
 }
 
-export default fp(ingestPlugin, { name: 'loop-ingest', dependencies: ['loop-config', 'loop-database'], fastify: '5.x' })
+export default fp(ingestPlugin, { name: 'loop-ingest', dependencies: ['loop-config', 'loop-database', 'loop-metrics', 'loop-tracing'], fastify: '5.x' })

@@ -82,17 +82,21 @@ async function openBuckets (fastify: FastifyInstance, now: () => number): Promis
 }
 
 /** Runs `limiter` for `cost` tokens and sets the headers from its answer; throws 429 with Retry-After when refused. */
-async function consume (limiter: Limiter, limits: BucketLimits, request: FastifyRequest, reply: FastifyReply, now: () => number, cost = 1): Promise<void> {
+async function consume (limiter: Limiter, limits: BucketLimits, refusals: { inc: () => void }, request: FastifyRequest, reply: FastifyReply, now: () => number, cost = 1): Promise<void> {
   const result = cost === 1 ? await limiter(request) : await withCost(cost, async () => await limiter(request))
   if (result.isAllowed) return // allow-listed (none configured today)
   reply.header('x-ratelimit-limit', sustainedRate(limits))
   reply.header('x-ratelimit-remaining', result.remaining)
   reply.header('x-ratelimit-reset', Math.ceil((now() + result.ttl) / 1000))
-  if (result.isExceeded) throw rateLimited(retryAfterSeconds(result.ttl, limits, cost))
+  if (!result.isExceeded) return
+  refusals.inc()
+  throw rateLimited(retryAfterSeconds(result.ttl, limits, cost))
 }
 
 async function rateLimitPlugin (fastify: FastifyInstance, { now }: RateLimitPluginOptions): Promise<void> {
   const buckets = await openBuckets(fastify, now)
+  // Every 429 this plugin answers is counted by bucket (loop_rate_limit_refusals_total).
+  const refused = fastify.metrics.rateLimited
   fastify.addHook('onClose', async () => { await buckets.close() })
   await fastify.register(rateLimit, { global: false, store: tokenBucketStore(buckets) })
 
@@ -103,7 +107,7 @@ async function rateLimitPlugin (fastify: FastifyInstance, { now }: RateLimitPlug
   const perTier = { standard: limiterFor(tierLimits.standard, keyOf), premium: limiterFor(tierLimits.premium, keyOf) }
   fastify.decorate('limitApiKey', async (request: FastifyRequest, reply: FastifyReply, cost = 1) => {
     const tier = request.caller.tier
-    await consume(perTier[tier], tierLimits[tier], request, reply, now, cost)
+    await consume(perTier[tier], tierLimits[tier], refused.api_key, request, reply, now, cost)
   })
 
   const failureLimits = bucketLimits(fastify.config.authFailureRateLimit.ratePerSecond, fastify.config.authFailureRateLimit.burst)
@@ -120,7 +124,10 @@ async function rateLimitPlugin (fastify: FastifyInstance, { now }: RateLimitPlug
   fastify.decorate('limitAuthFailures', async <T>(request: FastifyRequest, authenticate: () => Promise<T>): Promise<T> => {
     const until = blockedUntil.get(request.ip)
     const at = now()
-    if (until !== undefined && until > at) throw rateLimited(Math.ceil((until - at) / 1000))
+    if (until !== undefined && until > at) {
+      refused.auth_failure.inc()
+      throw rateLimited(Math.ceil((until - at) / 1000))
+    }
     try {
       return await authenticate()
     } catch (error) {
@@ -130,6 +137,7 @@ async function rateLimitPlugin (fastify: FastifyInstance, { now }: RateLimitPlug
       if (decision.allowed) throw error
       const retryAfter = retryAfterSeconds(decision.msUntilFull, failureLimits)
       blockedUntil.set(request.ip, now() + retryAfter * 1000)
+      refused.auth_failure.inc()
       throw rateLimited(retryAfter)
     }
   })
@@ -137,7 +145,7 @@ async function rateLimitPlugin (fastify: FastifyInstance, { now }: RateLimitPlug
   const { ratePerSecond, burst } = fastify.config.webhookRateLimit
   const ipLimits = bucketLimits(ratePerSecond, burst)
   const perIp = limiterFor(ipLimits, (request) => `ip:${request.ip}`)
-  const limitIp: onRequestHookHandler = async (request, reply) => { await consume(perIp, ipLimits, request, reply, now) }
+  const limitIp: onRequestHookHandler = async (request, reply) => { await consume(perIp, ipLimits, refused.ip, request, reply, now) }
   fastify.addHook('onRoute', (route) => {
     // A route that takes a key is limited per key by the auth plugin instead.
     if (bearerRequirement((route.schema as { security?: unknown } | undefined)?.security) !== null) return
@@ -146,4 +154,4 @@ async function rateLimitPlugin (fastify: FastifyInstance, { now }: RateLimitPlug
   })
 }
 
-export default fp(rateLimitPlugin, { name: 'loop-rate-limit', dependencies: ['loop-config', 'loop-errors'], fastify: '5.x' })
+export default fp(rateLimitPlugin, { name: 'loop-rate-limit', dependencies: ['loop-config', 'loop-errors', 'loop-metrics'], fastify: '5.x' })

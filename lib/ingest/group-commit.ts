@@ -31,8 +31,21 @@ export type ItemOutcome<R> = { ok: true, value: R } | { ok: false, error: unknow
  */
 export type BatchWriter<T, R> = (items: readonly T[]) => Promise<ItemOutcome<R>[]>
 
+/**
+ * Watches the batches (metrics, traces; plugins/ingest.ts): `submitted` runs synchronously in the
+ * submitter's own async context (where its request's trace is current), `writing` as a batch
+ * starts, with how long its oldest item queued; what `writing` returns is called once the batch
+ * is written, with whether the writer threw.
+ */
+export interface BatchObserver<T> {
+  submitted?: (item: T) => void
+  writing: (items: readonly T[], waitedMs: number) => ((failed: boolean) => void) | undefined
+}
+
 interface Waiting<T, R> {
   item: T
+  /** performance.now() when it was submitted. */
+  queuedAt: number
   resolve: (value: R) => void
   reject: (error: unknown) => void
 }
@@ -57,7 +70,7 @@ export class GroupCommit<T, R> {
   /** Batches written so far and their sizes summed (for tests and operators). */
   readonly stats = { batches: 0, items: 0, largest: 0 }
 
-  constructor (private readonly write: BatchWriter<T, R>, private readonly options: GroupCommitOptions) {
+  constructor (private readonly write: BatchWriter<T, R>, private readonly options: GroupCommitOptions, private readonly observers: readonly BatchObserver<T>[] = []) {
     for (const [name, value] of Object.entries(options)) {
       if (!Number.isInteger(value) || value < (name === 'maxWaitMs' ? 0 : 1)) throw new RangeError(`GroupCommit ${name} must be a positive integer (got ${value})`)
     }
@@ -71,8 +84,9 @@ export class GroupCommit<T, R> {
   /** Resolves with the item's own outcome once its batch has been written (committed). */
   async submit (item: T): Promise<R> {
     if (this.closed) throw new GroupCommitClosedError()
+    for (const observer of this.observers) observer.submitted?.(item)
     return await new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject })
+      this.queue.push({ item, queuedAt: performance.now(), resolve, reject })
       if (this.queue.length === 1 && !this.due) this.startTimer()
       this.drain()
     })
@@ -126,8 +140,14 @@ export class GroupCommit<T, R> {
     this.stats.batches++
     this.stats.items += batch.length
     this.stats.largest = Math.max(this.stats.largest, batch.length)
+    const items = batch.map((w) => w.item)
+    const waitedMs = performance.now() - (batch[0]?.queuedAt ?? 0)
+    const written = this.observers.map((observer) => observer.writing(items, waitedMs))
+    // Told before anyone in the batch is answered: a batch's span ends inside its requests' own.
+    const finished = (failed: boolean) => { for (const done of written) done?.(failed) }
     try {
-      const outcomes = await this.write(batch.map((w) => w.item))
+      const outcomes = await this.write(items).catch((error: unknown) => { finished(true); throw error })
+      finished(false)
       batch.forEach((waiting, i) => {
         const outcome = outcomes[i]
         if (outcome === undefined) waiting.reject(new Error('the batch writer reported no outcome for this item'))

@@ -11,6 +11,7 @@ import { outboundHeaders } from '../signing/outbound.ts'
 import { claimDueDeliveries, DEFAULT_CLAIM_LIMITS, nextDueInMs, recordAttempts, recordEndpointHealth, type AttemptToRecord, type BreakerSettings, type ClaimedDelivery, type RecordedAttempt } from './queue.ts'
 import { MAX_TIMEOUT_MS, sendWebhook } from './send.ts'
 import { egressProxyAgents } from './egress-proxy.ts'
+import type { AttemptObserver } from './attempt-observer.ts'
 
 export interface WorkerLog {
   debug: (obj: object, msg: string) => void
@@ -40,6 +41,8 @@ export interface DeliveryWorkerOptions {
   egressProxy?: string | undefined
   /** LOOP_DISABLE_AFTER: how long an endpoint may stay failing before a failed attempt disables it. */
   disableAfterMs?: number
+  /** Told of every recorded attempt (metrics, traces: plugins/delivery-worker.ts). */
+  observer?: AttemptObserver | undefined
 }
 
 export class DeliveryWorker {
@@ -245,6 +248,7 @@ export class DeliveryWorker {
     try {
       const recorded = await this.record({ claimed: delivery, result, attemptedAt })
       if (recorded.recorded) this.attemptsMade++
+      this.options.observer?.attempted(delivery, result, recorded, attemptedAt)
       if (!recorded.recorded) log.warn(context, 'delivery lease lost before the attempt was recorded; another worker owns it')
       else if (recorded.next.status === 'succeeded') log.debug(context, 'webhook delivered')
       else log.info({ ...context, error: result.error, next: recorded.next.status }, 'webhook attempt failed')

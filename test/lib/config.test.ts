@@ -23,6 +23,18 @@ t.test('defaults apply when the environment is empty', async (t) => {
   t.equal(config.databaseUrl, undefined)
 })
 
+t.test('observability settings: /metrics behind the admin key unless LOOP_METRICS_PUBLIC, traces only with an OTLP endpoint', async (t) => {
+  const defaults = loadConfig({})
+  t.equal(defaults.metricsPublic, false)
+  t.equal(defaults.otlpEndpoint, undefined)
+  const set = loadConfig({ LOOP_METRICS_PUBLIC: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318' })
+  t.equal(set.metricsPublic, true)
+  t.equal(set.otlpEndpoint, 'http://otel-collector:4318')
+  t.throws(() => loadConfig({ LOOP_METRICS_PUBLIC: 'maybe' }), /LOOP_METRICS_PUBLIC must be true or false/)
+  t.throws(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'otel-collector:4318' }), /OTEL_EXPORTER_OTLP_ENDPOINT must be an http:\/\/ or https:\/\/ URL/)
+  t.throws(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:99999' }), /OTEL_EXPORTER_OTLP_ENDPOINT must be/)
+})
+
 t.test('rate-limit settings: per-IP webhook bucket and Redis key prefix', async (t) => {
   const defaults = loadConfig({})
   t.same(defaults.webhookRateLimit, { ratePerSecond: 1000, burst: 2000 })

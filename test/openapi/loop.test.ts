@@ -34,7 +34,8 @@ const scopes: [string, string, string, string][] = [
   ['createBrand', '/api/brands', 'post', 'admin'],
   ['createKey', '/api/keys', 'post', 'admin'],
   ['listKeys', '/api/keys', 'get', 'admin'],
-  ['revokeKey', '/api/keys/{id}', 'delete', 'admin']
+  ['revokeKey', '/api/keys/{id}', 'delete', 'admin'],
+  ['getMetrics', '/metrics', 'get', 'admin']
 ]
 
 for (const [operationId, path, method, scope] of scopes) {

@@ -84,8 +84,9 @@ export async function rawRequest (port: number, head: string, body: Buffer = Buf
       const response = parseResponse(received) ?? unframed(received)
       if (response !== null) return finish(null, response)
       // A server may stop reading an oversized body and close; the kernel then resets the
-      // connection and any answer in flight is lost. Reported, for the caller to judge.
-      if (received.length === 0 && offset > 0 && offset < body.length) return finish(null, { status: 0, headers: {}, body: '', cutOffAt: offset })
+      // connection and any answer in flight is lost, wholly or (an answer larger than a few
+      // packets, such as GET /metrics) from some point on. Reported, for the caller to judge.
+      if (offset > 0 && offset < body.length) return finish(null, { status: 0, headers: {}, body: '', cutOffAt: offset })
       finish(new Error(`connection closed without a response to ${head.split('\r\n')[0]} (got ${JSON.stringify(received.toString('latin1').slice(0, 200))})`))
     })
     let offset = 0

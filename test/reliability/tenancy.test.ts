@@ -444,10 +444,10 @@ t.test('the operator sees every brand of its env: the wall is the env, not the b
 
 t.test('every contract operation that reads or writes tenant rows was driven here', async (t) => {
   const { document, deref } = await loadContract()
-  // Not tenant data: probes, and the provider receivers (signed by the provider, operator-owned;
+  // Not tenant data: probes, the operator's metrics (counts over every tenant, no rows), and the provider receivers (signed by the provider, operator-owned;
   // the GitHub one made this file's provider signal). `receiveLoopEvent` is Loop's outbound call;
   // GET and DELETE /mcp only ever answer 405.
-  const outside = new Set(['getHealth', 'getReady', 'receiveSentrySignal', 'receivePosthogSignal', 'receiveLoopEvent', 'openMcpStream', 'endMcpSession'])
+  const outside = new Set(['getHealth', 'getReady', 'getMetrics', 'receiveSentrySignal', 'receivePosthogSignal', 'receiveLoopEvent', 'openMcpStream', 'endMcpSession'])
   const missing = operationsOf(document, deref).map((op) => op.operationId).filter((id) => !outside.has(id) && !used.has(id))
   t.same(missing, [], 'operations this test never called')
 })

@@ -1,6 +1,8 @@
 import t from 'tap'
 import { Validator } from '@seriousme/openapi-schema-validator'
-import { build } from '../helper.ts'
+import { build, buildWithDetails, envelope } from '../helper.ts'
+import { dropDatabase } from '../database.ts'
+import { register, sendLead, startLoop } from '../webhook-api.ts'
 
 const app = await build(t)
 
@@ -13,7 +15,31 @@ t.test('GET /health is 200 while the process is alive', async (t) => {
 t.test('GET /ready is 200 once the database answers and migrations ran', async (t) => {
   const res = await app.inject({ method: 'GET', url: '/ready' })
   t.equal(res.statusCode, 200)
-  t.same(res.json(), { ok: true, status: 'ready', database: 'up', pendingMigrations: 0 })
+  t.same(res.json(), { ok: true, status: 'ready', database: 'up', pendingMigrations: 0, oldestDueAgeMs: null }, 'nothing is due')
+})
+
+t.test('GET /ready reports how long the oldest due delivery has waited, and stays ready with a backlog', async (t) => {
+  // No worker: the delivery stays due, waiting.
+  const loop = await startLoop(t, {}, { deliveryWorker: false })
+  await register(loop, 'http://127.0.0.1:9/never-sent')
+  await sendLead(loop)
+  const res = await loop.app.inject({ method: 'GET', url: '/ready' })
+  t.equal(res.statusCode, 200)
+  const { oldestDueAgeMs } = res.json()
+  t.type(oldestDueAgeMs, 'number')
+  t.ok(oldestDueAgeMs >= 0 && oldestDueAgeMs < 60_000, `${oldestDueAgeMs} ms`)
+})
+
+t.test('GET /ready is 503 NOT_READY once the database is unreachable, while /health stays 200', async (t) => {
+  const { app: doomed, databaseUrl } = await buildWithDetails(t)
+  t.equal((await doomed.inject({ method: 'GET', url: '/ready' })).statusCode, 200)
+  // The database goes away under the running app (its connections are terminated with it).
+  await dropDatabase(String(process.env.LOOP_TEST_SERVER_URL), new URL(databaseUrl).pathname.slice(1))
+  const res = await doomed.inject({ method: 'GET', url: '/ready' })
+  t.equal(res.statusCode, 503)
+  t.match(res.json(), envelope('NOT_READY'))
+  t.equal(res.json().error.message, 'database unreachable')
+  t.equal((await doomed.inject({ method: 'GET', url: '/health' })).statusCode, 200)
 })
 
 t.test('/openapi.json is a valid OpenAPI 3.1 document', async (t) => {

@@ -116,3 +116,29 @@ t.test('bounds must be positive integers (the wait may be 0)', async (t) => {
   t.throws(() => new GroupCommit(write, { maxSize: 1, maxWaitMs: 0, maxInFlight: 1.5 }), /maxInFlight/)
   t.doesNotThrow(() => new GroupCommit(write, { maxSize: 1, maxWaitMs: 0, maxInFlight: 1 }))
 })
+
+t.test('observers see each submission in its submitter\'s turn and each batch once, told it is written before anyone is answered', async (t) => {
+  const { batches, write } = heldWriter()
+  const seen: string[] = []
+  const observer = {
+    submitted: (item: number) => { seen.push(`submitted ${item}`) },
+    writing: (items: readonly number[], waitedMs: number) => {
+      seen.push(`writing ${items.join(',')}`)
+      t.ok(waitedMs >= 0, 'the oldest item\'s wait is measured')
+      return (failed: boolean) => { seen.push(failed ? 'failed' : 'written') }
+    }
+  }
+  const group = new GroupCommit(write, { maxSize: 10, maxWaitMs: 0, maxInFlight: 1 }, [observer])
+  const answers = [1, 2].map(async (n) => { const answer = await group.submit(n); seen.push(`answered ${n}`); return answer })
+  await settle()
+  batches[0]?.finish()
+  await Promise.all(answers)
+  t.same(seen, ['submitted 1', 'submitted 2', 'writing 1,2', 'written', 'answered 1', 'answered 2'])
+
+  seen.length = 0
+  const refused = group.submit(3)
+  await settle()
+  batches[1]?.fail(new Error('the database went away'))
+  await t.rejects(refused, /went away/)
+  t.same(seen, ['submitted 3', 'writing 3', 'failed'], 'a writer that throws is reported as failed')
+})
