@@ -777,7 +777,8 @@ export interface paths {
          *     a batch of 100 takes 100 at once, or is refused whole with 429 when fewer are left. A body
          *     that is not a JSON-RPC message (or a batch over 100) is 400, a wrong `Accept` 406 and a
          *     wrong `Content-Type` 415, each as the error envelope. Any valid key may connect; each tool checks its own scope. `GET` and
-         *     `DELETE` answer 405: the server is stateless and keeps no sessions or streams.
+         *     `DELETE` answer 405: the server is stateless and keeps no sessions or streams. A brand's
+         *     portal token is not a key and is refused here with 403.
          */
         post: operations["mcp"];
         /**
@@ -1720,7 +1721,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description A valid key without the scope this operation needs. */
+        /** @description A valid key without the scope this operation needs, or a portal token on an operation outside `/api/webhooks` and `/api/events`. */
         Forbidden: {
             headers: {
                 "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -3056,7 +3057,8 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        /** @description `{}` for a link that works an hour. */
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -5050,6 +5052,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description The Accept header does not take both `application/json` and `text/event-stream`, as Streamable HTTP requires. */
             406: {
                 headers: {

@@ -1169,6 +1169,7 @@ export const mcp = {
       202: Type.Unsafe<null>({ type: 'null' }),
       400: ref('Error'),
       401: ref('Error'),
+      403: ref('Error'),
       406: ref('Error'),
       413: ref('Error'),
       415: ref('Error'),
