@@ -52,6 +52,13 @@ export function PortalApp () {
   const client = useMemo(() => token === null ? null : clientFor(token, () => refuse('Loop no longer accepts this portal link: it has expired.')), [token, refuse])
 
   useEffect(() => {
+    // Another link opened in this tab changes only the fragment: start over with its token.
+    const onChange = () => { if (window.location.hash.startsWith('#lp_')) window.location.reload() }
+    window.addEventListener('hashchange', onChange)
+    return () => window.removeEventListener('hashchange', onChange)
+  }, [])
+
+  useEffect(() => {
     if (client === null) return
     let stopped = false
     void (async () => {
