@@ -428,6 +428,7 @@ export const createPortalLink = {
       403: ref('Error'),
       404: ref('Error'),
       413: ref('Error'),
+      414: ref('Error'),
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
