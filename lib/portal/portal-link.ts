@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { Brand, PortalToken } from '../db/entities/index.ts'
+import { sql } from '../db/sql.ts'
 import { notFound, unauthorized } from '../errors.ts'
 import { hashApiKey, randomBase62, type KeyEnv, type Scope } from '../keys/api-key.ts'
 import type { AuthenticatedKey } from '../keys/key-service.ts'
@@ -84,6 +85,24 @@ export async function authenticatePortalToken (em: EntityManager, presented: str
     lastUsedAt: null,
     expiresAt: row.expiresAt
   }
+}
+
+/** An expired link is kept this long, so that a late visitor is told it expired rather than that it never existed. */
+export const EXPIRED_LINK_KEPT_DAYS = 7
+
+/** Deletes up to `limit` links expired more than EXPIRED_LINK_KEPT_DAYS ago, oldest first (lib/retention). */
+export async function purgeExpiredPortalLinks (em: EntityManager, limit: number): Promise<number> {
+  const [row] = await sql<{ purged: number }>(em,
+    `with expired as (
+       select id from portal_token where expires_at < now() - ? * interval '1 day'
+        order by expires_at limit ? for update skip locked
+     ), purged as (
+       delete from portal_token p using expired e where p.id = e.id returning 1
+     )
+     select count(*)::int as purged from purged`,
+    [EXPIRED_LINK_KEPT_DAYS, limit]
+  )
+  return row?.purged ?? 0
 }
 
 export const isPortalCaller = (caller: AuthenticatedKey): caller is PortalCaller => (caller as Partial<PortalCaller>).portal === true

@@ -16,7 +16,9 @@ export const PortalToken = defineEntity({
     createdAt: p.datetime(3).fieldName('created_at').defaultRaw('now()')
   },
   indexes: [
-    { name: 'portal_token_brand_id_idx', properties: ['brand'] }
+    { name: 'portal_token_brand_id_idx', properties: ['brand'] },
+    // Retention deletes expired links oldest first (lib/retention).
+    { name: 'portal_token_expires_at_idx', properties: ['expiresAt'] }
   ],
   checks: [
     { name: 'portal_token_token_hash_check', expression: "token_hash ~ '^[0-9a-f]{64}$'" }

@@ -15,6 +15,7 @@ export class Migration20261212200000PortalTokens extends Migration {
         constraint portal_token_token_hash_key unique (token_hash)
       )`)
     this.addSql('create index portal_token_brand_id_idx on portal_token (brand_id)')
+    this.addSql('create index portal_token_expires_at_idx on portal_token (expires_at)')
   }
 
   override down (): void {
