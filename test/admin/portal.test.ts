@@ -1,9 +1,10 @@
-// A brand's portal end to end, in Debian's Chromium: an admin makes Acme's portal link; opening it
-// shows Acme's endpoint, its deliveries and events with no key typed, lets the page register,
-// edit and test endpoints, and shows nothing of Globex (the other brand) anywhere on the page or
-// in what the page fetched. The page works framed by an origin LOOP_PORTAL_FRAME_ANCESTORS lists,
-// and not by another. An expired or unknown link gives a page that says so, at the start or when
-// the link expires while open. Screenshots go to test/artifacts/portal-*.png (git-ignored).
+// A brand's portal end to end, in Debian's Chromium: an admin makes Acme's portal link in the
+// console; opened in a fresh browser context it shows Acme's endpoint, its deliveries and events
+// with no key typed, lets the page register, edit and test endpoints, and shows nothing of Globex
+// (the other brand) anywhere on the page or in what the page fetched. The page works framed by an
+// origin LOOP_PORTAL_FRAME_ANCESTORS lists, and not by another. An expired or unknown link gives a
+// page that says so, at the start or when the link expires while open. Screenshots go to
+// test/artifacts/portal-*.png (git-ignored).
 import t from 'tap'
 import http from 'node:http'
 import { mkdir } from 'node:fs/promises'
@@ -94,8 +95,23 @@ const text = async (page: Page) => await page.locator('body').innerText()
 /** The whole document, attributes and hidden parts (the event-type list, closed details) included. */
 const html = async (page: Page) => await page.content()
 
+let consoleLink = ''
+t.test('an admin makes Acme\'s link in the console, shown once', async (t) => {
+  const { page } = await openPage()
+  await page.goto(`${base}/admin/`)
+  await page.getByLabel('API key').fill(admin.authorization?.replace('Bearer ', '') ?? '')
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('link', { name: 'Keys & brands' }).click()
+  await page.getByRole('button', { name: 'Portal link for Acme' }).click()
+  await page.getByRole('heading', { name: 'Portal link for Acme' }).waitFor()
+  consoleLink = await page.getByTestId('secret').innerText()
+  t.match(consoleLink, new RegExp(`^${base}/admin/portal#lp_[0-9A-Za-z]{40}$`))
+  await page.context().close()
+})
+
 t.test('Acme\'s link opens Acme\'s endpoints, deliveries and events, no key typed, nothing of Globex', async (t) => {
-  const link = await portalLink(acme.brand.id)
+  const [row] = await sql<{ id: string }>(app.orm.em.fork(), 'select id from portal_token where brand_id = ?', [acme.brand.id])
+  const link = { id: row?.id ?? '', url: consoleLink }
   const { page, requests, errors } = await openPage()
   await page.goto(link.url)
   await page.getByRole('heading', { level: 1, name: 'Webhooks' }).waitFor()
