@@ -1,10 +1,10 @@
 // A brand's portal end to end, in Debian's Chromium: an admin makes Acme's portal link in the
 // console; opened in a fresh browser context it shows Acme's endpoint, its deliveries and events
-// with no key typed, lets the page register, edit and test endpoints, and shows nothing of Globex
-// (the other brand) anywhere on the page or in what the page fetched. The page works framed by an
-// origin LOOP_PORTAL_FRAME_ANCESTORS lists, and not by another. An expired or unknown link gives a
-// page that says so, at the start or when the link expires while open. Screenshots go to
-// test/artifacts/portal-*.png (git-ignored).
+// with no key typed, lets the page register, edit, test and recover endpoints, and shows nothing
+// of Globex (the other brand) anywhere on the page or in what the page fetched. The page works
+// framed by an origin LOOP_PORTAL_FRAME_ANCESTORS lists, and not by another. An expired or unknown
+// link gives a page that says so, at the start or when the link expires while open. Screenshots
+// go to test/artifacts/portal-*.png (git-ignored).
 import t from 'tap'
 import http from 'node:http'
 import { mkdir } from 'node:fs/promises'
@@ -128,6 +128,9 @@ t.test('Acme\'s link opens Acme\'s endpoints, deliveries and events, no key type
   t.equal(await page.getByTestId('delivery-row').count(), 2, 'both of Acme\'s deliveries')
   await page.getByRole('button', { name: 'Send test event' }).click()
   await eventually(async () => (await page.getByTestId('delivery-row').count()) === 3 || undefined, 15_000, 'the test delivery in the log')
+  await page.getByRole('button', { name: 'Recover failed deliveries (14 days)' }).click()
+  await page.getByTestId('recovered').waitFor()
+  t.match(await page.getByTestId('recovered').innerText(), /^0 failed deliveries of the last 14 days re-queued$/, 'recover answers for Acme\'s endpoint (nothing failed)')
   await page.getByText('Edit this endpoint').click()
   await page.getByLabel('Description', { exact: true }).fill('Acme CRM sync (edited in the portal)')
   await page.getByRole('button', { name: 'Save' }).click()
