@@ -24,6 +24,7 @@ const brands: FastifyPluginAsyncTypebox = async (fastify) => {
     ...createPortalLinkOp,
     handler: async (request, reply) => {
       const link = await createPortalLink(request.em, request.params.id, request.caller.env, request.body.expiresInSeconds)
+      request.log.info({ portalLinkId: link.id, brandId: request.params.id, keyId: request.caller.keyId, expiresAt: link.expiresAt }, 'portal link made')
       // The token goes after `#`: browsers send neither it to the server nor it in a Referer.
       const url = `${request.protocol}://${request.host}/admin/portal#${link.token}`
       return reply.code(201).send({ id: link.id, url, expiresAt: link.expiresAt.toISOString() })

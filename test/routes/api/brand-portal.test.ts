@@ -121,11 +121,16 @@ t.test('an expired, unknown or malformed token is a 401 that says which', async 
   t.equal((await app.inject({ method: 'GET', url: '/api/webhooks', headers: bearer('lp_short') })).json().error.message, 'Invalid portal link')
 })
 
-t.test('each use is logged with the link\'s id and brand, never the token', async (t) => {
+t.test('making and each use are logged with the link\'s id and brand, never the token', async (t) => {
   const link = await portalOf(globex.id)
   await app.inject({ method: 'GET', url: '/api/webhooks', headers: bearer(link.token) })
   await app.inject({ method: 'GET', url: '/api/webhooks', headers: bearer(link.token) })
-  const used = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'portal link used' && entry.portalLinkId === link.id)
+  const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>)
+  const made = entries.filter((entry) => entry.msg === 'portal link made' && entry.portalLinkId === link.id)
+  t.equal(made.length, 1, 'its making is logged too')
+  t.equal(made[0]?.brandId, globex.id)
+  t.type(made[0]?.keyId, 'string', 'with the admin key that made it')
+  const used = entries.filter((entry) => entry.msg === 'portal link used' && entry.portalLinkId === link.id)
   t.equal(used.length, 1, 'once a minute per link, not once per request')
   t.equal(used[0]?.brandId, globex.id)
   t.notOk(lines.some((line) => line.includes(link.token.slice(3))), 'the token appears in no log line')
