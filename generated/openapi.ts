@@ -295,6 +295,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/brands/{id}/portal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The brand's id (a UUID).
+                 * @example 0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11
+                 */
+                id: components["parameters"]["BrandId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a portal link for a brand
+         * @description A short-lived link that opens the console at `/admin/portal` for this brand alone: its
+         *     webhook endpoints and their deliveries (create, edit, test, recover), its event types and
+         *     recent events, nothing of another brand, and no key to type. Hand it to the brand's people,
+         *     or embed it in an iframe of an origin listed in `LOOP_PORTAL_FRAME_ANCESTORS`.
+         *
+         *     The link carries a portal token (`lp_…`) after `#`, so it reaches neither access logs nor
+         *     `Referer`. The token is not an API key: the console sends it as a Bearer credential, and
+         *     Loop accepts it only on the webhook and event operations (scopes `webhooks:manage` and
+         *     `events:read`, in the caller's env, for this brand); anywhere else it is 403, and after
+         *     `expiresAt` 401. Loop keeps only its SHA-256 hash, and logs each use with the brand's id and
+         *     the link's `id`. The link is made in the caller's env; 404 when no brand has this id.
+         */
+        post: operations["createPortalLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/keys": {
         parameters: {
             query?: never;
@@ -861,7 +897,8 @@ export interface paths {
          *     a batch of 100 takes 100 at once, or is refused whole with 429 when fewer are left. A body
          *     that is not a JSON-RPC message (or a batch over 100) is 400, a wrong `Accept` 406 and a
          *     wrong `Content-Type` 415, each as the error envelope. Any valid key may connect; each tool checks its own scope. `GET` and
-         *     `DELETE` answer 405: the server is stateless and keeps no sessions or streams.
+         *     `DELETE` answer 405: the server is stateless and keeps no sessions or streams. A brand's
+         *     portal token is not a key and is refused here with 403.
          */
         post: operations["mcp"];
         /**
@@ -995,6 +1032,28 @@ export interface components {
             iterator: components["schemas"]["ListIterator"];
             prevIterator: components["schemas"]["ListPrevIterator"];
             done: components["schemas"]["ListDone"];
+        };
+        CreatePortalLinkRequest: {
+            /**
+             * @description How long the link works, in seconds (a minute to a day; an hour by default).
+             * @default 3600
+             */
+            expiresInSeconds?: number;
+        };
+        /** @description A brand's portal link; its token is in `url` and nowhere else, ever. */
+        PortalLink: {
+            /**
+             * Format: uuid
+             * @description The link's id, as Loop's log lines name it (never the token).
+             */
+            id: string;
+            /**
+             * Format: uri
+             * @description The console at `/admin/portal` with the token after `#`.
+             */
+            url: string;
+            /** Format: date-time */
+            expiresAt: string;
         };
         /** @description The new brand and its first key (the key's secret is shown this once). */
         BrandCreated: {
@@ -1865,7 +1924,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description A valid key without the scope this operation needs. */
+        /** @description A valid key without the scope this operation needs, or a portal token on an operation outside `/api/webhooks` and `/api/events`. */
         Forbidden: {
             headers: {
                 "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -2187,6 +2246,11 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description The brand's id (a UUID).
+         * @example 0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11
+         */
+        BrandId: string;
         /**
          * @description The webhook endpoint's id (a UUID).
          * @example 3f0c1e52-8d7a-4b7e-9c15-2a4f6e8d9b01
@@ -3213,6 +3277,66 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["AdminOnly"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createPortalLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string per logical request (a UUID, or the payload's eventId). For 24 hours the same key with the same body replays the first response with `Idempotent-Replayed: true`; with a different body it is 422 `IDEMPOTENCY_KEY_REUSED`; while the first is still in flight it is 409. Keys are per API key. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The brand's id (a UUID).
+                 * @example 0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11
+                 */
+                id: components["parameters"]["BrandId"];
+            };
+            cookie?: never;
+        };
+        /** @description `{}` for a link that works an hour. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "expiresInSeconds": 900
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreatePortalLinkRequest"];
+            };
+        };
+        responses: {
+            /** @description The link, shown this once. */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "5b2d4f6a-8c0e-4a1b-9d3f-7e5a3c1b9d0f",
+                     *       "url": "https://loop.example.com/admin/portal#lp_Xq7Tz2Vb9XkR4mN8pL3sW6yH1cJ5dF0aQeUoM2nB",
+                     *       "expiresAt": "2026-11-25T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PortalLink"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AdminOnly"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
@@ -5392,6 +5516,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description The Accept header does not take both `application/json` and `text/event-stream`, as Streamable HTTP requires. */
             406: {
                 headers: {

@@ -420,6 +420,41 @@ export const createBrand = {
   }
 }
 
+export const createPortalLink = {
+  method: 'POST' as const,
+  url: '/api/brands/:id/portal',
+  schema: {
+    operationId: 'createPortalLink',
+    tags: ["keys"],
+    summary: "Make a portal link for a brand",
+    security: [{"bearer":["admin"]}] as Array<Record<string, string[]>>,
+    params: Type.Unsafe<NonNullable<operations['createPortalLink']['parameters']['path']>>({
+      "type": "object",
+      "properties": {"id":{"type":"string","format":"uuid"}},
+      "required": ["id"]
+    }),
+    headers: Type.Unsafe<Record<string, string | undefined>>({
+      "type": "object",
+      "properties": {"idempotency-key":{"type":"string","minLength":1,"maxLength":255}},
+      "required": []
+    }),
+    body: ref('CreatePortalLinkRequest'),
+    response: {
+      201: ref('PortalLink'),
+      400: ref('Error'),
+      401: ref('Error'),
+      403: ref('Error'),
+      404: ref('Error'),
+      413: ref('Error'),
+      414: ref('Error'),
+      415: ref('Error'),
+      422: ref('Error'),
+      429: ref('Error'),
+      500: ref('Error')
+    }
+  }
+}
+
 export const listKeys = {
   method: 'GET' as const,
   url: '/api/keys',
@@ -1245,6 +1280,7 @@ export const mcp = {
       202: Type.Unsafe<null>({ type: 'null' }),
       400: ref('Error'),
       401: ref('Error'),
+      403: ref('Error'),
       406: ref('Error'),
       413: ref('Error'),
       415: ref('Error'),

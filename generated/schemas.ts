@@ -148,6 +148,24 @@ export const BrandList = /* @__PURE__ */ Type.Unsafe<components['schemas']['Bran
   }
 })
 
+export const CreatePortalLinkRequest = /* @__PURE__ */ Type.Unsafe<components['schemas']['CreatePortalLinkRequest']>({
+  "$id": "CreatePortalLinkRequest",
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {"expiresInSeconds":{"type":"integer","minimum":60,"maximum":86400,"default":3600}}
+})
+
+export const PortalLink = /* @__PURE__ */ Type.Unsafe<components['schemas']['PortalLink']>({
+  "$id": "PortalLink",
+  "type": "object",
+  "required": ["id","url","expiresAt"],
+  "properties": {
+    "id": {"type":"string","format":"uuid"},
+    "url": {"type":"string","format":"uri"},
+    "expiresAt": {"type":"string","format":"date-time"}
+  }
+})
+
 export const BrandCreated = /* @__PURE__ */ Type.Unsafe<components['schemas']['BrandCreated']>({
   "$id": "BrandCreated",
   "type": "object",
@@ -1108,6 +1126,8 @@ export const componentSchemas = [
   CreateKeyRequest,
   BrandSummary,
   BrandList,
+  CreatePortalLinkRequest,
+  PortalLink,
   BrandCreated,
   KeyList,
   EventFieldType,

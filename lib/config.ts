@@ -73,6 +73,8 @@ export const EnvSchema = Type.Object({
   LOOP_RETENTION_INTERVAL_MS: Type.Integer({ minimum: 1000, maximum: 86400000, default: 3600000, description: 'how often (ms) an instance prunes what retention lets go, an integer from 1000 to 86400000' }),
   // Static egress IPs: deliveries leave through this proxy's CONNECT tunnels (lib/outbound/egress-proxy.ts).
   LOOP_EGRESS_PROXY: Type.Optional(Type.String({ pattern: '^http://', description: 'an http://host:port URL of an HTTP proxy that accepts CONNECT (user:password@ allowed), with no path' })),
+  // The brand portal (/admin/portal) may be framed by these origins only: CSP frame-ancestors.
+  LOOP_PORTAL_FRAME_ANCESTORS: Type.Optional(Type.String({ description: 'a comma-separated list of origins such as https://app.example.com,https://*.example.org that may embed the portal in an iframe' })),
   LOOP_TRUST_PROXY: Type.String({ default: 'false', description: 'false, true, a number of proxy hops, or a comma-separated list of proxy addresses or CIDR ranges such as 10.0.0.0/8,127.0.0.1' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' })
 }, { additionalProperties: true })
@@ -127,6 +129,8 @@ export interface Config {
    * key on). false: nobody, the socket's address counts; true: any proxy; a number: that many hops.
    */
   trustProxy: boolean | number | string[]
+  /** Origins whose pages may embed the brand portal in an iframe (CSP frame-ancestors); empty: none may. */
+  portalFrameAncestors: string[]
   logLevel: Env['LOG_LEVEL']
 }
 
@@ -181,6 +185,12 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     if (parsed === null) refuse('LOOP_TRUST_PROXY')
     else trustProxy = parsed
   }
+  let portalFrameAncestors: string[] = []
+  if (env.LOOP_PORTAL_FRAME_ANCESTORS !== undefined && !refused('LOOP_PORTAL_FRAME_ANCESTORS')) {
+    const parsed = parseOrigins(String(env.LOOP_PORTAL_FRAME_ANCESTORS))
+    if (parsed === null) refuse('LOOP_PORTAL_FRAME_ANCESTORS')
+    else portalFrameAncestors = parsed
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   const valid = env as Env
   return {
@@ -211,6 +221,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     retention: { days: valid.LOOP_RETENTION_DAYS, intervalMs: valid.LOOP_RETENTION_INTERVAL_MS },
     egressProxy: valid.LOOP_EGRESS_PROXY,
     trustProxy,
+    portalFrameAncestors,
     logLevel: valid.LOG_LEVEL
   }
 }
@@ -246,4 +257,13 @@ function parseTrustProxy (text: string): Config['trustProxy'] | null {
     return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128))
   })
   return valid ? entries : null
+}
+
+// An origin as CSP source expressions write it: a scheme, a host (its first label may be `*`) and
+// an optional port, nothing else, so a value can never smuggle another directive (`;`) or a path.
+const originPattern = /^https?:\/\/(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?$/
+
+function parseOrigins (text: string): string[] | null {
+  const origins = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')
+  return origins.length > 0 && origins.every((origin) => originPattern.test(origin)) ? origins : null
 }

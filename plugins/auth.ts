@@ -11,13 +11,21 @@
 // Keys are cached by hash (`fastify.keyCache`, lib/keys/key-cache.ts), so a known key costs no
 // query; key changes arrive by LISTEN loop_api_keys on the shared listener (plugins/notifications.ts)
 // and nothing is kept while that connection is down.
+//
+// A brand's portal token (`lp_…`, lib/portal/portal-link.ts) is the other credential: it stands for
+// its brand with the portal's scopes, on the portal's routes only (403 elsewhere), until it expires
+// (401). It is read from the database on every request, so expiry needs no announcement; each
+// link's use is logged (its id and brand, never the token) at most once a minute per instance.
 import fp from 'fastify-plugin'
-import type { FastifyInstance, onRequestHookHandler } from 'fastify'
+import { LRUCache } from 'lru-cache'
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { bearerToken } from '../lib/keys/api-key.ts'
 import { KeyCache, keyChangesChannel } from '../lib/keys/key-cache.ts'
 import { authenticateKey, ensureAdminKey, missingKey, touchKey, type AuthenticatedKey } from '../lib/keys/key-service.ts'
 import { assertScopes, bearerRequirement, type RouteSecurity } from '../lib/keys/route-security.ts'
 import type { Caller } from '../lib/tenancy/caller.ts'
+import { forbidden } from '../lib/errors.ts'
+import { authenticatePortalToken, isPortalCaller, isPortalToken, portalOpens } from '../lib/portal/portal-link.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -81,15 +89,26 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
   }
   fastify.addHook('onClose', async () => { await Promise.all(inFlight) })
 
-  const guard = (security: RouteSecurity): onRequestHookHandler => async (request, reply) => {
+  const portalLogged = new LRUCache<string, true>({ max: 10_000, ttl: TOUCH_EVERY_MS })
+  const logPortalUse = (request: FastifyRequest, link: AuthenticatedKey) => {
+    if (portalLogged.has(link.keyId)) return
+    portalLogged.set(link.keyId, true)
+    request.log.info({ portalLinkId: link.keyId, brandId: link.brandId }, 'portal link used')
+  }
+
+  const guard = (security: RouteSecurity, portalRoute: boolean): onRequestHookHandler => async (request, reply) => {
     const presented = bearerToken(request.headers.authorization)
     // A route that also answers anonymously still checks a key that is presented (docs/api.md#authentication).
     if (presented === null && security.anonymous) return
     // Failed guesses are limited per IP (429); a valid key goes straight through.
-    const key = await fastify.limitAuthFailures(request, async () => await authenticateKey(request.em, presented, keys))
+    const key = await fastify.limitAuthFailures(request, async () => presented !== null && isPortalToken(presented)
+      ? await authenticatePortalToken(request.em, presented)
+      : await authenticateKey(request.em, presented, keys))
     ;(request as unknown as WithCaller)[kCaller] = key
-    recordUse(key, Date.now())
+    if (isPortalCaller(key)) logPortalUse(request, key)
+    else recordUse(key, Date.now())
     await fastify.limitApiKey(request, reply)
+    if (isPortalCaller(key) && !portalRoute) throw forbidden('A portal link opens only its brand\'s webhooks and events')
     assertScopes(key.scopes, security.alternatives)
   }
 
@@ -97,7 +116,7 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     const security = bearerRequirement((route.schema as { security?: unknown } | undefined)?.security)
     if (security === null) return
     // First of the route's own hooks: nothing route-specific runs for an unauthenticated caller.
-    route.onRequest = [guard(security), ...(route.onRequest === undefined ? [] : [route.onRequest].flat())]
+    route.onRequest = [guard(security, portalOpens(route.url)), ...(route.onRequest === undefined ? [] : [route.onRequest].flat())]
   })
 }
 

@@ -53,7 +53,7 @@ async function retentionPlugin (fastify: FastifyInstance, options: RetentionPlug
   const scheduled = async () => {
     try {
       const run = await runOnce()
-      if (run.deliveries > 0 || run.idempotencyKeys > 0) log.info(run, 'retention: pruned')
+      if (run.deliveries > 0 || run.idempotencyKeys > 0 || run.portalLinks > 0) log.info(run, 'retention: pruned')
     } catch (error) {
       // The next run tries again; a database outage must not stop the schedule.
       if (!stopping.signal.aborted) log.error({ err: error }, 'retention run failed')

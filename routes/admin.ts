@@ -1,6 +1,8 @@
 // The admin console at /admin: static files only (admin/dist), outside the API. It holds no
 // key and has no private endpoints: the browser signs in with an API key and calls /api/* like
-// any other client. Built at start-up when admin/dist is missing or older than admin/src, so
+// any other client. /admin/portal is the same console opened by a brand's portal link (the token
+// after `#`, lib/portal/portal-link.ts); only that page may be framed, by the origins of
+// LOOP_PORTAL_FRAME_ANCESTORS. Built at start-up when admin/dist is missing or older than admin/src, so
 // `npm ci && npm start` serves a working console without a separate build step.
 import type { FastifyInstance } from 'fastify'
 import fastifyStatic from '@fastify/static'
@@ -10,10 +12,11 @@ import { adminBuildIsStale, adminDistDir, bundleAdmin } from '../admin/build.ts'
 
 // Everything the page loads comes from /admin itself; API calls go to the same origin. The key
 // sits in sessionStorage, so no script from anywhere else may ever run beside it.
-const contentSecurityPolicy = [
+const policyFramedBy = (ancestors: readonly string[]) => [
   "default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "img-src 'self' data:",
-  "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'"
+  "base-uri 'none'", "form-action 'none'", `frame-ancestors ${ancestors.length === 0 ? "'none'" : ancestors.join(' ')}`
 ].join('; ')
+const contentSecurityPolicy = policyFramedBy([])
 
 async function ensureBuilt (fastify: FastifyInstance): Promise<void> {
   if (!await adminBuildIsStale()) return
@@ -36,17 +39,25 @@ export default async function adminRoutes (fastify: FastifyInstance): Promise<vo
     serve: false,
     cacheControl: false,
     // File names are not hashed: revalidate every time (ETag/Last-Modified make that a 304).
-    setHeaders: (reply) => {
-      reply.header('cache-control', 'no-cache')
-      reply.header('content-security-policy', contentSecurityPolicy)
-    }
+    setHeaders: (reply) => { reply.header('cache-control', 'no-cache') }
   })
   const hidden = { schema: { hide: true } }
   fastify.get('/admin', hidden, async (request, reply) => {
     if (!request.url.split('?')[0]?.endsWith('/')) return reply.redirect('/admin/', 301)
+    return reply.header('content-security-policy', contentSecurityPolicy).sendFile('index.html')
+  })
+  const ancestors = fastify.config.portalFrameAncestors
+  const portalPolicy = policyFramedBy(ancestors)
+  fastify.get('/admin/portal', hidden, async (request, reply) => {
+    // ./app.js must resolve under /admin/; a redirect keeps the fragment (the token) in the browser.
+    if (request.url.split('?')[0]?.endsWith('/')) return reply.redirect('/admin/portal', 301)
+    reply.header('content-security-policy', portalPolicy)
+    // helmet's X-Frame-Options: SAMEORIGIN would contradict the listed origins (CSP supersedes it
+    // in current browsers; older ones would refuse the frame).
+    if (ancestors.length > 0) reply.removeHeader('x-frame-options')
     return reply.sendFile('index.html')
   })
   for (const file of ['app.js', 'app.css']) {
-    fastify.get(`/admin/${file}`, hidden, async (_request, reply) => reply.sendFile(file))
+    fastify.get(`/admin/${file}`, hidden, async (_request, reply) => reply.header('content-security-policy', contentSecurityPolicy).sendFile(file))
   }
 }

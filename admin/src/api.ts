@@ -15,10 +15,15 @@ export function storedKey (): string | null {
 export function storeKey (key: string): void { sessionStorage.setItem(STORAGE_KEY, key) }
 export function forgetKey (): void { sessionStorage.removeItem(STORAGE_KEY) }
 
-/** A client for this Loop (the console is served by the instance it manages); 401 calls `onRejected`. */
-export function clientFor (apiKey: string, onRejected: () => void): LoopClient {
+/**
+ * A client for this Loop (the console is served by the instance it manages); 401 calls `onRejected`.
+ * `credential` is an API key, or a portal token (`lp_…`), which the SDK does not take as a key:
+ * it goes as the same Bearer header.
+ */
+export function clientFor (credential: string, onRejected: () => void): LoopClient {
+  const sent = credential.startsWith('lp_') ? { headers: { authorization: `Bearer ${credential}` } } : { apiKey: credential }
   // Short retries: a view should show a failure in seconds, not after the documented ten minutes (docs/api.md#retries).
-  const client = createClient({ baseUrl: window.location.origin, apiKey, retryDelaysMs: [500, 2000] })
+  const client = createClient({ baseUrl: window.location.origin, ...sent, retryDelaysMs: [500, 2000] })
   client.use({
     onResponse ({ response }) {
       if (response.status === 401) onRejected()

@@ -1,42 +1,11 @@
-// The Loop admin console: sign in with an API key, then one view per resource, chosen by the URL
-// hash (#/issues, #/signals, #/events, #/webhooks, #/overview, #/keys) so links, Back and reload all work.
+// The Loop admin console: sign in with an API key, then one view per resource (console.tsx).
+// At /admin/portal the same bundle is a brand's portal, opened by its link (portal.tsx).
 import { render } from 'preact'
-import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
+import { useCallback, useMemo, useState } from 'preact/hooks'
 import { clientFor, describeError, forgetKey, storedKey, storeKey, type LoopClient } from './api.ts'
-import { Announce } from './components.tsx'
-import { IssuesView } from './views/issues.tsx'
-import { SignalsView } from './views/signals.tsx'
-import { EventsView } from './views/events.tsx'
-import { WebhooksView } from './views/webhooks.tsx'
-import { OverviewView } from './views/overview.tsx'
-import { KeysView } from './views/keys.tsx'
+import { adminViews, Console } from './console.tsx'
+import { PortalApp } from './portal.tsx'
 import './styles.css'
-
-const views = [
-  { id: 'issues', label: 'Issues' },
-  { id: 'signals', label: 'Signals' },
-  { id: 'events', label: 'Events' },
-  { id: 'webhooks', label: 'Webhooks' },
-  { id: 'overview', label: 'Overview' },
-  { id: 'keys', label: 'Keys & brands' }
-] as const
-type ViewId = typeof views[number]['id']
-
-function parseHash (): { view: ViewId, id: string | undefined } {
-  const [, view, id] = window.location.hash.split('/')
-  const known = views.find((v) => v.id === view)
-  return { view: known?.id ?? 'issues', id: id === undefined || id === '' ? undefined : decodeURIComponent(id) }
-}
-
-function useHashRoute () {
-  const [route, setRoute] = useState(parseHash)
-  useEffect(() => {
-    const onChange = () => setRoute(parseHash())
-    window.addEventListener('hashchange', onChange)
-    return () => window.removeEventListener('hashchange', onChange)
-  }, [])
-  return route
-}
 
 function SignIn ({ onSignedIn, notice }: { onSignedIn: (key: string) => void, notice: string | undefined }) {
   const [key, setKey] = useState('')
@@ -81,51 +50,6 @@ function SignIn ({ onSignedIn, notice }: { onSignedIn: (key: string) => void, no
   )
 }
 
-function Console ({ client, apiKey, onSignOut }: { client: LoopClient, apiKey: string, onSignOut: () => void }) {
-  const route = useHashRoute()
-  const [announcement, setAnnouncement] = useState('')
-  const announce = useCallback((message: string) => {
-    // Cleared first so the same message twice is still read out.
-    setAnnouncement('')
-    setTimeout(() => setAnnouncement(message), 50)
-  }, [])
-  const heading = useRef<HTMLHeadingElement>(null)
-  const first = useRef(true)
-  useEffect(() => {
-    // After navigating, focus goes to the view's heading (not on the first render: the page just loaded).
-    if (first.current) { first.current = false; return }
-    heading.current?.focus()
-  }, [route.view])
-  const current = views.find((v) => v.id === route.view) ?? views[0]
-
-  return (
-    <Announce.Provider value={announce}>
-      <a class='skip' href='#main' onClick={(e) => { e.preventDefault(); heading.current?.focus() }}>Skip to content</a>
-      <header class='top'>
-        <p class='brand'>Loop admin</p>
-        <nav aria-label='Views'>
-          <ul>
-            {views.map((v) => (
-              <li key={v.id}><a href={`#/${v.id}`} aria-current={v.id === route.view ? 'page' : undefined}>{v.label}</a></li>
-            ))}
-          </ul>
-        </nav>
-        <p class='who'><span class='muted'>Key</span> <code>{apiKey.slice(0, 12)}…</code> <button type='button' onClick={onSignOut}>Sign out</button></p>
-      </header>
-      <main id='main'>
-        <h1 tabIndex={-1} ref={heading}>{current.label}</h1>
-        {route.view === 'issues' && <IssuesView client={client} selectedId={route.id} />}
-        {route.view === 'signals' && <SignalsView client={client} />}
-        {route.view === 'events' && <EventsView client={client} />}
-        {route.view === 'webhooks' && <WebhooksView client={client} selectedId={route.id} />}
-        {route.view === 'overview' && <OverviewView client={client} />}
-        {route.view === 'keys' && <KeysView client={client} apiKey={apiKey} />}
-      </main>
-      <div class='visually-hidden' role='status' aria-live='polite' aria-atomic='true' data-testid='announcer'>{announcement}</div>
-    </Announce.Provider>
-  )
-}
-
 function App () {
   const [apiKey, setApiKey] = useState<string | null>(storedKey)
   const [notice, setNotice] = useState<string | undefined>()
@@ -145,11 +69,12 @@ function App () {
   if (apiKey === null || client === null) {
     return <SignIn notice={notice} onSignedIn={(key) => { storeKey(key); setNotice(undefined); setApiKey(key) }} />
   }
-  return <Console client={client} apiKey={apiKey} onSignOut={() => signOut()} />
+  const who = <><span class='muted'>Key</span> <code>{apiKey.slice(0, 12)}…</code> <button type='button' onClick={() => signOut()}>Sign out</button></>
+  return <Console client={client} views={adminViews} title='Loop admin' who={who} apiKey={apiKey} />
 }
 
 const root = document.getElementById('root')
 if (root !== null) {
   root.textContent = ''
-  render(<App />, root)
+  render(window.location.pathname === '/admin/portal' ? <PortalApp /> : <App />, root)
 }

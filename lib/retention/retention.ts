@@ -1,10 +1,12 @@
 // Retention (docs/operations.md#retention): what Loop no longer needs is deleted, by one instance
 // at a time. Settled webhook deliveries (succeeded or failed) with their bodies and attempts go
-// LOOP_RETENTION_DAYS after they settled; idempotency keys go once their 24 hours are over. Each
+// LOOP_RETENTION_DAYS after they settled; idempotency keys go once their 24 hours are over, and
+// brand portal links a week after they expired. Each
 // statement deletes at most a batch (1,000 rows) and commits on its own, so no run holds many row
 // locks or one long transaction, and the batches repeat until one comes back short.
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { purgeExpiredIdempotencyKeys } from '../idempotency/idempotency-key.ts'
+import { purgeExpiredPortalLinks } from '../portal/portal-link.ts'
 import { sql } from '../db/sql.ts'
 
 export const RETENTION_BATCH_SIZE = 1000
@@ -24,6 +26,7 @@ export interface RetentionRun {
   leader: boolean
   deliveries: number
   idempotencyKeys: number
+  portalLinks: number
 }
 
 /**
@@ -77,7 +80,8 @@ export async function runRetention (em: EntityManager, options: RetentionOptions
   const size = options.batchSize ?? RETENTION_BATCH_SIZE
   const held = await withRetentionLock(em, async () => ({
     deliveries: await inBatches(async () => await pruneSettledDeliveries(em.fork(), options.retentionDays, size), size, options.signal),
-    idempotencyKeys: await inBatches(async () => await purgeExpiredIdempotencyKeys(em.fork(), size), size, options.signal)
+    idempotencyKeys: await inBatches(async () => await purgeExpiredIdempotencyKeys(em.fork(), size), size, options.signal),
+    portalLinks: await inBatches(async () => await purgeExpiredPortalLinks(em.fork(), size), size, options.signal)
   }))
-  return held.locked ? { leader: true, ...held.value } : { leader: false, deliveries: 0, idempotencyKeys: 0 }
+  return held.locked ? { leader: true, ...held.value } : { leader: false, deliveries: 0, idempotencyKeys: 0, portalLinks: 0 }
 }

@@ -1,8 +1,10 @@
 // /api/brands (admin, so the operator): list brands; POST creates a brand and its first API key
-// in the caller's env (also the MCP tool brands_create).
+// in the caller's env (also the MCP tool brands_create); POST /api/brands/{id}/portal makes a
+// brand's portal link (lib/portal/portal-link.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { createBrand as createBrandOp, listBrands as listBrandsOp } from '../../generated/operations.ts'
+import { createBrand as createBrandOp, createPortalLink as createPortalLinkOp, listBrands as listBrandsOp } from '../../generated/operations.ts'
 import { createBrand, listBrands } from '../../lib/keys/key-service.ts'
+import { createPortalLink } from '../../lib/portal/portal-link.ts'
 
 const brands: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.route({
@@ -15,6 +17,17 @@ const brands: FastifyPluginAsyncTypebox = async (fastify) => {
     handler: async (request, reply) => {
       const created = await createBrand(request.em, request.body, request.caller)
       return reply.code(201).send(created)
+    }
+  })
+
+  fastify.route({
+    ...createPortalLinkOp,
+    handler: async (request, reply) => {
+      const link = await createPortalLink(request.em, request.params.id, request.caller.env, request.body.expiresInSeconds)
+      request.log.info({ portalLinkId: link.id, brandId: request.params.id, keyId: request.caller.keyId, expiresAt: link.expiresAt }, 'portal link made')
+      // The token goes after `#`: browsers send neither it to the server nor it in a Referer.
+      const url = `${request.protocol}://${request.host}/admin/portal#${link.token}`
+      return reply.code(201).send({ id: link.id, url, expiresAt: link.expiresAt.toISOString() })
     }
   })
 }

@@ -80,7 +80,18 @@ t.test('LOOP_TRUST_PROXY: nobody by default, or everyone, a hop count, or listed
   t.same(loadConfig({ LOOP_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).trustProxy, ['10.0.0.0/8', '127.0.0.1', '::1'])
 })
 
+t.test('LOOP_PORTAL_FRAME_ANCESTORS: no origin by default, or the listed ones', async (t) => {
+  t.same(loadConfig({}).portalFrameAncestors, [])
+  t.same(loadConfig({ LOOP_PORTAL_FRAME_ANCESTORS: 'https://app.acme.example, https://*.globex.example:8443,http://127.0.0.1:8080' }).portalFrameAncestors,
+    ['https://app.acme.example', 'https://*.globex.example:8443', 'http://127.0.0.1:8080'])
+})
+
 const bad: [string, string, RegExp][] = [
+  ['LOOP_PORTAL_FRAME_ANCESTORS', 'https://app.example.com/settings', /^LOOP_PORTAL_FRAME_ANCESTORS must be a comma-separated list of origins/],
+  ['LOOP_PORTAL_FRAME_ANCESTORS', "https://a.example; script-src 'unsafe-inline'", /^LOOP_PORTAL_FRAME_ANCESTORS must be/],
+  ['LOOP_PORTAL_FRAME_ANCESTORS', '*', /^LOOP_PORTAL_FRAME_ANCESTORS must be/],
+  ['LOOP_PORTAL_FRAME_ANCESTORS', 'app.example.com', /^LOOP_PORTAL_FRAME_ANCESTORS must be/],
+  ['LOOP_PORTAL_FRAME_ANCESTORS', ',', /^LOOP_PORTAL_FRAME_ANCESTORS must be/],
   ['PORT', 'abc', /^PORT must be an integer port/],
   ['PORT', '70000', /^PORT must be/],
   ['DATABASE_URL', 'mysql://x', /^DATABASE_URL must be a postgres:\/\//],

@@ -4,7 +4,8 @@
 // every route and every MCP tool on every other tenant's things. Where the actor may not see the
 // owner (another brand, or another env), a foreign id is 404, a foreign list is empty, and a
 // takeover attempt leaves the owner's route, secret and endpoint as they were. The operator sees
-// every brand, within its own env. The last test checks every contract operation was driven.
+// every brand, within its own env; a brand's portal link is that brand, in the env it was made in.
+// The last test checks every contract operation was driven.
 import t from 'tap'
 import { createHmac, randomUUID } from 'node:crypto'
 import type { FastifyInstance, InjectOptions } from 'fastify'
@@ -263,6 +264,59 @@ t.test('webhook endpoints and deliveries: every operation on a foreign endpoint 
       if (owner.endpointId === null) continue
       t.equal(listed.includes(owner.endpointId), actor === owner || sees(actor, owner), `${actor.name} lists ${owner.name}'s endpoint`)
     }
+  }
+})
+
+t.test('a portal link is its brand in the env it was made in: foreign endpoints are 404, lists hold its brand\'s rows only', async (t) => {
+  const operatorTest = tenants.find((x) => x.name === 'operator/test') as Tenant
+  const linkOf = async (maker: Tenant, brandId: string) => {
+    const res = await call({ method: 'POST', url: `/api/brands/${brandId}/portal`, headers: maker.headers, payload: {} })
+    if (res.statusCode !== 201) throw new Error(`portal link: ${res.statusCode} ${res.body}`)
+    return bearer(new URL(json(res).url as string).hash.slice(1))
+  }
+  const portals = [
+    { name: 'portal A/live', brandId: brandA.id, env: 'live' as KeyEnv, headers: await linkOf(operatorLive, brandA.id) },
+    { name: 'portal B/test', brandId: brandB.id, env: 'test' as KeyEnv, headers: await linkOf(operatorTest, brandB.id) }
+  ]
+  for (const portal of portals) {
+    const actor = { ...portal } as unknown as Tenant
+    for (const owner of tenants.filter((x) => !sees(actor, x))) {
+      t.equal((await call({ method: 'GET', url: `/api/events/${owner.eventId}`, headers: portal.headers })).statusCode, 404, `${portal.name} → ${owner.name}: GET event`)
+      if (owner.endpointId === null || owner.deliveryId === null) continue
+      const base = `/api/webhooks/${owner.endpointId}`
+      const since = new Date(Date.now() - 86_400_000).toISOString()
+      const attempts: [InjectOptions['method'], string, Record<string, unknown> | undefined][] = [
+        ['GET', base, undefined],
+        ['PATCH', base, { url: 'http://127.0.0.1:9/evil' }],
+        ['POST', `${base}/rotate-secret`, undefined],
+        ['POST', `${base}/test`, undefined],
+        ['GET', `${base}/deliveries`, undefined],
+        ['POST', `${base}/deliveries/${owner.deliveryId}/retry`, undefined],
+        ['POST', `${base}/recover`, { since }],
+        ['POST', '/api/webhooks/recover', { since, endpointIds: [owner.endpointId] }],
+        ['DELETE', base, undefined]
+      ]
+      for (const [method, url, payload] of attempts) {
+        const res = await call({ method, url, headers: portal.headers, ...(payload === undefined ? {} : { payload }) })
+        t.equal(res.statusCode, 404, `${portal.name} → ${owner.name}: ${method ?? ''} ${url.replace(owner.endpointId, '{id}')}`)
+      }
+    }
+    const endpoints = await listAll(actor, '/api/webhooks?limit=200')
+    const events = await listAll(actor, '/api/events?limit=200')
+    const rejections = await listAll(actor, '/api/events/rejections?limit=200')
+    for (const owner of tenants) {
+      const own = sees(actor, owner)
+      if (owner.endpointId !== null) t.equal(endpoints.includes(owner.endpointId), own, `${portal.name} lists ${owner.name}'s endpoint: ${own}`)
+      t.equal(events.includes(owner.eventId), own, `${portal.name} lists ${owner.name}'s event: ${own}`)
+      t.equal(rejections.includes(owner.rejectionId), own, `${portal.name} lists ${owner.name}'s rejection: ${own}`)
+    }
+    for (const [method, url] of [['GET', '/api/keys'], ['GET', '/api/brands'], ['GET', '/api/issues'], ['GET', '/api/signals']] as const) {
+      t.equal((await call({ method, url, headers: portal.headers })).statusCode, 403, `${portal.name}: ${method} ${url} is not the portal's`)
+    }
+  }
+  for (const owner of tenants) {
+    if (owner.endpointId === null) continue
+    t.equal(json(await call({ method: 'GET', url: `/api/webhooks/${owner.endpointId}`, headers: owner.headers })).url, owner.endpointUrl, `${owner.name}'s endpoint is unchanged`)
   }
 })
 

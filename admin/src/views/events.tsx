@@ -86,7 +86,7 @@ function EventList ({ client, filters }: { client: LoopClient, filters: Filters 
   )
 }
 
-function Rejections ({ client, filters }: { client: LoopClient, filters: Filters }) {
+function Rejections ({ client, filters, canReplay }: { client: LoopClient, filters: Filters, canReplay: boolean }) {
   const announce = useAnnounce()
   const [failure, setFailure] = useState<{ id: string, message: string } | undefined>()
   const query = { limit: 50, ...(filters.event === '' ? {} : { event: filters.event }) }
@@ -123,7 +123,7 @@ function Rejections ({ client, filters }: { client: LoopClient, filters: Filters
                     <td>
                       {r.replayedAt !== null && r.replayedAt !== undefined
                         ? <span>Replayed <Time at={r.replayedAt} /></span>
-                        : <button type='button' onClick={() => { void replay(r.id) }}>Replay</button>}
+                        : canReplay ? <button type='button' onClick={() => { void replay(r.id) }}>Replay</button> : <span class='muted'>not replayed</span>}
                     </td>
                   </tr>
                   {failure?.id === r.id && <tr><td colSpan={6}><p class='state state-error' role='alert'>Replay failed: {failure.message}</p></td></tr>}
@@ -136,7 +136,8 @@ function Rejections ({ client, filters }: { client: LoopClient, filters: Filters
   )
 }
 
-export function EventsView ({ client }: { client: LoopClient }) {
+/** `canReplay`: the caller may replay rejections (events:write; a portal may not). */
+export function EventsView ({ client, canReplay = true }: { client: LoopClient, canReplay?: boolean }) {
   const [filters, setFilters] = useState<Filters>(noFilters)
   return (
     <>
@@ -144,7 +145,7 @@ export function EventsView ({ client }: { client: LoopClient }) {
       <h2>Stored events</h2>
       <EventList key={JSON.stringify(filters)} client={client} filters={filters} />
       <h2>Rejections (422)</h2>
-      <Rejections client={client} filters={filters} />
+      <Rejections client={client} filters={filters} canReplay={canReplay} />
     </>
   )
 }

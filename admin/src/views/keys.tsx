@@ -1,6 +1,7 @@
 // Keys and brands (admin keys only): create a key or a brand with its first key, the secret
-// shown once with a copy button, and revoke keys, with a confirmation step first. Keys are made
-// in the signed-in key's env (env is a wall, docs/tenancy.md), and `admin` only without a brand.
+// shown once with a copy button, and revoke keys, with a confirmation step first; make a brand's
+// portal link, shown once the same way. Keys are made in the signed-in key's env (env is a wall,
+// docs/tenancy.md), and `admin` only without a brand.
 import { useState } from 'preact/hooks'
 import { describeError, storedKey, usePolled, type LoopClient, type Schemas } from '../api.ts'
 import { Badge, Empty, Loaded, SecretOnce, Time, useAnnounce } from '../components.tsx'
@@ -121,6 +122,26 @@ function RevokeButton ({ client, apiKey, onRevoked }: { client: LoopClient, apiK
   )
 }
 
+/** A brand's portal link (docs/api.md#portal-links), shown once like a secret: it is one until it expires. */
+function PortalLinkButton ({ client, brand, onCreated }: { client: LoopClient, brand: BrandOption, onCreated: (created: Created) => void }) {
+  const [failure, setFailure] = useState<string | undefined>()
+  const [busy, setBusy] = useState(false)
+  const make = async () => {
+    setFailure(undefined)
+    setBusy(true)
+    const { data, error, response } = await client.POST('/api/brands/{id}/portal', { params: { path: { id: brand.id } }, body: {} })
+    setBusy(false)
+    if (data === undefined) { setFailure(describeError(error, response)); return }
+    onCreated({ title: `Portal link for ${brand.name}`, secret: data.url, detail: `Opens ${brand.name}'s webhooks and events, and nothing else, without a key, until ${new Date(data.expiresAt).toLocaleString()}.` })
+  }
+  return (
+    <>
+      <button type='button' disabled={busy} onClick={() => { void make() }} aria-label={`Portal link for ${brand.name}`}>Portal link</button>
+      {failure !== undefined && <p class='state state-error' role='alert'>{failure}</p>}
+    </>
+  )
+}
+
 export function KeysView ({ client, apiKey }: { client: LoopClient, apiKey: string }) {
   // The newest 250 of each: a console page, not an export (the CLI lists every key).
   const keys = usePolled('keys', (init) => client.GET('/api/keys', { params: { query: { limit: 250 } }, ...init }), null)
@@ -175,7 +196,7 @@ export function KeysView ({ client, apiKey }: { client: LoopClient, apiKey: stri
           : (
             <table>
               <caption>Brands, newest first, with their active (unrevoked) keys</caption>
-              <thead><tr><th scope='col'>Name</th><th scope='col'>Id</th><th scope='col'>Active keys</th><th scope='col'>Created</th></tr></thead>
+              <thead><tr><th scope='col'>Name</th><th scope='col'>Id</th><th scope='col'>Active keys</th><th scope='col'>Created</th><th scope='col'>Portal</th></tr></thead>
               <tbody>
                 {list.map((b) => (
                   <tr key={b.id} data-testid='brand-row' data-brand-name={b.name}>
@@ -183,6 +204,7 @@ export function KeysView ({ client, apiKey }: { client: LoopClient, apiKey: stri
                     <td><code>{b.id}</code></td>
                     <td>{b.activeKeys}</td>
                     <td><Time at={b.createdAt} /></td>
+                    <td><PortalLinkButton client={client} brand={b} onCreated={setCreated} /></td>
                   </tr>
                 ))}
               </tbody>

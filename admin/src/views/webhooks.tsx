@@ -1,17 +1,19 @@
 // Webhook endpoints with their status (active, failing, disabled) and, while the circuit breaker
-// holds one, until when it is paused; the selected one (#/webhooks/<id>) shows its health charts
-// (success rate, latency p50/p95, attempts histogram over the last hour or day) and its delivery
-// log, live and filterable by status, with every attempt, the next attempt's time, a payload
-// viewer (copy, resend to this endpoint), a Redeliver button per delivery and a Recover button
-// for the failed deliveries of the last 14 days.
+// holds one, until when it is paused; a form to register one (its signing secret shown once);
+// the selected one (#/webhooks/<id>), with a form to change its URL, events and description or to
+// disable it, shows its health charts (success rate, latency p50/p95, attempts histogram over the
+// last hour or day) and its delivery log, live and filterable by status, with every attempt, the
+// next attempt's time, a payload viewer (copy, resend to this endpoint), a Redeliver button per
+// delivery and a Recover button for the failed deliveries of the last 14 days.
 import { Fragment } from 'preact'
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { describeError, usePolled, type LoopClient, type Schemas } from '../api.ts'
-import { Badge, CopyButton, Empty, Loaded, Time, useAnnounce } from '../components.tsx'
+import { Badge, CopyButton, Empty, Loaded, SecretOnce, Time, useAnnounce } from '../components.tsx'
 import { bucketTimes, Chart, milliseconds, percent, WindowToggle, windowWords, type StatsWindow } from '../charts.tsx'
 
 type Delivery = Schemas['WebhookDelivery']
 type DeliveryStatus = Schemas['WebhookDeliveryStatus']
+type Endpoint = Schemas['WebhookEndpoint']
 
 const histogramLabels = ['1 attempt', '2 attempts', '3 attempts', '4 attempts', '5 attempts', '6 or more']
 
@@ -81,6 +83,86 @@ function PayloadViewer ({ client, endpoint, deliveryId, onResend, onClose }: { c
         }}
       </Loaded>
     </section>
+  )
+}
+
+
+/** `lead.captured.v1, order.*` → the patterns, one per comma. */
+const patternsOf = (text: string) => text.split(',').map((p) => p.trim()).filter((p) => p !== '')
+
+function CreateEndpointForm ({ client, onCreated }: { client: LoopClient, onCreated: (endpoint: Endpoint, secret: string) => void }) {
+  const [url, setUrl] = useState('')
+  const [events, setEvents] = useState('')
+  const [description, setDescription] = useState('')
+  const [failure, setFailure] = useState<string | undefined>()
+  const [busy, setBusy] = useState(false)
+  const submit = async (event: Event) => {
+    event.preventDefault()
+    setFailure(undefined)
+    setBusy(true)
+    const body = { url: url.trim(), events: patternsOf(events), ...(description.trim() === '' ? {} : { description: description.trim() }) }
+    const { data, error, response } = await client.POST('/api/webhooks', { body })
+    setBusy(false)
+    if (data === undefined) { setFailure(describeError(error, response)); return }
+    setUrl(''); setEvents(''); setDescription('')
+    onCreated(data, data.secret)
+  }
+  return (
+    <details class='panel'>
+      <summary>Add an endpoint</summary>
+      <form class='card-form' onSubmit={(e) => { void submit(e) }} aria-label='Add an endpoint'>
+        <label for='endpoint-url'>URL</label>
+        <input id='endpoint-url' type='url' required maxLength={2048} value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+        <label for='endpoint-events'>Events</label>
+        <input id='endpoint-events' required value={events} placeholder='lead.captured.v1, order.*' aria-describedby='endpoint-events-hint' onInput={(e) => setEvents(e.currentTarget.value)} />
+        <p class='hint' id='endpoint-events-hint'>Event types, comma-separated; <code>order.*</code> or <code>*</code> match several.</p>
+        <label for='endpoint-description'>Description (optional)</label>
+        <input id='endpoint-description' maxLength={500} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+        {failure !== undefined && <p class='state state-error' role='alert'>{failure}</p>}
+        <button type='submit' disabled={busy}>{busy ? 'Adding…' : 'Add endpoint'}</button>
+      </form>
+    </details>
+  )
+}
+
+function EditEndpointForm ({ client, endpoint, onChanged }: { client: LoopClient, endpoint: Endpoint, onChanged: () => void }) {
+  const announce = useAnnounce()
+  const [url, setUrl] = useState(endpoint.url)
+  const [events, setEvents] = useState(endpoint.events.join(', '))
+  const [description, setDescription] = useState(endpoint.description ?? '')
+  const [failure, setFailure] = useState<string | undefined>()
+  const [busy, setBusy] = useState(false)
+  const patch = async (body: Schemas['UpdateWebhookRequest'], said: string) => {
+    setFailure(undefined)
+    setBusy(true)
+    const { data, error, response } = await client.PATCH('/api/webhooks/{id}', { params: { path: { id: endpoint.id } }, body })
+    setBusy(false)
+    if (data === undefined) { setFailure(describeError(error, response)); return }
+    announce(said)
+    onChanged()
+  }
+  const save = (event: Event) => {
+    event.preventDefault()
+    void patch({ url: url.trim(), events: patternsOf(events), description: description.trim() === '' ? null : description.trim() }, 'Endpoint saved')
+  }
+  const disabled = endpoint.status === 'disabled'
+  return (
+    <details>
+      <summary>Edit this endpoint</summary>
+      <form class='card-form' onSubmit={save} aria-label='Edit this endpoint'>
+        <label for='edit-url'>URL</label>
+        <input id='edit-url' type='url' required maxLength={2048} value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+        <label for='edit-events'>Events</label>
+        <input id='edit-events' required value={events} onInput={(e) => setEvents(e.currentTarget.value)} />
+        <label for='edit-description'>Description</label>
+        <input id='edit-description' maxLength={500} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+        {failure !== undefined && <p class='state state-error' role='alert'>{failure}</p>}
+        <div class='actions'>
+          <button type='submit' disabled={busy}>Save</button>
+          <button type='button' disabled={busy} onClick={() => { void patch({ status: disabled ? 'active' : 'disabled' }, disabled ? 'Endpoint enabled' : 'Endpoint disabled') }}>{disabled ? 'Enable' : 'Disable'}</button>
+        </div>
+      </form>
+    </details>
   )
 }
 
@@ -180,6 +262,7 @@ function DeliveryLog ({ client, endpoint, onChanged }: { client: LoopClient, end
         <button type='button' onClick={() => { void recover() }} disabled={endpoint.status === 'disabled' || busy === 'recover'}>Recover failed deliveries (14 days)</button>
         <a href='#/webhooks'>Close</a>
       </div>
+      <EditEndpointForm client={client} endpoint={endpoint} onChanged={onChanged} />
       {failure !== undefined && <p class='state state-error' role='alert'>{failure}</p>}
       {recovered !== undefined && <p class='state' data-testid='recovered'>{recovered}</p>}
       <EndpointCharts client={client} endpointId={id} />
@@ -236,11 +319,18 @@ function DeliveryLog ({ client, endpoint, onChanged }: { client: LoopClient, end
 export function WebhooksView ({ client, selectedId }: { client: LoopClient, selectedId: string | undefined }) {
   const list = usePolled('webhooks', (init) => client.GET('/api/webhooks', { params: { query: { limit: 250 } }, ...init }))
   const selected = list.data?.data.find((e) => e.id === selectedId)
+  const [created, setCreated] = useState<{ url: string, secret: string } | undefined>()
   return (
     <>
+      {created !== undefined && (
+        <SecretOnce title={`Endpoint ${created.url} added`} secret={created.secret} onDismiss={() => setCreated(undefined)}>
+          <p>Its signing secret: the receiver verifies each delivery's <code>webhook-signature</code> with it.</p>
+        </SecretOnce>
+      )}
+      <CreateEndpointForm client={client} onCreated={(endpoint, secret) => { setCreated({ url: endpoint.url, secret }); list.refresh() }} />
       <Loaded polled={list} what='webhook endpoints'>
         {({ data }) => data.length === 0
-          ? <Empty>No webhook endpoints. Register one with <code>POST /api/webhooks</code> (or the SDK) to have Loop push signed events.</Empty>
+          ? <Empty>No webhook endpoints. Add one above, or register one with <code>POST /api/webhooks</code> (or the SDK), to have Loop push signed events.</Empty>
           : (
             <table>
               <caption>Webhook endpoints</caption>

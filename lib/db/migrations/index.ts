@@ -16,6 +16,7 @@ import { Migration20261211200000EndpointTimeout } from './Migration2026121120000
 import { Migration20261211210000EndpointHeaders } from './Migration20261211210000EndpointHeaders.ts'
 import { Migration20261211300000Retention } from './Migration20261211300000Retention.ts'
 import { Migration20261211400000MillisecondKeys } from './Migration20261211400000MillisecondKeys.ts'
+import { Migration20261212200000PortalTokens } from './Migration20261212200000PortalTokens.ts'
 import { Migration20261212300000DeliveryHealth } from './Migration20261212300000DeliveryHealth.ts'
 
 export const migrationsList: MigrationObject[] = [
@@ -35,5 +36,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261211210000EndpointHeaders', class: Migration20261211210000EndpointHeaders },
   { name: 'Migration20261211300000Retention', class: Migration20261211300000Retention },
   { name: 'Migration20261211400000MillisecondKeys', class: Migration20261211400000MillisecondKeys },
+  { name: 'Migration20261212200000PortalTokens', class: Migration20261212200000PortalTokens },
   { name: 'Migration20261212300000DeliveryHealth', class: Migration20261212300000DeliveryHealth }
 ]

@@ -54,13 +54,13 @@ t.test('settled deliveries older than the window go with their attempts, in batc
     await delivery(app, endpointId, 'succeeded', 0)
   ]
   const run = await runRetention(app.orm.em.fork(), { retentionDays: 30, batchSize: 2 })
-  t.same(run, { leader: true, deliveries: 5, idempotencyKeys: 0 }, 'three batches: 2, 2, 1')
+  t.same(run, { leader: true, deliveries: 5, idempotencyKeys: 0, portalLinks: 0 }, 'three batches: 2, 2, 1')
   t.same(await logOf(endpointId), [...kept].sort(), 'the delivery log keeps the newer and the pending')
   t.equal(await count('webhook_attempt', 'delivery_id = any(?::uuid[])', [old]), 0, 'the pruned deliveries\' attempts are gone')
   t.equal(await count('webhook_attempt', 'delivery_id = any(?::uuid[])', [kept]), 1 + 6 + 2 + 1, 'the kept ones\' attempts stay')
 
   const shorter = await runRetention(app.orm.em.fork(), { retentionDays: 1 })
-  t.same(shorter, { leader: true, deliveries: 2, idempotencyKeys: 0 }, 'a shorter retention lets the 29- and 30-day-old go')
+  t.same(shorter, { leader: true, deliveries: 2, idempotencyKeys: 0, portalLinks: 0 }, 'a shorter retention lets the 29- and 30-day-old go')
   t.equal((await runRetention(app.orm.em.fork(), { retentionDays: 1 })).deliveries, 0, 'nothing left to prune')
 })
 
@@ -72,11 +72,30 @@ t.test('expired idempotency keys are purged; a live one still replays', async (t
   await sql(app.orm.em.fork(), "update idempotency_key set created_at = now() - interval '25 hours' where idempotency_key = any(?::text[])",
     [expired.map((k) => createHashHex(k))])
   const run = await runRetention(app.orm.em.fork(), { retentionDays: 30, batchSize: 2 })
-  t.same(run, { leader: true, deliveries: 0, idempotencyKeys: 3 })
+  t.same(run, { leader: true, deliveries: 0, idempotencyKeys: 3, portalLinks: 0 })
   t.equal(await count('idempotency_key'), (before ?? 0) - 3)
   const replay = await create('still-fresh')
   t.equal(replay.statusCode, 201)
   t.equal(replay.headers['idempotent-replayed'], 'true', 'the live key answers its replay')
+})
+
+t.test('portal links are purged a week after they expired; a recently expired one still says it expired', async (t) => {
+  const admin = await authHeaders(app, ['admin'])
+  const { brand } = (await app.inject({ method: 'POST', url: '/api/brands', headers: admin, payload: { name: 'Retention brand' } })).json() as { brand: { id: string } }
+  const links: { id: string, token: string }[] = []
+  for (let i = 0; i < 3; i++) {
+    const link = (await app.inject({ method: 'POST', url: `/api/brands/${brand.id}/portal`, headers: admin, payload: {} })).json() as { id: string, url: string }
+    links.push({ id: link.id, token: new URL(link.url).hash.slice(1) })
+  }
+  const [old, recent, live] = links as [typeof links[number], typeof links[number], typeof links[number]]
+  await sql(app.orm.em.fork(), "update portal_token set expires_at = now() - interval '8 days' where id = ?", [old.id])
+  await sql(app.orm.em.fork(), "update portal_token set expires_at = now() - interval '6 days' where id = ?", [recent.id])
+  const run = await runRetention(app.orm.em.fork(), { retentionDays: 30 })
+  t.equal(run.portalLinks, 1)
+  t.same((await sql<{ id: string }>(app.orm.em.fork(), 'select id from portal_token where id = any(?::uuid[]) order by id', [links.map((l) => l.id)])).map((r) => r.id), [recent.id, live.id].sort())
+  const use = async (token: string) => (await app.inject({ method: 'GET', url: '/api/webhooks', headers: { authorization: `Bearer ${token}` } })).json() as { error?: { message: string } }
+  t.match((await use(recent.token)).error?.message, /expired/)
+  t.equal((await use(old.token)).error?.message, 'Invalid portal link', 'past the week it is simply unknown')
 })
 
 t.test('two instances on one database: while one holds the lock the other does nothing; then it does the work', async (t) => {
@@ -92,11 +111,11 @@ t.test('two instances on one database: while one holds the lock the other does n
     t.equal(locks[0]?.n, 1, 'the retention lock is held, as PostgreSQL sees it')
     return await second.app.retention?.runOnce()
   })
-  t.same(held, { locked: true, value: { leader: false, deliveries: 0, idempotencyKeys: 0 } }, 'the second instance stood aside')
+  t.same(held, { locked: true, value: { leader: false, deliveries: 0, idempotencyKeys: 0, portalLinks: 0 } }, 'the second instance stood aside')
   t.equal(await count('webhook_delivery', 'id = any(?::uuid[])', [old]), 2, 'and deleted nothing')
 
   const after = await second.app.retention?.runOnce()
-  t.same(after, { leader: true, deliveries: 2, idempotencyKeys: 0 }, 'once released, it leads')
+  t.same(after, { leader: true, deliveries: 2, idempotencyKeys: 0, portalLinks: 0 }, 'once released, it leads')
   const failed = withRetentionLock(app.orm.em.fork(), async () => { throw new Error('a run that dies') })
   await t.rejects(failed)
   t.match(await second.app.retention?.runOnce(), { leader: true }, 'a run that failed releases the lock with its transaction')
@@ -107,7 +126,7 @@ t.test('a run told to stop (the app closing) starts no further batch; the next r
   const old = [await delivery(app, endpointId, 'succeeded', 50 * DAY_MS), await delivery(app, endpointId, 'succeeded', 51 * DAY_MS), await delivery(app, endpointId, 'succeeded', 52 * DAY_MS)]
   const stopped = new AbortController()
   stopped.abort()
-  t.same(await runRetention(app.orm.em.fork(), { retentionDays: 30, batchSize: 1, signal: stopped.signal }), { leader: true, deliveries: 0, idempotencyKeys: 0 })
+  t.same(await runRetention(app.orm.em.fork(), { retentionDays: 30, batchSize: 1, signal: stopped.signal }), { leader: true, deliveries: 0, idempotencyKeys: 0, portalLinks: 0 })
   t.equal(await count('webhook_delivery', 'id = any(?::uuid[])', [old]), 3, 'nothing deleted once stopped')
   t.equal((await runRetention(app.orm.em.fork(), { retentionDays: 30 })).deliveries, 3, 'the next run carries on')
 })
