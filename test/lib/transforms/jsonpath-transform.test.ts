@@ -103,7 +103,9 @@ t.test('evaluation is budgeted: a path over a huge payload stops with an issue i
   const { result, ms } = cpuMs(() => transform(wide))
   t.same(result.values, { id: 'evt' }, 'fields before the stop are kept; the rest are not evaluated')
   t.match(result.issues, [{ path: 'transform.hit', code: 'too_big', message: /nodes/ }])
-  t.ok(ms < 50, `stopped in ${ms.toFixed(1)} ms`)
+  // Generous: process CPU time includes V8's collector threads, which a loaded machine's full run
+  // inflated to 63 ms once; the issue and the fields kept above are what prove the stop.
+  t.ok(ms < 250, `stopped in ${ms.toFixed(1)} ms`)
 
   const text = compileTransform({ hit: '$[?search(@, "a+b")]' })({ long: 'a'.repeat(1 << 20) })
   t.match(text.issues, [{ path: 'transform.hit', code: 'too_big', message: /regular expression/ }])
