@@ -35,11 +35,13 @@ export type BatchWriter<T, R> = (items: readonly T[]) => Promise<ItemOutcome<R>[
  * Watches the batches (metrics, traces; plugins/ingest.ts): `submitted` runs synchronously in the
  * submitter's own async context (where its request's trace is current), `writing` as a batch
  * starts, with how long its oldest item queued; what `writing` returns is called once the batch
- * is written, with whether the writer threw.
+ * is written, with whether the writer threw. `within`, if given, runs the batch's writer (in the
+ * batch's trace, so that what the batch queues records it).
  */
 export interface BatchObserver<T> {
   submitted?: (item: T) => void
   writing: (items: readonly T[], waitedMs: number) => ((failed: boolean) => void) | undefined
+  within?: <X>(items: readonly T[], write: () => Promise<X>) => Promise<X>
 }
 
 interface Waiting<T, R> {
@@ -146,7 +148,8 @@ export class GroupCommit<T, R> {
     // Told before anyone in the batch is answered: a batch's span ends inside its requests' own.
     const finished = (failed: boolean) => { for (const done of written) done?.(failed) }
     try {
-      const outcomes = await this.write(items).catch((error: unknown) => { finished(true); throw error })
+      const write = this.observers.reduce<() => Promise<ItemOutcome<R>[]>>((inner, { within }) => within === undefined ? inner : async () => await within(items, inner), async () => await this.write(items))
+      const outcomes = await write().catch((error: unknown) => { finished(true); throw error })
       finished(false)
       batch.forEach((waiting, i) => {
         const outcome = outcomes[i]

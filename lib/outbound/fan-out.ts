@@ -7,6 +7,7 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import { sql } from '../db/sql.ts'
 import { messageBody, type OutboundMessage } from './message.ts'
 import { subscribes } from './subscriptions.ts'
+import { currentTraceParent } from '../tracing/index.ts'
 
 /**
  * The channel a transaction that made deliveries due NOTIFYs (delivered at its commit, once per
@@ -91,12 +92,12 @@ export async function enqueueMessages (em: EntityManager, messages: readonly Out
   if (endpointIds.length === 0) return 0
   const [inserted] = await sql<{ queued: number }>(em,
     `with queued as (
-       insert into webhook_delivery (endpoint_id, message_id, event_type, body)
-       select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[])
+       insert into webhook_delivery (endpoint_id, message_id, event_type, body, trace_parent)
+       select *, ?::text from unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[])
        on conflict on constraint webhook_delivery_message_unique do nothing returning 1
      ), notified as (select pg_notify(?, '') from queued limit 1)
      select (select count(*)::int from queued) as queued, (select count(*) from notified) as notified`,
-    [endpointIds, messageIds, types, bodies, deliveriesQueuedChannel]
+    [currentTraceParent(), endpointIds, messageIds, types, bodies, deliveriesQueuedChannel]
   )
   return inserted?.queued ?? 0
 }

@@ -34,6 +34,8 @@ export interface ClaimedDelivery {
   failingSince: Date | null
   /** The endpoint's failed attempts in a row when this was claimed (the circuit breaker's count). */
   endpointFailures: number
+  /** The traceparent of the span that queued it (tracing on), which its attempt's span continues. */
+  traceParent: string | null
 }
 
 interface ClaimRow {
@@ -53,6 +55,7 @@ interface ClaimRow {
   endpoint_status: 'active' | 'failing'
   failing_since: Date | null
   consecutive_failures: number
+  trace_parent: string | null
 }
 
 /** How much of the queue one endpoint may hold at once, across every instance. */
@@ -126,7 +129,7 @@ const claimSql = `
    where d.id = c.id and e.id = d.endpoint_id
   returning d.id, d.claim_token, d.endpoint_id, d.message_id, d.event_type, d.body, d.attempt_count, d.manual_retry,
             e.url, e.secret, case when e.previous_secret_expires_at > now() then e.previous_secret end as previous_secret,
-            e.timeout_ms, e.headers, e.status as endpoint_status, e.failing_since, e.consecutive_failures`
+            e.timeout_ms, e.headers, e.status as endpoint_status, e.failing_since, e.consecutive_failures, d.trace_parent`
 
 /**
  * Claims up to `limit` due deliveries for `leaseMs`, rotating across endpoints and leaving each
@@ -156,7 +159,8 @@ export async function claimDueDeliveries (em: EntityManager, limit: number, leas
     headers: r.headers,
     endpointStatus: r.endpoint_status,
     failingSince: r.failing_since === null ? null : new Date(r.failing_since),
-    endpointFailures: r.consecutive_failures
+    endpointFailures: r.consecutive_failures,
+    traceParent: r.trace_parent
   }))
 }
 

@@ -2,7 +2,9 @@
 // then lib/tracing/sdk.ts, and with it the SDK, is imported; unset, no SDK, exporter or
 // instrumentation is loaded (only the no-op API, which prom-client uses) and every hook is absent (the callers skip an undefined observer), so tracing
 // off costs nothing. Spans: each request (@fastify/otel), each group-commit batch, parented on
-// its first request and linked to the others, and each delivery attempt, with its `webhook-id`.
+// its first request and linked to the others, and each delivery attempt, with its `webhook-id`,
+// a child of the span that queued its delivery (the batch, or the request) however much later.
+import { context, propagation } from '@opentelemetry/api'
 import type { FastifyPluginCallback } from 'fastify'
 import type { BatchObserver } from '../ingest/group-commit.ts'
 import type { AttemptObserver } from '../outbound/attempt-observer.ts'
@@ -39,4 +41,15 @@ export async function startTracing (endpoint: string | undefined, options: Omit<
 /** OTLP/HTTP's rule for the base endpoint variable: the signal's path is appended to it. */
 export function tracesUrl (endpoint: string): string {
   return `${endpoint.replace(/\/+$/, '')}/v1/traces`
+}
+
+/**
+ * The W3C traceparent of the span current here (a request, a group-commit batch), which fan-out
+ * stores with each delivery so its attempts join that trace; null when there is none, and always
+ * when tracing is off (the API's no-op propagator writes nothing).
+ */
+export function currentTraceParent (): string | null {
+  const carrier: { traceparent?: string } = {}
+  propagation.inject(context.active(), carrier)
+  return carrier.traceparent ?? null
 }

@@ -2,7 +2,7 @@
 // tracer provider (tests build several apps in one process); the context manager, which carries
 // the current span across awaits, and the W3C propagator, which reads an incoming `traceparent`,
 // are the process's and are installed once.
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Link } from '@opentelemetry/api'
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Link, type Span } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
@@ -22,6 +22,11 @@ function installGlobals (): void {
   propagation.setGlobalPropagator(new W3CTraceContextPropagator())
 }
 
+/** The context a delivery was queued in (its stored traceparent), so each attempt is a child of that span; a fresh trace without one. */
+function queuedIn (traceParent: string | null): Context {
+  return traceParent === null ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, { traceparent: traceParent })
+}
+
 export function createTracing (options: TracingOptions): Tracing {
   installGlobals()
   const provider = new NodeTracerProvider({
@@ -37,6 +42,8 @@ export function createTracing (options: TracingOptions): Tracing {
     batchObserver: <T extends object>(writer: 'signals' | 'events') => {
       // Each item's context as its request submitted it; an item is written once and then dropped.
       const submittedIn = new WeakMap<T, Context>()
+      // Each batch's span, for its writer to run in (within), so the deliveries it queues carry it.
+      const batchSpans = new WeakMap<readonly T[], Span>()
       return {
         submitted: (item: T) => { submittedIn.set(item, context.active()) },
         writing: (items: readonly T[], waitedMs: number) => {
@@ -51,10 +58,15 @@ export function createTracing (options: TracingOptions): Tracing {
             links,
             attributes: { 'loop.batch.writer': writer, 'loop.batch.size': items.length, 'loop.batch.wait_ms': waitedMs }
           }, parent)
+          batchSpans.set(items, span)
           return (failed: boolean) => {
             if (failed) span.setStatus({ code: SpanStatusCode.ERROR, message: 'the batch could not be written' })
             span.end()
           }
+        },
+        within: async <X>(items: readonly T[], write: () => Promise<X>): Promise<X> => {
+          const span = batchSpans.get(items)
+          return span === undefined ? await write() : await context.with(trace.setSpan(context.active(), span), write)
         }
       }
     },
@@ -73,7 +85,7 @@ export function createTracing (options: TracingOptions): Tracing {
             'loop.delivery.latency_ms': result.latencyMs,
             ...(result.statusCode === null ? {} : { 'http.response.status_code': result.statusCode })
           }
-        }, ROOT_CONTEXT)
+        }, queuedIn(delivery.traceParent))
         if (outcome !== 'succeeded') span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? `status ${String(result.statusCode)}` })
         span.end()
       }

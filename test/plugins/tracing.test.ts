@@ -114,5 +114,13 @@ t.test('with OTEL_EXPORTER_OTLP_ENDPOINT set, a signed GitHub delivery is one tr
     t.equal(attribute(attempt, 'http.response.status_code'), 200)
     t.equal(attribute(attempt, 'loop.delivery.attempt'), 1)
     t.notOk(attempt.attributes.some((a) => String(a.value.stringValue ?? '').includes(receiver.url)), 'the receiver URL is not recorded')
+    // The attempt continues the trace of the request that queued it: request < batch < attempt.
+    const eventRequest = collector.spans.find((s) => s.name === 'request' && attribute(s, 'http.route') === '/api/events')
+    t.ok(eventRequest, 'the event\'s request has a span')
+    t.equal(attempt.traceId, eventRequest?.traceId, 'the attempt is in the trace of the request that queued it')
+    const spans = new Map(collector.spans.map((s) => [s.spanId, s]))
+    const parent = spans.get(attempt.parentSpanId ?? '')
+    t.equal(parent?.name, 'ingest batch commit', 'its parent is the batch that queued the delivery')
+    t.equal(parent === undefined ? undefined : attribute(parent, 'loop.batch.writer'), 'events')
   })
 })

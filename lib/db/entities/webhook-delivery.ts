@@ -22,6 +22,8 @@ export const WebhookDelivery = defineEntity({
     lastError: p.text().nullable(),
     /** The order Loop accepted it in: a FIFO endpoint's head is its pending delivery with the lowest. */
     seq: p.bigint().autoincrement(),
+    /** The W3C traceparent of the span that queued it, when tracing is on: its attempts join that trace. */
+    traceParent: p.text().nullable(),
     createdAt: p.datetime(3).defaultRaw('now()'),
     updatedAt: p.datetime(3).defaultRaw('now()')
   }),

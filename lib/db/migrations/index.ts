@@ -18,6 +18,7 @@ import { Migration20261211300000Retention } from './Migration20261211300000Reten
 import { Migration20261211400000MillisecondKeys } from './Migration20261211400000MillisecondKeys.ts'
 import { Migration20261212200000PortalTokens } from './Migration20261212200000PortalTokens.ts'
 import { Migration20261212300000DeliveryHealth } from './Migration20261212300000DeliveryHealth.ts'
+import { Migration20261212400000DeliveryTrace } from './Migration20261212400000DeliveryTrace.ts'
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125100000Signals', class: Migration20261125100000Signals },
@@ -37,5 +38,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261211300000Retention', class: Migration20261211300000Retention },
   { name: 'Migration20261211400000MillisecondKeys', class: Migration20261211400000MillisecondKeys },
   { name: 'Migration20261212200000PortalTokens', class: Migration20261212200000PortalTokens },
-  { name: 'Migration20261212300000DeliveryHealth', class: Migration20261212300000DeliveryHealth }
+  { name: 'Migration20261212300000DeliveryHealth', class: Migration20261212300000DeliveryHealth },
+  { name: 'Migration20261212400000DeliveryTrace', class: Migration20261212400000DeliveryTrace }
 ]
