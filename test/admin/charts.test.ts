@@ -4,29 +4,16 @@
 // uPlot's canvases drawn from those deliveries; then searches events by payload text, opens a
 // delivery's payload, copies it and resends it to its endpoint. Screenshots go to test/artifacts/.
 import t from 'tap'
-import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { AddressInfo } from 'node:net'
 import { chromium, type Page } from 'playwright-core'
 import { chromiumPath } from './chromium.ts'
-import { authHeaders, buildWithDetails } from '../helper.ts'
+import { artifacts, listeningConsole } from './console-app.ts'
 import { eventually, startReceiver } from '../receiver.ts'
-import { FAST_BREAKER_COOLDOWN, FAST_SCHEDULE, lead } from '../webhook-api.ts'
+import { lead } from '../webhook-api.ts'
 
 t.setTimeout(300_000)
 
-const artifacts = join(import.meta.dirname, '..', 'artifacts')
-await mkdir(artifacts, { recursive: true })
-
-const { app } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true', LOOP_DELIVERY_SCHEDULE: FAST_SCHEDULE, LOOP_DELIVERY_BREAKER_COOLDOWN_MS: FAST_BREAKER_COOLDOWN }, undefined, { deliveryWorker: { pollIntervalMs: 100 } })
-await app.listen({ port: 0, host: '127.0.0.1' })
-const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-const admin = await authHeaders(app, ['admin'])
-const adminKey = admin.authorization?.replace('Bearer ', '') ?? ''
-
-async function api (method: string, path: string, body?: unknown): Promise<Response> {
-  return await fetch(`${base}${path}`, { method, headers: { ...admin, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) })
-}
+const { base, adminKey, api } = await listeningConsole(t)
 
 // Real deliveries: a healthy receiver, and one that answers 503 to each message's first attempt.
 const healthy = await startReceiver(t)

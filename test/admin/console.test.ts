@@ -6,33 +6,22 @@
 // Screenshots of each view go to test/artifacts/ (git-ignored). No Chromium is a failure, not a skip.
 import t from 'tap'
 import { createHmac } from 'node:crypto'
-import { mkdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { AddressInfo } from 'node:net'
 import { parse } from 'yaml'
 import { chromium, type Page } from 'playwright-core'
 import { chromiumPath } from './chromium.ts'
-import { authHeaders, buildWithDetails, testSecrets } from '../helper.ts'
+import { artifacts, listeningConsole } from './console-app.ts'
+import { testSecrets } from '../helper.ts'
 import { sql } from '../../lib/db/sql.ts'
 import { startReceiver, eventually } from '../receiver.ts'
 import { dependabotAlert, failedWorkflowRun } from '../fixtures/provider-deliveries.ts'
-import { FAST_BREAKER_COOLDOWN, FAST_SCHEDULE, lead } from '../webhook-api.ts'
+import { lead } from '../webhook-api.ts'
 
 // Room for installing Chromium first on a machine without it (test/admin/chromium.ts).
 t.setTimeout(300_000)
 
-const artifacts = join(import.meta.dirname, '..', 'artifacts')
-await mkdir(artifacts, { recursive: true })
-
-const { app } = await buildWithDetails(t, { LOOP_ALLOW_PRIVATE_URLS: 'true', LOOP_DELIVERY_SCHEDULE: FAST_SCHEDULE, LOOP_DELIVERY_BREAKER_COOLDOWN_MS: FAST_BREAKER_COOLDOWN }, undefined, { deliveryWorker: { pollIntervalMs: 100 } })
-await app.listen({ port: 0, host: '127.0.0.1' })
-const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-const admin = await authHeaders(app, ['admin'])
-const adminKey = admin.authorization?.replace('Bearer ', '') ?? ''
-
-async function api (method: string, path: string, body?: unknown, headers: Record<string, string> = admin): Promise<Response> {
-  return await fetch(`${base}${path}`, { method, headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) })
-}
+const { app, base, adminKey, api } = await listeningConsole(t)
 
 async function postGithub (event: string, payload: unknown): Promise<{ issueId: string }> {
   const body = JSON.stringify(payload)
