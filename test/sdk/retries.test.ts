@@ -4,6 +4,8 @@
 // POST cannot be done twice, a timeout per attempt, and what is never retried.
 import t from 'tap'
 import http from 'node:http'
+import v8 from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import type { AddressInfo } from 'node:net'
 import { createClient, defaultRetryDelaysMs, LoopError, type RetryInfo } from '@loop/sdk'
 import type { TestContext } from '../helper.ts'
@@ -201,6 +203,33 @@ t.test('each attempt has its own timeout, the body included', async (t) => {
   t.teardown(() => { stalling.closeAllConnections(); stalling.close() })
   const stalled = createClient({ baseUrl: `http://127.0.0.1:${(stalling.address() as AddressInfo).port}`, apiKey, retryDelaysMs: [], timeoutMs: 300 })
   await t.rejects(stalled.GET('/health'), { name: 'TimeoutError' }, 'a stalled body times out too')
+})
+
+t.test('the timeout and the caller\'s abort still hold after a garbage collection mid-attempt', async (t) => {
+  // A Request made from another follows its signal through a weak reference (nodejs/undici#4068):
+  // an SDK that passed its timeout that way waited the peer out once the copy was collected.
+  v8.setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const collectWhile = async (server: { waitFor: (n: number) => Promise<unknown> }) => {
+    await server.waitFor(1)
+    for (let i = 0; i < 3; i++) { gc(); await new Promise((resolve) => setImmediate(resolve)) }
+  }
+
+  const slow = await peer(t, [{ status: 200, headers: json, body: '{}', delayMs: 10_000 }], { retryDelaysMs: [], timeoutMs: 500 })
+  const started = Date.now()
+  const timedOut = slow.loop.GET('/health')
+  await collectWhile(slow.server)
+  await t.rejects(timedOut, { name: 'TimeoutError', message: /within 500 ms/ })
+  t.ok(Date.now() - started < 5000, `timed out after ${Date.now() - started} ms, well before the peer would have answered`)
+
+  const hanging = await peer(t, [{ status: 200, headers: json, body: '{}', delayMs: 10_000 }], { retryDelaysMs: [], timeoutMs: 60_000 })
+  const controller = new AbortController()
+  const aborted = hanging.loop.GET('/health', { signal: controller.signal })
+  await collectWhile(hanging.server)
+  const abortedAt = Date.now()
+  controller.abort()
+  await t.rejects(aborted, { name: 'AbortError' })
+  t.ok(Date.now() - abortedAt < 1000, 'the caller\'s abort ends the attempt at once')
 })
 
 t.test('the caller\'s own abort stops the retries at once', async (t) => {

@@ -99,26 +99,31 @@ function sleep (ms: number, signal: AbortSignal): Promise<void> {
 
 /**
  * One attempt, within `timeoutMs` from sending to the last byte of the body (read here, so a
- * stalled body times out too). The caller's own signal still aborts it.
+ * stalled body times out too). `caller` is the Request the call began with: its signal is the
+ * caller's own, and it still aborts the attempt.
+ *
+ * Both signals are handed over directly, never through a Request made from another: such a
+ * Request's signal stops following its source once the copy is garbage collected
+ * (nodejs/undici#4068), which silently turned the timeout off under memory pressure.
  */
-async function attempt (options: RetryOptions, request: Request, init: RequestInit | undefined): Promise<Response> {
+async function attempt (options: RetryOptions, request: Request, caller: Request, init: RequestInit | undefined): Promise<Response> {
   const controller = new AbortController()
-  const onAbort = () => controller.abort(request.signal.reason)
-  if (request.signal.aborted) onAbort()
-  else request.signal.addEventListener('abort', onAbort, { once: true })
+  const onAbort = () => controller.abort(caller.signal.reason)
+  if (caller.signal.aborted) onAbort()
+  else caller.signal.addEventListener('abort', onAbort, { once: true })
   const timer = Number.isFinite(options.timeoutMs)
     ? setTimeout(() => controller.abort(new DOMException(`Loop did not answer ${request.method} ${request.url} within ${options.timeoutMs} ms`, 'TimeoutError')), options.timeoutMs)
     : undefined
   try {
-    const response = await options.fetch(new Request(request, { signal: controller.signal }), init)
+    const response = await options.fetch(request, { ...init, signal: controller.signal })
     const body = nullBodyStatuses.has(response.status) || request.method === 'HEAD' ? null : await response.arrayBuffer()
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
   } catch (error) {
     // The timeout's own error rather than the fetch implementation's wrapping of the abort.
-    throw controller.signal.aborted && !request.signal.aborted ? controller.signal.reason : error
+    throw controller.signal.aborted && !caller.signal.aborted ? controller.signal.reason : error
   } finally {
     clearTimeout(timer)
-    request.signal.removeEventListener('abort', onAbort)
+    caller.signal.removeEventListener('abort', onAbort)
   }
 }
 
@@ -133,11 +138,11 @@ export function retryingFetch (options: RetryOptions): (input: Request, init?: R
       const info = { attempt: retry + 1, method: request.method, url: request.url }
       let response: Response
       try {
-        response = await attempt(options, request.clone(), init)
+        response = await attempt(options, request.clone(), input, init)
       } catch (error) {
-        if (request.signal.aborted || delayMs === undefined || !(replayable || neverSent(error))) throw error
+        if (input.signal.aborted || delayMs === undefined || !(replayable || neverSent(error))) throw error
         options.onRetry?.({ ...info, delayMs, error })
-        await sleep(delayMs, request.signal)
+        await sleep(delayMs, input.signal)
         continue
       }
       if (!retriedStatus(response.status) || delayMs === undefined) return response
@@ -146,7 +151,7 @@ export function retryingFetch (options: RetryOptions): (input: Request, init?: R
       const wait = retryAfterMs(response.headers.get('retry-after')) ?? delayMs
       if (wait > longestWait) return response
       options.onRetry?.({ ...info, delayMs: wait, status: response.status })
-      await sleep(wait, request.signal)
+      await sleep(wait, input.signal)
     }
   }
 }
