@@ -68,6 +68,11 @@ export interface ClaimLimits {
 
 export const DEFAULT_CLAIM_LIMITS: ClaimLimits = { perEndpoint: 4, breakerFailures: 5 }
 
+// What a claim answers of each delivery it leased (d) and its endpoint (e): a ClaimRow.
+const claimedColumns = `d.id, d.claim_token, d.endpoint_id, d.message_id, d.event_type, d.body, d.attempt_count, d.manual_retry,
+  e.url, e.secret, case when e.previous_secret_expires_at > now() then e.previous_secret end as previous_secret,
+  e.timeout_ms, e.headers, e.status as endpoint_status, e.failing_since, e.consecutive_failures, d.trace_parent`
+
 // Step 1 of a claim: lock the endpoints that have due work and are not paused by the circuit
 // breaker. SKIP LOCKED: an endpoint another instance is claiming for right now is left to that
 // one. NO KEY UPDATE does not wait for, nor hold off, fan-out's FOR KEY SHARE (lib/outbound/fan-out.ts).
@@ -127,9 +132,7 @@ const claimSql = `
      set locked_until = now() + ? * interval '1 millisecond', claim_token = gen_random_uuid()
     from chosen c, webhook_endpoint e
    where d.id = c.id and e.id = d.endpoint_id
-  returning d.id, d.claim_token, d.endpoint_id, d.message_id, d.event_type, d.body, d.attempt_count, d.manual_retry,
-            e.url, e.secret, case when e.previous_secret_expires_at > now() then e.previous_secret end as previous_secret,
-            e.timeout_ms, e.headers, e.status as endpoint_status, e.failing_since, e.consecutive_failures, d.trace_parent`
+  returning ${claimedColumns}`
 
 /**
  * Claims up to `limit` due deliveries for `leaseMs`, rotating across endpoints and leaving each
@@ -143,7 +146,11 @@ export async function claimDueDeliveries (em: EntityManager, limit: number, leas
     if (ready.length === 0) return []
     return await sql<ClaimRow>(tx, claimSql, [ready.map((r) => r.id), breakerFailures, perEndpoint, perEndpoint, limit, leaseMs])
   })
-  return rows.map((r) => ({
+  return rows.map(claimedDelivery)
+}
+
+function claimedDelivery (r: ClaimRow): ClaimedDelivery {
+  return {
     id: r.id,
     claimToken: r.claim_token,
     endpointId: r.endpoint_id,
@@ -161,7 +168,7 @@ export async function claimDueDeliveries (em: EntityManager, limit: number, leas
     failingSince: r.failing_since === null ? null : new Date(r.failing_since),
     endpointFailures: r.consecutive_failures,
     traceParent: r.trace_parent
-  }))
+  }
 }
 
 /**
@@ -217,11 +224,15 @@ export interface RecordedAttempt {
    * (410 Gone, or failing for LOOP_DISABLE_AFTER), `active` again (a success while failing), or nothing.
    */
   transition: 'failing' | 'disabled' | 'active' | null
+  /** The endpoint's next due delivery, leased in the same statement when the attempt asked for a hand-off and one was ready. */
+  handedOff?: ClaimedDelivery
 }
 
 export interface RecordOptions {
   /** LOOP_DISABLE_AFTER: a failure on an endpoint failing at least this long disables it. */
   disableAfterMs?: number
+  /** The lease of a delivery handed off to a finished attempt's slot (AttemptToRecord.handOff); required for a hand-off. */
+  leaseMs?: number
 }
 
 // One statement records a batch of attempts: each attempt's row, its delivery moved on and its
@@ -229,10 +240,19 @@ export interface RecordOptions {
 // it had been failing (the self-join reads the row as it was). Atomic on its own, one round trip
 // for every attempt that ended while the last batch was being written (the worker's group commit).
 // The claim_token guard skips an attempt whose lease was taken over by another worker.
+//
+// The same statement hands each successful attempt that asks for it (`handoff`) its endpoint's
+// next due delivery, leased at once: the slot goes straight on to the endpoint's next message
+// rather than waiting for a claim pass. Only for an endpoint that a claim would give every slot
+// it had anyway: active, breaker closed, not FIFO, no rate limit, not paused. The endpoint's
+// leases are swapped one for one (never more taken than released), under FOR SHARE of the endpoint
+// row, which a claimer's FOR NO KEY UPDATE SKIP LOCKED steps around: its cap holds across
+// instances as a claim's does. An endpoint a claim is locking right now is skipped, not waited for.
 const recordSql = `
   with input as (
     select * from jsonb_to_recordset(?::jsonb) as i(id uuid, claim_token uuid, attempt int, status text, retry_ms float8,
-                                                    status_code int, error text, attempted_at timestamptz, latency_ms int, response_body text)
+                                                    status_code int, error text, attempted_at timestamptz, latency_ms int, response_body text,
+                                                    handoff boolean)
   ), moved as (
     update webhook_delivery d
        set attempt_count = i.attempt, status = i.status, manual_retry = false,
@@ -249,14 +269,39 @@ const recordSql = `
       from webhook_endpoint was
      where e.status = 'failing' and e.id in (select endpoint_id from moved where status = 'succeeded') and was.id = e.id
     returning e.id, was.failing_since
+  ), giving as (
+    select m.endpoint_id, count(*)::int as slots from input i join moved m on m.id = i.id
+     where i.handoff and m.status = 'succeeded' group by m.endpoint_id
+  ), open as (
+    select e.id, g.slots from webhook_endpoint e join giving g on g.endpoint_id = e.id
+     where e.status = 'active' and e.consecutive_failures = 0 and e.ordering <> 'fifo' and e.rate_limit is null
+       and (e.paused_until is null or e.paused_until <= now())
+       for share of e skip locked
+  ), taken as (
+    select q.id from open o cross join lateral (
+      select q.id from webhook_delivery q
+       where q.endpoint_id = o.id and q.status = 'pending' and q.next_attempt_at <= now()
+         and (q.locked_until is null or q.locked_until <= now()) and q.id not in (select id from input)
+       order by q.next_attempt_at limit o.slots
+         for update of q skip locked) q
+  ), handed as (
+    update webhook_delivery d
+       set locked_until = now() + ? * interval '1 millisecond', claim_token = gen_random_uuid()
+      from taken t, webhook_endpoint e
+     where d.id = t.id and e.id = d.endpoint_id
+    returning ${claimedColumns}
   )
-  select m.id, r.failing_since as recovered_from from moved m left join recovered r on r.id = m.endpoint_id and m.status = 'succeeded'`
+  select m.id, r.failing_since as recovered_from, null::jsonb as handed from moved m left join recovered r on r.id = m.endpoint_id and m.status = 'succeeded'
+  union all
+  select h.id, null, to_jsonb(h) from handed h`
 
 /** One attempt made, to be recorded: what was claimed, what the receiver did, and when it was sent. */
 export interface AttemptToRecord {
   claimed: ClaimedDelivery
   result: SendResult
   attemptedAt: Date
+  /** After a success, lease the endpoint's next due delivery to this attempt's slot in the same statement (see recordSql). */
+  handOff?: boolean
 }
 
 interface PlannedAttempt extends AttemptToRecord {
@@ -280,23 +325,46 @@ function plan (attempt: AttemptToRecord, schedule: readonly number[], options: R
   return { ...attempt, next, exhausted, overdueAfterMs, transitional: exhausted || overdueAfterMs !== null || recovering || next.status === 'gone' }
 }
 
-/** Writes the attempts in one statement; answers, per delivery recorded, since when its endpoint had been failing (null: it was not). */
-async function writeAttempts (em: EntityManager, attempts: readonly PlannedAttempt[]): Promise<Map<string, Date | null>> {
-  const input = attempts.map(({ claimed, result, attemptedAt, next }) => ({
-    id: claimed.id,
-    claim_token: claimed.claimToken,
-    attempt: claimed.attempt,
-    // A 410's delivery stays pending: disableEndpoint parks it with the endpoint's others.
-    status: next.status === 'gone' ? 'pending' : next.status,
-    retry_ms: next.status === 'pending' ? next.retryInMs : null,
-    status_code: result.statusCode,
-    error: result.error,
-    attempted_at: attemptedAt.toISOString(),
-    latency_ms: result.latencyMs,
-    response_body: result.responseBody
-  }))
-  const rows = await sql<{ id: string, recovered_from: Date | null }>(em, recordSql, [JSON.stringify(input)])
-  return new Map(rows.map((row) => [row.id, row.recovered_from == null ? null : new Date(row.recovered_from)]))
+interface Written {
+  /** Per delivery recorded: since when its endpoint had been failing (null: it was not). */
+  recoveredFrom: Map<string, Date | null>
+  /** The deliveries handed off, by endpoint. */
+  handed: Map<string, ClaimedDelivery[]>
+}
+
+/** Writes the attempts in one statement, handing off what they asked for (a transitional attempt never asks). */
+async function writeAttempts (em: EntityManager, attempts: readonly PlannedAttempt[], options: RecordOptions): Promise<Written> {
+  const handOff = (attempt: PlannedAttempt) => attempt.handOff === true && !attempt.transitional && attempt.next.status === 'succeeded' &&
+    attempt.claimed.endpointFailures === 0 && attempt.claimed.endpointStatus === 'active'
+  if (options.leaseMs === undefined && attempts.some(handOff)) throw new Error('a hand-off needs the lease (RecordOptions.leaseMs)')
+  const input = attempts.map((attempt) => {
+    const { claimed, result, attemptedAt, next } = attempt
+    return {
+      id: claimed.id,
+      claim_token: claimed.claimToken,
+      attempt: claimed.attempt,
+      // A 410's delivery stays pending: disableEndpoint parks it with the endpoint's others.
+      status: next.status === 'gone' ? 'pending' : next.status,
+      retry_ms: next.status === 'pending' ? next.retryInMs : null,
+      status_code: result.statusCode,
+      error: result.error,
+      attempted_at: attemptedAt.toISOString(),
+      latency_ms: result.latencyMs,
+      response_body: result.responseBody,
+      handoff: handOff(attempt)
+    }
+  })
+  const rows = await sql<{ id: string, recovered_from: Date | null, handed: ClaimRow | null }>(em, recordSql, [JSON.stringify(input), options.leaseMs ?? 0])
+  const written: Written = { recoveredFrom: new Map(), handed: new Map() }
+  for (const row of rows) {
+    if (row.handed === null) {
+      written.recoveredFrom.set(row.id, row.recovered_from == null ? null : new Date(row.recovered_from))
+      continue
+    }
+    const delivery = claimedDelivery(row.handed)
+    written.handed.set(delivery.endpointId, [...(written.handed.get(delivery.endpointId) ?? []), delivery])
+  }
+  return written
 }
 
 const summary = ({ claimed, result }: AttemptToRecord): FailedDeliverySummary =>
@@ -312,35 +380,37 @@ const summary = ({ claimed, result }: AttemptToRecord): FailedDeliverySummary =>
 export async function recordAttempts (em: EntityManager, attempts: readonly AttemptToRecord[], schedule: readonly number[], options: RecordOptions = {}): Promise<RecordedAttempt[]> {
   const planned = attempts.map((attempt) => plan(attempt, schedule, options))
   const plain = planned.filter((attempt) => !attempt.transitional)
-  const written = plain.length > 0 ? await writeAttempts(em, plain) : new Map<string, Date | null>()
+  const written: Written = plain.length > 0 ? await writeAttempts(em, plain, options) : { recoveredFrom: new Map(), handed: new Map() }
   const announced = new Set<string>()
   const results: RecordedAttempt[] = []
   for (const attempt of planned) {
     const { claimed, next } = attempt
     if (attempt.transitional) {
-      results.push(await recordTransition(em, attempt))
+      results.push(await recordTransition(em, attempt, options))
       continue
     }
-    const recoveredFrom = written.get(claimed.id)
+    const recoveredFrom = written.recoveredFrom.get(claimed.id)
+    // The endpoint's handed-off deliveries go to its attempts that asked, one each, in order.
+    const handedOff = attempt.handOff === true && recoveredFrom !== undefined ? written.handed.get(claimed.endpointId)?.shift() : undefined
+    const handed = handedOff === undefined ? {} : { handedOff }
     if (recoveredFrom == null || announced.has(claimed.endpointId)) {
-      results.push({ recorded: recoveredFrom !== undefined, next, transition: null })
+      results.push({ recorded: recoveredFrom !== undefined, next, transition: null, ...handed })
       continue
     }
     // It turned failing after this claim (another delivery ran out of retries) and recovered at
     // once: announced right after, in a transaction of its own, once however many succeeded.
     announced.add(claimed.endpointId)
     await em.transactional(async (tx) => await announceRecovered(tx, claimed.endpointId, recoveredFrom, summary(attempt)))
-    results.push({ recorded: true, next, transition: 'active' })
+    results.push({ recorded: true, next, transition: 'active', ...handed })
   }
   return results
 }
 
-async function recordTransition (em: EntityManager, attempt: PlannedAttempt): Promise<RecordedAttempt> {
+async function recordTransition (em: EntityManager, attempt: PlannedAttempt, options: RecordOptions): Promise<RecordedAttempt> {
   const { claimed, next } = attempt
   const cause = summary(attempt)
   return await em.transactional(async (tx): Promise<RecordedAttempt> => {
-    const written = await writeAttempts(tx, [attempt])
-    const recoveredFrom = written.get(claimed.id)
+    const recoveredFrom = (await writeAttempts(tx, [attempt], options)).recoveredFrom.get(claimed.id)
     if (recoveredFrom === undefined) return { recorded: false, next, transition: null }
     if (recoveredFrom !== null) {
       await announceRecovered(tx, claimed.endpointId, recoveredFrom, cause)

@@ -67,6 +67,13 @@ export class DeliveryWorker {
   /** Attempts made and waiting to be recorded: written together by the next batch (see record). */
   private unrecorded: { attempt: AttemptToRecord, resolve: (recorded: RecordedAttempt) => void, reject: (error: unknown) => void }[] = []
   private recording: Promise<void> | null = null
+  /**
+   * The last claim pass left slots free: every endpoint with due work got all it could take, so
+   * a finished attempt may take its endpoint's next delivery at once (a hand-off, see recordSql)
+   * without standing in front of anyone. False once a pass fills every slot: then slots go back
+   * to the claim's rotation across endpoints.
+   */
+  private roomToSpare = false
 
   constructor (private readonly options: DeliveryWorkerOptions) {
     this.concurrency = options.concurrency ?? 200
@@ -144,8 +151,11 @@ export class DeliveryWorker {
           if (Number.isInteger(Math.log2(failures))) this.options.log.error({ err: error, failures }, 'could not claim deliveries')
         }
         if (!failed) failures = 0
+        this.roomToSpare = !failed && claimed.length < free
         for (const delivery of claimed) this.track(this.deliver(delivery))
         if (!failed && claimed.length === 0 && this.inFlight.size === 0) this.settleIdleWaiters(pass)
+      } else {
+        this.roomToSpare = false
       }
       if (!this.running) break
       // Every slot filled: more may be due, so look again as soon as one frees up. Otherwise the
@@ -226,10 +236,17 @@ export class DeliveryWorker {
   }
 
   private async recordNow (attempts: AttemptToRecord[]): Promise<RecordedAttempt[]> {
-    return await recordAttempts(this.options.orm.em.fork(), attempts, this.options.schedule, { disableAfterMs: this.options.disableAfterMs })
+    return await recordAttempts(this.options.orm.em.fork(), attempts, this.options.schedule, { disableAfterMs: this.options.disableAfterMs, leaseMs: this.leaseMs })
   }
 
-  private async deliver (delivery: ClaimedDelivery): Promise<void> {
+  /** Attempts a delivery, then each one handed off to its slot, until none is. */
+  private async deliver (claimed: ClaimedDelivery): Promise<void> {
+    let next: ClaimedDelivery | undefined = claimed
+    while (next !== undefined) next = await this.attempt(next)
+  }
+
+  /** One attempt, recorded; answers the delivery handed off to this slot, if any. */
+  private async attempt (delivery: ClaimedDelivery): Promise<ClaimedDelivery | undefined> {
     const { log } = this.options
     const attemptedAt = new Date()
     // Loop's own headers last: the API refuses custom ones of the same names, and this keeps it so.
@@ -246,7 +263,7 @@ export class DeliveryWorker {
     // The URL is not logged: a query string can carry the receiver's own token.
     const context = { deliveryId: delivery.id, endpointId: delivery.endpointId, attempt: delivery.attempt, statusCode: result.statusCode, latencyMs: result.latencyMs }
     try {
-      const recorded = await this.record({ claimed: delivery, result, attemptedAt })
+      const recorded = await this.record({ claimed: delivery, result, attemptedAt, handOff: this.running && this.roomToSpare })
       if (recorded.recorded) this.attemptsMade++
       this.options.observer?.attempted(delivery, result, recorded, attemptedAt)
       if (!recorded.recorded) log.warn(context, 'delivery lease lost before the attempt was recorded; another worker owns it')
@@ -262,9 +279,11 @@ export class DeliveryWorker {
         else if (change === 'reopened') log.info({ endpointId: delivery.endpointId, cooldownMs: this.breaker.cooldownMs }, 'webhook endpoint probe failed: paused again')
         else if (change === 'closed') log.info({ endpointId: delivery.endpointId }, 'webhook endpoint answered: circuit breaker closed')
       }
+      return recorded.handedOff
     } catch (error) {
       // The lease will lapse and the attempt be made again: at least once, never silently lost.
       log.error({ ...context, err: error }, 'could not record a webhook attempt')
+      return undefined
     }
   }
 }

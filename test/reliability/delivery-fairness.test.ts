@@ -51,3 +51,24 @@ t.test('an endpoint never has more than its per-endpoint cap in flight, counted 
   t.equal(most, 3, 'three at once, never more, though each instance had 200 slots free')
   t.ok((first.app.deliveryWorker?.attemptsMade ?? 0) + (second.app.deliveryWorker?.attemptsMade ?? 0) === 24)
 })
+
+t.test("with every slot taken, a finished attempt's slot goes back to the claim's rotation rather than to its endpoint's backlog", async (t) => {
+  // Two slots, one busy endpoint: were a finished attempt to hand its slot on to its endpoint's
+  // next delivery (as it does while slots are spare), B's one message would wait out A's backlog.
+  const loop = await startLoop(t, {}, { deliveryWorker: { concurrency: 2 } })
+  const brandA = loop
+  const brandB = { ...loop, key: await authHeaders(loop.app, allScopes, { tier: 'premium' }) }
+  const receiver = await startReceiver(t, async () => {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    return { status: 200 }
+  })
+  await register(brandA, `${receiver.url}/a`)
+  await register(brandB, `${receiver.url}/b`)
+  for (let i = 0; i < 3; i++) await sendLead(brandA)
+  await sendLead(brandB)
+  for (let i = 0; i < 8; i++) await sendLead(brandA)
+  const received = await receiver.waitFor(12, 20_000)
+  const b = received.findIndex((r) => r.path.endsWith('/b'))
+  t.comment(`arrival order: ${received.map((r) => r.path.slice(-1)).join(' ')}`)
+  t.ok(b >= 0 && b <= 5, `B's message came ${b + 1} of 12, not behind A's whole backlog`)
+})

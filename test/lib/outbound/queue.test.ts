@@ -115,6 +115,56 @@ t.test('attempts recorded in one batch: each once, in order, and one whose lease
   t.match(byId.get(c.id), { status: 'pending', attempts: 1, locked: false })
 })
 
+t.test("a successful attempt that asks hands its slot to its endpoint's next due delivery, leases swapped one for one", async (t) => {
+  await clearQueue()
+  await queueEvents(4)
+  const leases = async () => (await sql<{ n: number }>(em(), 'select count(*)::int as n from webhook_delivery where locked_until > now()'))[0]?.n
+  const [a, b] = await claimDueDeliveries(em(), 10, 60_000, { perEndpoint: 2 })
+  if (a === undefined || b === undefined) return t.fail('two claimed')
+  const at = new Date()
+  const [handing, failing] = await recordAttempts(em(), [{ claimed: a, result: ok, attemptedAt: at, handOff: true }, { claimed: b, result: failure, attemptedAt: at, handOff: true }], schedule, { leaseMs: 60_000 })
+  const next = handing?.handedOff
+  t.ok(next !== undefined && ![a.id, b.id].includes(next.id), 'the success took a delivery it had not attempted')
+  t.match(next, { endpointId: endpoint.id, attempt: 1, url: endpoint.url, secret: endpoint.secret })
+  t.equal(failing?.handedOff, undefined, 'a failure hands nothing on: its endpoint may be struggling')
+  t.equal(await leases(), 1, 'one lease released and one taken for the success; the failure released its own')
+  t.same((await claimDueDeliveries(em(), 10, 60_000, { perEndpoint: 2 })).length, 1, 'a claim sees the cap with one slot free, as before the hand-off')
+  const [last] = await recordAttempts(em(), [{ claimed: next as ClaimedDelivery, result: ok, attemptedAt: at }], schedule, { leaseMs: 60_000 })
+  t.equal(last?.handedOff, undefined, 'not asked, not handed')
+  t.equal((await sql(em(), 'select 1 from webhook_attempt where delivery_id = ?', [next?.id])).length, 1, 'the handed-off delivery is recorded like any other')
+})
+
+t.test('no hand-off for an endpoint a claim would ration (FIFO, rate limit, paused), nor one a claimer is locking right now', async (t) => {
+  await clearQueue()
+  await queueEvents(8)
+  const at = new Date()
+  const handOff = async (claimed: ClaimedDelivery) => (await recordAttempts(em(), [{ claimed, result: ok, attemptedAt: at, handOff: true }], schedule, { leaseMs: 60_000 }))[0]?.handedOff
+  const settings = ["ordering = 'fifo'", 'rate_limit = 100', "paused_until = now() + interval '1 minute'"]
+  for (const setting of settings) {
+    const [claimed] = await claimDueDeliveries(em(), 1, 60_000)
+    if (claimed === undefined) return t.fail('claimed')
+    await sql(em(), `update webhook_endpoint set ${setting} where id = ?`, [endpoint.id])
+    t.equal(await handOff(claimed), undefined, setting)
+    await sql(em(), "update webhook_endpoint set ordering = 'unordered', rate_limit = null, rate_tokens = null, rate_updated_at = null, paused_until = null where id = ?", [endpoint.id])
+  }
+  const [claimed] = await claimDueDeliveries(em(), 1, 60_000)
+  if (claimed === undefined) return t.fail('claimed')
+  // A claimer on another instance holds the endpoint's row: the hand-off steps around it rather than waiting.
+  const orm = app.orm
+  const claimer = orm.em.fork() as unknown as EntityManager
+  let release = () => {}
+  const holding = claimer.transactional(async (tx) => {
+    await sql(tx, 'select id from webhook_endpoint where id = ? for no key update', [endpoint.id])
+    await new Promise<void>((resolve) => { release = resolve })
+  })
+  await eventually(async () => (await sql(em(), "select 1 from pg_locks l join pg_class c on c.oid = l.relation where c.relname = 'webhook_endpoint' and l.mode = 'RowShareLock' and l.granted")).length > 0 ? true : undefined, 5000, 'the claimer to hold the row')
+  t.equal(await handOff(claimed), undefined, 'skipped at once, not waited for')
+  release()
+  await holding
+  const [again] = await claimDueDeliveries(em(), 1, 60_000)
+  t.ok(again !== undefined && await handOff(again) !== undefined, 'handed off once nothing stands in the way')
+})
+
 t.test('a disabled endpoint keeps its deliveries queued without sending them', async (t) => {
   await clearQueue()
   await queueEvents(1)
