@@ -8,6 +8,7 @@
 // - first attempt: events sent one at a time through POST /api/events to a subscribed brand, and
 //   the time from each 200 (the commit) to its delivery's arrival at the receiver.
 import { randomBytes, randomUUID } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { Pool } from 'undici'
 import { openOrm } from '../lib/db/orm.ts'
 import { sql } from '../lib/db/sql.ts'
@@ -16,6 +17,18 @@ import { messageBody, type OutboundMessage } from '../lib/outbound/message.ts'
 import { outboundHeaders } from '../lib/signing/outbound.ts'
 import { createPremiumKeys, subscribeEachBrand } from './loop-tenants.ts'
 import { leadCaptured, type BenchKey } from './requests.ts'
+import { cpuSpent, readCpu, type CpuReading } from './cpu.ts'
+
+/** Milliseconds of one core spent per delivery while a drain ran (null off Linux). */
+export interface DrainCpu {
+  /** The sender: Loop's process, or the bench's own for the bare client. */
+  sender: number
+  receiver: number
+  /** Everything else on the machine: PostgreSQL, for Loop's drain. */
+  rest: number
+  /** How busy the machine's cores were, 0 to 1. */
+  machineBusy: number
+}
 
 export interface DeliveryFigures {
   deliveries: number
@@ -23,10 +36,24 @@ export interface DeliveryFigures {
   inFlight: number
   loopPerSecond: number
   barePerSecond: number
+  cpu: { loop: DrainCpu, bare: DrainCpu } | null
   firstAttemptMs: { p50: number, p95: number, samples: number }
 }
 
-interface Setup { loopUrl: string, adminKey: string, databaseUrl: string, receiverUrl: string }
+interface Setup { loopUrl: string, adminKey: string, databaseUrl: string, receiverUrl: string, loopPid: number, receiverPid: number }
+
+function perDelivery (spent: CpuReading | null, senderPid: number, receiverPid: number, deliveries: number): DrainCpu | null {
+  if (spent === null || [...spent.byPid.values()].some(Number.isNaN)) return null
+  const sender = spent.byPid.get(senderPid) ?? 0
+  const receiver = spent.byPid.get(receiverPid) ?? 0
+  const bench = senderPid === process.pid ? 0 : spent.byPid.get(process.pid) ?? 0
+  return {
+    sender: sender / deliveries,
+    receiver: receiver / deliveries,
+    rest: Math.max(0, spent.machineBusyMs - sender - receiver - bench) / deliveries,
+    machineBusy: spent.machineBusyMs / (spent.wallMs * availableParallelism())
+  }
+}
 
 const count = async (receiverUrl: string): Promise<number> => ((await (await fetch(`${receiverUrl}/count`)).json()) as { received: number }).received
 
@@ -54,32 +81,41 @@ function backlog (n: number, keys: readonly BenchKey[]): OutboundMessage[] {
   })
 }
 
+interface Drained { perSecond: number, cpu: DrainCpu | null }
+
 /** Loop's drain of the backlog: from its commit to the receiver counting every delivery. */
-async function drainThroughLoop (setup: Setup, messages: readonly OutboundMessage[]): Promise<number> {
+async function drainThroughLoop (setup: Setup, messages: readonly OutboundMessage[]): Promise<Drained> {
   const orm = await openOrm(setup.databaseUrl)
+  const pids = [setup.loopPid, setup.receiverPid, process.pid]
   try {
     const before = await count(setup.receiverUrl)
     let started = 0
+    let cpuAtCommit: Promise<CpuReading | null> = Promise.resolve(null)
     const queued = await orm.em.fork().transactional(async (tx) => {
       const candidates = await sql<CandidateRow>(tx, candidatesSql, candidateParams(messages))
       const n = await enqueueMessages(tx, messages, candidates)
       started = performance.now()
+      cpuAtCommit = readCpu(pids)
       return n
     })
     if (queued !== messages.length) throw new Error(`the fan-out queued ${queued} deliveries for ${messages.length} messages`)
     await receivedAtLeast(setup.receiverUrl, before + queued, 600_000)
-    return queued / ((performance.now() - started) / 1000)
+    const perSecond = queued / ((performance.now() - started) / 1000)
+    return { perSecond, cpu: perDelivery(cpuSpent(await cpuAtCommit, await readCpu(pids)), setup.loopPid, setup.receiverPid, queued) }
   } finally {
     await orm.close()
   }
 }
 
 /** The same bodies, signed as Loop signs them, from undici with `inFlight` requests at a time. */
-async function drainBare (receiverUrl: string, messages: readonly OutboundMessage[], inFlight: number): Promise<number> {
+async function drainBare (setup: Setup, messages: readonly OutboundMessage[], inFlight: number): Promise<Drained> {
+  const { receiverUrl } = setup
+  const pids = [process.pid, setup.receiverPid]
   const pool = new Pool(receiverUrl, { connections: inFlight })
   const secret = `whsec_${randomBytes(24).toString('base64')}`
   let next = 0
   const started = performance.now()
+  const cpuAtStart = await readCpu(pids)
   const sender = async (): Promise<void> => {
     while (next < messages.length) {
       const message = messages[next++] as OutboundMessage
@@ -92,8 +128,9 @@ async function drainBare (receiverUrl: string, messages: readonly OutboundMessag
   }
   await Promise.all(Array.from({ length: inFlight }, sender))
   const perSecond = messages.length / ((performance.now() - started) / 1000)
+  const cpu = perDelivery(cpuSpent(cpuAtStart, await readCpu(pids)), process.pid, setup.receiverPid, messages.length)
   await pool.close()
-  return perSecond
+  return { perSecond, cpu }
 }
 
 /** Events one at a time to a subscribed brand: milliseconds from each 200 to its delivery's arrival. */
@@ -123,15 +160,16 @@ export async function measureDelivery (setup: Setup, options: { deliveries: numb
   const keys = await createPremiumKeys(setup.loopUrl, setup.adminKey, 'drain', options.endpoints, 1)
   await subscribeEachBrand(setup.loopUrl, keys, setup.receiverUrl)
   const messages = backlog(options.deliveries, keys)
-  const loopPerSecond = await drainThroughLoop(setup, messages)
-  const barePerSecond = await drainBare(setup.receiverUrl, messages, options.inFlight)
+  const loop = await drainThroughLoop(setup, messages)
+  const bare = await drainBare(setup, messages, options.inFlight)
   const latencies = await firstAttempts(setup, keys[0] as BenchKey, 50)
   return {
     deliveries: options.deliveries,
     endpoints: options.endpoints,
     inFlight: options.inFlight,
-    loopPerSecond,
-    barePerSecond,
+    loopPerSecond: loop.perSecond,
+    barePerSecond: bare.perSecond,
+    cpu: loop.cpu === null || bare.cpu === null ? null : { loop: loop.cpu, bare: bare.cpu },
     firstAttemptMs: { p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), samples: latencies.length }
   }
 }

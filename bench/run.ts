@@ -61,6 +61,8 @@ const firstAttemptP50Ms = 50
 const maxRefusedShare = 0.01
 
 const children: ChildProcess[] = []
+/** Each started server's process id, by the URL it listens on (bench/cpu.ts reads their CPU time). */
+const pids = new Map<string, number>()
 
 /** Spawns a server and resolves with the URL it prints, which must be on 127.0.0.1. */
 async function startServer (script: string, env: NodeJS.ProcessEnv, banner: RegExp, nodeArgs: string[] = []): Promise<string> {
@@ -79,6 +81,7 @@ async function startServer (script: string, env: NodeJS.ProcessEnv, banner: RegE
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${script} exited with ${code}:\n${output}`)) })
   })
   if (new URL(url).hostname !== '127.0.0.1') throw new Error(`${script} listens on ${url}; the bench only sends traffic to 127.0.0.1`)
+  if (child.pid !== undefined) pids.set(url, child.pid)
   return url
 }
 
@@ -226,6 +229,12 @@ function report (rows: Row[], delivery: DeliveryFigures | null): void {
       `Loop ${delivery.loopPerSecond.toFixed(0)} deliveries/s, bare undici ${delivery.barePerSecond.toFixed(0)}/s ` +
       `(${pct(delivery.loopPerSecond / Math.max(delivery.barePerSecond, 1e-9))}); first attempt after the commit: ` +
       `p50 ${delivery.firstAttemptMs.p50} ms, p95 ${delivery.firstAttemptMs.p95} ms over ${delivery.firstAttemptMs.samples} events`)
+    const { cpu } = delivery
+    if (cpu !== null) {
+      const ms = (value: number) => value.toFixed(3)
+      console.log(`  CPU per delivery (ms of one core): Loop's drain: Loop ${ms(cpu.loop.sender)}, receiver ${ms(cpu.loop.receiver)}, the rest (PostgreSQL) ${ms(cpu.loop.rest)}, ` +
+        `cores ${pct(cpu.loop.machineBusy)} busy; bare: client ${ms(cpu.bare.sender)}, receiver ${ms(cpu.bare.receiver)}, the rest ${ms(cpu.bare.rest)}, cores ${pct(cpu.bare.machineBusy)} busy`)
+    }
   }
   console.log('\ntargets (issues 16 and 17; vs bare: bare POST for writes, bare GET for GET /api/events; connection errors and timeouts count as refused):')
   for (const check of checks) {
@@ -247,7 +256,7 @@ async function deliveryRun (loopUrl: string, databaseUrl: string, receiverUrl: s
   const deliveries = Math.round(setting('BENCH_DELIVERIES', 20_000))
   const inFlight = deliveryCapacity(loadConfig(process.env), endpoints)
   process.stdout.write(`measuring a backlog of ${deliveries} deliveries over ${endpoints} endpoints (${inFlight} in flight), then first attempts ...`)
-  const figures = await measureDelivery({ loopUrl, adminKey, databaseUrl, receiverUrl }, { deliveries, endpoints, inFlight })
+  const figures = await measureDelivery({ loopUrl, adminKey, databaseUrl, receiverUrl, loopPid: pids.get(loopUrl) ?? -1, receiverPid: pids.get(receiverUrl) ?? -1 }, { deliveries, endpoints, inFlight })
   console.log(` Loop ${figures.loopPerSecond.toFixed(0)}/s, bare undici ${figures.barePerSecond.toFixed(0)}/s, first attempt p50 ${figures.firstAttemptMs.p50} ms`)
   return figures
 }
