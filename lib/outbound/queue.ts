@@ -332,11 +332,13 @@ interface Written {
   handed: Map<string, ClaimedDelivery[]>
 }
 
-/** Writes the attempts in one statement, handing off what they asked for (a transitional attempt never asks). */
+/** It asked for a hand-off and may have one: a success, on an endpoint healthy when claimed, that changes nothing of it. */
+const handsOff = (attempt: PlannedAttempt) => attempt.handOff === true && !attempt.transitional && attempt.next.status === 'succeeded' &&
+  attempt.claimed.endpointFailures === 0 && attempt.claimed.endpointStatus === 'active'
+
+/** Writes the attempts in one statement, handing off what they may have. */
 async function writeAttempts (em: EntityManager, attempts: readonly PlannedAttempt[], options: RecordOptions): Promise<Written> {
-  const handOff = (attempt: PlannedAttempt) => attempt.handOff === true && !attempt.transitional && attempt.next.status === 'succeeded' &&
-    attempt.claimed.endpointFailures === 0 && attempt.claimed.endpointStatus === 'active'
-  if (options.leaseMs === undefined && attempts.some(handOff)) throw new Error('a hand-off needs the lease (RecordOptions.leaseMs)')
+  if (options.leaseMs === undefined && attempts.some(handsOff)) throw new Error('a hand-off needs the lease (RecordOptions.leaseMs)')
   const input = attempts.map((attempt) => {
     const { claimed, result, attemptedAt, next } = attempt
     return {
@@ -351,7 +353,7 @@ async function writeAttempts (em: EntityManager, attempts: readonly PlannedAttem
       attempted_at: attemptedAt.toISOString(),
       latency_ms: result.latencyMs,
       response_body: result.responseBody,
-      handoff: handOff(attempt)
+      handoff: handsOff(attempt)
     }
   })
   const rows = await sql<{ id: string, recovered_from: Date | null, handed: ClaimRow | null }>(em, recordSql, [JSON.stringify(input), options.leaseMs ?? 0])
@@ -391,7 +393,7 @@ export async function recordAttempts (em: EntityManager, attempts: readonly Atte
     }
     const recoveredFrom = written.recoveredFrom.get(claimed.id)
     // The endpoint's handed-off deliveries go to its attempts that asked, one each, in order.
-    const handedOff = attempt.handOff === true && recoveredFrom !== undefined ? written.handed.get(claimed.endpointId)?.shift() : undefined
+    const handedOff = handsOff(attempt) && recoveredFrom !== undefined ? written.handed.get(claimed.endpointId)?.shift() : undefined
     const handed = handedOff === undefined ? {} : { handedOff }
     if (recoveredFrom == null || announced.has(claimed.endpointId)) {
       results.push({ recorded: recoveredFrom !== undefined, next, transition: null, ...handed })

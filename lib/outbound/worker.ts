@@ -1,5 +1,6 @@
 // The delivery worker: claims due deliveries from PostgreSQL, sends them (at most `concurrency`
-// at a time, at most `perEndpoint` per endpoint across instances), records each attempt. Every
+// at a time, at most `perEndpoint` per endpoint across instances), records each attempt (while
+// slots are spare, the same statement hands the slot its endpoint's next due delivery). Every
 // Loop instance runs one; the claim's lease keeps them from sending the same attempt twice. It
 // looks at the queue when told to (nudge: a NOTIFY from the transaction that queued deliveries),
 // when an attempt ends, when the next retry is due, and every poll interval as a fallback.
@@ -262,8 +263,12 @@ export class DeliveryWorker {
     const result = await sendWebhook(delivery.url, delivery.body, headers, { timeoutMs: Math.min(delivery.timeoutMs, this.timeoutMs), allowPrivateUrls: this.options.allowPrivateUrls, agents: this.agents })
     // The URL is not logged: a query string can carry the receiver's own token.
     const context = { deliveryId: delivery.id, endpointId: delivery.endpointId, attempt: delivery.attempt, statusCode: result.statusCode, latencyMs: result.latencyMs }
+    // Once recorded, a delivery handed to this slot is this worker's lease: it is sent whatever
+    // else below goes wrong, rather than left to lapse.
+    let handedOff: ClaimedDelivery | undefined
     try {
       const recorded = await this.record({ claimed: delivery, result, attemptedAt, handOff: this.running && this.roomToSpare })
+      handedOff = recorded.handedOff
       if (recorded.recorded) this.attemptsMade++
       this.options.observer?.attempted(delivery, result, recorded, attemptedAt)
       if (!recorded.recorded) log.warn(context, 'delivery lease lost before the attempt was recorded; another worker owns it')
@@ -279,11 +284,10 @@ export class DeliveryWorker {
         else if (change === 'reopened') log.info({ endpointId: delivery.endpointId, cooldownMs: this.breaker.cooldownMs }, 'webhook endpoint probe failed: paused again')
         else if (change === 'closed') log.info({ endpointId: delivery.endpointId }, 'webhook endpoint answered: circuit breaker closed')
       }
-      return recorded.handedOff
     } catch (error) {
       // The lease will lapse and the attempt be made again: at least once, never silently lost.
       log.error({ ...context, err: error }, 'could not record a webhook attempt')
-      return undefined
     }
+    return handedOff
   }
 }

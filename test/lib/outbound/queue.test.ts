@@ -122,7 +122,8 @@ t.test("a successful attempt that asks hands its slot to its endpoint's next due
   const [a, b] = await claimDueDeliveries(em(), 10, 60_000, { perEndpoint: 2 })
   if (a === undefined || b === undefined) return t.fail('two claimed')
   const at = new Date()
-  const [handing, failing] = await recordAttempts(em(), [{ claimed: a, result: ok, attemptedAt: at, handOff: true }, { claimed: b, result: failure, attemptedAt: at, handOff: true }], schedule, { leaseMs: 60_000 })
+  // The failure first: a hand-off goes to the success that earned it, wherever it stands in the batch.
+  const [failing, handing] = await recordAttempts(em(), [{ claimed: b, result: failure, attemptedAt: at, handOff: true }, { claimed: a, result: ok, attemptedAt: at, handOff: true }], schedule, { leaseMs: 60_000 })
   const next = handing?.handedOff
   t.ok(next !== undefined && ![a.id, b.id].includes(next.id), 'the success took a delivery it had not attempted')
   t.match(next, { endpointId: endpoint.id, attempt: 1, url: endpoint.url, secret: endpoint.secret })
