@@ -17,6 +17,8 @@ export interface DeliveryWorkerPluginOptions {
   perEndpoint?: number
   pollIntervalMs?: number
   timeoutMs?: number
+  /** How long a close waits for the attempts in flight before abandoning them (DeliveryWorkerOptions.drainMs; tests). */
+  drainMs?: number
 }
 
 declare module 'fastify' {
@@ -44,7 +46,8 @@ async function deliveryWorkerPlugin (fastify: FastifyInstance, options: Delivery
     egressProxy: fastify.config.egressProxy,
     log: fastify.log.child({ component: 'delivery-worker' }),
     observer: attemptObservers([fastify.metrics.attemptObserver, fastify.tracing?.attemptObserver]),
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {})
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {})
   })
   fastify.decorate('deliveryWorker', worker)
   await fastify.notifications.subscribe(deliveriesQueuedChannel, {

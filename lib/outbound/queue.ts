@@ -172,6 +172,16 @@ function claimedDelivery (r: ClaimRow): ClaimedDelivery {
 }
 
 /**
+ * Gives a claimed delivery back without an attempt: its lease released (if still this claim's),
+ * it is due again as it was, for whichever instance claims next. For an attempt whose outcome
+ * is unknown because the worker stopped waiting for it; the receiver may have seen it, and will
+ * see it again under the same webhook-id.
+ */
+export async function releaseLease (em: EntityManager, claimed: Pick<ClaimedDelivery, 'id' | 'claimToken'>): Promise<void> {
+  await sql(em, 'update webhook_delivery set locked_until = null, claim_token = null where id = ? and claim_token = ?', [claimed.id, claimed.claimToken])
+}
+
+/**
  * How long (ms) until the next delivery waiting for a retry becomes due, a paused endpoint's
  * cool-down ends, or an empty rate-limit bucket holds a token again; null when nothing is waiting. A worker that caught up sleeps until then rather
  * than a whole poll interval. Measured on the database's clock, which set those times.

@@ -30,6 +30,8 @@ export interface SendOptions {
   allowPrivateUrls: boolean
   /** Keep-alive agents owned by the caller (the worker), so close can destroy their sockets. */
   agents?: { http: http.Agent, https: https.Agent }
+  /** Ends the attempt early, with no answer (the worker stopping); the timeout still applies. */
+  signal?: AbortSignal
 }
 
 function describe (error: unknown, timeoutMs: number): string {
@@ -103,6 +105,10 @@ export async function sendWebhook (urlText: string, body: string, headers: Recor
       response.on('close', done)
     })
     request.on('error', (error) => settle({ statusCode: null, error: describe(error, timeoutMs), responseBody: null }))
+    const abandon = () => request.destroy(new Error('abandoned: Loop stopped waiting for the receiver'))
+    if (options.signal?.aborted === true) abandon()
+    else options.signal?.addEventListener('abort', abandon, { once: true })
+    request.once('close', () => options.signal?.removeEventListener('abort', abandon))
     request.end(payload)
   })
 }

@@ -9,7 +9,7 @@ import http from 'node:http'
 import https from 'node:https'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { outboundHeaders } from '../signing/outbound.ts'
-import { claimDueDeliveries, DEFAULT_CLAIM_LIMITS, nextDueInMs, recordAttempts, recordEndpointHealth, type AttemptToRecord, type BreakerSettings, type ClaimedDelivery, type RecordedAttempt } from './queue.ts'
+import { claimDueDeliveries, DEFAULT_CLAIM_LIMITS, nextDueInMs, recordAttempts, recordEndpointHealth, releaseLease, type AttemptToRecord, type BreakerSettings, type ClaimedDelivery, type RecordedAttempt } from './queue.ts'
 import { MAX_TIMEOUT_MS, sendWebhook } from './send.ts'
 import { egressProxyAgents } from './egress-proxy.ts'
 import type { AttemptObserver } from './attempt-observer.ts'
@@ -38,6 +38,12 @@ export interface DeliveryWorkerOptions {
   timeoutMs?: number
   /** How long a claim stays with this worker; must exceed a whole attempt, timeout included. */
   leaseMs?: number
+  /**
+   * On stop, how long the attempts in flight may take to end (default 10 s, inside the 15 s that
+   * server.ts gives a whole close). Those still waiting on their receiver then are abandoned: not
+   * recorded, their leases released, so the next instance to claim sends them again at once.
+   */
+  drainMs?: number
   /** LOOP_EGRESS_PROXY: every attempt goes through this HTTP proxy's CONNECT tunnels. */
   egressProxy?: string | undefined
   /** LOOP_DISABLE_AFTER: how long an endpoint may stay failing before a failed attempt disables it. */
@@ -53,6 +59,9 @@ export class DeliveryWorker {
   private readonly pollIntervalMs: number
   private readonly timeoutMs: number
   private readonly leaseMs: number
+  private readonly drainMs: number
+  /** Aborted when stop's drain time is up: it ends the attempts still waiting on their receivers. */
+  private readonly abandon = new AbortController()
   private readonly agents: { http: http.Agent, https: https.Agent }
   private readonly inFlight = new Set<Promise<void>>()
   private running = false
@@ -83,6 +92,7 @@ export class DeliveryWorker {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000
     this.timeoutMs = options.timeoutMs ?? MAX_TIMEOUT_MS
     this.leaseMs = options.leaseMs ?? this.timeoutMs + 50_000
+    this.drainMs = options.drainMs ?? 10_000
     if (this.leaseMs <= this.timeoutMs) throw new Error(`the delivery lease (${this.leaseMs} ms) must outlast an attempt's timeout (${this.timeoutMs} ms)`)
     // Through the egress proxy's tunnels when one is set (static egress IPs), direct otherwise.
     this.agents = options.egressProxy !== undefined
@@ -96,12 +106,25 @@ export class DeliveryWorker {
     this.loop = this.run()
   }
 
-  /** Stops claiming, waits for the attempts in flight to be sent and recorded, then frees sockets. */
+  /**
+   * Stops claiming, waits up to the drain time for the attempts in flight to be sent and recorded,
+   * abandons those still waiting on their receivers (see drainMs), then frees sockets.
+   */
   async stop (): Promise<void> {
     this.running = false
     this.nudge()
     await this.loop
-    await Promise.all(this.inFlight)
+    let timer: NodeJS.Timeout | undefined
+    const drained = await Promise.race([
+      Promise.all(this.inFlight).then(() => true),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), this.drainMs) })
+    ])
+    clearTimeout(timer)
+    if (!drained) {
+      this.options.log.warn({ attempts: this.inFlight.size, drainMs: this.drainMs }, 'stopping: abandoning the attempts still waiting on their receivers; they go back to the queue')
+      this.abandon.abort()
+      await Promise.all(this.inFlight)
+    }
     this.settleIdleWaiters(Number.POSITIVE_INFINITY)
     this.agents.http.destroy()
     this.agents.https.destroy()
@@ -240,6 +263,17 @@ export class DeliveryWorker {
     return await recordAttempts(this.options.orm.em.fork(), attempts, this.options.schedule, { disableAfterMs: this.options.disableAfterMs, leaseMs: this.leaseMs })
   }
 
+  /** An attempt abandoned at stop: its outcome unknown, it is not recorded, and its lease is released for any instance to send it again. */
+  private async handBack (delivery: ClaimedDelivery): Promise<undefined> {
+    try {
+      await releaseLease(this.options.orm.em.fork(), delivery)
+      this.options.log.info({ deliveryId: delivery.id, endpointId: delivery.endpointId, attempt: delivery.attempt }, 'webhook attempt abandoned at stop; back in the queue')
+    } catch (error) {
+      this.options.log.error({ deliveryId: delivery.id, err: error }, 'could not release an abandoned attempt\'s lease; it lapses instead')
+    }
+    return undefined
+  }
+
   /** Attempts a delivery, then each one handed off to its slot, until none is. */
   private async deliver (claimed: ClaimedDelivery): Promise<void> {
     let next: ClaimedDelivery | undefined = claimed
@@ -260,7 +294,8 @@ export class DeliveryWorker {
       secret: delivery.secret,
       previousSecret: delivery.previousSecret
     }) }
-    const result = await sendWebhook(delivery.url, delivery.body, headers, { timeoutMs: Math.min(delivery.timeoutMs, this.timeoutMs), allowPrivateUrls: this.options.allowPrivateUrls, agents: this.agents })
+    const result = await sendWebhook(delivery.url, delivery.body, headers, { timeoutMs: Math.min(delivery.timeoutMs, this.timeoutMs), allowPrivateUrls: this.options.allowPrivateUrls, agents: this.agents, signal: this.abandon.signal })
+    if (this.abandon.signal.aborted && result.statusCode === null) return await this.handBack(delivery)
     // The URL is not logged: a query string can carry the receiver's own token.
     const context = { deliveryId: delivery.id, endpointId: delivery.endpointId, attempt: delivery.attempt, statusCode: result.statusCode, latencyMs: result.latencyMs }
     // Once recorded, a delivery handed to this slot is this worker's lease: it is sent whatever

@@ -8,6 +8,8 @@ import { eventually, seedExpressReceiver, startReceiver, type Answer } from '../
 import { deliveryLog, endpointStatus, headerOf, register, sendLead, settledLog, startLoop, workerIdle } from '../webhook-api.ts'
 import { loopSignature } from '../../lib/signing/outbound.ts'
 import { createKey } from '../../lib/keys/key-service.ts'
+import { sql } from '../../lib/db/sql.ts'
+import type { EntityManager } from '@mikro-orm/postgresql'
 
 t.test("an Express receiver as docs/webhooks.md#receivers shows accepts Loop's deliveries and standardwebhooks verifies the same ones", async (t) => {
   const loop = await startLoop(t)
@@ -136,6 +138,31 @@ t.test('closing the app waits for the attempt in flight and records it', async (
   const after = await startLoop(t, {}, { databaseUrl: loop.databaseUrl, deliveryWorker: false }, loop.key)
   const [delivery] = await deliveryLog(after, endpoint.id)
   t.match(delivery, { status: 'succeeded', attemptCount: 1, attempts: [{ attempt: 1, statusCode: 200, responseBody: 'slow OK' }] })
+})
+
+t.test('closing the app abandons an attempt still waiting after the drain time: not recorded, back in the queue, sent again by the next instance', async (t) => {
+  const loop = await startLoop(t, {}, { deliveryWorker: { drainMs: 300 } })
+  // The first request hangs (its 30 s timeout outlasts any close); the next is answered.
+  const receiver = await startReceiver(t, (request): Answer | Promise<Answer> => request.n === 1 ? new Promise<Answer>(() => {}) : { status: 200 })
+  const endpoint = await register(loop, receiver.url, ['lead.captured.v1'], { timeoutMs: 30_000 })
+  const sent = await sendLead(loop)
+  await receiver.waitFor(1)
+  const closing = Date.now()
+  await loop.app.close()
+  const closedIn = Date.now() - closing
+  t.ok(closedIn < 5000, `closed in ${closedIn} ms, not after the receiver's 30 s`)
+
+  const after = await startLoop(t, {}, { databaseUrl: loop.databaseUrl, deliveryWorker: false }, loop.key)
+  const [parked] = await deliveryLog(after, endpoint.id)
+  t.match(parked, { messageId: sent.id, status: 'pending', attemptCount: 0, attempts: [] }, 'no attempt recorded: its outcome is unknown')
+  const [row] = await sql<{ locked: boolean }>(after.app.orm.em.fork() as unknown as EntityManager, 'select locked_until is not null as locked from webhook_delivery where endpoint_id = ?', [endpoint.id])
+  t.equal(row?.locked, false, 'its lease released, so nobody waits for it to lapse')
+  await after.app.close()
+
+  const next = await startLoop(t, {}, { databaseUrl: loop.databaseUrl }, loop.key)
+  const [delivered] = await settledLog(next, endpoint.id)
+  t.match(delivered, { status: 'succeeded', attemptCount: 1, attempts: [{ attempt: 1, statusCode: 200 }] })
+  t.equal(headerOf(receiver.requests[1]!, 'webhook-id'), headerOf(receiver.requests[0]!, 'webhook-id'), 'sent again under the same webhook-id, for the receiver to deduplicate')
 })
 
 t.test('at send time a private destination is refused without any request, even if it was allowed at registration', async (t) => {
