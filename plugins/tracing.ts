@@ -21,7 +21,8 @@ async function tracingPlugin (fastify: FastifyInstance): Promise<void> {
   if (tracing === null) return
   await fastify.register(tracing.fastifyPlugin)
   fastify.addHook('onClose', async () => { await tracing.shutdown() })
-  fastify.log.info({ endpoint: fastify.config.otlpEndpoint }, 'OpenTelemetry traces are exported')
+  // The collector's origin only: a user:password in the URL, or a token in its query, stays out of the log.
+  fastify.log.info({ collector: new URL(fastify.config.otlpEndpoint ?? '').origin }, 'OpenTelemetry traces are exported')
 }
 
 export default fp(tracingPlugin, { name: 'loop-tracing', dependencies: ['loop-config'], fastify: '5.x' })

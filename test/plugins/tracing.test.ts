@@ -5,6 +5,7 @@
 import t from 'tap'
 import http from 'node:http'
 import { createRequire } from 'node:module'
+import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import { build, buildWithDetails, operatorHeaders, type TestContext } from '../helper.ts'
 import { dependabotAlert, githubDelivery } from '../fixtures/provider-deliveries.ts'
@@ -123,4 +124,15 @@ t.test('with OTEL_EXPORTER_OTLP_ENDPOINT set, a signed GitHub delivery is one tr
     t.equal(parent?.name, 'ingest batch commit', 'its parent is the batch that queued the delivery')
     t.equal(parent === undefined ? undefined : attribute(parent, 'loop.batch.writer'), 'events')
   })
+})
+
+t.test('the start-up log names the collector by its origin: credentials in its URL stay out', async (t) => {
+  const collector = await startCollector(t)
+  const lines: string[] = []
+  const logStream = new Writable({ write (chunk, _encoding, done) { lines.push(String(chunk)); done() } })
+  const endpoint = collector.url.replace('http://', 'http://otel-user:otel-password@') + '/?token=otel-token'
+  await buildWithDetails(t, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, LOG_LEVEL: 'info' }, undefined, { logStream })
+  const started = lines.map((line) => JSON.parse(line) as { msg: string, collector?: string }).find((line) => line.msg === 'OpenTelemetry traces are exported')
+  t.equal(started?.collector, collector.url)
+  for (const secret of ['otel-user', 'otel-password', 'otel-token']) t.notOk(lines.some((line) => line.includes(secret)), `${secret} is not logged`)
 })
