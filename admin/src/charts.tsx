@@ -88,7 +88,8 @@ export function Chart ({ id, title, x, series, empty, kind = 'line', categories,
       },
       axes: [
         kind === 'bars' ? { ...axis, values: (_u, ticks) => ticks.map((tick) => (categories?.[tick - 1] ?? '').replace(/ attempts?$/, '')) } : axis,
-        { ...axis, size: 56 }
+        // The value axis reads as the values do (25%, 250 ms), after the first series' format.
+        { ...axis, size: 64, ...(series[0]?.format === undefined ? {} : { values: (_u: uPlot, ticks: number[]) => ticks.map(series[0]?.format ?? plain) }) }
       ],
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
@@ -149,4 +150,8 @@ export const bucketTimes = (buckets: ReadonlyArray<{ at: string }>) => buckets.m
 
 export const percent = (value: number) => `${(value * 100).toFixed(value === 1 || value === 0 ? 0 : 1)}%`
 export const milliseconds = (value: number) => `${Math.round(value)} ms`
-export const duration = (seconds: number) => (seconds < 120 ? `${Math.round(seconds)} s` : seconds < 7200 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`)
+/** A wait: milliseconds under a second (a healthy queue's), then seconds, minutes, hours. */
+export const duration = (seconds: number) =>
+  seconds < 1
+    ? `${Math.round(seconds * 1000)} ms`
+    : seconds < 10 ? `${seconds.toFixed(1)} s` : seconds < 120 ? `${Math.round(seconds)} s` : seconds < 7200 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`

@@ -126,6 +126,28 @@ t.test('the delivery log filters by status; the payload viewer copies the body a
   await page.screenshot({ path: join(artifacts, 'console-payload.png'), fullPage: true })
 })
 
+t.test('a delivery waiting for its retry shows in the queue depth and the oldest wait', async (t) => {
+  // A receiver that asks for its retry in an hour: the test message stays pending, scheduled.
+  const busy = await startReceiver(t, () => ({ status: 503, body: 'busy', headers: { 'retry-after': '3600' } }))
+  const backlog = await (await api('POST', '/api/webhooks', { url: busy.url, events: ['lead.captured.v1'], description: 'busy one' })).json() as { id: string }
+  t.equal((await api('POST', `/api/webhooks/${backlog.id}/test`, {})).status, 202)
+  await busy.waitFor(1)
+  await eventually(async () => {
+    const log = await (await api('GET', `/api/webhooks/${backlog.id}/deliveries`)).json() as { data: { status: string, attemptCount: number }[] }
+    return log.data[0]?.status === 'pending' && log.data[0].attemptCount === 1 ? true : undefined
+  }, 20_000, 'the first attempt to be recorded')
+  await page.getByRole('link', { name: 'Overview' }).click()
+  await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor()
+  await eventually(async () => /Queue now: 1 pending, 0 due/.test(await page.getByTestId('queue-now').textContent() ?? '') ? true : undefined, 15_000, 'the pending delivery in the queue')
+  t.ok(await drawn(page, 'chart-queue') > 0, 'the queue depth is drawn')
+  t.match(await page.locator('[data-chart="chart-queue"] .chart-summary').textContent(), /Queued deliveries: latest 1,/, 'one delivery queued now')
+  t.ok(await drawn(page, 'chart-oldest') > 0, 'the oldest wait is drawn')
+  t.match(await page.locator('[data-chart="chart-oldest"] .chart-summary').textContent(), /Oldest queued: latest \d/)
+  await page.screenshot({ path: join(artifacts, 'console-overview-backlog.png'), fullPage: true })
+  // Taken back out of the queue, so the endpoint's retry does not outlive the test.
+  t.equal((await api('PATCH', `/api/webhooks/${backlog.id}`, { status: 'disabled' })).status, 200)
+})
+
 t.test('events are searched by payload text', async (t) => {
   await page.getByRole('link', { name: 'Events' }).click()
   await page.getByTestId('event-row').first().waitFor()

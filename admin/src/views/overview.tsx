@@ -36,8 +36,8 @@ function OverviewCharts ({ stats }: { stats: Schemas['StatsOverview'] }) {
         <Chart id='chart-ingest' title='Ingest rate' description={`Events accepted per ${per} over ${words}.`} x={charts.x} series={charts.ingest} empty={`No events in ${words}.`} />
         <Chart id='chart-success' title='Delivery success rate' description={`Share of delivery attempts answered 2xx, per ${per}, over ${words}.`} x={charts.x} series={charts.success} yRange={[0, 1]} empty={`No deliveries in ${words}.`} />
         <Chart id='chart-attempts' title='Delivery attempts' description={`Attempts that succeeded and failed per ${per} over ${words}.`} x={charts.x} series={charts.attempts} empty={`No deliveries in ${words}.`} />
-        <Chart id='chart-queue' title='Queue depth' description={`Deliveries accepted and not yet settled at the end of each ${per}.`} x={charts.x} series={charts.queued} empty={`Nothing was queued in ${words}.`} />
-        <Chart id='chart-oldest' title='Oldest queued delivery' description='How long the oldest unsettled delivery had waited.' x={charts.x} series={charts.oldest} empty={`Nothing waited in ${words}.`} />
+        <Chart id='chart-queue' title='Queue depth' description={`Deliveries accepted and not yet settled at the end of each ${per}.`} x={charts.x} series={charts.queued} empty={`No delivery was waiting at the end of any ${per} of ${words}.`} />
+        <Chart id='chart-oldest' title='Oldest queued delivery' description='How long the oldest unsettled delivery had waited.' x={charts.x} series={charts.oldest} empty={`No delivery was waiting at the end of any ${per} of ${words}.`} />
       </div>
     </>
   )
