@@ -7,14 +7,16 @@
 // Prometheus scrapes, through the collect() callbacks, never on a timer.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { BatchObserver } from '../ingest/group-commit.ts'
-import { attemptOutcome, type AttemptObserver } from '../outbound/attempt-observer.ts'
+import { attemptOutcome, attemptOutcomes, type AttemptObserver } from '../outbound/attempt-observer.ts'
 import type { QueueSnapshot } from '../outbound/queue-stats.ts'
 
 /** What a request to an ingestion route is: an event (POST /api/events), a provider signal, an inbound webhook. */
-export type IngestKind = 'event' | 'signal' | 'inbound'
+const ingestKinds = ['event', 'signal', 'inbound'] as const
+export type IngestKind = typeof ingestKinds[number]
 
 /** Which bucket refused a request (plugins/rate-limit.ts). */
-export type RateLimitBucket = 'api_key' | 'ip' | 'auth_failure'
+const rateLimitBuckets = ['api_key', 'ip', 'auth_failure'] as const
+export type RateLimitBucket = typeof rateLimitBuckets[number]
 
 export interface PoolUse { used: number, free: number, pending: number }
 
@@ -88,6 +90,10 @@ export class LoopMetrics {
       registers
     })
     this.rateLimited = { api_key: refusals.labels('api_key'), ip: refusals.labels('ip'), auth_failure: refusals.labels('auth_failure') }
+    // Counters whose labels are a known, closed set start at 0, so the first refusal or failure is
+    // an increase that rate() and increase() see, and an alert can tell "none" from "not exported".
+    for (const bucket of rateLimitBuckets) refusals.inc({ bucket }, 0)
+    for (const kind of ingestKinds) this.ingestAccepted.inc({ kind }, 0)
     this.batchSize = new Histogram({
       name: 'loop_ingest_batch_size',
       help: 'Writes committed together in one group-commit transaction.',
@@ -115,6 +121,7 @@ export class LoopMetrics {
       labelNames: ['outcome'],
       registers
     })
+    for (const outcome of attemptOutcomes) this.attempts.inc({ outcome }, 0)
     this.attemptDuration = new Histogram({
       name: 'loop_delivery_attempt_duration_seconds',
       help: 'How long the receiver took to answer an outbound delivery attempt (or to time out), by outcome.',

@@ -4,7 +4,8 @@ import type { ClaimedDelivery, RecordedAttempt } from './queue.ts'
 import type { SendResult } from './send.ts'
 
 /** Where an attempt left its delivery: a bounded label (docs/operations.md#metrics). */
-export type AttemptOutcome = 'succeeded' | 'retrying' | 'failed' | 'gone' | 'lease_lost'
+export const attemptOutcomes = ['succeeded', 'retrying', 'failed', 'gone', 'lease_lost'] as const
+export type AttemptOutcome = typeof attemptOutcomes[number]
 
 export interface AttemptObserver {
   /** Called once the attempt is recorded (or found to belong to another worker now). */

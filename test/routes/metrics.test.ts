@@ -149,6 +149,12 @@ t.test('with LOOP_METRICS_PUBLIC=true no key is asked, and each app counts only 
   t.equal(res.statusCode, 200)
   const families = parse(res.body).samples
   t.equal(value(families, 'loop_ingest_accepted_total', { kind: 'signal' }), 0, 'the other app\'s GitHub delivery is not counted here')
+  // The closed label sets are exported at 0 before anything happened, so a first increase is seen.
+  const exported = (name: string, label: string) => series(families, name).map((m) => m.labels?.[label]).sort()
+  t.same(exported('loop_rate_limit_refusals_total', 'bucket'), ['api_key', 'auth_failure', 'ip'])
+  t.same(exported('loop_ingest_accepted_total', 'kind'), ['event', 'inbound', 'signal'])
+  t.same(exported('loop_delivery_attempts_total', 'outcome'), ['failed', 'gone', 'lease_lost', 'retrying', 'succeeded'])
+  t.ok(series(families, 'loop_delivery_attempts_total').every((m) => Number(m.value) === 0), 'all at 0')
   t.ok(value(await scrape(), 'loop_ingest_accepted_total', { kind: 'signal' }) >= 1, 'while the first app still has it')
 })
 
