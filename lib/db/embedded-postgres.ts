@@ -203,6 +203,7 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
   }
   await server.start()
   await writeFile(join(dataDir, 'loop.pid'), String(process.pid))
+  const postmasterPid = Number((await readFile(join(pgDir, 'postmaster.pid'), 'utf8')).split('\n')[0])
 
   const base = `postgres://${credentials.user}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}`
   const admin = new pg.Client({ connectionString: `${base}/postgres` })
@@ -222,7 +223,10 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
     stop: async () => {
       if (stopped) return
       stopped = true
-      await server.stop()
+      // The library's stop() waits for its child's exit event, which never comes when PostgreSQL
+      // is already gone (it crashed, or was killed): a Loop stopping after losing its database
+      // would hang until close-with-grace killed it. The postmaster's own pid says when it is gone.
+      await Promise.race([server.stop(), waitUntilGone(postmasterPid, Infinity)])
       await rm(join(dataDir, 'loop.pid'), { force: true })
       if (options.persistent === false && home !== undefined) await rm(home, { recursive: true, force: true })
     }

@@ -63,3 +63,21 @@ t.test('the initdb password file is private to PostgreSQL, inside the data direc
   t.same(left, ['pg-credentials.json'], 'only the credentials Loop keeps hold the password afterwards')
   t.equal(statSync(join(dataDir, 'pg-credentials.json')).mode & 0o777, 0o600)
 })
+
+t.test('stop() returns when PostgreSQL is already gone (killed under Loop), instead of waiting for an exit that came before', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'loop-gone-'))
+  await chmod(dataDir, 0o755)
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const database = await startEmbeddedPostgres({ dataDir, persistent: false })
+  const postmaster = Number(readFileSync(join(database.pgDir, 'postmaster.pid'), 'utf8').split('\n')[0])
+  const exited = new Promise<void>((resolve) => {
+    const check = setInterval(() => {
+      try { process.kill(postmaster, 0) } catch { clearInterval(check); resolve() }
+    }, 20)
+  })
+  process.kill(postmaster, 'SIGKILL')
+  await exited
+  const stopping = database.stop().then(() => 'stopped')
+  const outcome = await Promise.race([stopping, new Promise<string>((resolve) => setTimeout(() => resolve('still waiting'), 5000).unref())])
+  t.equal(outcome, 'stopped')
+})
