@@ -27,8 +27,9 @@ declare module 'fastify' {
   }
 }
 
-/** How long to wait before each new attempt to connect, after a drop or a failed attempt. */
+/** How long to wait before the first new attempt to connect after a drop; doubled after each failed attempt, up to the cap. */
 const RECONNECT_MS = 250
+const RECONNECT_MAX_MS = 10_000
 /** PostgreSQL's own identifier rule, kept narrow: LISTEN takes a name, never a bound value. */
 const channelName = /^[a-z_][a-z0-9_]*$/
 /** What pg_stat_activity shows for this connection (operators size max_connections by it). */
@@ -39,19 +40,25 @@ async function notificationsPlugin (fastify: FastifyInstance): Promise<void> {
   let client: pg.Client | null = null
   let closing = false
   let retry: NodeJS.Timeout | undefined
+  /** Failed attempts since the connection was lost: they space the next attempts and the log lines. */
+  let failures = 0
 
   const everyone = () => [...subscribers.values()].flat()
   const listenSql = (channels: Iterable<string>) => [...channels].map((channel) => `listen ${channel};`).join(' ')
 
+  // A database that is down stays down for a while: each failed attempt doubles the wait (250 ms
+  // up to 10 s), and only the 1st, 2nd, 4th, 8th… failure is logged, so an outage does not
+  // flood the log with a line every 250 ms.
   const scheduleReconnect = () => {
     if (closing || retry !== undefined) return
     retry = setTimeout(() => {
       retry = undefined
-      void connect().catch((err: unknown) => {
-        fastify.log.warn({ err }, 'notification listener could not reconnect; trying again')
+      void connect().then(() => { failures = 0 }, (err: unknown) => {
+        failures++
+        if (Number.isInteger(Math.log2(failures))) fastify.log.warn({ err, failures }, 'notification listener could not reconnect; trying again')
         scheduleReconnect()
       })
-    }, RECONNECT_MS)
+    }, Math.min(RECONNECT_MS * 2 ** failures, RECONNECT_MAX_MS))
   }
 
   const connect = async (): Promise<void> => {
@@ -85,6 +92,12 @@ async function notificationsPlugin (fastify: FastifyInstance): Promise<void> {
       dropped = true
       await next.end().catch(() => {})
       throw error
+    }
+    if (closing) {
+      // The app closed while this attempt connected: its onClose found no client to end.
+      dropped = true
+      await next.end().catch(() => {})
+      return
     }
     client = next
     for (const subscriber of everyone()) subscriber.listening()
