@@ -48,6 +48,9 @@ function useColourScheme (): string {
   return scheme
 }
 
+/** Tick steps for an axis of counts: 1, 2, 5, 10, 20, 50, … */
+const countSteps = [0, 1, 2, 3, 4, 5, 6].flatMap((power) => [1, 2, 5].map((step) => step * 10 ** power))
+
 const plain = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1))
 
 function summaryOf (series: readonly ChartSeries[], categories: readonly string[] | undefined): string {
@@ -88,8 +91,9 @@ export function Chart ({ id, title, x, series, empty, kind = 'line', categories,
       },
       axes: [
         kind === 'bars' ? { ...axis, values: (_u, ticks) => ticks.map((tick) => (categories?.[tick - 1] ?? '').replace(/ attempts?$/, '')) } : axis,
-        // The value axis reads as the values do (25%, 250 ms), after the first series' format.
-        { ...axis, size: 64, ...(series[0]?.format === undefined ? {} : { values: (_u: uPlot, ticks: number[]) => ticks.map(series[0]?.format ?? plain) }) }
+        // The value axis reads as the values do (25%, 250 ms), after the first series' format;
+        // counts, which have none, are ticked in whole numbers (no 0.25 deliveries).
+        { ...axis, size: 64, ...(series[0]?.format === undefined ? { incrs: countSteps } : { values: (_u: uPlot, ticks: number[]) => ticks.map(series[0]?.format ?? plain) }) }
       ],
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
