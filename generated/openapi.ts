@@ -1622,7 +1622,7 @@ export interface components {
             code: "required" | "invalid_type" | "invalid_string" | "invalid_enum_value" | "unrecognized_keys" | "too_small" | "too_big" | "custom";
         };
         /**
-         * @description What went wrong, one code per cause; clients branch on it (the SDK types it as this union). Most follow the status (BAD_REQUEST 400, UNAUTHORIZED 401, FORBIDDEN 403, NOT_FOUND 404, METHOD_NOT_ALLOWED 405, NOT_ACCEPTABLE 406, REQUEST_TIMEOUT 408, CONFLICT 409, LENGTH_REQUIRED 411, PAYLOAD_TOO_LARGE 413, URI_TOO_LONG 414, UNSUPPORTED_MEDIA_TYPE 415, VALIDATION_ERROR 422, RATE_LIMITED 429, HEADERS_TOO_LARGE 431, INTERNAL_ERROR and NOT_CONFIGURED 500, NOT_READY 503); IDEMPOTENCY_KEY_REUSED is the 422 of an Idempotency-Key sent again with a different body.
+         * @description What went wrong, one code per cause; clients branch on it (the SDK types it as this union). Most follow the status (BAD_REQUEST 400, UNAUTHORIZED 401, FORBIDDEN 403, NOT_FOUND 404, METHOD_NOT_ALLOWED 405, NOT_ACCEPTABLE 406, REQUEST_TIMEOUT 408, CONFLICT 409, LENGTH_REQUIRED 411, PAYLOAD_TOO_LARGE 413, URI_TOO_LONG 414, UNSUPPORTED_MEDIA_TYPE 415, VALIDATION_ERROR 422, RATE_LIMITED 429, HEADERS_TOO_LARGE 431, INTERNAL_ERROR and NOT_CONFIGURED 500, NOT_READY 503: /ready's answer, and any request's while the database is out of reach); IDEMPOTENCY_KEY_REUSED is the 422 of an Idempotency-Key sent again with a different body.
          * @enum {string}
          */
         ErrorCode: "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "REQUEST_TIMEOUT" | "CONFLICT" | "LENGTH_REQUIRED" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_ERROR" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "NOT_CONFIGURED" | "NOT_READY";
@@ -1994,6 +1994,28 @@ export interface components {
                  *       "error": {
                  *         "code": "RATE_LIMITED",
                  *         "message": "Rate limit exceeded, retry in 1 second"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The database is out of reach (refused, not answering within 5 s, starting, stopping or full): the request found no connection, so no statement of it ran. Retry after `Retry-After`; the SDK does, and a retry with the same `Idempotency-Key` is safe in every case. */
+        NotReady: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "ok": false,
+                 *       "error": {
+                 *         "code": "NOT_READY",
+                 *         "message": "The database is unreachable; retry shortly"
                  *       }
                  *     }
                  */
@@ -2417,6 +2439,7 @@ export interface operations {
             403: components["responses"]["AdminOnly"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     receiveGithubSignal: {
@@ -2468,6 +2491,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["NotConfigured"];
+            503: components["responses"]["NotReady"];
         };
     };
     receiveSentrySignal: {
@@ -2548,6 +2572,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["NotConfigured"];
+            503: components["responses"]["NotReady"];
         };
     };
     receivePosthogSignal: {
@@ -2577,6 +2602,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["NotConfigured"];
+            503: components["responses"]["NotReady"];
         };
     };
     listSignals: {
@@ -2651,6 +2677,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     getSignal: {
@@ -2737,6 +2764,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     listIssues: {
@@ -2821,6 +2849,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     createIssue: {
@@ -2886,6 +2915,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     claimIssue: {
@@ -2964,6 +2994,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     getIssue: {
@@ -3067,6 +3098,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     updateIssue: {
@@ -3155,6 +3187,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     listBrands: {
@@ -3205,6 +3238,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     createBrand: {
@@ -3281,6 +3315,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     createPortalLink: {
@@ -3341,6 +3376,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     listKeys: {
@@ -3402,6 +3438,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     createKey: {
@@ -3492,6 +3529,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     revokeKey: {
@@ -3549,6 +3587,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     declareEventType: {
@@ -3695,6 +3734,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     listEventSchemas: {
@@ -3920,6 +3960,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     getEventSchema: {
@@ -4049,6 +4090,7 @@ export interface operations {
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     listEvents: {
@@ -4125,6 +4167,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     sendEvent: {
@@ -4202,6 +4245,7 @@ export interface operations {
             };
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     getEvent: {
@@ -4264,6 +4308,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     listEventRejections: {
@@ -4334,6 +4379,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     replayEventRejection: {
@@ -4387,6 +4433,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     receiveInboundWebhook: {
@@ -4428,6 +4475,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["NotConfigured"];
+            503: components["responses"]["NotReady"];
         };
     };
     listWebhooks: {
@@ -4492,6 +4540,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     createWebhook: {
@@ -4596,6 +4645,7 @@ export interface operations {
             };
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     getWebhook: {
@@ -4656,6 +4706,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     deleteWebhook: {
@@ -4693,6 +4744,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     updateWebhook: {
@@ -4764,6 +4816,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     rotateWebhookSecret: {
@@ -4829,6 +4882,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     testWebhook: {
@@ -4907,6 +4961,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     listWebhookDeliveries: {
@@ -5011,6 +5066,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     getWebhookDelivery: {
@@ -5078,6 +5134,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     getWebhookStats: {
@@ -5171,6 +5228,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     retryWebhookDelivery: {
@@ -5271,6 +5329,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     recoverWebhook: {
@@ -5352,6 +5411,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     recoverWebhooks: {
@@ -5407,6 +5467,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     getStatsOverview: {
@@ -5464,6 +5525,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     openMcpStream: {
@@ -5477,6 +5539,7 @@ export interface operations {
         responses: {
             405: components["responses"]["MethodNotAllowed"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     mcp: {
@@ -5543,6 +5606,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     endMcpSession: {
@@ -5559,6 +5623,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     receiveLoopEvent: {

@@ -59,7 +59,8 @@ export const getMetrics = {
       401: ref('Error'),
       403: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -93,7 +94,8 @@ export const receiveGithubSignal = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -126,7 +128,8 @@ export const receiveSentrySignal = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -153,7 +156,8 @@ export const receivePosthogSignal = {
       413: ref('Error'),
       415: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -184,7 +188,8 @@ export const listSignals = {
       403: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -211,7 +216,8 @@ export const getSignal = {
       414: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -243,7 +249,8 @@ export const listIssues = {
       403: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -271,7 +278,8 @@ export const createIssue = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -300,7 +308,8 @@ export const claimIssue = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -327,7 +336,8 @@ export const getIssue = {
       414: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -358,7 +368,8 @@ export const updateIssue = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -387,7 +398,8 @@ export const listBrands = {
       403: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -415,7 +427,8 @@ export const createBrand = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -450,7 +463,8 @@ export const createPortalLink = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -480,7 +494,8 @@ export const listKeys = {
       403: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -509,7 +524,8 @@ export const createKey = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -538,7 +554,8 @@ export const revokeKey = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -568,7 +585,8 @@ export const declareEventType = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -596,7 +614,8 @@ export const listEventSchemas = {
       401: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -621,7 +640,8 @@ export const getEventSchema = {
       404: ref('Error'),
       414: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -655,7 +675,8 @@ export const listEvents = {
       403: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -684,7 +705,8 @@ export const sendEvent = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -711,7 +733,8 @@ export const getEvent = {
       414: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -741,7 +764,8 @@ export const listEventRejections = {
       403: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -776,7 +800,8 @@ export const replayEventRejection = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -804,7 +829,8 @@ export const receiveInboundWebhook = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -833,7 +859,8 @@ export const listWebhooks = {
       403: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -861,7 +888,8 @@ export const createWebhook = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -888,7 +916,8 @@ export const getWebhook = {
       414: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -917,7 +946,8 @@ export const deleteWebhook = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -947,7 +977,8 @@ export const updateWebhook = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -981,7 +1012,8 @@ export const rotateWebhookSecret = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -1016,7 +1048,8 @@ export const testWebhook = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -1053,7 +1086,8 @@ export const listWebhookDeliveries = {
       414: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -1083,7 +1117,8 @@ export const getWebhookDelivery = {
       414: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -1116,7 +1151,8 @@ export const getWebhookStats = {
       414: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -1154,7 +1190,8 @@ export const retryWebhookDelivery = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -1190,7 +1227,8 @@ export const recoverWebhook = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -1219,7 +1257,8 @@ export const recoverWebhooks = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -1246,7 +1285,8 @@ export const getStatsOverview = {
       414: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -1261,7 +1301,8 @@ export const openMcpStream = {
     security: [] as Array<Record<string, string[]>>,
     response: {
       405: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -1286,7 +1327,8 @@ export const mcp = {
       415: ref('Error'),
       422: ref('Error'),
       429: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }
@@ -1304,7 +1346,8 @@ export const endMcpSession = {
       405: ref('Error'),
       413: ref('Error'),
       415: ref('Error'),
-      500: ref('Error')
+      500: ref('Error'),
+      503: ref('Error')
     }
   }
 }

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, summarizeIssues, type ErrorCode } from '../lib/errors.ts'
 import { issuesFromAjv } from '../lib/validation/issues.ts'
+import { databaseUnreachable } from '../lib/db/unreachable.ts'
 
 const codeByStatus: Record<number, ErrorCode> = {
   400: 'BAD_REQUEST',
@@ -46,8 +47,14 @@ const unstorableBySqlState: Record<string, string> = {
   54001: 'the JSON is nested too deeply to be stored'
 }
 
+/** How long a client is asked to wait before retrying while the database is out of reach. */
+const UNREACHABLE_RETRY_SECONDS = 2
+
 export function toAppError (error: FastifyError | AppError | Error): AppError {
   if (error instanceof AppError) return error
+  if (databaseUnreachable(error)) {
+    return new AppError(503, 'NOT_READY', 'The database is unreachable; retry shortly', undefined, { 'retry-after': String(UNREACHABLE_RETRY_SECONDS) })
+  }
   const driverError = error as { sqlState?: unknown, code?: unknown }
   const unstorable = unstorableBySqlState[String(driverError.sqlState ?? driverError.code ?? '')]
   if (unstorable !== undefined) return new AppError(400, 'BAD_REQUEST', `The request cannot be stored: ${unstorable}`)
@@ -96,10 +103,25 @@ export function clientErrorHandler (this: FastifyInstance, error: Error & { code
   setTimeout(() => socket.destroy(), 1000).unref()
 }
 
+const NOT_READY_LOG_EVERY_MS = 10_000
+
 async function errorsPlugin (fastify: FastifyInstance): Promise<void> {
+  // An outage fails every request alike: its first 503 NOT_READY is logged, then one line per
+  // 10 s saying how many went unlogged, rather than a line and a stack per request.
+  let notReadyLoggedAt = Number.NEGATIVE_INFINITY
+  let notReadyUnlogged = 0
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error)
-    if (appError.statusCode >= 500) {
+    if (appError.code === 'NOT_READY') {
+      const now = Date.now()
+      if (now - notReadyLoggedAt >= NOT_READY_LOG_EVERY_MS) {
+        request.log.warn({ reason: error.message, unloggedSinceLast: notReadyUnlogged }, 'not ready: answered 503')
+        notReadyLoggedAt = now
+        notReadyUnlogged = 0
+      } else {
+        notReadyUnlogged++
+      }
+    } else if (appError.statusCode >= 500) {
       request.log.error({ err: error }, 'request failed')
     } else {
       request.log.info({ code: appError.code, message: appError.message }, 'request rejected')

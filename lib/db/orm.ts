@@ -24,7 +24,11 @@ export function ormOptions (clientUrl: string, pool: { min?: number, max?: numbe
     // follows the heap, and walks the env-wide index past another tenant's fresh burst of rows to
     // find a brand's first page (7 ms instead of 0.1; docs/operations.md#list-indexes). 1.1 is
     // PostgreSQL's advice for SSDs and memory-resident data; it is set for Loop's sessions only.
-    driverOptions: { connection: { options: '-c random_page_cost=1.1' } },
+    //
+    // A request waits at most 5 s for a connection (knex's default is a minute), so a database
+    // host that drops packets answers 503 NOT_READY in seconds rather than holding every request
+    // (lib/db/unreachable.ts); a connection attempt that hangs is abandoned after 10 s.
+    driverOptions: { acquireConnectionTimeout: 5000, connection: { options: '-c random_page_cost=1.1', connectionTimeoutMillis: 10_000 } },
     debug: false
   }
 }

@@ -3,7 +3,8 @@
 // conditional GET (plugins/conditional-get.ts: ETag on every 200 of a GET under /api, 304), the key
 // guard and the rate limits (plugins/auth.ts, plugins/rate-limit.ts: 401, 429 with Retry-After,
 // X-RateLimit-* on every answer once limited), the router (414 for an over-long path parameter) and
-// the error handler (500). A new operation without them fails here before a client meets them.
+// the error handler (500, and 503 with Retry-After when the database is out of reach). A new
+// operation without them fails here before a client meets them.
 import t from 'tap'
 import { loadContract, operationsOf, type JsonSchema } from '../../lib/contract/openapi.ts'
 import { bearerRequirement } from '../../lib/keys/route-security.ts'
@@ -26,6 +27,8 @@ for (const op of operationsOf(document, deref)) {
       for (const header of headers) t.ok(headersOf(status).includes(header), `declares ${header} on ${status}`)
     }
     declares('500')
+    // Every operation but the liveness probe may find the database out of reach (lib/db/unreachable.ts).
+    if (op.operationId !== 'getHealth') declares('503', op.operationId === 'getReady' ? [] : ['Retry-After'])
     if (op.method !== 'get') for (const status of ['400', '413', '415']) declares(status)
     if (op.method === 'get' && op.path.startsWith('/api/')) {
       declares('200', ['ETag'])
