@@ -325,7 +325,16 @@ export interface paths {
          *     the link's `id`. The link is made in the caller's env; 404 when no brand has this id.
          */
         post: operations["createPortalLink"];
-        delete?: never;
+        /**
+         * End a brand's portal links
+         * @description Ends at once every link of this brand made in the caller's env that has not expired yet,
+         *     for a link that leaked or a person who should no longer use it: from the next request on,
+         *     on every instance, each is refused with 401 as an expired link, and an open portal page
+         *     says so at its next refresh. Links of the brand's other envs are left alone. Ending them
+         *     again, or a brand with no working link, answers 204 too (the log line says how many were
+         *     ended); 404 when no brand has this id.
+         */
+        delete: operations["revokePortalLinks"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3374,6 +3383,43 @@ export interface operations {
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
+        };
+    };
+    revokePortalLinks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The brand's id (a UUID).
+                 * @example 0b6f7c9e-3f55-4a57-9a4e-6f1f2f6f4c11
+                 */
+                id: components["parameters"]["BrandId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The brand's links of this env are ended. */
+            204: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AdminOnly"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["NotReady"];

@@ -469,6 +469,35 @@ export const createPortalLink = {
   }
 }
 
+export const revokePortalLinks = {
+  method: 'DELETE' as const,
+  url: '/api/brands/:id/portal',
+  schema: {
+    operationId: 'revokePortalLinks',
+    tags: ["keys"],
+    summary: "End a brand's portal links",
+    security: [{"bearer":["admin"]}] as Array<Record<string, string[]>>,
+    params: Type.Unsafe<NonNullable<operations['revokePortalLinks']['parameters']['path']>>({
+      "type": "object",
+      "properties": {"id":{"type":"string","format":"uuid"}},
+      "required": ["id"]
+    }),
+    response: {
+      204: Type.Unsafe<null>({ type: 'null' }),
+      400: ref('Error'),
+      401: ref('Error'),
+      403: ref('Error'),
+      404: ref('Error'),
+      413: ref('Error'),
+      414: ref('Error'),
+      415: ref('Error'),
+      429: ref('Error'),
+      500: ref('Error'),
+      503: ref('Error')
+    }
+  }
+}
+
 export const listKeys = {
   method: 'GET' as const,
   url: '/api/keys',

@@ -55,6 +55,25 @@ export async function createPortalLink (em: EntityManager, brandId: string, env:
   })
 }
 
+/**
+ * Ends every working link of brand `brandId` in `env` now (their expiry becomes now, so each is
+ * then refused as an expired link); how many; 404 when no brand has this id. One statement, the
+ * env in its where: an operator of one env cannot end another env's links.
+ */
+export async function revokePortalLinks (em: EntityManager, brandId: string, env: KeyEnv): Promise<number> {
+  const [row] = await sql<{ found: boolean, revoked: number }>(em,
+    `with ended as (
+       update portal_token set expires_at = now()
+        where brand_id = ? and env = ? and expires_at > now()
+       returning 1
+     )
+     select exists (select 1 from brand where id = ?) as found, (select count(*)::int from ended) as revoked`,
+    [brandId, env, brandId]
+  )
+  if (row?.found !== true) throw notFound(`Brand ${brandId} not found`)
+  return row.revoked
+}
+
 /** The caller a portal token stands for: its brand, env and portal scopes, named after its link. */
 export interface PortalCaller extends AuthenticatedKey {
   portal: true

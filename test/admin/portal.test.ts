@@ -3,8 +3,9 @@
 // with no key typed, lets the page register, edit, test and recover endpoints, and shows nothing
 // of Globex (the other brand) anywhere on the page or in what the page fetched. The page works
 // framed by an origin LOOP_PORTAL_FRAME_ANCESTORS lists, and not by another. An expired or unknown
-// link gives a page that says so, at the start or when the link expires while open. Screenshots
-// go to test/artifacts/portal-*.png (git-ignored).
+// link gives a page that says so, at the start or when the link expires while open, and so does
+// an open page whose links an admin ended from the console. Screenshots go to
+// test/artifacts/portal-*.png (git-ignored).
 import t from 'tap'
 import http from 'node:http'
 import { mkdir } from 'node:fs/promises'
@@ -95,13 +96,19 @@ const text = async (page: Page) => await page.locator('body').innerText()
 /** The whole document, attributes and hidden parts (the event-type list, closed details) included. */
 const html = async (page: Page) => await page.content()
 
-let consoleLink = ''
-t.test('an admin makes Acme\'s link in the console, shown once', async (t) => {
+/** The admin console, signed in with the admin key, on its Keys & brands view. */
+async function adminOnBrands (): Promise<Page> {
   const { page } = await openPage()
   await page.goto(`${base}/admin/`)
   await page.getByLabel('API key').fill(admin.authorization?.replace('Bearer ', '') ?? '')
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.getByRole('link', { name: 'Keys & brands' }).click()
+  return page
+}
+
+let consoleLink = ''
+t.test('an admin makes Acme\'s link in the console, shown once', async (t) => {
+  const page = await adminOnBrands()
   await page.getByRole('button', { name: 'Portal link for Acme' }).click()
   await page.getByRole('heading', { name: 'Portal link for Acme' }).waitFor()
   consoleLink = await page.getByTestId('secret').innerText()
@@ -208,4 +215,25 @@ t.test('the portal works in an iframe of a listed origin, and in no other', asyn
   const blocked = await eventually(() => stranger.page.frames().find((f) => f !== stranger.page.mainFrame() && f.url().startsWith('chrome-error:')), 15_000, 'the frame to be refused')
   t.ok(blocked, 'the frame shows Chromium\'s error page, not the portal')
   t.equal(await stranger.page.frameLocator('iframe').getByTestId('endpoint-row').count(), 0)
+})
+
+t.test('an admin ends Acme\'s links from the console: an open portal page says its link ended, Globex\'s link still opens', async (t) => {
+  const link = await portalLink(acme.brand.id)
+  const globexLink = await portalLink(globex.brand.id)
+  const portal = await openPage()
+  await portal.page.goto(link.url)
+  await portal.page.getByTestId('endpoint-row').first().waitFor()
+
+  const page = await adminOnBrands()
+  await page.getByRole('button', { name: 'End Acme\'s portal links' }).click()
+  await page.getByRole('button', { name: 'Confirm end links' }).click()
+  t.equal(await page.getByTestId('portal-ended').innerText(), 'Acme\'s portal links ended')
+  await shot(page, 'ended')
+
+  await portal.page.getByRole('heading', { name: 'This portal link has expired' }).waitFor({ timeout: 15_000 })
+  t.equal(await portal.page.getByTestId('endpoint-row').count(), 0, 'the open page no longer shows Acme\'s endpoints')
+  const other = await openPage()
+  await other.page.goto(globexLink.url)
+  await other.page.getByTestId('endpoint-row').first().waitFor()
+  t.match(await text(other.page), /Globex ERP feed/, 'Globex\'s link still opens')
 })

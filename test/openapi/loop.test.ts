@@ -35,6 +35,7 @@ const scopes: [string, string, string, string][] = [
   ['createKey', '/api/keys', 'post', 'admin'],
   ['listKeys', '/api/keys', 'get', 'admin'],
   ['revokeKey', '/api/keys/{id}', 'delete', 'admin'],
+  ['revokePortalLinks', '/api/brands/{id}/portal', 'delete', 'admin'],
   ['getMetrics', '/metrics', 'get', 'admin']
 ]
 

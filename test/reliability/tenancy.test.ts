@@ -318,6 +318,13 @@ t.test('a portal link is its brand in the env it was made in: foreign endpoints 
     if (owner.endpointId === null) continue
     t.equal(json(await call({ method: 'GET', url: `/api/webhooks/${owner.endpointId}`, headers: owner.headers })).url, owner.endpointUrl, `${owner.name}'s endpoint is unchanged`)
   }
+  // Ending links is the env's too: the test operator ending brand A's ends none of A's live links.
+  const [portalA] = portals
+  t.equal((await call({ method: 'DELETE', url: `/api/brands/${brandA.id}/portal`, headers: operatorTest.headers })).statusCode, 204)
+  t.equal((await call({ method: 'GET', url: '/api/webhooks', headers: portalA?.headers ?? {} })).statusCode, 200, 'portal A/live still opens after operator/test ended brand A\'s links')
+  t.equal((await call({ method: 'DELETE', url: `/api/brands/${brandA.id}/portal`, headers: operatorLive.headers })).statusCode, 204)
+  t.equal((await call({ method: 'GET', url: '/api/webhooks', headers: portalA?.headers ?? {} })).statusCode, 401, 'and is refused once operator/live ended them')
+  t.equal((await call({ method: 'GET', url: '/api/webhooks', headers: portals[1]?.headers ?? {} })).statusCode, 200, 'portal B/test is untouched')
 })
 
 t.test('issues and signals: a foreign id is 404, a foreign list is empty, an edit changes nothing', async (t) => {

@@ -142,6 +142,34 @@ function PortalLinkButton ({ client, brand, onCreated }: { client: LoopClient, b
   )
 }
 
+/** Ends every working portal link of a brand in this env (DELETE /api/brands/{id}/portal), after a confirmation. */
+function EndPortalLinksButton ({ client, brand }: { client: LoopClient, brand: BrandOption }) {
+  const announce = useAnnounce()
+  const [confirming, setConfirming] = useState(false)
+  const [outcome, setOutcome] = useState<{ ok: boolean, text: string } | undefined>()
+  const end = async () => {
+    const { error, response } = await client.DELETE('/api/brands/{id}/portal', { params: { path: { id: brand.id } } })
+    setConfirming(false)
+    // 204: no body to read; the status says it is done.
+    const text = response.ok ? `${brand.name}'s portal links ended` : describeError(error, response)
+    setOutcome({ ok: response.ok, text })
+    announce(text)
+  }
+  return (
+    <>
+      {confirming
+        ? (
+          <span class='confirm' role='group' aria-label={`Confirm ending ${brand.name}'s portal links`}>
+            <button type='button' class='danger' autoFocus onClick={() => { void end() }}>Confirm end links</button>
+            <button type='button' onClick={() => setConfirming(false)}>Cancel</button>
+          </span>
+          )
+        : <button type='button' class='danger' onClick={() => { setOutcome(undefined); setConfirming(true) }} aria-label={`End ${brand.name}'s portal links`}>End links</button>}
+      {outcome !== undefined && <p class={outcome.ok ? 'muted' : 'state state-error'} role={outcome.ok ? undefined : 'alert'} data-testid='portal-ended'>{outcome.text}</p>}
+    </>
+  )
+}
+
 export function KeysView ({ client, apiKey }: { client: LoopClient, apiKey: string }) {
   // The newest 250 of each: a console page, not an export (the CLI lists every key).
   const keys = usePolled('keys', (init) => client.GET('/api/keys', { params: { query: { limit: 250 } }, ...init }), null)
@@ -204,7 +232,7 @@ export function KeysView ({ client, apiKey }: { client: LoopClient, apiKey: stri
                     <td><code>{b.id}</code></td>
                     <td>{b.activeKeys}</td>
                     <td><Time at={b.createdAt} /></td>
-                    <td><PortalLinkButton client={client} brand={b} onCreated={setCreated} /></td>
+                    <td><PortalLinkButton client={client} brand={b} onCreated={setCreated} /> <EndPortalLinksButton client={client} brand={b} /></td>
                   </tr>
                 ))}
               </tbody>

@@ -1,6 +1,7 @@
 // POST /api/brands/{id}/portal: an admin makes a brand's portal link; its token opens that brand's
 // webhooks and events and nothing else, is never an API key nor stored in the clear, is logged by
-// id on use, and stops working when it expires. The page it opens may be framed only by the
+// id on use, and stops working when it expires, or when an admin of its env ends the brand's links
+// (DELETE). The page it opens may be framed only by the
 // origins of LOOP_PORTAL_FRAME_ANCESTORS.
 import t from 'tap'
 import { Writable } from 'node:stream'
@@ -150,4 +151,39 @@ t.test('the portal page is framed by nobody, unless LOOP_PORTAL_FRAME_ANCESTORS 
   t.equal(embeddable.headers['x-frame-options'], undefined, 'no X-Frame-Options to contradict the listed origins')
   const console = await framed.inject({ method: 'GET', url: '/admin/' })
   t.match(console.headers['content-security-policy'], /frame-ancestors 'none'/, 'the admin console itself stays unframeable')
+})
+
+t.test('an admin ends a brand\'s working links at once; another brand\'s and another env\'s stay', async (t) => {
+  const first = await portalOf(acme.id)
+  const second = await portalOf(acme.id, { expiresInSeconds: 600 })
+  const globexLink = await portalOf(globex.id)
+  const testAdmin = await authHeaders(app, ['admin'], { env: 'test' })
+  const made = await app.inject({ method: 'POST', url: `/api/brands/${acme.id}/portal`, headers: testAdmin, payload: {} })
+  t.equal(made.statusCode, 201)
+  const acmeInTest = new URL(made.json<{ url: string }>().url).hash.slice(1)
+  const opens = async (token: string) => (await app.inject({ method: 'GET', url: '/api/webhooks', headers: bearer(token) })).statusCode
+  t.equal(await opens(first.token), 200)
+
+  const revoke = async (headers: Record<string, string>, brandId = acme.id) => await app.inject({ method: 'DELETE', url: `/api/brands/${brandId}/portal`, headers })
+  t.match((await revoke({})).json(), envelope('UNAUTHORIZED'))
+  t.equal((await revoke(bearer(acmeKey.secret))).statusCode, 403, 'a brand key cannot, even its own brand\'s')
+  const unknown = await revoke(admin, '00000000-0000-4000-8000-000000000000')
+  t.equal(unknown.statusCode, 404)
+  t.match(unknown.json(), envelope('NOT_FOUND'))
+
+  const [{ working } = { working: -1 }] = await sql<{ working: number }>(app.orm.em.fork(), "select count(*)::int as working from portal_token where brand_id = ? and env = 'live' and expires_at > now()", [acme.id])
+  t.ok(working >= 2)
+  const res = await revoke(admin)
+  t.equal(res.statusCode, 204)
+  t.equal(res.body, '')
+  for (const link of [first, second]) {
+    const refused = await app.inject({ method: 'GET', url: '/api/webhooks', headers: bearer(link.token) })
+    t.equal(refused.statusCode, 401, 'an ended link is refused at once')
+    t.match(refused.json(), { ok: false, error: { code: 'UNAUTHORIZED', message: /^This portal link expired at .*; ask for a new one$/ } })
+  }
+  t.equal(await opens(globexLink.token), 200, 'Globex\'s link still opens')
+  t.equal(await opens(acmeInTest), 200, 'Acme\'s link of the test env still opens: the live operator cannot end it')
+  t.equal((await revoke(admin)).statusCode, 204, 'ending again is no error')
+  const ended = lines.filter((line) => line.includes('"msg":"portal links ended"')).map((line) => JSON.parse(line) as { revoked: number })
+  t.same(ended.map((line) => line.revoked), [working, 0], 'each ending is logged with how many links it ended: every working Acme link of the live env, then none')
 })
