@@ -58,8 +58,12 @@ t.test("with every slot taken, a finished attempt's slot goes back to the claim'
   const loop = await startLoop(t, {}, { deliveryWorker: { concurrency: 2 } })
   const brandA = loop
   const brandB = { ...loop, key: await authHeaders(loop.app, allScopes, { tier: 'premium' }) }
+  // Every answer waits until all twelve messages are queued: both slots are taken while the
+  // backlog builds, and each attempt that then finishes does so with every slot in use.
+  let queued: () => void = () => {}
+  const allQueued = new Promise<void>((resolve) => { queued = resolve })
   const receiver = await startReceiver(t, async () => {
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await allQueued
     return { status: 200 }
   })
   await register(brandA, `${receiver.url}/a`)
@@ -67,6 +71,7 @@ t.test("with every slot taken, a finished attempt's slot goes back to the claim'
   for (let i = 0; i < 3; i++) await sendLead(brandA)
   await sendLead(brandB)
   for (let i = 0; i < 8; i++) await sendLead(brandA)
+  queued()
   const received = await receiver.waitFor(12, 20_000)
   const b = received.findIndex((r) => r.path.endsWith('/b'))
   t.comment(`arrival order: ${received.map((r) => r.path.slice(-1)).join(' ')}`)

@@ -64,7 +64,8 @@ t.test('the initdb password file is private to PostgreSQL, inside the data direc
   t.equal(statSync(join(dataDir, 'pg-credentials.json')).mode & 0o777, 0o600)
 })
 
-t.test('stop() returns when PostgreSQL is already gone (killed under Loop), instead of waiting for an exit that came before', async (t) => {
+// A stop() that waits for the exit that came before never returns: the subtest's timeout fails it.
+t.test('stop() returns when PostgreSQL is already gone (killed under Loop), instead of waiting for an exit that came before', { timeout: 20_000 }, async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'loop-gone-'))
   await chmod(dataDir, 0o755)
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
@@ -77,7 +78,6 @@ t.test('stop() returns when PostgreSQL is already gone (killed under Loop), inst
   })
   process.kill(postmaster, 'SIGKILL')
   await exited
-  const stopping = database.stop().then(() => 'stopped')
-  const outcome = await Promise.race([stopping, new Promise<string>((resolve) => setTimeout(() => resolve('still waiting'), 5000).unref())])
-  t.equal(outcome, 'stopped')
+  await database.stop()
+  t.pass('stopped')
 })
